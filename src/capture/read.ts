@@ -1,0 +1,215 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CaptureParser } from './parser.js';
+import { CaptureFormatError, type CaptureInfo, type CaptureRecord } from './record.js';
+
+export interface ReadProgress {
+  /** Bytes of the source consumed so far (compressed bytes for gzip input). */
+  bytesRead: number;
+  /** Size of the source when known (a file), else null. */
+  totalBytes: number | null;
+  records: number;
+}
+
+export interface ReadOptions {
+  /** Called after every chunk, from the reading loop: keep it cheap. */
+  onProgress?: (progress: ReadProgress) => void;
+  signal?: AbortSignal;
+  /** Size of each read; the working buffer grows past it only for a larger record. */
+  chunkSize?: number;
+  /** Name used in messages (defaults to the path). */
+  name?: string;
+}
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Reads a pcap or pcapng capture (optionally gzip-compressed) from a file path or a stream, calling
+ * `onRecord` for every packet record in file order with one reused record object. Memory stays
+ * bounded by the chunk size plus the largest record. Throws CaptureFormatError when the input is not
+ * a usable capture; damage later in the file stops reading and is reported in the returned info.
+ */
+export async function readCapture(
+  source: string | Readable,
+  onRecord: (rec: CaptureRecord) => void,
+  options: ReadOptions = {},
+): Promise<CaptureInfo> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const name = options.name ?? (typeof source === 'string' ? source : 'stream');
+  const parser = new CaptureParser(onRecord);
+  const feeder = new Feeder(parser, chunkSize);
+  try {
+    if (typeof source === 'string') await readFile(source, feeder, options);
+    else await readStream(source, feeder, options, null);
+    return parser.finish();
+  } catch (err) {
+    if (err instanceof CaptureFormatError) throw new CaptureFormatError(`${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Holds the unread tail of the input in one growable buffer and runs the parser over it. */
+class Feeder {
+  work: Buffer;
+  len = 0;
+  /** Capture offset of work[0]. */
+  base = 0;
+
+  constructor(
+    readonly parser: CaptureParser,
+    chunkSize: number,
+  ) {
+    this.work = Buffer.allocUnsafe(chunkSize * 2);
+  }
+
+  /** Makes room for at least `n` more bytes after the unread tail. */
+  reserve(n: number): void {
+    if (this.len + n <= this.work.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.work.length * 2, this.len + n));
+    this.work.copy(grown, 0, 0, this.len);
+    this.work = grown;
+  }
+
+  /** Parses what is buffered and keeps only the unconsumed tail. */
+  run(eof: boolean): void {
+    const p = this.parser;
+    if (p.stopped) {
+      this.len = 0;
+      return;
+    }
+    const used = p.parse(this.work, 0, this.len, eof, this.base);
+    if (used > 0) {
+      this.work.copy(this.work, 0, used, this.len);
+      this.len -= used;
+      this.base += used;
+    }
+  }
+
+  /** Room the next read should ask for: a chunk, or more when a record is bigger than that. */
+  wanted(chunkSize: number): number {
+    return Math.max(chunkSize, this.parser.need - this.len);
+  }
+}
+
+async function readFile(path: string, feeder: Feeder, options: ReadOptions): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new CaptureFormatError(`cannot open: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  let total = 0;
+  let gzip = false;
+  try {
+    total = (await fh.stat()).size;
+    let bytesRead = 0;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const want = feeder.wanted(chunkSize);
+      feeder.reserve(want);
+      const { bytesRead: n } = await fh.read(feeder.work, feeder.len, want, null);
+      if (bytesRead === 0 && n >= 2 && feeder.work[0] === 0x1f && feeder.work[1] === 0x8b) {
+        gzip = true;
+        break;
+      }
+      bytesRead += n;
+      feeder.len += n;
+      feeder.run(n === 0);
+      options.onProgress?.({ bytesRead, totalBytes: total, records: feeder.parser.info.records });
+      if (n === 0 || feeder.parser.stopped) return;
+    }
+  } finally {
+    await fh.close();
+  }
+  // Compressed input goes through the stream path, which inflates as it reads.
+  if (gzip) await readStream(createReadStream(path, { highWaterMark: chunkSize }), feeder, options, total);
+}
+
+async function readStream(
+  input: Readable,
+  feeder: Feeder,
+  options: ReadOptions,
+  totalBytes: number | null,
+): Promise<void> {
+  const info = feeder.parser.info;
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head = await iterator.next();
+  const firstChunk = head.done ? null : toBuffer(head.value);
+  let rawBytes = 0;
+  let source: AsyncIterable<Buffer>;
+  if (firstChunk && firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b) {
+    info.compression = 'gzip';
+    rawBytes = firstChunk.length;
+    source = gunzip(firstChunk, iterator, (n) => {
+      rawBytes += n;
+    });
+  } else {
+    source = rest(firstChunk, iterator);
+  }
+  try {
+    for await (const buf of source) {
+      options.signal?.throwIfAborted();
+      if (info.compression === null) rawBytes += buf.length;
+      feeder.reserve(buf.length);
+      buf.copy(feeder.work, feeder.len);
+      feeder.len += buf.length;
+      feeder.run(false);
+      options.onProgress?.({ bytesRead: rawBytes, totalBytes, records: info.records });
+      if (feeder.parser.stopped) break;
+    }
+  } catch (err) {
+    if (!(err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw err;
+    if (info.format === null) throw new CaptureFormatError(`gzip data is corrupt: ${(err as Error).message}`);
+    // Damaged compressed data after a readable start: keep every record inflated so far.
+    feeder.run(true);
+    feeder.parser.warnings.add('compressed data damaged', (err as Error).message);
+    return;
+  } finally {
+    await iterator.return?.();
+  }
+  feeder.run(true);
+  options.onProgress?.({ bytesRead: rawBytes, totalBytes, records: info.records });
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.from(String(chunk));
+}
+
+async function* rest(first: Buffer | null, iterator: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  if (first) yield first;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    yield toBuffer(next.value);
+  }
+}
+
+/** Inflates the compressed chunks as they come, keeping gzip's back-pressure. */
+async function* gunzip(
+  first: Buffer,
+  iterator: AsyncIterator<Buffer>,
+  onRaw: (n: number) => void,
+): AsyncGenerator<Buffer> {
+  const gz = createGunzip();
+  const pump = (async () => {
+    let chunk: Buffer | null = first;
+    while (chunk) {
+      if (!gz.write(chunk)) await new Promise<void>((resolve) => gz.once('drain', resolve));
+      const next = await iterator.next();
+      chunk = next.done ? null : toBuffer(next.value);
+      if (chunk) onRaw(chunk.length);
+    }
+    gz.end();
+  })().catch((err: Error) => gz.destroy(err));
+  try {
+    for await (const out of gz) yield out as Buffer;
+  } finally {
+    gz.destroy();
+    await pump;
+  }
+}
