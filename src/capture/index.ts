@@ -8,3 +8,4 @@ export {
   CaptureRecord,
   formatTimestamp,
 } from './record.js';
+export { PcapWriter, type PcapWriterOptions, pcapHeader, recordHeader } from './writer.js';
