@@ -98,7 +98,7 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    throw new CaptureFormatError(`cannot open: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new CaptureFormatError(`cannot open: ${describeIoError(err)}`);
   }
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   let total = 0;
@@ -110,7 +110,9 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
       options.signal?.throwIfAborted();
       const want = feeder.wanted(chunkSize);
       feeder.reserve(want);
-      const { bytesRead: n } = await fh.read(feeder.work, feeder.len, want, null);
+      const { bytesRead: n } = await fh.read(feeder.work, feeder.len, want, null).catch((err) => {
+        throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
+      });
       if (bytesRead === 0 && n >= 2 && feeder.work[0] === 0x1f && feeder.work[1] === 0x8b) {
         gzip = true;
         break;
@@ -172,6 +174,14 @@ async function readStream(
   }
   feeder.run(true);
   options.onProgress?.({ bytesRead: rawBytes, totalBytes, records: info.records });
+}
+
+function describeIoError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return code ?? String(err);
 }
 
 function toBuffer(chunk: unknown): Buffer {

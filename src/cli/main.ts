@@ -1,0 +1,123 @@
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type AnalysisResult, analyzeCapture, buildSummary, type Summary } from '../analysis/index.js';
+import { CaptureFormatError } from '../capture/index.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestampUtc } from './format.js';
+import { ProgressBar } from './progress.js';
+
+/** Exit codes of SPEC §4. */
+export const EXIT_OK = 0;
+export const EXIT_REJECTED = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE = `Usage: flowlens <command> [options]
+
+Commands:
+  analyze FILE... [--json] [--no-store]
+      Read pcap/pcapng captures (gzip allowed) and summarise them: packets, bytes, time range,
+      protocol classes, TCP flags. --json prints one JSON summary document on stdout (an array
+      when several files are given). --no-store analyses without keeping a session.
+  help
+      Show this text.
+
+Exit status: 0 success (warnings allowed), 1 a capture was rejected, 2 bad usage.
+`;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+class UsageError extends Error {}
+
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const err = (line: string) => io.stderr.write(`flowlens: ${line}\n`);
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'analyze':
+        return await analyze(rest, io, err);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? EXIT_USAGE : EXIT_OK;
+      default:
+        throw new UsageError(`unknown command '${command}' (try 'flowlens help')`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      err((e as Error).message);
+      return EXIT_USAGE;
+    }
+    err(`internal error: ${(e as Error).message}`);
+    if (process.env.FLOWLENS_DEBUG) io.stderr.write(`${(e as Error).stack}\n`);
+    return EXIT_REJECTED;
+  }
+}
+
+async function analyze(args: string[], io: CliIo, err: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      'no-store': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('analyze needs at least one capture file');
+  if (!values['no-store']) {
+    // Sessions are stored by the storage layer, which is not part of this build yet.
+    throw new UsageError('storing sessions is not available yet: run analyze with --no-store');
+  }
+  const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
+  const summaries: Summary[] = [];
+  let rejected = false;
+  for (const file of positionals) {
+    const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
+    let result: AnalysisResult;
+    try {
+      result = await analyzeCapture(file, { onProgress: bar ? (p) => bar.update(p) : undefined });
+    } catch (e) {
+      bar?.done();
+      if (!(e instanceof CaptureFormatError)) throw e;
+      err(e.message);
+      rejected = true;
+      continue;
+    } finally {
+      bar?.done();
+    }
+    for (const w of result.warnings) err(`${file}: warning: ${w}`);
+    const summary = buildSummary(result);
+    summaries.push(summary);
+    if (!values.json) io.stdout.write(humanSummary(summary));
+  }
+  if (values.json && summaries.length > 0) {
+    const doc = positionals.length === 1 ? summaries[0] : summaries;
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+  return rejected ? EXIT_REJECTED : EXIT_OK;
+}
+
+function humanSummary(s: Summary): string {
+  const f = s.file;
+  const p = s.protocols;
+  const t = s.tcp;
+  const links = f.link_types.map((l) => l.name).join(', ') || 'no interfaces';
+  const lines = [
+    `${f.path}`,
+    `  format      ${f.format}${f.compression ? ` (${f.compression})` : ''}, ${links}`,
+    `  packets     ${formatCount(f.packets)}, ${formatBytes(f.bytes)} on the wire (${formatBytes(f.captured_bytes)} captured)`,
+    `  time        ${formatTimestampUtc(f.first_ts)} → ${formatTimestampUtc(f.last_ts)} (${formatDuration(f.duration_s)})`,
+    `  IP          IPv4 ${formatCount(p.ipv4)}, IPv6 ${formatCount(p.ipv6)}, non-IP ${formatCount(p.non_ip)}`,
+    `  transport   TCP ${formatCount(p.tcp)} (${formatPercent(p.tcp, f.packets)}), UDP ${formatCount(p.udp)} (${formatPercent(p.udp, f.packets)}), ICMP ${formatCount(p.icmp)}, ICMPv6 ${formatCount(p.icmpv6)}, other IP ${formatCount(p.other)}`,
+    `  TCP flags   SYN ${formatCount(t.syn)}, SYN-ACK ${formatCount(t.synack)}, RST ${formatCount(t.rst)}, FIN ${formatCount(t.fin)}; SYN/SYN-ACK ${t.syn_ack_ratio === null ? '—' : t.syn_ack_ratio.toFixed(2)}, RST rate ${formatPercent(t.rst, p.tcp)}`,
+  ];
+  if (f.malformed_packets > 0) lines.push(`  malformed   ${formatCount(f.malformed_packets)} packets`);
+  if (f.truncated) lines.push('  truncated   yes: the file ends early or is damaged (see warnings)');
+  return `${lines.join('\n')}\n`;
+}
