@@ -143,10 +143,10 @@ describe.skipIf(!hasSharedPcaps)('broken and hostile captures', () => {
       return;
     }
     const result = await analyzeCapture(path);
-    expect(result.stats.packets).toBe(want.packets);
+    expect(result.analyzer.stats.packets).toBe(want.packets);
     expect(result.info.truncated).toBe(want.truncated);
-    expect(result.stats.malformed).toBe(want.malformed);
-    expect(result.stats.unsupportedLinkType).toBe(want.unsupported ?? 0);
+    expect(result.analyzer.stats.malformed).toBe(want.malformed);
+    expect(result.analyzer.stats.unsupportedLinkType).toBe(want.unsupported ?? 0);
     if (want.warning) expect(result.warnings.join('\n')).toMatch(want.warning);
     if (want.truncated || want.malformed > 0) expect(result.warnings.length).toBeGreaterThan(0);
     const cli = await runCli(['analyze', '--no-store', '--json', path]);

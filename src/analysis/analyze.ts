@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { type CaptureInfo, linkTypeName, type ReadProgress, readCapture } from '../capture/index.js';
 import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/index.js';
-import { CaptureStats } from './capture-stats.js';
+import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
+import { parseFlowHints } from './hints.js';
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends Omit<AnalyzerOptions, 'hintParser'> {
   onProgress?: (progress: ReadProgress) => void;
   signal?: AbortSignal;
   /** Name shown in messages and in the summary's file.path. */
@@ -13,27 +14,30 @@ export interface AnalyzeOptions {
 export interface AnalysisResult {
   path: string;
   info: CaptureInfo;
-  stats: CaptureStats;
+  analyzer: Analyzer;
+  report: AnalysisReport;
   /** Reader warnings followed by the analysis' own (malformed and unsupported packets). */
   warnings: string[];
 }
 
-/** One pass over a capture: read → decode → count. */
+/** One pass over a capture: read → decode → analyse. */
 export async function analyzeCapture(
   source: string | Readable,
   options: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
-  const stats = new CaptureStats();
+  const analyzer = new Analyzer({ ...options, hintParser: parseFlowHints });
   const pkt = new DecodedPacket();
   const name = options.name ?? (typeof source === 'string' ? source : 'stream');
   const info = await readCapture(
     source,
     (rec) => {
       decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
-      stats.add(rec, pkt);
+      analyzer.add(rec, pkt);
     },
     { onProgress: options.onProgress, signal: options.signal, name },
   );
+  const report = analyzer.finish();
+  const stats = analyzer.stats;
   const warnings = [...info.warnings];
   const malformed = stats.malformedSummary();
   if (malformed) warnings.push(malformed);
@@ -44,5 +48,5 @@ export async function analyzeCapture(
       `unsupported link type ${names}: ${stats.unsupportedLinkType} packets counted but not decoded`,
     );
   }
-  return { path: name, info, stats, warnings };
+  return { path: name, info, analyzer, report, warnings };
 }

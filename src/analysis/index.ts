@@ -1,3 +1,24 @@
 export { type AnalysisResult, type AnalyzeOptions, analyzeCapture } from './analyze.js';
+export {
+  type AnalysisReport,
+  Analyzer,
+  type AnalyzerOptions,
+  type FlowSummary,
+  type PortUsage,
+  protocolName,
+  type Talker,
+} from './analyzer.js';
 export { CaptureStats } from './capture-stats.js';
+export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
+export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr } from './local-nets.js';
 export { buildSummary, type Summary } from './summary.js';
+export {
+  DURATION_KEYS,
+  distribution,
+  MAX_AUTO_WINDOWS,
+  SIZE_KEYS,
+  WINDOW_LADDER,
+  WindowLimitError,
+  type WindowRow,
+  type WindowSet,
+} from './windows.js';

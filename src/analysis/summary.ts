@@ -1,15 +1,51 @@
 import { formatTimestamp, linkTypeName } from '../capture/index.js';
 import type { AnalysisResult } from './analyze.js';
+import type { Talker } from './analyzer.js';
+import { serviceLabel, serviceName } from './services.js';
+import { DURATION_KEYS, distribution, SIZE_KEYS } from './windows.js';
+
+/** How many entries each ranking of the summary shows. */
+export const SUMMARY_TOP = 20;
+export const SUMMARY_PORTS = 50;
 
 /**
- * The JSON summary document of SPEC §4 (the parts built so far: file, protocols, tcp).
- * Timestamps are decimal strings with 9 decimals, like tshark's frame.time_epoch, because a
- * JavaScript number cannot hold epoch nanoseconds exactly.
+ * The JSON summary document of SPEC §4 (all but `anomalies` and `insights`, which the detection
+ * stage adds). Capture timestamps of the file are decimal strings with 9 decimals, like tshark's
+ * frame.time_epoch, because a JavaScript number cannot hold epoch nanoseconds exactly; flow and
+ * window times are seconds as numbers (microsecond precision).
  */
 export function buildSummary(result: AnalysisResult) {
-  const { info, stats } = result;
+  const { info, analyzer, report } = result;
+  const stats = analyzer.stats;
   const ts = (sec: number | null, nsec: number) => (sec === null ? null : formatTimestamp(sec, nsec));
   const ratio = (n: number, d: number) => (d === 0 ? null : round(n / d, 6));
+  const totalBytes = stats.bytes;
+  const share = (bytes: number) => (totalBytes === 0 ? 0 : round((bytes / totalBytes) * 100, 4));
+  const talker = (t: Talker, bytes: number, packets: number) => ({
+    ip: analyzer.addresses.format(t.id),
+    bytes,
+    packets,
+    share: share(bytes),
+    bytes_sent: t.bytesSent,
+    bytes_received: t.bytesReceived,
+    packets_sent: t.packetsSent,
+    packets_received: t.packetsReceived,
+  });
+  const rank = (key: (t: Talker) => number, packets: (t: Talker) => number) =>
+    [...report.talkers]
+      .sort((a, b) => key(b) - key(a) || packets(b) - packets(a) || a.id - b.id)
+      .slice(0, SUMMARY_TOP)
+      .map((t) => talker(t, key(t), packets(t)));
+  const transportPackets = stats.tcp + stats.udp;
+  const flows = analyzer.flowCounts;
+  const d = analyzer.directionBytes;
+  const dp = analyzer.directionPackets;
+  const sizeCounts = new Array<number>(SIZE_KEYS.length).fill(0);
+  for (const w of report.windows.windows) {
+    w.packet_size_distribution.forEach((n, i) => {
+      sizeCounts[i] += n;
+    });
+  }
   return {
     file: {
       path: result.path,
@@ -48,8 +84,65 @@ export function buildSummary(result: AnalysisResult) {
       ack: stats.tcpAck,
       rst: stats.tcpRst,
       fin: stats.tcpFin,
+      retransmissions: analyzer.retransmissions,
       syn_ack_ratio: ratio(stats.tcpSyn, stats.tcpSynAck),
-      rst_rate: ratio(stats.tcpRst, stats.tcp),
+      rst_rate: stats.tcp === 0 ? 0 : round(stats.tcpRst / stats.tcp, 6),
+      retransmission_rate: stats.tcp === 0 ? 0 : round(analyzer.retransmissions / stats.tcp, 6),
+    },
+    flows: {
+      count: flows.total,
+      tcp: flows.tcp,
+      udp: flows.udp,
+      icmp: flows.icmp,
+      other: flows.other,
+      conn_states: Object.fromEntries([...analyzer.connStates.entries()].sort((a, b) => b[1] - a[1])),
+      timeouts_s: analyzer.timeouts,
+    },
+    addresses: {
+      distinct: analyzer.addresses.size,
+      local: report.localAddresses,
+      remote: analyzer.addresses.size - report.localAddresses,
+    },
+    top_talkers: rank(
+      (t) => t.bytesSent + t.bytesReceived,
+      (t) => t.packetsSent + t.packetsReceived,
+    ),
+    top_senders: rank(
+      (t) => t.bytesSent,
+      (t) => t.packetsSent,
+    ),
+    top_receivers: rank(
+      (t) => t.bytesReceived,
+      (t) => t.packetsReceived,
+    ),
+    ports: report.ports.slice(0, SUMMARY_PORTS).map((p) => ({
+      protocol: p.protocol,
+      port: p.port,
+      service: serviceName(p.protocol, p.port),
+      label: serviceLabel(p.protocol, p.port),
+      flows: p.flows,
+      packets: p.packets,
+      bytes: p.bytes,
+      percentage: transportPackets === 0 ? 0 : round((p.packets / transportPackets) * 100, 4),
+    })),
+    top_flows: report.topFlows.slice(0, SUMMARY_TOP),
+    packet_size_distribution: distribution(SIZE_KEYS, sizeCounts),
+    flow_duration_distribution: distribution(DURATION_KEYS, analyzer.flowDurations),
+    direction: {
+      local_networks: analyzer.localNets.texts,
+      inbound_bytes: d[0],
+      outbound_bytes: d[1],
+      internal_bytes: d[2],
+      external_bytes: d[3],
+      inbound_packets: dp[0],
+      outbound_packets: dp[1],
+      internal_packets: dp[2],
+      external_packets: dp[3],
+    },
+    windows: {
+      length_s: report.windows.lengthS,
+      count: report.windows.windows.length,
+      start_ts: report.windows.windows.length > 0 ? report.windows.t0 : null,
     },
   };
 }

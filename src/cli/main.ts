@@ -1,6 +1,17 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AnalysisResult, analyzeCapture, buildSummary, type Summary } from '../analysis/index.js';
+import {
+  type AnalysisResult,
+  analyzeCapture,
+  buildSummary,
+  CidrError,
+  DEFAULT_LOCAL_NETS,
+  DEFAULT_TIMEOUTS,
+  type FlowTimeouts,
+  parseCidr,
+  type Summary,
+  WindowLimitError,
+} from '../analysis/index.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestampUtc } from './format.js';
 import { ProgressBar } from './progress.js';
@@ -13,10 +24,17 @@ export const EXIT_USAGE = 2;
 const USAGE = `Usage: flowlens <command> [options]
 
 Commands:
-  analyze FILE... [--json] [--no-store]
-      Read pcap/pcapng captures (gzip allowed) and summarise them: packets, bytes, time range,
-      protocol classes, TCP flags. --json prints one JSON summary document on stdout (an array
-      when several files are given). --no-store analyses without keeping a session.
+  analyze FILE... [--json] [--no-store] [--window auto|SECONDS] [--local-net CIDR,...]
+                  [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
+      Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
+      TCP health, flows, top talkers, ports, distributions, direction and time windows.
+      --json prints one JSON summary document on stdout (an array when several files are given).
+      --no-store analyses without keeping a session.
+      --window picks the window length (default auto: the smallest of 1, 2, 5, 10, 15, 30, 60,
+      120, 300, 600, 900, 1800, 3600 s giving at most 1000 windows).
+      --local-net sets the local networks for inbound/outbound (default: private, shared,
+      link-local and loopback ranges).
+      --flow-timeout sets flow idle timeouts in seconds.
   help
       Show this text.
 
@@ -67,9 +85,15 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
     options: {
       json: { type: 'boolean', default: false },
       'no-store': { type: 'boolean', default: false },
+      window: { type: 'string', default: 'auto' },
+      'local-net': { type: 'string', multiple: true },
+      'flow-timeout': { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new UsageError('analyze needs at least one capture file');
+  const windowLength = parseWindow(values.window ?? 'auto');
+  const localNets = parseLocalNets(values['local-net']);
+  const timeouts = parseTimeouts(values['flow-timeout']);
   if (!values['no-store']) {
     // Sessions are stored by the storage layer, which is not part of this build yet.
     throw new UsageError('storing sessions is not available yet: run analyze with --no-store');
@@ -81,11 +105,17 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
     const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
     let result: AnalysisResult;
     try {
-      result = await analyzeCapture(file, { onProgress: bar ? (p) => bar.update(p) : undefined });
+      result = await analyzeCapture(file, {
+        onProgress: bar ? (p) => bar.update(p) : undefined,
+        windowLength,
+        localNets,
+        timeouts,
+      });
     } catch (e) {
       bar?.done();
-      if (!(e instanceof CaptureFormatError)) throw e;
-      err(e.message);
+      if (e instanceof CaptureFormatError) err(e.message);
+      else if (e instanceof WindowLimitError) err(`${file}: ${e.message}`);
+      else throw e;
       rejected = true;
       continue;
     } finally {
@@ -117,7 +147,67 @@ function humanSummary(s: Summary): string {
     `  transport   TCP ${formatCount(p.tcp)} (${formatPercent(p.tcp, f.packets)}), UDP ${formatCount(p.udp)} (${formatPercent(p.udp, f.packets)}), ICMP ${formatCount(p.icmp)}, ICMPv6 ${formatCount(p.icmpv6)}, other IP ${formatCount(p.other)}`,
     `  TCP flags   SYN ${formatCount(t.syn)}, SYN-ACK ${formatCount(t.synack)}, RST ${formatCount(t.rst)}, FIN ${formatCount(t.fin)}; SYN/SYN-ACK ${t.syn_ack_ratio === null ? '—' : t.syn_ack_ratio.toFixed(2)}, RST rate ${formatPercent(t.rst, p.tcp)}`,
   ];
+  lines.push(
+    `  TCP health  retransmissions ${formatCount(t.retransmissions)} (${formatPercent(t.retransmissions, p.tcp)} of TCP packets)`,
+    `  flows       ${formatCount(s.flows.count)} (TCP ${formatCount(s.flows.tcp)}, UDP ${formatCount(s.flows.udp)}, ICMP ${formatCount(s.flows.icmp)}, other ${formatCount(s.flows.other)}); ${formatCount(s.addresses.distinct)} addresses`,
+    `  direction   in ${formatBytes(s.direction.inbound_bytes)}, out ${formatBytes(s.direction.outbound_bytes)}, internal ${formatBytes(s.direction.internal_bytes)}, external ${formatBytes(s.direction.external_bytes)}`,
+    `  windows     ${formatCount(s.windows.count)} of ${s.windows.length_s} s`,
+  );
+  if (s.top_talkers.length > 0) {
+    lines.push('  top talkers');
+    for (const x of s.top_talkers.slice(0, 5)) {
+      lines.push(`    ${x.ip.padEnd(39)} ${formatBytes(x.bytes).padStart(10)}  ${x.share.toFixed(1)}%`);
+    }
+  }
+  if (s.ports.length > 0) {
+    lines.push('  top ports');
+    for (const x of s.ports.slice(0, 5)) {
+      lines.push(
+        `    ${`${x.label}/${x.protocol}`.padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${x.percentage.toFixed(1).padStart(5)}% of packets`,
+      );
+    }
+  }
   if (f.malformed_packets > 0) lines.push(`  malformed   ${formatCount(f.malformed_packets)} packets`);
   if (f.truncated) lines.push('  truncated   yes: the file ends early or is damaged (see warnings)');
   return `${lines.join('\n')}\n`;
+}
+
+function parseWindow(text: string): number | null {
+  if (text === 'auto') return null;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n >= 0.001) || n > 86400) {
+    throw new UsageError(`--window must be 'auto' or a number of seconds from 0.001 to 86400, not '${text}'`);
+  }
+  return n;
+}
+
+function parseLocalNets(values: string[] | undefined): string[] {
+  if (!values || values.length === 0) return DEFAULT_LOCAL_NETS;
+  const nets = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const net of nets) {
+    try {
+      parseCidr(net);
+    } catch (e) {
+      if (e instanceof CidrError) throw new UsageError(`--local-net: ${e.message}`);
+      throw e;
+    }
+  }
+  return nets;
+}
+
+function parseTimeouts(text: string | undefined): FlowTimeouts {
+  const timeouts = { ...DEFAULT_TIMEOUTS };
+  if (text === undefined) return timeouts;
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=');
+    const n = Number(value);
+    if (!(key in timeouts) || !/^\d+(\.\d+)?$/.test(value ?? '') || !(n > 0)) {
+      throw new UsageError(`--flow-timeout takes tcp=S,udp=S,icmp=S,other=S with S > 0, not '${part}'`);
+    }
+    timeouts[key as keyof FlowTimeouts] = n;
+  }
+  return timeouts;
 }

@@ -1,0 +1,136 @@
+/**
+ * Interns IP addresses into dense ids (0, 1, 2 …) so every per-address figure can live in a typed
+ * array and flow keys stay numeric. Open addressing with linear probing; addresses are stored as
+ * four 32-bit words (IPv4 in word 0) plus the family.
+ */
+export class AddressTable {
+  size = 0;
+  private words = new Uint32Array(4 * 1024);
+  private family = new Uint8Array(1024);
+  private slots = new Int32Array(2048); // id + 1, 0 = empty
+  private mask = 2047;
+
+  /** Returns the id of the address, adding it when new. */
+  intern(ip: number, w: Uint32Array): number {
+    const w0 = w[0];
+    let h: number;
+    if (ip === 4) h = Math.imul(w0 ^ 0x5bd1e995, 0x9e3779b1);
+    else h = Math.imul(w0 ^ Math.imul(w[1], 0x85ebca6b) ^ Math.imul(w[2], 0xc2b2ae35) ^ w[3], 0x9e3779b1);
+    h ^= h >>> 15;
+    const mask = this.mask;
+    const slots = this.slots;
+    const words = this.words;
+    let i = h & mask;
+    for (;;) {
+      const s = slots[i];
+      if (s === 0) break;
+      const id = s - 1;
+      const o = id << 2;
+      if (
+        words[o] === w0 &&
+        this.family[id] === ip &&
+        (ip === 4 || (words[o + 1] === w[1] && words[o + 2] === w[2] && words[o + 3] === w[3]))
+      ) {
+        return id;
+      }
+      i = (i + 1) & mask;
+    }
+    const id = this.size++;
+    if (id >= this.family.length) this.growStorage();
+    const o = id << 2;
+    this.words[o] = w0;
+    this.words[o + 1] = ip === 4 ? 0 : w[1];
+    this.words[o + 2] = ip === 4 ? 0 : w[2];
+    this.words[o + 3] = ip === 4 ? 0 : w[3];
+    this.family[id] = ip;
+    slots[i] = id + 1;
+    if (this.size * 2 > mask) this.rehash();
+    return id;
+  }
+
+  familyOf(id: number): number {
+    return this.family[id];
+  }
+
+  /** The address' words (a view; copy if kept). */
+  wordsOf(id: number): Uint32Array {
+    return this.words.subarray(id << 2, (id << 2) + 4);
+  }
+
+  /** Text form: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
+  format(id: number): string {
+    const o = id << 2;
+    const w = this.words;
+    if (this.family[id] === 4) {
+      const a = w[o];
+      return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    }
+    return formatIpv6([w[o], w[o + 1], w[o + 2], w[o + 3]]);
+  }
+
+  private growStorage(): void {
+    const family = new Uint8Array(this.family.length * 2);
+    family.set(this.family);
+    this.family = family;
+    const words = new Uint32Array(this.words.length * 2);
+    words.set(this.words);
+    this.words = words;
+  }
+
+  private rehash(): void {
+    const size = this.slots.length * 2;
+    const mask = size - 1;
+    const slots = new Int32Array(size);
+    const w = new Uint32Array(4);
+    for (let id = 0; id < this.size; id++) {
+      const o = id << 2;
+      const ip = this.family[id];
+      w[0] = this.words[o];
+      w[1] = this.words[o + 1];
+      w[2] = this.words[o + 2];
+      w[3] = this.words[o + 3];
+      let h =
+        ip === 4
+          ? Math.imul(w[0] ^ 0x5bd1e995, 0x9e3779b1)
+          : Math.imul(w[0] ^ Math.imul(w[1], 0x85ebca6b) ^ Math.imul(w[2], 0xc2b2ae35) ^ w[3], 0x9e3779b1);
+      h ^= h >>> 15;
+      let i = h & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = id + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+export function formatIpv6(words: ArrayLike<number>): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    groups.push(words[i] >>> 16, words[i] & 0xffff);
+  }
+  // IPv4-mapped addresses read best as ::ffff:a.b.c.d.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const a = words[3] >>> 0;
+    return `::ffff:${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  const head = hex.slice(0, bestStart).join(':');
+  const tail = hex.slice(bestStart + bestLen).join(':');
+  return `${head}::${tail}`;
+}

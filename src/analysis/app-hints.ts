@@ -1,0 +1,134 @@
+// Application hints from a flow's first payload bytes. Every read is bounds-checked against the
+// captured length (a snaplen may cut the payload): a cut payload gives a partial answer or null,
+// never an exception. Only called for a flow's first few payload packets, so strings are fine.
+
+const MAX_NAME = 255;
+
+export interface DnsHint {
+  queryName: string | null;
+  rcode: number | null;
+  isResponse: boolean;
+}
+
+/** DNS message (over TCP after its 2-byte length): first question's name, and the response code. */
+export function parseDns(buf: Uint8Array, off: number, len: number, overTcp: boolean): DnsHint | null {
+  let p = off;
+  let end = off + len;
+  if (overTcp) {
+    if (len < 2) return null;
+    const msgLen = (buf[p] << 8) | buf[p + 1];
+    p += 2;
+    end = Math.min(end, p + msgLen);
+  }
+  if (end - p < 12) return null;
+  const flags = (buf[p + 2] << 8) | buf[p + 3];
+  const opcode = (flags >> 11) & 15;
+  const qdcount = (buf[p + 4] << 8) | buf[p + 5];
+  if (opcode > 6 || qdcount === 0 || qdcount > 16) return null;
+  const isResponse = (flags & 0x8000) !== 0;
+  const rcode = isResponse ? flags & 15 : null;
+  return { queryName: readName(buf, p + 12, end), rcode, isResponse };
+}
+
+/** A question name (no compression pointers are valid there); null when cut short or invalid. */
+function readName(buf: Uint8Array, p: number, end: number): string | null {
+  const labels: string[] = [];
+  let total = 0;
+  while (p < end) {
+    const n = buf[p++];
+    if (n === 0) return labels.length === 0 ? '.' : labels.join('.');
+    if (n > 63 || p + n > end) return null;
+    total += n + 1;
+    if (total > MAX_NAME) return null;
+    labels.push(ascii(buf, p, n).toLowerCase());
+    p += n;
+  }
+  return null;
+}
+
+export interface TlsHint {
+  sni: string | null;
+}
+
+/** TLS ClientHello: the server_name extension's first host name. */
+export function parseTlsClientHello(buf: Uint8Array, off: number, len: number): TlsHint | null {
+  const end = off + len;
+  // Record: type 22 (handshake), version 3.x, length; then handshake type 1 (ClientHello).
+  if (len < 9 || buf[off] !== 0x16 || buf[off + 1] !== 3 || buf[off + 5] !== 1) return null;
+  let p = off + 9; // record header (5) + handshake type and length (4)
+  p += 2 + 32; // client version, random
+  if (p + 1 > end) return { sni: null };
+  p += 1 + buf[p]; // session id
+  if (p + 2 > end) return { sni: null };
+  p += 2 + ((buf[p] << 8) | buf[p + 1]); // cipher suites
+  if (p + 1 > end) return { sni: null };
+  p += 1 + buf[p]; // compression methods
+  if (p + 2 > end) return { sni: null };
+  const extEnd = Math.min(end, p + 2 + ((buf[p] << 8) | buf[p + 1]));
+  p += 2;
+  while (p + 4 <= extEnd) {
+    const type = (buf[p] << 8) | buf[p + 1];
+    const extLen = (buf[p + 2] << 8) | buf[p + 3];
+    p += 4;
+    if (type === 0) {
+      // server_name list: length (2), then entries of type (1), length (2), name.
+      let q = p + 2;
+      const listEnd = Math.min(extEnd, p + extLen);
+      while (q + 3 <= listEnd) {
+        const nameType = buf[q];
+        const nameLen = (buf[q + 1] << 8) | buf[q + 2];
+        q += 3;
+        if (q + nameLen > listEnd) return { sni: null };
+        if (nameType === 0) return { sni: ascii(buf, q, Math.min(nameLen, MAX_NAME)).toLowerCase() };
+        q += nameLen;
+      }
+      return { sni: null };
+    }
+    p += extLen;
+  }
+  return { sni: null };
+}
+
+export interface HttpHint {
+  method: string;
+  host: string | null;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
+const HTTP_SCAN = 4096;
+
+/** HTTP/1.x request: its method and Host header. */
+export function parseHttpRequest(buf: Uint8Array, off: number, len: number): HttpHint | null {
+  let method: string | null = null;
+  for (const m of METHODS) {
+    if (len > m.length && buf[off + m.length] === 0x20 && ascii(buf, off, m.length) === m) {
+      method = m;
+      break;
+    }
+  }
+  if (method === null) return null;
+  const end = off + Math.min(len, HTTP_SCAN);
+  // Walk header lines; stop at the blank line that ends the headers.
+  let p = off;
+  while (p < end && buf[p] !== 0x0a) p++;
+  p++;
+  while (p < end) {
+    let e = p;
+    while (e < end && buf[e] !== 0x0a) e++;
+    const lineEnd = e > p && buf[e - 1] === 0x0d ? e - 1 : e;
+    if (lineEnd === p) break;
+    if (lineEnd - p > 5 && (buf[p] | 0x20) === 0x68 && ascii(buf, p, 5).toLowerCase() === 'host:') {
+      if (e === end) return { method, host: null }; // header cut short
+      const host = ascii(buf, p + 5, Math.min(lineEnd - p - 5, MAX_NAME)).trim();
+      return { method, host: host === '' ? null : host };
+    }
+    p = e + 1;
+  }
+  return { method, host: null };
+}
+
+function ascii(buf: Uint8Array, p: number, n: number): string {
+  let s = '';
+  for (let i = p; i < p + n; i++) s += String.fromCharCode(buf[i]);
+  return s;
+}

@@ -1,0 +1,414 @@
+/** SPEC §2's ladder of window lengths for `--window auto`, and the most windows it aims for. */
+export const WINDOW_LADDER = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+export const MAX_AUTO_WINDOWS = 1000;
+
+/** Packet-size buckets (inclusive upper bounds, bytes) and flow-duration buckets (seconds). */
+export const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 1518];
+export const SIZE_KEYS = ['64', '128', '256', '512', '1024', '1518', '1519+'] as const;
+export const DURATION_BUCKETS = [0.01, 0.1, 1, 5, 10, 30, 60, 300];
+export const DURATION_KEYS = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '300+'] as const;
+
+/** Column offsets of one base-window row. */
+export const F = {
+  packets: 0,
+  bytes: 1,
+  tcp: 2,
+  udp: 3,
+  icmp: 4,
+  other: 5,
+  sizeSumSq: 6,
+  sizeMin: 7,
+  sizeMax: 8,
+  syn: 9,
+  synack: 10,
+  ack: 11,
+  rst: 12,
+  fin: 13,
+  retrans: 14,
+  newFlows: 15,
+  inBytes: 16,
+  outBytes: 17,
+  intBytes: 18,
+  extBytes: 19,
+  inPackets: 20,
+  outPackets: 21,
+  intPackets: 22,
+  extPackets: 23,
+  sizeBucket: 24, // 7 columns
+  durationBucket: 31, // 9 columns
+} as const;
+const W = 40;
+
+// Base granularities. Each divides every ladder length at or above the point where it is used, so
+// base windows roll up exactly into whatever length `auto` finally picks.
+const BASES = [1, 5, 30, 300, 3600];
+// Span (s) beyond which the next base is safe: e.g. over 2000 s, `auto` can no longer pick 1 or 2,
+// and over 1,800,000 s only 3600 is left.
+const PROMOTE_AFTER = [2002, 15002, 300002, 1800002];
+
+export class WindowLimitError extends Error {
+  override name = 'WindowLimitError';
+}
+
+/** Most base rows kept before the capture's time span is refused (bounded memory). */
+const MAX_ROWS = 1_000_000;
+
+type DistinctKind = 0 | 1 | 2; // source addresses, destination addresses, destination ports
+
+/**
+ * Accumulates per-window figures in one pass without knowing the capture's duration in advance:
+ * counters go into fine base windows, which `finish` rolls up into the chosen length. Distinct
+ * counts stay exact because the distinct values of each base window are kept and merged.
+ */
+export class WindowAccumulator {
+  rows = new Float64Array(0);
+  private base: number;
+  private baseIdx = 0;
+  private lo = 0; // relative index of row 0
+  private n = 0; // rows in use from row 0 (some may be spare room before the first packet)
+  private usedLo = Number.POSITIVE_INFINITY; // relative indexes that really hold packets
+  private usedHi = Number.NEGATIVE_INFINITY;
+  private anchorSec = Number.NaN;
+  private readonly fixed: number | null;
+  // Distinct values: (row, value) pairs, deduplicated per row by "last row seen" per value.
+  private readonly entries: Int32Array[] = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+  private readonly entryCount = [0, 0, 0];
+  private readonly lastRow: Int32Array[] = [
+    new Int32Array(1024),
+    new Int32Array(1024),
+    new Int32Array(65536),
+  ];
+  /** Relative index of the row last returned by rowOf. */
+  private currentRel = 0;
+
+  constructor(fixedLength: number | null) {
+    this.fixed = fixedLength;
+    this.base = fixedLength ?? BASES[0];
+    for (const a of this.lastRow) a.fill(-0x80000000);
+  }
+
+  /** Offset in `rows` of the row holding time (sec, nsec); re-read `rows` afterwards. */
+  rowOf(sec: number, nsec: number): number {
+    if (Number.isNaN(this.anchorSec)) this.anchorSec = sec;
+    let rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+    let r = rel - this.lo;
+    if (r < 0 || r >= this.n) {
+      // A packet outside the rows: first coarsen the base if the span now allows it, so that a
+      // jump in time never allocates more rows than needed.
+      if (this.fixed === null) {
+        while (this.promote(Math.min(this.usedLo, rel), Math.max(this.usedHi, rel + 1))) {
+          rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+        }
+      }
+      this.extend(rel);
+      r = rel - this.lo;
+    }
+    this.currentRel = rel;
+    return r * W;
+  }
+
+  /** Notes a distinct value (address id, or port) for the row last returned by rowOf. */
+  note(kind: DistinctKind, value: number): void {
+    let last = this.lastRow[kind];
+    if (value >= last.length) {
+      const grown = new Int32Array(Math.max(last.length * 2, value + 1)).fill(-0x80000000);
+      grown.set(last);
+      this.lastRow[kind] = last = grown;
+    }
+    const rel = this.currentRel;
+    if (last[value] === rel) return;
+    last[value] = rel;
+    let e = this.entries[kind];
+    const c = this.entryCount[kind];
+    if (c + 2 > e.length) {
+      const grown = new Int32Array(e.length * 2);
+      grown.set(e);
+      this.entries[kind] = e = grown;
+    }
+    e[c] = rel;
+    e[c + 1] = value;
+    this.entryCount[kind] = c + 2;
+  }
+
+  private indexOf(sec: number, nsec: number): number {
+    const b = this.base;
+    return Number.isInteger(b) ? Math.floor(sec / b) : Math.floor((sec + nsec / 1e9) / b);
+  }
+
+  private extend(rel: number): void {
+    this.usedLo = Math.min(this.usedLo, rel);
+    this.usedHi = Math.max(this.usedHi, rel + 1);
+    const newLo = this.n === 0 ? rel : Math.min(this.lo, rel);
+    const newHi = this.n === 0 ? rel + 1 : Math.max(this.lo + this.n, rel + 1);
+    const n = newHi - newLo;
+    if (n > MAX_ROWS) {
+      throw new WindowLimitError(
+        `the capture's timestamps span ${formatSpan(n * this.base)}: too long for windows of ${this.base} s (at most ${MAX_ROWS} windows)`,
+      );
+    }
+    const capRows = this.rows.length / W;
+    if (this.n > 0 && newLo === this.lo && n <= capRows) {
+      this.n = n; // rows past the old end are allocated and initialised already
+      return;
+    }
+    // Reallocate with room to spare at the end that is moving, so a long capture costs few copies.
+    const cap = Math.max(n + 16, Math.min(capRows * 2, MAX_ROWS));
+    const front = this.n > 0 && newLo < this.lo ? Math.floor((cap - n) / 2) : 0;
+    const rows = new Float64Array(cap * W);
+    for (let r = 0; r < cap; r++) rows[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+    const lo = newLo - front;
+    if (this.n > 0) rows.set(this.rows.subarray(0, this.n * W), (this.lo - lo) * W);
+    this.rows = rows;
+    this.lo = lo;
+    this.n = newHi - lo;
+  }
+
+  /** Moves to the next coarser base when the span [lo, hi) (in rows) rules out the finer lengths. */
+  private promote(lo: number, hi: number): boolean {
+    const next = this.baseIdx + 1;
+    const span = (hi - lo - 2) * this.base;
+    if (next >= BASES.length || span <= PROMOTE_AFTER[this.baseIdx]) return false;
+    if (this.n === 0) {
+      this.base = BASES[next];
+      this.baseIdx = next;
+      return true;
+    }
+    const from = this.base;
+    const to = BASES[next];
+    const fromAnchor = Math.floor(this.anchorSec / from);
+    const toAnchor = Math.floor(this.anchorSec / to);
+    const mapRel = (rel: number) => Math.floor(((rel + fromAnchor) * from) / to) - toAnchor;
+    const newLo = mapRel(this.lo);
+    const newHi = mapRel(this.lo + this.n - 1) + 1;
+    const rows = new Float64Array((newHi - newLo) * W);
+    for (let r = 0; r < rows.length / W; r++) rows[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < this.n; r++) {
+      mergeRow(rows, (mapRel(r + this.lo) - newLo) * W, this.rows, r * W);
+    }
+    for (let k = 0; k < 3; k++) {
+      const e = this.entries[k];
+      for (let i = 0; i < this.entryCount[k]; i += 2) e[i] = mapRel(e[i]);
+      this.lastRow[k].fill(-0x80000000);
+    }
+    this.rows = rows;
+    this.lo = newLo;
+    this.n = newHi - newLo;
+    this.usedLo = mapRel(this.usedLo);
+    this.usedHi = mapRel(this.usedHi - 1) + 1;
+    this.base = to;
+    this.baseIdx = next;
+    return true;
+  }
+
+  /** Adds a finished flow's duration to the row of the window it started in. */
+  flowEnded(firstTs: number, duration: number): void {
+    const sec = Math.floor(firstTs);
+    const o = this.rowOf(sec, Math.round((firstTs - sec) * 1e9));
+    this.rows[o + F.durationBucket + durationBucket(duration)]++;
+  }
+
+  /**
+   * Rolls the base rows up into windows of the final length. `minTs`/`maxTs` are the capture's
+   * earliest and latest times (seconds); with `auto`, the length is the smallest of the ladder
+   * giving at most 1000 windows.
+   */
+  finish(minSec: number, minNsec: number, maxSec: number, maxNsec: number, hasTime: boolean): WindowSet {
+    if (!hasTime || this.n === 0) return { lengthS: this.fixed ?? WINDOW_LADDER[0], t0: 0, windows: [] };
+    let L = this.fixed ?? WINDOW_LADDER[WINDOW_LADDER.length - 1];
+    if (this.fixed === null) {
+      for (const candidate of WINDOW_LADDER) {
+        if (candidate % this.base !== 0) continue;
+        if (Math.floor(maxSec / candidate) - Math.floor(minSec / candidate) + 1 <= MAX_AUTO_WINDOWS) {
+          L = candidate;
+          break;
+        }
+      }
+    }
+    const exact = this.fixed !== null;
+    const first = exact ? this.indexOf(minSec, minNsec) : Math.floor(minSec / L);
+    const last = exact ? this.indexOf(maxSec, maxNsec) : Math.floor(maxSec / L);
+    const count = last - first + 1;
+    if (count > MAX_ROWS) {
+      throw new WindowLimitError(`${count} windows of ${L} s requested: at most ${MAX_ROWS}`);
+    }
+    const baseAnchor = this.indexOf(this.anchorSec, 0);
+    // Window of a base row: base windows never straddle a final window (the base divides L).
+    const windowOf = (rel: number) =>
+      exact ? rel + baseAnchor - first : Math.floor(((rel + baseAnchor) * this.base) / L) - first;
+    const acc = new Float64Array(count * W);
+    for (let k = 0; k < count; k++) acc[k * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < this.n; r++) {
+      const k = windowOf(r + this.lo);
+      if (k >= 0 && k < count) mergeRow(acc, k * W, this.rows, r * W);
+    }
+    const distinct = [0, 1, 2].map((kind) => this.distinctCounts(kind as DistinctKind, count, windowOf));
+    const t0 = first * L;
+    const windows: WindowRow[] = [];
+    for (let k = 0; k < count; k++) {
+      windows.push(windowRow(acc, k, L, t0, distinct[0][k], distinct[1][k], distinct[2][k]));
+    }
+    return { lengthS: L, t0, windows };
+  }
+
+  private distinctCounts(kind: DistinctKind, count: number, windowOf: (rel: number) => number): Uint32Array {
+    const e = this.entries[kind];
+    const n = this.entryCount[kind] / 2;
+    // (window, value) pairs as one sortable number each; duplicates are adjacent after sorting.
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = windowOf(e[2 * i]) * 4294967296 + e[2 * i + 1];
+    keys.sort();
+    const out = new Uint32Array(count);
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && keys[i] === keys[i - 1]) continue;
+      const k = Math.floor(keys[i] / 4294967296);
+      if (k >= 0 && k < count) out[k]++;
+    }
+    return out;
+  }
+}
+
+function mergeRow(dst: Float64Array, d: number, src: Float64Array, s: number): void {
+  for (let i = 0; i < W; i++) {
+    if (i === F.sizeMin) dst[d + i] = Math.min(dst[d + i], src[s + i]);
+    else if (i === F.sizeMax) dst[d + i] = Math.max(dst[d + i], src[s + i]);
+    else dst[d + i] += src[s + i];
+  }
+}
+
+export function sizeBucket(len: number): number {
+  for (let i = 0; i < SIZE_BUCKETS.length; i++) if (len <= SIZE_BUCKETS[i]) return i;
+  return SIZE_BUCKETS.length;
+}
+
+export function durationBucket(seconds: number): number {
+  for (let i = 0; i < DURATION_BUCKETS.length; i++) if (seconds < DURATION_BUCKETS[i]) return i;
+  return DURATION_BUCKETS.length;
+}
+
+function formatSpan(seconds: number): string {
+  const days = seconds / 86400;
+  return days >= 2 ? `${Math.round(days)} days` : `${Math.round(seconds)} s`;
+}
+
+export interface WindowSet {
+  lengthS: number;
+  /** Start of window 0 in seconds since the epoch. */
+  t0: number;
+  windows: WindowRow[];
+}
+
+/** One row of `traffic_windows`: every per-window figure of SPEC §2. */
+export interface WindowRow {
+  window_id: number;
+  start_ts: number;
+  end_ts: number;
+  packet_count: number;
+  byte_count: number;
+  bytes_per_sec: number;
+  packets_per_sec: number;
+  tcp_count: number;
+  udp_count: number;
+  icmp_count: number;
+  other_count: number;
+  tcp_ratio: number;
+  udp_ratio: number;
+  icmp_ratio: number;
+  avg_packet_size: number;
+  min_packet_size: number;
+  max_packet_size: number;
+  std_packet_size: number;
+  unique_src_ips: number;
+  unique_dst_ips: number;
+  port_diversity: number;
+  new_flows: number;
+  connection_rate: number;
+  tcp_syn_count: number;
+  tcp_synack_count: number;
+  tcp_ack_count: number;
+  tcp_rst_count: number;
+  tcp_fin_count: number;
+  tcp_retransmissions: number;
+  inbound_bytes: number;
+  outbound_bytes: number;
+  internal_bytes: number;
+  external_bytes: number;
+  inbound_packets: number;
+  outbound_packets: number;
+  internal_packets: number;
+  external_packets: number;
+  /** Counts per bucket, in the order of SIZE_KEYS / DURATION_KEYS (see `distribution`). */
+  packet_size_distribution: number[];
+  flow_duration_distribution: number[];
+}
+
+/**
+ * A distribution as SPEC's JSON object ({"64": n, …}). Kept as arrays until output: objects with
+ * integer-like keys such as "1518" make V8 allocate kilobytes of element storage each.
+ */
+export function distribution(keys: readonly string[], counts: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  keys.forEach((key, i) => {
+    out[key] = counts[i];
+  });
+  return out;
+}
+
+function windowRow(
+  a: Float64Array,
+  k: number,
+  L: number,
+  t0: number,
+  uniqueSrc: number,
+  uniqueDst: number,
+  ports: number,
+): WindowRow {
+  const o = k * W;
+  const packets = a[o + F.packets];
+  const bytes = a[o + F.bytes];
+  const mean = packets > 0 ? bytes / packets : 0;
+  const variance = packets > 0 ? Math.max(0, a[o + F.sizeSumSq] / packets - mean * mean) : 0;
+  const ratio = (n: number) => (packets > 0 ? n / packets : 0);
+  const sizes = Array.from(a.subarray(o + F.sizeBucket, o + F.sizeBucket + SIZE_KEYS.length));
+  const durations = Array.from(a.subarray(o + F.durationBucket, o + F.durationBucket + DURATION_KEYS.length));
+  return {
+    window_id: k,
+    start_ts: t0 + k * L,
+    end_ts: t0 + (k + 1) * L,
+    packet_count: packets,
+    byte_count: bytes,
+    bytes_per_sec: bytes / L,
+    packets_per_sec: packets / L,
+    tcp_count: a[o + F.tcp],
+    udp_count: a[o + F.udp],
+    icmp_count: a[o + F.icmp],
+    other_count: a[o + F.other],
+    tcp_ratio: ratio(a[o + F.tcp]),
+    udp_ratio: ratio(a[o + F.udp]),
+    icmp_ratio: ratio(a[o + F.icmp]),
+    avg_packet_size: mean,
+    min_packet_size: packets > 0 ? a[o + F.sizeMin] : 0,
+    max_packet_size: packets > 0 ? a[o + F.sizeMax] : 0,
+    std_packet_size: Math.sqrt(variance),
+    unique_src_ips: uniqueSrc,
+    unique_dst_ips: uniqueDst,
+    port_diversity: ports,
+    new_flows: a[o + F.newFlows],
+    connection_rate: a[o + F.newFlows] / L,
+    tcp_syn_count: a[o + F.syn],
+    tcp_synack_count: a[o + F.synack],
+    tcp_ack_count: a[o + F.ack],
+    tcp_rst_count: a[o + F.rst],
+    tcp_fin_count: a[o + F.fin],
+    tcp_retransmissions: a[o + F.retrans],
+    inbound_bytes: a[o + F.inBytes],
+    outbound_bytes: a[o + F.outBytes],
+    internal_bytes: a[o + F.intBytes],
+    external_bytes: a[o + F.extBytes],
+    inbound_packets: a[o + F.inPackets],
+    outbound_packets: a[o + F.outPackets],
+    internal_packets: a[o + F.intPackets],
+    external_packets: a[o + F.extPackets],
+    packet_size_distribution: sizes,
+    flow_duration_distribution: durations,
+  };
+}
