@@ -34,7 +34,12 @@ const OUTCOMES: Record<string, Outcome> = {
   'own_not-a-capture.png': { rejected: /not a pcap or pcapng capture \(a PNG image\)/ },
   'own_not-a-capture-text.pcap': { rejected: /not a pcap or pcapng capture/ },
   // Container level: damage after good records. Every record before it is kept.
-  'suricata_bug-6875-01_fuzz.pcap': { packets: 1, truncated: true, malformed: 1, warning: /record 2 .*1409179648/ },
+  'suricata_bug-6875-01_fuzz.pcap': {
+    packets: 1,
+    truncated: true,
+    malformed: 1,
+    warning: /record 2 .*1409179648/,
+  },
   'suricata_bug-1450-04_tls_DER-incomplete-header.pcap': {
     packets: 6,
     truncated: true,
@@ -47,8 +52,18 @@ const OUTCOMES: Record<string, Outcome> = {
     malformed: 0,
     warning: /record 19 .*3925868813/,
   },
-  'own_trunc-in-record-header.pcap': { packets: 10, truncated: true, malformed: 0, warning: /file ends inside/ },
-  'own_trunc-in-record-data.pcap': { packets: 10, truncated: true, malformed: 0, warning: /file ends inside/ },
+  'own_trunc-in-record-header.pcap': {
+    packets: 10,
+    truncated: true,
+    malformed: 0,
+    warning: /file ends inside/,
+  },
+  'own_trunc-in-record-data.pcap': {
+    packets: 10,
+    truncated: true,
+    malformed: 0,
+    warning: /file ends inside/,
+  },
   'own_caplen-327680-over-256KiB.pcap': { packets: 2, truncated: true, malformed: 0, warning: /327680/ },
   'own_trunc-in-block.pcapng': { packets: 2, truncated: true, malformed: 0, warning: /file ends inside/ },
   'own_block-length-mismatch.pcapng': {
