@@ -61,7 +61,7 @@ describe.skipIf(!hasSharedPcaps)('analysis of real captures agrees with tshark',
 
     // Windows: every packet in exactly one window; auto picks the smallest ladder length giving
     // at most 1000 windows over [first_ts, last_ts].
-    const windows = result.report.windows.windows;
+    const windows = result.report.windows.toArray();
     expect(windows.reduce((n, w) => n + w.packet_count, 0)).toBe(want.packets);
     expect(windows.reduce((n, w) => n + w.byte_count, 0)).toBe(want.bytes);
     if (want.min_ts !== null && want.max_ts !== null) {

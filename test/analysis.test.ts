@@ -241,22 +241,22 @@ describe('a hand-built capture gives the figures computed by hand', async () => 
   it('makes seven one-second windows with per-window figures', () => {
     const w = result.report.windows;
     expect(w.lengthS).toBe(1);
-    expect(w.windows.map((x) => x.packet_count)).toEqual([2, 7, 3, 5, 2, 2, 2]);
-    expect(w.windows.map((x) => x.new_flows)).toEqual([1, 1, 0, 1, 1, 1, 1]);
-    expect(w.windows[1].tcp_retransmissions).toBe(1);
-    expect(w.windows[1].unique_src_ips).toBe(2);
-    expect(w.windows[1].port_diversity).toBe(2); // 443 and the client's 50000
-    expect(w.windows[2]).toMatchObject({
+    expect(w.toArray().map((x) => x.packet_count)).toEqual([2, 7, 3, 5, 2, 2, 2]);
+    expect(w.toArray().map((x) => x.new_flows)).toEqual([1, 1, 0, 1, 1, 1, 1]);
+    expect(w.toArray()[1].tcp_retransmissions).toBe(1);
+    expect(w.toArray()[1].unique_src_ips).toBe(2);
+    expect(w.toArray()[1].port_diversity).toBe(2); // 443 and the client's 50000
+    expect(w.toArray()[2]).toMatchObject({
       tcp_fin_count: 2,
       tcp_ratio: 1,
       new_flows: 0,
       byte_count: sum([9, 10, 11]),
     });
-    expect(w.windows[6]).toMatchObject({ udp_count: 1, other_count: 1, inbound_packets: 1 });
+    expect(w.toArray()[6]).toMatchObject({ udp_count: 1, other_count: 1, inbound_packets: 1 });
     // Flow durations land in the window where the flow started.
-    expect(w.windows[1].flow_duration_distribution).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0]); // 1.1 s
-    expect(w.windows[4].flow_duration_distribution).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0]); // 100 µs
-    const sizes = w.windows[0];
+    expect(w.toArray()[1].flow_duration_distribution).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0]); // 1.1 s
+    expect(w.toArray()[4].flow_duration_distribution).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0]); // 100 µs
+    const sizes = w.toArray()[0];
     expect(sizes.min_packet_size).toBe(Math.min(len(0), len(1)));
     expect(sizes.max_packet_size).toBe(Math.max(len(0), len(1)));
     expect(sizes.std_packet_size).toBeCloseTo(Math.abs(len(0) - len(1)) / 2, 9);
@@ -320,9 +320,9 @@ describe('flow boundaries', () => {
     const path = writeCapture([at(0, arpFrame()), at(25_000_000, arpFrame())]);
     const r = await analyzeCapture(path, { windowLength: 10 });
     expect(r.report.windows.lengthS).toBe(10);
-    expect(r.report.windows.windows.map((w) => w.packet_count)).toEqual([1, 0, 1]);
+    expect(r.report.windows.toArray().map((w) => w.packet_count)).toEqual([1, 0, 1]);
     // An empty window is a row of zeros, not NaN or Infinity.
-    expect(r.report.windows.windows[1]).toMatchObject({
+    expect(r.report.windows.toArray()[1]).toMatchObject({
       tcp_ratio: 0,
       avg_packet_size: 0,
       min_packet_size: 0,

@@ -20,5 +20,5 @@ export {
   WINDOW_LADDER,
   WindowLimitError,
   type WindowRow,
-  type WindowSet,
+  WindowSet,
 } from './windows.js';

@@ -40,12 +40,6 @@ export function buildSummary(result: AnalysisResult) {
   const flows = analyzer.flowCounts;
   const d = analyzer.directionBytes;
   const dp = analyzer.directionPackets;
-  const sizeCounts = new Array<number>(SIZE_KEYS.length).fill(0);
-  for (const w of report.windows.windows) {
-    w.packet_size_distribution.forEach((n, i) => {
-      sizeCounts[i] += n;
-    });
-  }
   return {
     file: {
       path: result.path,
@@ -126,7 +120,7 @@ export function buildSummary(result: AnalysisResult) {
       percentage: transportPackets === 0 ? 0 : round((p.packets / transportPackets) * 100, 4),
     })),
     top_flows: report.topFlows.slice(0, SUMMARY_TOP),
-    packet_size_distribution: distribution(SIZE_KEYS, sizeCounts),
+    packet_size_distribution: distribution(SIZE_KEYS, report.windows.sizeTotals()),
     flow_duration_distribution: distribution(DURATION_KEYS, analyzer.flowDurations),
     direction: {
       local_networks: analyzer.localNets.texts,
@@ -141,8 +135,8 @@ export function buildSummary(result: AnalysisResult) {
     },
     windows: {
       length_s: report.windows.lengthS,
-      count: report.windows.windows.length,
-      start_ts: report.windows.windows.length > 0 ? report.windows.t0 : null,
+      count: report.windows.count,
+      start_ts: report.windows.count > 0 ? report.windows.t0 : null,
     },
   };
 }

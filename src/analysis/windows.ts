@@ -213,7 +213,10 @@ export class WindowAccumulator {
    * giving at most 1000 windows.
    */
   finish(minSec: number, minNsec: number, maxSec: number, maxNsec: number, hasTime: boolean): WindowSet {
-    if (!hasTime || this.n === 0) return { lengthS: this.fixed ?? WINDOW_LADDER[0], t0: 0, windows: [] };
+    if (!hasTime || this.n === 0) {
+      const none = new Uint32Array(0);
+      return new WindowSet(this.fixed ?? WINDOW_LADDER[0], 0, 0, new Float64Array(0), none, none, none);
+    }
     let L = this.fixed ?? WINDOW_LADDER[WINDOW_LADDER.length - 1];
     if (this.fixed === null) {
       for (const candidate of WINDOW_LADDER) {
@@ -235,19 +238,20 @@ export class WindowAccumulator {
     // Window of a base row: base windows never straddle a final window (the base divides L).
     const windowOf = (rel: number) =>
       exact ? rel + baseAnchor - first : Math.floor(((rel + baseAnchor) * this.base) / L) - first;
-    const acc = new Float64Array(count * W);
-    for (let k = 0; k < count; k++) acc[k * W + F.sizeMin] = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < this.n; r++) {
-      const k = windowOf(r + this.lo);
-      if (k >= 0 && k < count) mergeRow(acc, k * W, this.rows, r * W);
+    let acc: Float64Array;
+    const offset = first - baseAnchor - this.lo; // base row of window 0 when a window is one row
+    if ((exact || this.base === L) && offset >= 0 && offset + count <= this.n) {
+      acc = this.rows.subarray(offset * W, (offset + count) * W); // no copy: rows are the windows
+    } else {
+      acc = new Float64Array(count * W);
+      for (let k = 0; k < count; k++) acc[k * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < this.n; r++) {
+        const k = windowOf(r + this.lo);
+        if (k >= 0 && k < count) mergeRow(acc, k * W, this.rows, r * W);
+      }
     }
     const distinct = [0, 1, 2].map((kind) => this.distinctCounts(kind as DistinctKind, count, windowOf));
-    const t0 = first * L;
-    const windows: WindowRow[] = [];
-    for (let k = 0; k < count; k++) {
-      windows.push(windowRow(acc, k, L, t0, distinct[0][k], distinct[1][k], distinct[2][k]));
-    }
-    return { lengthS: L, t0, windows };
+    return new WindowSet(L, first * L, count, acc, distinct[0], distinct[1], distinct[2]);
   }
 
   private distinctCounts(kind: DistinctKind, count: number, windowOf: (rel: number) => number): Uint32Array {
@@ -290,11 +294,44 @@ function formatSpan(seconds: number): string {
   return days >= 2 ? `${Math.round(days)} days` : `${Math.round(seconds)} s`;
 }
 
-export interface WindowSet {
-  lengthS: number;
-  /** Start of window 0 in seconds since the epoch. */
-  t0: number;
-  windows: WindowRow[];
+/**
+ * The capture's windows after roll-up. Rows are built on demand: a capture whose timestamps span
+ * decades has hundreds of thousands of (mostly empty) windows, which callers stream.
+ */
+export class WindowSet {
+  constructor(
+    readonly lengthS: number,
+    /** Start of window 0 in seconds since the epoch. */
+    readonly t0: number,
+    readonly count: number,
+    private readonly acc: Float64Array,
+    private readonly uniqueSrc: Uint32Array,
+    private readonly uniqueDst: Uint32Array,
+    private readonly ports: Uint32Array,
+  ) {}
+
+  row(k: number): WindowRow {
+    if (k < 0 || k >= this.count) throw new RangeError(`no window ${k} (of ${this.count})`);
+    return windowRow(this.acc, k, this.lengthS, this.t0, this.uniqueSrc[k], this.uniqueDst[k], this.ports[k]);
+  }
+
+  *rows(): IterableIterator<WindowRow> {
+    for (let k = 0; k < this.count; k++) yield this.row(k);
+  }
+
+  /** Every window as an array (small captures and tests). */
+  toArray(): WindowRow[] {
+    return [...this.rows()];
+  }
+
+  /** Packets per size bucket over all windows. */
+  sizeTotals(): number[] {
+    const out = new Array<number>(SIZE_KEYS.length).fill(0);
+    for (let k = 0; k < this.count; k++) {
+      for (let i = 0; i < out.length; i++) out[i] += this.acc[k * W + F.sizeBucket + i];
+    }
+    return out;
+  }
 }
 
 /** One row of `traffic_windows`: every per-window figure of SPEC §2. */
