@@ -163,7 +163,7 @@ function humanSummary(s: Summary): string {
     lines.push('  top ports');
     for (const x of s.ports.slice(0, 5)) {
       lines.push(
-        `    ${`${x.label}/${x.protocol}`.padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${x.percentage.toFixed(1).padStart(5)}% of packets`,
+        `    ${x.label.replace(/^\d+/, `${x.port}/${x.protocol}`).padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${x.percentage.toFixed(1).padStart(5)}% of packets`,
       );
     }
   }
