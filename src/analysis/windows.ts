@@ -80,15 +80,36 @@ export class WindowAccumulator {
   ];
   /** Relative index of the row last returned by rowOf. */
   private currentRel = 0;
+  // Cache of the last second looked up; cleared whenever rows move.
+  private lastSec = Number.NaN;
+  private lastRel = 0;
+  private lastOffset = 0;
+  private readonly integerBase: boolean;
 
   constructor(fixedLength: number | null) {
     this.fixed = fixedLength;
     this.base = fixedLength ?? BASES[0];
+    this.integerBase = Number.isInteger(this.base);
     for (const a of this.lastRow) a.fill(-0x80000000);
   }
 
   /** Offset in `rows` of the row holding time (sec, nsec); re-read `rows` afterwards. */
   rowOf(sec: number, nsec: number): number {
+    // Consecutive packets mostly share a second: reuse the last answer (whole-second bases only).
+    if (sec === this.lastSec) {
+      this.currentRel = this.lastRel;
+      return this.lastOffset;
+    }
+    const offset = this.slowRowOf(sec, nsec);
+    if (this.integerBase) {
+      this.lastSec = sec;
+      this.lastRel = this.currentRel;
+      this.lastOffset = offset;
+    }
+    return offset;
+  }
+
+  private slowRowOf(sec: number, nsec: number): number {
     if (Number.isNaN(this.anchorSec)) this.anchorSec = sec;
     let rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
     let r = rel - this.lo;
@@ -136,6 +157,7 @@ export class WindowAccumulator {
   }
 
   private extend(rel: number): void {
+    this.lastSec = Number.NaN;
     this.usedLo = Math.min(this.usedLo, rel);
     this.usedHi = Math.max(this.usedHi, rel + 1);
     const newLo = this.n === 0 ? rel : Math.min(this.lo, rel);
@@ -165,6 +187,7 @@ export class WindowAccumulator {
 
   /** Moves to the next coarser base when the span [lo, hi) (in rows) rules out the finer lengths. */
   private promote(lo: number, hi: number): boolean {
+    this.lastSec = Number.NaN;
     const next = this.baseIdx + 1;
     const span = (hi - lo - 2) * this.base;
     if (next >= BASES.length || span <= PROMOTE_AFTER[this.baseIdx]) return false;
@@ -280,8 +303,10 @@ function mergeRow(dst: Float64Array, d: number, src: Float64Array, s: number): v
 }
 
 export function sizeBucket(len: number): number {
-  for (let i = 0; i < SIZE_BUCKETS.length; i++) if (len <= SIZE_BUCKETS[i]) return i;
-  return SIZE_BUCKETS.length;
+  // Unrolled: this runs for every packet.
+  if (len <= 256) return len <= 64 ? 0 : len <= 128 ? 1 : 2;
+  if (len <= 1024) return len <= 512 ? 3 : 4;
+  return len <= 1518 ? 5 : 6;
 }
 
 export function durationBucket(seconds: number): number {

@@ -105,23 +105,34 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
   let gzip = false;
   try {
     total = (await fh.stat()).size;
+    // Read ahead: the next chunk is read while the current one is parsed.
+    let incoming = Buffer.allocUnsafe(chunkSize);
+    const read = (want: number) => {
+      if (want > incoming.length) incoming = Buffer.allocUnsafe(want);
+      return fh.read(incoming, 0, want, null).catch((err) => {
+        throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
+      });
+    };
+    let pending = read(chunkSize);
     let bytesRead = 0;
     for (;;) {
       options.signal?.throwIfAborted();
-      const want = feeder.wanted(chunkSize);
-      feeder.reserve(want);
-      const { bytesRead: n } = await fh.read(feeder.work, feeder.len, want, null).catch((err) => {
-        throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
-      });
-      if (bytesRead === 0 && n >= 2 && feeder.work[0] === 0x1f && feeder.work[1] === 0x8b) {
+      const { bytesRead: n } = await pending;
+      if (bytesRead === 0 && n >= 2 && incoming[0] === 0x1f && incoming[1] === 0x8b) {
         gzip = true;
         break;
       }
       bytesRead += n;
+      feeder.reserve(n);
+      incoming.copy(feeder.work, feeder.len, 0, n);
       feeder.len += n;
+      if (n > 0) pending = read(feeder.wanted(chunkSize));
       feeder.run(n === 0);
       options.onProgress?.({ bytesRead, totalBytes: total, records: feeder.parser.info.records });
-      if (n === 0 || feeder.parser.stopped) return;
+      if (n === 0 || feeder.parser.stopped) {
+        if (n > 0) await pending.catch(() => undefined);
+        return;
+      }
     }
   } finally {
     await fh.close();

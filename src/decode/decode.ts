@@ -255,7 +255,7 @@ function ipv4(buf: Uint8Array, p: number, end: number, out: DecodedPacket, depth
   const dst = out.dst;
   src[0] = ((buf[p + 12] << 24) | (buf[p + 13] << 16) | (buf[p + 14] << 8) | buf[p + 15]) >>> 0;
   dst[0] = ((buf[p + 16] << 24) | (buf[p + 17] << 16) | (buf[p + 18] << 8) | buf[p + 19]) >>> 0;
-  src[1] = src[2] = src[3] = dst[1] = dst[2] = dst[3] = 0;
+  // Words 1-3 are left as they are: for IPv4 only word 0 is meaningful (see DecodedPacket).
   const proto = buf[p + 9];
   out.ipProto = proto;
   out.fragment = fragOffset !== 0;

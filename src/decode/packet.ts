@@ -60,7 +60,8 @@ export class DecodedPacket {
   outerFragment = false;
   outerV6FragmentHeader = false;
 
-  /** IP version of the effective (innermost walked) IP header. */
+  /** IP version of the effective (innermost walked) IP header. For IPv4 only word 0 of
+   * `src`/`dst` is set; words 1-3 hold whatever an earlier packet left there. */
   ip = 0;
   ipOffset = 0;
   readonly src = new Uint32Array(4);
