@@ -85,6 +85,9 @@ export function protocolName(proto: number): string {
   return `IP-${proto}`;
 }
 
+/** Below this many live flows, idle ones are left for the end (their memory is trivial). */
+const SWEEP_MIN_LIVE = 50_000;
+
 const LOCAL = 1;
 const REMOTE = 2;
 
@@ -133,7 +136,7 @@ export class Analyzer {
     this.topN = options.topN ?? 100;
     this.onFlow = options.onFlow;
     this.flows = new FlowTable(this.timeouts, (f) => this.flowEnded(f), options.hintParser ?? null);
-    this.sweepEvery = Math.max(1, Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp) / 4);
+    this.sweepEvery = Math.max(1, Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp, this.timeouts.other));
   }
 
   add(rec: CaptureRecord, pkt: DecodedPacket): void {
@@ -224,8 +227,10 @@ export class Analyzer {
     }
     if (ts > this.maxTs) {
       this.maxTs = ts;
+      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory,
+      // so it runs once per shortest timeout of capture time and only when many flows are live.
       if (ts >= this.nextSweep) {
-        if (this.nextSweep !== Number.NEGATIVE_INFINITY) this.flows.expire(ts);
+        if (this.flows.live >= SWEEP_MIN_LIVE) this.flows.expire(ts);
         this.nextSweep = ts + this.sweepEvery;
       }
     }

@@ -106,6 +106,7 @@ export class FlowTable {
   private initA = new Uint8Array(0);
   private synDecided = new Uint8Array(0);
   private hintPackets = new Uint8Array(0);
+  private hasHints = new Uint8Array(0);
   private id = new Float64Array(0);
   private first = new Float64Array(0);
   private last = new Float64Array(0);
@@ -227,9 +228,12 @@ export class FlowTable {
 
     if (payloadCaptured > 0 && this.parseHints !== null && this.hintPackets[f] < HINT_PACKETS) {
       this.hintPackets[f]++;
-      const before = this.hints.get(f) ?? null;
+      const before = this.hasHints[f] === 1 ? (this.hints.get(f) ?? null) : null;
       const after = this.parseHints(before, proto, sport, dport, buf, payloadOffset, payloadCaptured);
-      if (after !== null && after !== before) this.hints.set(f, after);
+      if (after !== null && after !== before) {
+        this.hints.set(f, after);
+        this.hasHints[f] = 1;
+      }
     }
   }
 
@@ -332,6 +336,7 @@ export class FlowTable {
     this.initA[f] = side === 0 ? 1 : 0;
     this.synDecided[f] = 0;
     this.hintPackets[f] = 0;
+    this.hasHints[f] = 0;
     this.id[f] = this.nextId++;
     this.first[f] = ts;
     this.last[f] = ts;
@@ -386,7 +391,7 @@ export class FlowTable {
     }
     slots[i] = 0;
     this.alive[f] = 0;
-    this.hints.delete(f);
+    if (this.hasHints[f] === 1) this.hints.delete(f);
     this.freeList[this.freeCount++] = f;
     this.live--;
     this.ended++;
@@ -420,7 +425,7 @@ export class FlowTable {
     r.dstFlags = this.flags[p];
     r.retransmissions = this.retrans[f];
     r.connState = connState(proto, this.state[o], this.state[p], this.pkts[p]);
-    r.hints = this.hints.get(f) ?? null;
+    r.hints = this.hasHints[f] === 1 ? (this.hints.get(f) ?? null) : null;
     this.onEnd(r);
   }
 
@@ -447,6 +452,7 @@ export class FlowTable {
     this.initA = copy(this.initA, cap, u8);
     this.synDecided = copy(this.synDecided, cap, u8);
     this.hintPackets = copy(this.hintPackets, cap, u8);
+    this.hasHints = copy(this.hasHints, cap, u8);
     this.id = copy(this.id, cap, f64);
     this.first = copy(this.first, cap, f64);
     this.last = copy(this.last, cap, f64);

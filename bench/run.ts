@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { analyzeCapture } from '../src/analysis/index.js';
+import { readCapture } from '../src/capture/index.js';
+import { DecodedPacket, decodePacket } from '../src/decode/index.js';
+import { ensureBenchCapture } from './make-capture.js';
+
+// `npm run bench`: builds the bench capture once, then measures each stage of the packet path in
+// fresh processes (peak RSS is per process) and prints medians.
+
+type Mode = 'read' | 'decode' | 'analyze';
+interface Measurement {
+  mode: Mode;
+  seconds: number;
+  packets: number;
+  bytes: number;
+  maxRssKb: number;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/bench → project root
+const CORPUS = fileURLToPath(new URL('../shared/pcaps/real', `file://${ROOT}`));
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+async function measure(mode: Mode, path: string): Promise<Measurement> {
+  let packets = 0;
+  let sink = 0;
+  const t0 = performance.now();
+  if (mode === 'read') {
+    await readCapture(path, (rec) => {
+      packets++;
+      sink += rec.origLen;
+    });
+  } else if (mode === 'decode') {
+    const pkt = new DecodedPacket();
+    await readCapture(path, (rec) => {
+      decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
+      packets++;
+      sink += pkt.l4 + pkt.srcPort;
+    });
+  } else {
+    const result = await analyzeCapture(path);
+    packets = result.analyzer.stats.packets;
+    sink = result.analyzer.flowCounts.total;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const { size } = await import('node:fs').then((fs) => fs.statSync(path));
+  if (sink < 0) console.log(sink); // keeps the work observable
+  return { mode, seconds, packets, bytes: size, maxRssKb: process.resourceUsage().maxRSS };
+}
+
+function child(mode: Mode, path: string): Measurement {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', mode, path], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`measurement ${mode} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--measure') {
+    console.log(JSON.stringify(await measure(args[1] as Mode, args[2])));
+    return;
+  }
+  if (!existsSync(CORPUS)) {
+    console.log(`skipped: ${CORPUS} not found (the bench capture is built from the public corpus)`);
+    return;
+  }
+  const cap = await ensureBenchCapture(`${ROOT}.bench`, CORPUS);
+  console.log(
+    `bench capture: ${(cap.bytes / 1e9).toFixed(2)} GB, ${cap.packets.toLocaleString('en-US')} packets, ${cap.distinctFlows.toLocaleString('en-US')} distinct flows (${cap.path})`,
+  );
+  console.log(`median of ${RUNS} runs, each in a fresh process, one core:`);
+  const results: Record<string, unknown> = {};
+  for (const mode of ['read', 'decode', 'analyze'] as Mode[]) {
+    const runs = Array.from({ length: RUNS }, () => child(mode, cap.path));
+    const secs = median(runs.map((r) => r.seconds));
+    const rss = median(runs.map((r) => r.maxRssKb)) / 1024;
+    const smallRss =
+      median([child(mode, cap.smallPath), child(mode, cap.smallPath)].map((r) => r.maxRssKb)) / 1024;
+    const pps = cap.packets / secs;
+    const mbps = cap.bytes / 1e6 / secs;
+    const label = { read: 'read only', decode: 'read + decode', analyze: 'full analysis' }[mode];
+    console.log(
+      `  ${label.padEnd(14)} ${(pps / 1e6).toFixed(2).padStart(6)} M packets/s ${mbps.toFixed(0).padStart(6)} MB/s  ${secs.toFixed(2)} s  peak RSS ${rss.toFixed(0)} MB (${rss.toFixed(0)} MB on ${(cap.bytes / 1e9).toFixed(2)} GB, ${smallRss.toFixed(0)} MB on ${(cap.smallBytes / 1e9).toFixed(2)} GB)`,
+    );
+    results[mode] = {
+      packets_per_s: Math.round(pps),
+      mb_per_s: Math.round(mbps),
+      seconds: secs,
+      peak_rss_mb: Math.round(rss),
+      peak_rss_mb_small: Math.round(smallRss),
+    };
+  }
+  console.log(JSON.stringify({ capture: cap, runs: RUNS, results }));
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exitCode = 1;
+});
