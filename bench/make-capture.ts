@@ -117,8 +117,12 @@ async function loadCorpus(corpus: string): Promise<Packet[]> {
       continue;
     }
     if (!ethernet || recs.length === 0) continue;
-    const first = recs.reduce((m, r) => (r.ns < m ? r.ns : m), recs[0].ns);
-    const last = recs.reduce((m, r) => (r.ns > m ? r.ns : m), recs[0].ns);
+    let first = recs[0].ns;
+    let last = recs[0].ns;
+    for (const r of recs) {
+      if (r.ns < first) first = r.ns;
+      if (r.ns > last) last = r.ns;
+    }
     if (last - first > BigInt(MAX_FILE_SPAN_S) * 1_000_000_000n) continue;
     for (const r of recs) {
       out.push({

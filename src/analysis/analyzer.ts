@@ -136,7 +136,10 @@ export class Analyzer {
     this.topN = options.topN ?? 100;
     this.onFlow = options.onFlow;
     this.flows = new FlowTable(this.timeouts, (f) => this.flowEnded(f), options.hintParser ?? null);
-    this.sweepEvery = Math.max(1, Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp, this.timeouts.other));
+    this.sweepEvery = Math.max(
+      1,
+      Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp, this.timeouts.other),
+    );
   }
 
   add(rec: CaptureRecord, pkt: DecodedPacket): void {
