@@ -93,6 +93,13 @@ class Feeder {
   }
 }
 
+/** Room kept in front of each read for the unparsed tail of the previous chunk. */
+const HEADROOM = 1 << 20;
+
+/**
+ * Reads a file with two buffers taking turns: the next chunk is read into one while the other is
+ * parsed, and only the unparsed tail (part of one record) is copied, in front of the new chunk.
+ */
 async function readFile(path: string, feeder: Feeder, options: ReadOptions): Promise<void> {
   let fh: Awaited<ReturnType<typeof open>>;
   try {
@@ -100,45 +107,67 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
   } catch (err) {
     throw new CaptureFormatError(`cannot open: ${describeIoError(err)}`);
   }
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  let total = 0;
+  const parser = feeder.parser;
+  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
   let gzip = false;
+  let total = 0;
   try {
     total = (await fh.stat()).size;
-    // Read ahead: the next chunk is read while the current one is parsed.
-    let incoming = Buffer.allocUnsafe(chunkSize);
-    const read = (want: number) => {
-      if (want > incoming.length) incoming = Buffer.allocUnsafe(want);
-      return fh.read(incoming, 0, want, null).catch((err) => {
+    const read = (buf: Buffer, at: number) =>
+      fh.read(buf, at, chunk, null).catch((err) => {
         throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
       });
-    };
-    let pending = read(chunkSize);
+    let head = HEADROOM;
+    let bufs = [Buffer.allocUnsafe(head + chunk), Buffer.allocUnsafe(head + chunk)];
+    let cur = 0;
+    let start = head; // unparsed bytes of bufs[cur] begin here
+    let base = 0; // file offset of bufs[cur][start]
     let bytesRead = 0;
+    let pending = read(bufs[0], head);
     for (;;) {
       options.signal?.throwIfAborted();
       const { bytesRead: n } = await pending;
-      if (bytesRead === 0 && n >= 2 && incoming[0] === 0x1f && incoming[1] === 0x8b) {
+      const buf = bufs[cur];
+      if (bytesRead === 0 && n >= 2 && buf[head] === 0x1f && buf[head + 1] === 0x8b) {
         gzip = true;
         break;
       }
       bytesRead += n;
-      feeder.reserve(n);
-      incoming.copy(feeder.work, feeder.len, 0, n);
-      feeder.len += n;
-      if (n > 0) pending = read(feeder.wanted(chunkSize));
-      feeder.run(n === 0);
-      options.onProgress?.({ bytesRead, totalBytes: total, records: feeder.parser.info.records });
-      if (n === 0 || feeder.parser.stopped) {
+      const end = head + n;
+      const other = bufs[cur ^ 1];
+      if (n > 0) pending = read(other, head);
+      const used = parser.parse(buf, start, end, n === 0, base - start);
+      options.onProgress?.({ bytesRead, totalBytes: total, records: parser.info.records });
+      if (n === 0 || parser.stopped) {
         if (n > 0) await pending.catch(() => undefined);
         return;
       }
+      const rem = end - used;
+      base += used - start;
+      if (rem > head) {
+        // A record longer than the headroom: take the chunk in flight too and grow both buffers.
+        const { bytesRead: n2 } = await pending;
+        bytesRead += n2;
+        const grown = Math.max(head * 2, rem + n2 + chunk);
+        const next = Buffer.allocUnsafe(grown + chunk);
+        buf.copy(next, grown - rem - n2, used, end);
+        other.copy(next, grown - n2, head, head + n2);
+        head = grown;
+        bufs = [next, Buffer.allocUnsafe(grown + chunk)];
+        cur = 0;
+        start = head - rem - n2;
+        pending = n2 > 0 ? read(next, head) : Promise.resolve({ bytesRead: 0, buffer: next });
+        continue;
+      }
+      buf.copy(other, head - rem, used, end);
+      start = head - rem;
+      cur ^= 1;
     }
   } finally {
     await fh.close();
   }
   // Compressed input goes through the stream path, which inflates as it reads.
-  if (gzip) await readStream(createReadStream(path, { highWaterMark: chunkSize }), feeder, options, total);
+  if (gzip) await readStream(createReadStream(path, { highWaterMark: chunk }), feeder, options, total);
 }
 
 async function readStream(

@@ -35,6 +35,11 @@ export const LINKTYPE_LINUX_SLL2 = 276;
 /** Link types the decoder understands; others are counted as unsupported. */
 export const SUPPORTED_LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
 
+// A DataView over the buffer being decoded: getUint16/getUint32 compile to single loads. The
+// reader's buffer changes once per chunk, so the view is rebuilt rarely.
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let viewOf: Uint8Array | null = null;
+
 /** Nesting limits: hostile captures can stack headers without end. */
 const MAX_TUNNELS = 4;
 const MAX_TAGS = 16;
@@ -53,6 +58,10 @@ export function decodePacket(
   out: DecodedPacket,
 ): void {
   out.reset(capLen < origLen);
+  if (buf !== viewOf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewOf = buf;
+  }
   const end = off + capLen;
   switch (linkType) {
     case LINKTYPE_ETHERNET:
@@ -113,7 +122,7 @@ function ethernet(buf: Uint8Array, p: number, end: number, out: DecodedPacket, d
     nonIp(out, depth);
     return short(out, M_LINK_SHORT);
   }
-  etherType(buf, p + 14, end, (buf[p + 12] << 8) | buf[p + 13], out, depth);
+  etherType(buf, p + 14, end, view.getUint16(p + 12), out, depth);
 }
 
 /** Dispatches on an EtherType, walking 802.1Q/802.1ad tags, MPLS labels, LLC/SNAP and PPPoE. */
@@ -238,7 +247,7 @@ function ipv4(buf: Uint8Array, p: number, end: number, out: DecodedPacket, depth
     return;
   }
   if (p + ihl > end) return short(out, M_IP_SHORT);
-  const total = (buf[p + 2] << 8) | buf[p + 3];
+  const total = view.getUint16(p + 2);
   // A zero total length comes from TCP segmentation offload: the frame then bounds the packet.
   let wireEnd = p + total;
   if (total === 0) wireEnd = end;
@@ -246,15 +255,15 @@ function ipv4(buf: Uint8Array, p: number, end: number, out: DecodedPacket, depth
     out.malformed = M_TOTAL_LEN;
     return;
   }
-  const fragField = (buf[p + 6] << 8) | buf[p + 7];
+  const fragField = view.getUint16(p + 6);
   const fragOffset = fragField & 0x1fff;
   if (depth === 0) out.outerFragment = (fragField & 0x2000) !== 0 || fragOffset !== 0;
   out.ip = 4;
   out.ipOffset = p;
   const src = out.src;
   const dst = out.dst;
-  src[0] = ((buf[p + 12] << 24) | (buf[p + 13] << 16) | (buf[p + 14] << 8) | buf[p + 15]) >>> 0;
-  dst[0] = ((buf[p + 16] << 24) | (buf[p + 17] << 16) | (buf[p + 18] << 8) | buf[p + 19]) >>> 0;
+  src[0] = view.getUint32(p + 12);
+  dst[0] = view.getUint32(p + 16);
   // Words 1-3 are left as they are: for IPv4 only word 0 is meaningful (see DecodedPacket).
   const proto = buf[p + 9];
   out.ipProto = proto;
@@ -275,7 +284,7 @@ function ipv6(buf: Uint8Array, p: number, end: number, out: DecodedPacket, depth
     out.malformed = M_IP_VERSION;
     return;
   }
-  const payloadLen = (buf[p + 4] << 8) | buf[p + 5];
+  const payloadLen = view.getUint16(p + 4);
   // Zero means a jumbogram (or offload): the frame bounds the packet.
   const wireEnd = payloadLen === 0 ? end : p + 40 + payloadLen;
   const capEnd = Math.min(wireEnd, end);
@@ -283,12 +292,14 @@ function ipv6(buf: Uint8Array, p: number, end: number, out: DecodedPacket, depth
   out.ipOffset = p;
   const src = out.src;
   const dst = out.dst;
-  for (let i = 0; i < 4; i++) {
-    const s = p + 8 + i * 4;
-    const d = p + 24 + i * 4;
-    src[i] = ((buf[s] << 24) | (buf[s + 1] << 16) | (buf[s + 2] << 8) | buf[s + 3]) >>> 0;
-    dst[i] = ((buf[d] << 24) | (buf[d + 1] << 16) | (buf[d + 2] << 8) | buf[d + 3]) >>> 0;
-  }
+  src[0] = view.getUint32(p + 8);
+  src[1] = view.getUint32(p + 12);
+  src[2] = view.getUint32(p + 16);
+  src[3] = view.getUint32(p + 20);
+  dst[0] = view.getUint32(p + 24);
+  dst[1] = view.getUint32(p + 28);
+  dst[2] = view.getUint32(p + 32);
+  dst[3] = view.getUint32(p + 36);
   out.fragment = false;
   out.l4 = 0;
   let next = buf[p + 6];
@@ -350,18 +361,18 @@ function transport(
       out.l4 = L4_TCP;
       out.l4Offset = q;
       if (avail >= 4) {
-        out.srcPort = (buf[q] << 8) | buf[q + 1];
-        out.dstPort = (buf[q + 2] << 8) | buf[q + 3];
+        out.srcPort = view.getUint16(q);
+        out.dstPort = view.getUint16(q + 2);
       }
       if (avail < 20) {
         if (avail >= 14) out.tcpFlags = buf[q + 13] | ((buf[q + 12] & 1) << 8);
         if (avail >= 8) out.seq = readU32(buf, q + 4);
         return short(out, M_TCP_SHORT);
       }
-      out.seq = readU32(buf, q + 4);
-      out.ack = readU32(buf, q + 8);
+      out.seq = view.getUint32(q + 4);
+      out.ack = view.getUint32(q + 8);
       out.tcpFlags = buf[q + 13] | ((buf[q + 12] & 1) << 8);
-      out.window = (buf[q + 14] << 8) | buf[q + 15];
+      out.window = view.getUint16(q + 14);
       const hl = (buf[q + 12] >> 4) << 2;
       if (hl < 20) {
         out.malformed = M_TCP_HDR_LEN;
@@ -375,8 +386,8 @@ function transport(
       out.l4 = L4_UDP;
       out.l4Offset = q;
       if (avail >= 4) {
-        out.srcPort = (buf[q] << 8) | buf[q + 1];
-        out.dstPort = (buf[q + 2] << 8) | buf[q + 3];
+        out.srcPort = view.getUint16(q);
+        out.dstPort = view.getUint16(q + 2);
       }
       if (avail < 8) return short(out, M_UDP_SHORT);
       setPayload(out, q + 8, end, wireEnd);
