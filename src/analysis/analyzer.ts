@@ -85,9 +85,6 @@ export function protocolName(proto: number): string {
   return `IP-${proto}`;
 }
 
-/** Below this many live flows, idle ones are left for the end (their memory is trivial). */
-const SWEEP_MIN_LIVE = 50_000;
-
 const LOCAL = 1;
 const REMOTE = 2;
 
@@ -135,7 +132,12 @@ export class Analyzer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.topN = options.topN ?? 100;
     this.onFlow = options.onFlow;
-    this.flows = new FlowTable(this.timeouts, (f) => this.flowEnded(f), options.hintParser ?? null);
+    this.flows = new FlowTable(
+      this.timeouts,
+      { intern: (ip, words) => this.intern(ip, words), isLocal: (id) => this.isLocal(id) },
+      (f) => this.flowEnded(f),
+      options.hintParser ?? null,
+    );
     this.sweepEvery = Math.max(
       1,
       Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp, this.timeouts.other),
@@ -165,23 +167,6 @@ export class Analyzer {
     else rows[o + F.other]++;
     if (!ip) return;
 
-    const src = this.addresses.intern(pkt.ip, pkt.src);
-    const dst = this.addresses.intern(pkt.ip, pkt.dst);
-    if (dst >= this.locality.length || src >= this.locality.length) this.growAddresses();
-    this.sentBytes[src] += len;
-    this.sentPkts[src]++;
-    this.recvBytes[dst] += len;
-    this.recvPkts[dst]++;
-    const dir = (this.isLocal(src) ? 0 : 2) + (this.isLocal(dst) ? 0 : 1);
-    // dir: 0 local→local (internal), 1 local→remote (outbound), 2 remote→local (inbound), 3 external.
-    const d = dir === 0 ? 2 : dir === 1 ? 1 : dir === 2 ? 0 : 3;
-    this.directionBytes[d] += len;
-    this.directionPackets[d]++;
-    rows[o + F.inBytes + d] += len;
-    rows[o + F.inPackets + d]++;
-    win.note(0, src);
-    win.note(1, dst);
-
     const flags = pkt.tcpFlags;
     if (l4 === L4_TCP && flags >= 0) {
       if (flags & TCP_SYN) rows[o + (flags & TCP_ACK ? F.synack : F.syn)]++;
@@ -189,54 +174,70 @@ export class Analyzer {
       if (flags & TCP_RST) rows[o + F.rst]++;
       if (flags & TCP_FIN) rows[o + F.fin]++;
     }
-    if ((l4 === L4_TCP || l4 === L4_UDP) && pkt.dstPort >= 0) win.note(2, pkt.dstPort);
 
     // Flows: transport packets with their ports, and other IP protocols by address pair. Later
     // fragments carry no transport header and belong to no flow.
-    let proto: number;
-    if (l4 !== 0) {
-      if (pkt.srcPort < 0 || pkt.dstPort < 0) return;
-      proto = l4;
-    } else {
-      if (pkt.fragment) return;
-      proto = pkt.ipProto;
-    }
+    const inFlow = l4 !== 0 ? pkt.srcPort >= 0 && pkt.dstPort >= 0 : !pkt.fragment;
+    let src: number;
+    let dst: number;
+    let srcLocal: boolean;
+    let dstLocal: boolean;
+    let note = true;
     const ts = sec + nsec / 1e9;
-    this.flows.packet(
-      proto,
-      src,
-      dst,
-      l4 !== 0 ? pkt.srcPort : 0,
-      l4 !== 0 ? pkt.dstPort : 0,
-      pkt.icmpId,
-      l4 === L4_TCP ? flags : -1,
-      pkt.seq,
-      pkt.payloadLength,
-      ts,
-      len,
-      rec.buf,
-      pkt.payloadOffset,
-      pkt.payloadCaptured,
-    );
-    // Ending flows may have moved the window rows: look the row up again.
-    if (this.flows.newFlow || this.flows.retransmission) {
+    if (inFlow) {
+      const flows = this.flows;
+      flows.packet(pkt, l4 !== 0 ? l4 : pkt.ipProto, ts, len, rec.buf, win.noteKey());
+      src = flows.srcId;
+      dst = flows.dstId;
+      srcLocal = flows.srcLocal;
+      dstLocal = flows.dstLocal;
+      note = flows.firstInWindow;
+      // Ending flows may have moved the window rows: look the row up again (cached per second).
       o = win.rowOf(sec, nsec);
       rows = win.rows;
-      if (this.flows.newFlow) rows[o + F.newFlows]++;
-      if (this.flows.retransmission) {
+      if (flows.newFlow) rows[o + F.newFlows]++;
+      if (flows.retransmission) {
         rows[o + F.retrans]++;
         this.retransmissions++;
       }
+    } else {
+      // Not part of a flow: talkers are counted here rather than when a flow ends.
+      src = this.intern(pkt.ip, pkt.src);
+      dst = this.intern(pkt.ip, pkt.dst);
+      srcLocal = this.isLocal(src);
+      dstLocal = this.isLocal(dst);
+      this.sentBytes[src] += len;
+      this.sentPkts[src]++;
+      this.recvBytes[dst] += len;
+      this.recvPkts[dst]++;
+    }
+    // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external.
+    const d = srcLocal ? (dstLocal ? 2 : 1) : dstLocal ? 0 : 3;
+    this.directionBytes[d] += len;
+    this.directionPackets[d]++;
+    rows[o + F.inBytes + d] += len;
+    rows[o + F.inPackets + d]++;
+    // Distinct values per window: a flow side notes its addresses and port once per window.
+    if (note) {
+      win.note(0, src);
+      win.note(1, dst);
+      if ((l4 === L4_TCP || l4 === L4_UDP) && pkt.dstPort >= 0) win.note(2, pkt.dstPort);
     }
     if (ts > this.maxTs) {
       this.maxTs = ts;
-      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory,
-      // so it runs once per shortest timeout of capture time and only when many flows are live.
+      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
       if (ts >= this.nextSweep) {
-        if (this.flows.live >= SWEEP_MIN_LIVE) this.flows.expire(ts);
+        this.flows.expire(ts);
         this.nextSweep = ts + this.sweepEvery;
       }
     }
+  }
+
+  /** Interns an address, growing the per-address arrays with the table. */
+  private intern(ip: number, words: Uint32Array): number {
+    const id = this.addresses.intern(ip, words);
+    if (id >= this.locality.length) this.growAddresses();
+    return id;
   }
 
   private isLocal(id: number): boolean {
@@ -265,6 +266,15 @@ export class Analyzer {
   }
 
   private flowEnded(f: FlowRecord): void {
+    // Talkers from the flow's totals each way.
+    this.sentBytes[f.srcId] += f.srcBytes;
+    this.sentPkts[f.srcId] += f.srcPackets;
+    this.recvBytes[f.dstId] += f.srcBytes;
+    this.recvPkts[f.dstId] += f.srcPackets;
+    this.sentBytes[f.dstId] += f.dstBytes;
+    this.sentPkts[f.dstId] += f.dstPackets;
+    this.recvBytes[f.srcId] += f.dstBytes;
+    this.recvPkts[f.srcId] += f.dstPackets;
     const c = this.flowCounts;
     c.total++;
     if (f.proto === L4_TCP) c.tcp++;

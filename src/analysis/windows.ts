@@ -85,6 +85,7 @@ export class WindowAccumulator {
   private lastRel = 0;
   private lastOffset = 0;
   private readonly integerBase: boolean;
+  private generation = 0;
 
   constructor(fixedLength: number | null) {
     this.fixed = fixedLength;
@@ -126,6 +127,14 @@ export class WindowAccumulator {
     }
     this.currentRel = rel;
     return r * W;
+  }
+
+  /**
+   * A number naming the row last returned by rowOf, unique across base changes: callers may keep
+   * it to skip repeated notes of the same value in the same row.
+   */
+  noteKey(): number {
+    return this.generation * 8_000_000 + this.currentRel;
   }
 
   /** Notes a distinct value (address id, or port) for the row last returned by rowOf. */
@@ -188,6 +197,7 @@ export class WindowAccumulator {
   /** Moves to the next coarser base when the span [lo, hi) (in rows) rules out the finer lengths. */
   private promote(lo: number, hi: number): boolean {
     this.lastSec = Number.NaN;
+    this.generation++;
     const next = this.baseIdx + 1;
     const span = (hi - lo - 2) * this.base;
     if (next >= BASES.length || span <= PROMOTE_AFTER[this.baseIdx]) return false;
