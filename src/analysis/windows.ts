@@ -61,12 +61,14 @@ type DistinctKind = 0 | 1 | 2; // source addresses, destination addresses, desti
  * counts stay exact because the distinct values of each base window are kept and merged.
  */
 export class WindowAccumulator {
-  rows = new Float64Array(0);
+  /** The page holding the row last returned by rowOf. */
+  rows: Float64Array = new Float64Array(0);
   private base: number;
   private baseIdx = 0;
-  private lo = 0; // relative index of row 0
-  private n = 0; // rows in use from row 0 (some may be spare room before the first packet)
-  private usedLo = Number.POSITIVE_INFINITY; // relative indexes that really hold packets
+  // Rows live in pages allocated on first use, so a capture whose timestamps jump by years costs
+  // only the pages its packets touch.
+  private pages = new Map<number, Float64Array>();
+  private usedLo = Number.POSITIVE_INFINITY; // relative indexes of the first and past-last rows used
   private usedHi = Number.NEGATIVE_INFINITY;
   private anchorSec = Number.NaN;
   private readonly fixed: number | null;
@@ -84,6 +86,7 @@ export class WindowAccumulator {
   private lastSec = Number.NaN;
   private lastRel = 0;
   private lastOffset = 0;
+  private lastPage: Float64Array = new Float64Array(0);
   private readonly integerBase: boolean;
   private generation = 0;
 
@@ -99,6 +102,7 @@ export class WindowAccumulator {
     // Consecutive packets mostly share a second: reuse the last answer (whole-second bases only).
     if (sec === this.lastSec) {
       this.currentRel = this.lastRel;
+      this.rows = this.lastPage;
       return this.lastOffset;
     }
     const offset = this.slowRowOf(sec, nsec);
@@ -106,6 +110,7 @@ export class WindowAccumulator {
       this.lastSec = sec;
       this.lastRel = this.currentRel;
       this.lastOffset = offset;
+      this.lastPage = this.rows;
     }
     return offset;
   }
@@ -113,20 +118,26 @@ export class WindowAccumulator {
   private slowRowOf(sec: number, nsec: number): number {
     if (Number.isNaN(this.anchorSec)) this.anchorSec = sec;
     let rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
-    let r = rel - this.lo;
-    if (r < 0 || r >= this.n) {
-      // A packet outside the rows: first coarsen the base if the span now allows it, so that a
-      // jump in time never allocates more rows than needed.
+    if (rel < this.usedLo || rel >= this.usedHi) {
+      // Outside the span so far: first coarsen the base if the span now allows it.
       if (this.fixed === null) {
         while (this.promote(Math.min(this.usedLo, rel), Math.max(this.usedHi, rel + 1))) {
           rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
         }
       }
-      this.extend(rel);
-      r = rel - this.lo;
+      const lo = Math.min(this.usedLo, rel);
+      const hi = Math.max(this.usedHi, rel + 1);
+      if (hi - lo > MAX_ROWS) {
+        throw new WindowLimitError(
+          `the capture's timestamps span ${formatSpan((hi - lo) * this.base)}: too long for windows of ${this.base} s (at most ${MAX_ROWS} windows)`,
+        );
+      }
+      this.usedLo = lo;
+      this.usedHi = hi;
     }
     this.currentRel = rel;
-    return r * W;
+    this.rows = pageOf(this.pages, rel);
+    return (rel - Math.floor(rel / PAGE) * PAGE) * W;
   }
 
   /**
@@ -165,69 +176,36 @@ export class WindowAccumulator {
     return Number.isInteger(b) ? Math.floor(sec / b) : Math.floor((sec + nsec / 1e9) / b);
   }
 
-  private extend(rel: number): void {
-    this.lastSec = Number.NaN;
-    this.usedLo = Math.min(this.usedLo, rel);
-    this.usedHi = Math.max(this.usedHi, rel + 1);
-    const newLo = this.n === 0 ? rel : Math.min(this.lo, rel);
-    const newHi = this.n === 0 ? rel + 1 : Math.max(this.lo + this.n, rel + 1);
-    const n = newHi - newLo;
-    if (n > MAX_ROWS) {
-      throw new WindowLimitError(
-        `the capture's timestamps span ${formatSpan(n * this.base)}: too long for windows of ${this.base} s (at most ${MAX_ROWS} windows)`,
-      );
-    }
-    const capRows = this.rows.length / W;
-    if (this.n > 0 && newLo === this.lo && n <= capRows) {
-      this.n = n; // rows past the old end are allocated and initialised already
-      return;
-    }
-    // Reallocate with room to spare at the end that is moving, so a long capture costs few copies.
-    const cap = Math.max(n + 16, Math.min(capRows * 2, MAX_ROWS));
-    const front = this.n > 0 && newLo < this.lo ? Math.floor((cap - n) / 2) : 0;
-    const rows = new Float64Array(cap * W);
-    for (let r = 0; r < cap; r++) rows[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
-    const lo = newLo - front;
-    if (this.n > 0) rows.set(this.rows.subarray(0, this.n * W), (this.lo - lo) * W);
-    this.rows = rows;
-    this.lo = lo;
-    this.n = newHi - lo;
-  }
-
   /** Moves to the next coarser base when the span [lo, hi) (in rows) rules out the finer lengths. */
   private promote(lo: number, hi: number): boolean {
-    this.lastSec = Number.NaN;
-    this.generation++;
     const next = this.baseIdx + 1;
     const span = (hi - lo - 2) * this.base;
     if (next >= BASES.length || span <= PROMOTE_AFTER[this.baseIdx]) return false;
-    if (this.n === 0) {
-      this.base = BASES[next];
-      this.baseIdx = next;
-      return true;
-    }
+    this.lastSec = Number.NaN;
+    this.generation++;
     const from = this.base;
     const to = BASES[next];
     const fromAnchor = Math.floor(this.anchorSec / from);
     const toAnchor = Math.floor(this.anchorSec / to);
     const mapRel = (rel: number) => Math.floor(((rel + fromAnchor) * from) / to) - toAnchor;
-    const newLo = mapRel(this.lo);
-    const newHi = mapRel(this.lo + this.n - 1) + 1;
-    const rows = new Float64Array((newHi - newLo) * W);
-    for (let r = 0; r < rows.length / W; r++) rows[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < this.n; r++) {
-      mergeRow(rows, (mapRel(r + this.lo) - newLo) * W, this.rows, r * W);
+    const pages = new Map<number, Float64Array>();
+    for (const [p, page] of this.pages) {
+      for (let r = 0; r < PAGE; r++) {
+        if (isEmpty(page, r)) continue;
+        const rel = mapRel(p * PAGE + r);
+        mergeRow(pageOf(pages, rel), (rel - Math.floor(rel / PAGE) * PAGE) * W, page, r * W);
+      }
     }
     for (let k = 0; k < 3; k++) {
       const e = this.entries[k];
       for (let i = 0; i < this.entryCount[k]; i += 2) e[i] = mapRel(e[i]);
       this.lastRow[k].fill(-0x80000000);
     }
-    this.rows = rows;
-    this.lo = newLo;
-    this.n = newHi - newLo;
-    this.usedLo = mapRel(this.usedLo);
-    this.usedHi = mapRel(this.usedHi - 1) + 1;
+    this.pages = pages;
+    if (this.usedHi > this.usedLo) {
+      this.usedLo = mapRel(this.usedLo);
+      this.usedHi = mapRel(this.usedHi - 1) + 1;
+    }
     this.base = to;
     this.baseIdx = next;
     return true;
@@ -246,9 +224,9 @@ export class WindowAccumulator {
    * giving at most 1000 windows.
    */
   finish(minSec: number, minNsec: number, maxSec: number, maxNsec: number, hasTime: boolean): WindowSet {
-    if (!hasTime || this.n === 0) {
+    if (!hasTime || this.pages.size === 0) {
       const none = new Uint32Array(0);
-      return new WindowSet(this.fixed ?? WINDOW_LADDER[0], 0, 0, new Float64Array(0), none, none, none);
+      return new WindowSet(this.fixed ?? WINDOW_LADDER[0], 0, 0, new Map(), 0, none, none, none);
     }
     let L = this.fixed ?? WINDOW_LADDER[WINDOW_LADDER.length - 1];
     if (this.fixed === null) {
@@ -271,20 +249,24 @@ export class WindowAccumulator {
     // Window of a base row: base windows never straddle a final window (the base divides L).
     const windowOf = (rel: number) =>
       exact ? rel + baseAnchor - first : Math.floor(((rel + baseAnchor) * this.base) / L) - first;
-    let acc: Float64Array;
-    const offset = first - baseAnchor - this.lo; // base row of window 0 when a window is one row
-    if ((exact || this.base === L) && offset >= 0 && offset + count <= this.n) {
-      acc = this.rows.subarray(offset * W, (offset + count) * W); // no copy: rows are the windows
+    let pages: Map<number, Float64Array>;
+    let rel0: number; // page-relative index of window 0
+    if (exact || this.base === L) {
+      pages = this.pages; // one base row per window: no copy
+      rel0 = first - baseAnchor;
     } else {
-      acc = new Float64Array(count * W);
-      for (let k = 0; k < count; k++) acc[k * W + F.sizeMin] = Number.POSITIVE_INFINITY;
-      for (let r = 0; r < this.n; r++) {
-        const k = windowOf(r + this.lo);
-        if (k >= 0 && k < count) mergeRow(acc, k * W, this.rows, r * W);
+      pages = new Map();
+      rel0 = 0;
+      for (const [p, page] of this.pages) {
+        for (let r = 0; r < PAGE; r++) {
+          const k = windowOf(p * PAGE + r);
+          if (k < 0 || k >= count || isEmpty(page, r)) continue;
+          mergeRow(pageOf(pages, k), (k - Math.floor(k / PAGE) * PAGE) * W, page, r * W);
+        }
       }
     }
     const distinct = [0, 1, 2].map((kind) => this.distinctCounts(kind as DistinctKind, count, windowOf));
-    return new WindowSet(L, first * L, count, acc, distinct[0], distinct[1], distinct[2]);
+    return new WindowSet(L, first * L, count, pages, rel0, distinct[0], distinct[1], distinct[2]);
   }
 
   private distinctCounts(kind: DistinctKind, count: number, windowOf: (rel: number) => number): Uint32Array {
@@ -302,6 +284,28 @@ export class WindowAccumulator {
     }
     return out;
   }
+}
+
+/** Rows per page of the window store. */
+const PAGE = 256;
+
+/** The page holding row `rel`, allocated (with empty rows) on first use. */
+function pageOf(pages: Map<number, Float64Array>, rel: number): Float64Array {
+  const p = Math.floor(rel / PAGE);
+  let page = pages.get(p);
+  if (page === undefined) {
+    page = new Float64Array(PAGE * W);
+    for (let r = 0; r < PAGE; r++) page[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+    pages.set(p, page);
+  }
+  return page;
+}
+
+function isEmpty(page: Float64Array, r: number): boolean {
+  const o = r * W;
+  if (page[o + F.packets] !== 0) return false;
+  for (let i = 0; i < DURATION_KEYS.length; i++) if (page[o + F.durationBucket + i] !== 0) return false;
+  return true;
 }
 
 function mergeRow(dst: Float64Array, d: number, src: Float64Array, s: number): void {
@@ -339,7 +343,8 @@ export class WindowSet {
     /** Start of window 0 in seconds since the epoch. */
     readonly t0: number,
     readonly count: number,
-    private readonly acc: Float64Array,
+    private readonly pages: Map<number, Float64Array>,
+    private readonly rel0: number,
     private readonly uniqueSrc: Uint32Array,
     private readonly uniqueDst: Uint32Array,
     private readonly ports: Uint32Array,
@@ -347,7 +352,10 @@ export class WindowSet {
 
   row(k: number): WindowRow {
     if (k < 0 || k >= this.count) throw new RangeError(`no window ${k} (of ${this.count})`);
-    return windowRow(this.acc, k, this.lengthS, this.t0, this.uniqueSrc[k], this.uniqueDst[k], this.ports[k]);
+    const rel = this.rel0 + k;
+    const page = this.pages.get(Math.floor(rel / PAGE)) ?? EMPTY_PAGE;
+    const o = (rel - Math.floor(rel / PAGE) * PAGE) * W;
+    return windowRow(page, o, k, this.lengthS, this.t0, this.uniqueSrc[k], this.uniqueDst[k], this.ports[k]);
   }
 
   *rows(): IterableIterator<WindowRow> {
@@ -362,12 +370,18 @@ export class WindowSet {
   /** Packets per size bucket over all windows. */
   sizeTotals(): number[] {
     const out = new Array<number>(SIZE_KEYS.length).fill(0);
-    for (let k = 0; k < this.count; k++) {
-      for (let i = 0; i < out.length; i++) out[i] += this.acc[k * W + F.sizeBucket + i];
+    for (const [p, page] of this.pages) {
+      for (let r = 0; r < PAGE; r++) {
+        const k = p * PAGE + r - this.rel0;
+        if (k < 0 || k >= this.count) continue;
+        for (let i = 0; i < out.length; i++) out[i] += page[r * W + F.sizeBucket + i];
+      }
     }
     return out;
   }
 }
+
+const EMPTY_PAGE = new Float64Array(PAGE * W);
 
 /** One row of `traffic_windows`: every per-window figure of SPEC §2. */
 export interface WindowRow {
@@ -427,6 +441,7 @@ export function distribution(keys: readonly string[], counts: ArrayLike<number>)
 
 function windowRow(
   a: Float64Array,
+  o: number,
   k: number,
   L: number,
   t0: number,
@@ -434,7 +449,6 @@ function windowRow(
   uniqueDst: number,
   ports: number,
 ): WindowRow {
-  const o = k * W;
   const packets = a[o + F.packets];
   const bytes = a[o + F.bytes];
   const mean = packets > 0 ? bytes / packets : 0;
