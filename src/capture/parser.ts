@@ -200,6 +200,7 @@ export class CaptureParser {
     const fracPerSec = this.fracPerSec;
     const nsPerFrac = this.nsPerFrac;
     const onRecord = this.onRecord;
+    const snaplen = this.snaplen;
     rec.buf = buf;
     // One DataView per chunk: getUint32 compiles to a single load, unlike four byte reads.
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -229,17 +230,7 @@ export class CaptureParser {
         s += Math.floor(frac / fracPerSec);
         frac %= fracPerSec;
       }
-      if (capLen > origLen) {
-        this.warnings.add(
-          'captured length above original length',
-          `record ${index + 1}: ${capLen} captured of ${origLen}`,
-        );
-      } else if (capLen > this.snaplen && this.snaplen > 0) {
-        this.warnings.add(
-          'captured length above snaplen',
-          `record ${index + 1}: ${capLen} bytes, snaplen ${this.snaplen}`,
-        );
-      }
+      if (capLen > origLen || (capLen > snaplen && snaplen > 0)) this.oddLength(index, capLen, origLen);
       rec.tsSec = s;
       rec.tsNsec = frac * nsPerFrac;
       rec.offset = p + hdr;
@@ -251,6 +242,21 @@ export class CaptureParser {
     }
     this.info.records = index;
     return p;
+  }
+
+  /** Notes a record whose captured length is above its original length or the snaplen. */
+  private oddLength(index: number, capLen: number, origLen: number): void {
+    if (capLen > origLen) {
+      this.warnings.add(
+        'captured length above original length',
+        `record ${index + 1}: ${capLen} captured of ${origLen}`,
+      );
+    } else {
+      this.warnings.add(
+        'captured length above snaplen',
+        `record ${index + 1}: ${capLen} bytes, snaplen ${this.snaplen}`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------------------------- pcapng

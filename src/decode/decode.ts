@@ -63,6 +63,11 @@ export function decodePacket(
     viewOf = buf;
   }
   const end = off + capLen;
+  // Ethernet carrying IPv4 is most of what anyone captures: take it without the general dispatch.
+  if (linkType === LINKTYPE_ETHERNET && off + 14 <= end && buf[off + 12] === 0x08 && buf[off + 13] === 0x00) {
+    ipv4(buf, off + 14, end, out, 0);
+    return;
+  }
   switch (linkType) {
     case LINKTYPE_ETHERNET:
       ethernet(buf, off, end, out, 0);
