@@ -156,7 +156,9 @@ function humanSummary(s: Summary): string {
   if (s.top_talkers.length > 0) {
     lines.push('  top talkers');
     for (const x of s.top_talkers.slice(0, 5)) {
-      lines.push(`    ${x.ip.padEnd(39)} ${formatBytes(x.bytes).padStart(10)}  ${x.share.toFixed(1)}%`);
+      lines.push(
+        `    ${x.ip.padEnd(39)} ${formatBytes(x.bytes).padStart(10)}  ${x.share < 1 ? x.share.toFixed(2) : x.share.toFixed(1)}%`,
+      );
     }
   }
   if (s.ports.length > 0) {
