@@ -101,7 +101,7 @@ const HTTP_SCAN = 4096;
 export function parseHttpRequest(buf: Uint8Array, off: number, len: number): HttpHint | null {
   let method: string | null = null;
   for (const m of METHODS) {
-    if (len > m.length && buf[off + m.length] === 0x20 && ascii(buf, off, m.length) === m) {
+    if (len > m.length && buf[off + m.length] === 0x20 && startsWith(buf, off, off + len, m)) {
       method = m;
       break;
     }
@@ -128,7 +128,13 @@ export function parseHttpRequest(buf: Uint8Array, off: number, len: number): Htt
 }
 
 function ascii(buf: Uint8Array, p: number, n: number): string {
-  let s = '';
-  for (let i = p; i < p + n; i++) s += String.fromCharCode(buf[i]);
-  return s;
+  // n is at most a few hundred here, well inside the argument limit of apply.
+  return String.fromCharCode.apply(null, buf.subarray(p, p + n) as unknown as number[]);
+}
+
+/** Whether the bytes at p spell `word` (ASCII), without building a string. */
+function startsWith(buf: Uint8Array, p: number, end: number, word: string): boolean {
+  if (p + word.length > end) return false;
+  for (let i = 0; i < word.length; i++) if (buf[p + i] !== word.charCodeAt(i)) return false;
+  return true;
 }

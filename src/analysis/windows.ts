@@ -89,6 +89,10 @@ export class WindowAccumulator {
   private lastPage: Float64Array = new Float64Array(0);
   private readonly integerBase: boolean;
   private generation = 0;
+  // flowEnded's own page cache.
+  private flowPage: Float64Array = new Float64Array(0);
+  private flowPageIndex = Number.NaN;
+  private flowPageGeneration = -1;
 
   constructor(fixedLength: number | null) {
     this.fixed = fixedLength;
@@ -211,11 +215,22 @@ export class WindowAccumulator {
     return true;
   }
 
-  /** Adds a finished flow's duration to the row of the window it started in. */
+  /**
+   * Adds a finished flow's duration to the row of the window it started in. Looked up on its own,
+   * so the per-packet row cache of rowOf stays as it was.
+   */
   flowEnded(firstTs: number, duration: number): void {
     const sec = Math.floor(firstTs);
-    const o = this.rowOf(sec, Math.round((firstTs - sec) * 1e9));
-    this.rows[o + F.durationBucket + durationBucket(duration)]++;
+    const rel = this.indexOf(sec, Math.round((firstTs - sec) * 1e9)) - this.indexOf(this.anchorSec, 0);
+    const p = Math.floor(rel / PAGE);
+    let page = this.flowPage;
+    if (p !== this.flowPageIndex || this.flowPageGeneration !== this.generation) {
+      page = pageOf(this.pages, rel);
+      this.flowPage = page;
+      this.flowPageIndex = p;
+      this.flowPageGeneration = this.generation;
+    }
+    page[(rel - p * PAGE) * W + F.durationBucket + durationBucket(duration)]++;
   }
 
   /**
