@@ -13,10 +13,7 @@ export class AddressTable {
   /** Returns the id of the address, adding it when new. */
   intern(ip: number, w: Uint32Array): number {
     const w0 = w[0];
-    let h: number;
-    if (ip === 4) h = Math.imul(w0 ^ 0x5bd1e995, 0x9e3779b1);
-    else h = Math.imul(w0 ^ Math.imul(w[1], 0x85ebca6b) ^ Math.imul(w[2], 0xc2b2ae35) ^ w[3], 0x9e3779b1);
-    h ^= h >>> 15;
+    const h = hashAddress(ip, w0, w[1], w[2], w[3]);
     const mask = this.mask;
     const slots = this.slots;
     const words = this.words;
@@ -81,26 +78,24 @@ export class AddressTable {
     const size = this.slots.length * 2;
     const mask = size - 1;
     const slots = new Int32Array(size);
-    const w = new Uint32Array(4);
+    const w = this.words;
     for (let id = 0; id < this.size; id++) {
       const o = id << 2;
-      const ip = this.family[id];
-      w[0] = this.words[o];
-      w[1] = this.words[o + 1];
-      w[2] = this.words[o + 2];
-      w[3] = this.words[o + 3];
-      let h =
-        ip === 4
-          ? Math.imul(w[0] ^ 0x5bd1e995, 0x9e3779b1)
-          : Math.imul(w[0] ^ Math.imul(w[1], 0x85ebca6b) ^ Math.imul(w[2], 0xc2b2ae35) ^ w[3], 0x9e3779b1);
-      h ^= h >>> 15;
-      let i = h & mask;
+      let i = hashAddress(this.family[id], w[o], w[o + 1], w[o + 2], w[o + 3]) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = id + 1;
     }
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+function hashAddress(ip: number, w0: number, w1: number, w2: number, w3: number): number {
+  const h =
+    ip === 4
+      ? Math.imul(w0 ^ 0x5bd1e995, 0x9e3779b1)
+      : Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ w3, 0x9e3779b1);
+  return h ^ (h >>> 15);
 }
 
 export function formatIpv6(words: ArrayLike<number>): string {

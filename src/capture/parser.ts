@@ -291,13 +291,13 @@ export class CaptureParser {
       } else if (this.sections === 0) {
         this.fatal('pcapng file does not start with a section header block');
       } else if (type === PCAPNG_EPB) {
-        if (!this.enhancedPacket(buf, p, len, fileOffset)) return p;
+        if (!this.packetBlock(buf, p, len, fileOffset, u32(buf, p + 8, le))) return p;
       } else if (type === PCAPNG_IDB) {
         if (!this.interfaceDescription(buf, p, len, fileOffset)) return p;
       } else if (type === PCAPNG_SPB) {
         this.simplePacket(buf, p, len, fileOffset);
       } else if (type === PCAPNG_PB) {
-        if (!this.obsoletePacket(buf, p, len, fileOffset)) return p;
+        if (!this.packetBlock(buf, p, len, fileOffset, u16(buf, p + 8, le))) return p;
       }
       // Name resolution, statistics, decryption secrets, custom and unknown blocks: skipped.
       p += len;
@@ -398,7 +398,11 @@ export class CaptureParser {
     return null;
   }
 
-  private enhancedPacket(buf: Buffer, p: number, len: number, fileOffset: number): boolean {
+  /**
+   * An Enhanced Packet Block, or the obsolete Packet Block: the same layout but for the interface
+   * id (32 bits in an EPB; 16 bits followed by a drop count in a PB).
+   */
+  private packetBlock(buf: Buffer, p: number, len: number, fileOffset: number, ifId: number): boolean {
     const le = this.le;
     if (len < 32) return this.broken(`packet block at offset ${fileOffset + p} is too short`);
     const capLen = u32(buf, p + 20, le);
@@ -407,32 +411,6 @@ export class CaptureParser {
         `packet block at offset ${fileOffset + p} claims ${capLen} captured bytes in a ${len}-byte block`,
       );
     }
-    const ifId = u32(buf, p + 8, le);
-    const iface = this.interfaceFor(ifId, fileOffset + p);
-    if (!iface) return true;
-    this.emit(
-      buf,
-      p + 28,
-      capLen,
-      u32(buf, p + 24, le),
-      iface,
-      ifId,
-      u32(buf, p + 12, le),
-      u32(buf, p + 16, le),
-    );
-    return true;
-  }
-
-  private obsoletePacket(buf: Buffer, p: number, len: number, fileOffset: number): boolean {
-    const le = this.le;
-    if (len < 32) return this.broken(`packet block at offset ${fileOffset + p} is too short`);
-    const capLen = u32(buf, p + 20, le);
-    if (capLen > len - 32) {
-      return this.broken(
-        `packet block at offset ${fileOffset + p} claims ${capLen} captured bytes in a ${len}-byte block`,
-      );
-    }
-    const ifId = u16(buf, p + 8, le);
     const iface = this.interfaceFor(ifId, fileOffset + p);
     if (!iface) return true;
     this.emit(
