@@ -50,24 +50,22 @@ export async function readCapture(
   }
 }
 
-/** Holds the unread tail of the input in one growable buffer and runs the parser over it. */
+/** For streams: holds the unread tail of the input in one growable buffer and runs the parser. */
 class Feeder {
-  work: Buffer;
+  work = Buffer.alloc(0);
   len = 0;
   /** Capture offset of work[0]. */
   base = 0;
 
   constructor(
     readonly parser: CaptureParser,
-    chunkSize: number,
-  ) {
-    this.work = Buffer.allocUnsafe(chunkSize * 2);
-  }
+    private readonly chunkSize: number,
+  ) {}
 
   /** Makes room for at least `n` more bytes after the unread tail. */
   reserve(n: number): void {
     if (this.len + n <= this.work.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.work.length * 2, this.len + n));
+    const grown = Buffer.allocUnsafe(Math.max(this.work.length * 2, this.chunkSize, this.len + n));
     this.work.copy(grown, 0, 0, this.len);
     this.work = grown;
   }
@@ -85,11 +83,6 @@ class Feeder {
       this.len -= used;
       this.base += used;
     }
-  }
-
-  /** Room the next read should ask for: a chunk, or more when a record is bigger than that. */
-  wanted(chunkSize: number): number {
-    return Math.max(chunkSize, this.parser.need - this.len);
   }
 }
 
