@@ -81,6 +81,19 @@ describe('flowlens analyze', () => {
     expect({ ...packed, file: { ...packed.file, path, compression: null } }).toEqual(plain);
   });
 
+  it('several files give an array of summaries, one per file, in order', () => {
+    const other = writeCapture(frames.slice(0, 2));
+    const r = flowlens('analyze', '--no-store', '--json', path, other);
+    expect(r.code).toBe(0);
+    const docs = JSON.parse(r.stdout);
+    expect(
+      docs.map((d: { file: { path: string; packets: number } }) => [d.file.path, d.file.packets]),
+    ).toEqual([
+      [path, 4],
+      [other, 2],
+    ]);
+  });
+
   it('without --json prints a summary for people', () => {
     const r = flowlens('analyze', '--no-store', path);
     expect(r.code).toBe(0);
