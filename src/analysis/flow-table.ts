@@ -163,7 +163,8 @@ export class FlowTable {
   private qHead = 0;
   private qLen = 0;
 
-  private readonly hints = new Map<number, FlowHints>();
+  /** Hints by flow index (a plain array: no hash-map churn as millions of flows come and go). */
+  private hints: (FlowHints | null)[] = [];
   private readonly rec = new FlowRecord();
 
   constructor(
@@ -306,10 +307,10 @@ export class FlowTable {
 
     if (pkt.payloadCaptured > 0 && this.parseHints !== null && Ic[o + HINT_PKTS] < HINT_PACKETS) {
       Ic[o + HINT_PKTS]++;
-      const before = Ic[o + HAS_HINTS] === 1 ? (this.hints.get(f) ?? null) : null;
+      const before = Ic[o + HAS_HINTS] === 1 ? this.hints[f] : null;
       const after = this.parseHints(before, proto, sport, dport, buf, pkt.payloadOffset, pkt.payloadCaptured);
       if (after !== null && after !== before) {
-        this.hints.set(f, after);
+        this.hints[f] = after;
         Ic[o + HAS_HINTS] = 1;
       }
     }
@@ -530,7 +531,7 @@ export class FlowTable {
     slots[i] = 0;
     const o = f * STRIDE;
     this.I[o + ALIVE] = 0;
-    if (this.I[o + HAS_HINTS] === 1) this.hints.delete(f);
+    if (this.I[o + HAS_HINTS] === 1) this.hints[f] = null;
     this.freeList[this.freeCount++] = f;
     this.live--;
     this.ended++;
@@ -570,7 +571,7 @@ export class FlowTable {
     r.dstFlags = I[rs + S_FLAGS];
     r.retransmissions = I[o + RETRANS];
     r.connState = connState(proto, I[os + S_STATE], I[rs + S_STATE], I[rs + S_PKTS]);
-    r.hints = I[o + HAS_HINTS] === 1 ? (this.hints.get(f) ?? null) : null;
+    r.hints = I[o + HAS_HINTS] === 1 ? this.hints[f] : null;
     this.onEnd(r);
   }
 
@@ -581,6 +582,7 @@ export class FlowTable {
     const D = new Float64Array(cap * D_STRIDE);
     D.set(this.D);
     this.D = D;
+    while (this.hints.length < cap) this.hints.push(null);
     const free = new Int32Array(cap);
     free.set(this.freeList.subarray(0, this.freeCount));
     this.freeList = free;
