@@ -142,7 +142,9 @@ describe.skipIf(!hasSharedPcaps)(
             rejected++;
           }
         }
-        expect(rejected).toBeLessThan(CASES_PER_FILE);
+        // Most mutations must still be read (not all rejected at the header), or the fuzzing proves little;
+        // the header-only files have nothing else to mutate.
+        if (CASES_PER_FILE >= 50 && original.length > 100) expect(rejected).toBeLessThan(CASES_PER_FILE / 2);
       },
     );
   },
