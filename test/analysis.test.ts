@@ -306,6 +306,15 @@ describe('flow boundaries', () => {
     expect(s.ports[0]).toMatchObject({ port: 443 });
   });
 
+  it('a burst of DNS queries before the answers still yields the response code', async () => {
+    const queries = Array.from({ length: 6 }, (_, i) =>
+      at(i * 1000, udpFrame(CLIENT, DNS, 5300, 53, dnsQuery(i, 'x.example'))),
+    );
+    const answer = at(9000, udpFrame(DNS, CLIENT, 53, 5300, dnsQuery(0, 'x.example', true, 2)));
+    const s = buildSummary(await analyzeCapture(writeCapture([...queries, answer])));
+    expect(s.top_flows[0]).toMatchObject({ dns_query: 'x.example', dns_rcode: 2, packets: 7 });
+  });
+
   it('--local-net changes what counts as inbound', async () => {
     const path = writeCapture([
       at(0, udpFrame('198.51.100.1', '198.51.100.2', 1000, 2000, Buffer.from('x'))),

@@ -319,7 +319,7 @@ export class Analyzer {
       dst_port: f.dstPort,
       first_ts: f.firstTs,
       last_ts: f.lastTs,
-      duration_s: f.duration,
+      duration_s: Math.round(f.duration * 1e6) / 1e6, // times are kept to the microsecond
       packets: f.packets,
       bytes: f.bytes,
       src_packets: f.srcPackets,

@@ -72,7 +72,8 @@ const S_RST = 8;
 /** tshark's default out-of-order threshold (its `ooo_thres` when no round trip is known). */
 const OUT_OF_ORDER_S = 0.003;
 
-/** How many payload packets of a flow are offered to the application-hint parsers. */
+/** How many payload packets each way are offered to the application-hint parsers (each way, so a
+ * DNS client's burst of queries does not hide the responses). */
 const HINT_PACKETS = 4;
 
 export type HintParser = (
@@ -107,20 +108,20 @@ const S_STATE = 2;
 const S_SEQ_SET = 3;
 const S_HIGH_END = 4; // uint32 sequence number as int32 bits
 const S_NOTED = 5;
-const SIDE_STRIDE = 6;
-const ID_A = 24;
-const ID_B = 25;
-const LOCAL_A = 26;
-const LOCAL_B = 27;
-const INIT_A = 28; // 1 when end A initiated
-const SYN_DECIDED = 29;
-const HINT_PKTS = 30;
-const HAS_HINTS = 31;
-const ECHO = 32;
-const FLOW_ID = 33;
-const RETRANS = 34;
-const ALIVE = 35;
-const STRIDE = 36;
+const S_HINT_PKTS = 6; // payload packets offered to the hint parsers
+const SIDE_STRIDE = 7;
+const ID_A = 26;
+const ID_B = 27;
+const LOCAL_A = 28;
+const LOCAL_B = 29;
+const INIT_A = 30; // 1 when end A initiated
+const SYN_DECIDED = 31;
+const HAS_HINTS = 32;
+const ECHO = 33;
+const FLOW_ID = 34;
+const RETRANS = 35;
+const ALIVE = 36;
+const STRIDE = 37;
 // Doubles: times and byte counts.
 const D_LAST = 0;
 const D_FIRST = 1;
@@ -305,8 +306,8 @@ export class FlowTable {
 
     if (flags >= 0) this.tcp(f, k, side, flags, pkt.seq, pkt.payloadLength, ts);
 
-    if (pkt.payloadCaptured > 0 && this.parseHints !== null && Ic[o + HINT_PKTS] < HINT_PACKETS) {
-      Ic[o + HINT_PKTS]++;
+    if (pkt.payloadCaptured > 0 && this.parseHints !== null && Ic[k + S_HINT_PKTS] < HINT_PACKETS) {
+      Ic[k + S_HINT_PKTS]++;
       const before = Ic[o + HAS_HINTS] === 1 ? this.hints[f] : null;
       const after = this.parseHints(before, proto, sport, dport, buf, pkt.payloadOffset, pkt.payloadCaptured);
       if (after !== null && after !== before) {
