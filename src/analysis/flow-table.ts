@@ -153,6 +153,7 @@ export class FlowTable {
   private I = new Int32Array(0);
   private D = new Float64Array(0);
   private cap = 0;
+  /** Pairs (flow index + 1, key hash): probes and deletions compare hashes without touching records. */
   private slots = new Int32Array(0);
   private mask = 0;
   private used = 0;
@@ -246,10 +247,11 @@ export class FlowTable {
     let i = h & mask;
     let f = -1;
     for (;;) {
-      const sl = slots[i];
+      const sl = slots[2 * i];
       if (sl === 0) break;
       const o = (sl - 1) * STRIDE;
       if (
+        slots[2 * i + 1] === h &&
         I[o + K_A] === a0 &&
         I[o + K_B] === b0 &&
         I[o + K_PORT_A] === kpa &&
@@ -486,9 +488,7 @@ export class FlowTable {
     I[o + ID_B] = idB;
     I[o + LOCAL_A] = this.book.isLocal(idA) ? 1 : 0;
     I[o + LOCAL_B] = this.book.isLocal(idB) ? 1 : 0;
-    let i = hash & this.mask;
-    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
-    this.slots[i] = f + 1;
+    this.place(f, hash);
     this.enqueue(f, id, ts);
     this.live++;
     return f;
@@ -516,20 +516,21 @@ export class FlowTable {
     const mask = this.mask;
     const slots = this.slots;
     let i = this.hashOf(f) & mask;
-    while (slots[i] !== f + 1) i = (i + 1) & mask;
+    while (slots[2 * i] !== f + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const s = slots[j];
+      const s = slots[2 * j];
       if (s === 0) break;
-      const home = this.hashOf(s - 1) & mask;
+      const home = slots[2 * j + 1] & mask;
       // Move the entry back if its home slot is not within (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        slots[i] = s;
+        slots[2 * i] = s;
+        slots[2 * i + 1] = slots[2 * j + 1];
         i = j;
       }
     }
-    slots[i] = 0;
+    slots[2 * i] = 0;
     const o = f * STRIDE;
     this.I[o + ALIVE] = 0;
     if (this.I[o + HAS_HINTS] === 1) this.hints[f] = null;
@@ -590,14 +591,16 @@ export class FlowTable {
     this.cap = cap;
     // Keep the table at most half full.
     const size = 1 << Math.ceil(Math.log2(cap * 2));
-    this.slots = new Int32Array(size);
+    this.slots = new Int32Array(2 * size);
     this.mask = size - 1;
-    for (let f = 0; f < this.used; f++) {
-      if (I[f * STRIDE + ALIVE] !== 1) continue;
-      let i = this.hashOf(f) & this.mask;
-      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
-      this.slots[i] = f + 1;
-    }
+    for (let f = 0; f < this.used; f++) if (I[f * STRIDE + ALIVE] === 1) this.place(f, this.hashOf(f));
+  }
+
+  private place(f: number, hash: number): void {
+    let i = hash & this.mask;
+    while (this.slots[2 * i] !== 0) i = (i + 1) & this.mask;
+    this.slots[2 * i] = f + 1;
+    this.slots[2 * i + 1] = hash;
   }
 }
 
