@@ -9,5 +9,10 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
+// A closed pipe (`flowlens export … | head`) ends the output, not the process with a stack trace.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

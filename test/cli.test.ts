@@ -1,19 +1,24 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arpFrame, dnsQuery, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
 
 // The command as a user runs it: the built `bin/flowlens.js` in a child process.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = `${ROOT}bin/flowlens.js`;
 
+// Sessions go to a temporary embedded database, never the user's own.
+const DATA_HOME = mkdtempSync(join(tmpdir(), 'flowlens-cli-'));
+afterAll(() => rmSync(DATA_HOME, { recursive: true, force: true }));
+
 function flowlens(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', XDG_DATA_HOME: DATA_HOME };
+  delete env.DATABASE_URL;
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -128,10 +133,39 @@ describe('flowlens analyze', () => {
     [['analyze', '--no-store', '--window', 'soon', 'x'], /--window/],
     [['analyze', '--no-store', '--local-net', '10.0.0.0/33', 'x'], /prefix length/],
     [['analyze', '--no-store', '--flow-timeout', 'tcp=-1', 'x'], /--flow-timeout/],
-    [['analyze', 'x'], /--no-store/],
+    [['show', 'not-an-id'], /not a session ID/],
+    [['export', '00000000-0000-0000-0000-000000000000', '--format', 'xml'], /--flows/],
   ])('bad usage %j exits 2 and says why', (args, message) => {
     const r = flowlens(...(args as string[]));
     expect(r.code).toBe(2);
     expect(`${r.stdout}${r.stderr}`).toMatch(message);
   });
+
+  it('stores a session by default, then lists, shows, exports and deletes it', () => {
+    const db = join(DATA_HOME, 'sessions-db');
+    const stored = flowlens('analyze', '--db', db, '--name', 'lab', '--json', path);
+    expect(stored.code).toBe(0);
+    const summary = JSON.parse(stored.stdout);
+    expect(summary.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    const list = JSON.parse(flowlens('sessions', '--db', db, '--json').stdout);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({
+      session_id: summary.session_id,
+      name: 'lab',
+      status: 'completed',
+      packets: 4,
+    });
+    expect(JSON.parse(flowlens('show', summary.session_id, '--db', db, '--json').stdout)).toEqual(summary);
+    const zeek = flowlens('export', summary.session_id, '--flows', '--format', 'zeek', '--db', db).stdout;
+    expect(zeek).toMatch(/^#separator \\x09\n/);
+    expect(zeek.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(2);
+    const csv = flowlens('export', summary.session_id, '--flows', '--db', db).stdout.trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0].startsWith('flow_id,window_id,')).toBe(true);
+    expect(flowlens('delete', summary.session_id, '--db', db).code).toBe(0);
+    expect(JSON.parse(flowlens('sessions', '--db', db, '--json').stdout)).toEqual([]);
+    const missing = flowlens('show', summary.session_id, '--db', db);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no session');
+  }, 60_000);
 });

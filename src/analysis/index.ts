@@ -11,6 +11,7 @@ export {
 export { CaptureStats } from './capture-stats.js';
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr } from './local-nets.js';
+export { serviceLabel, serviceName } from './services.js';
 export { buildSummary, type Summary } from './summary.js';
 export {
   DURATION_KEYS,

@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  type AnalysisResult,
   analyzeCapture,
   buildSummary,
   CidrError,
@@ -12,7 +11,20 @@ import {
   type Summary,
   WindowLimitError,
 } from '../analysis/index.js';
-import { CaptureFormatError } from '../capture/index.js';
+import { CaptureFormatError, type ReadProgress } from '../capture/index.js';
+import {
+  DbError,
+  defaultDbDir,
+  deleteSession,
+  type ExportFormat,
+  formatFlows,
+  getSession,
+  getSessionSummary,
+  ingestCapture,
+  listSessions,
+  openStore,
+  sessionFlows,
+} from '../storage/index.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestampUtc } from './format.js';
 import { ProgressBar } from './progress.js';
 
@@ -24,21 +36,29 @@ export const EXIT_USAGE = 2;
 const USAGE = `Usage: flowlens <command> [options]
 
 Commands:
-  analyze FILE... [--json] [--no-store] [--window auto|SECONDS] [--local-net CIDR,...]
-                  [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
+  analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
+                  [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
       Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
-      TCP health, flows, top talkers, ports, distributions, direction and time windows.
+      TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
+      capture is stored as a session (unless --no-store) and its session_id is printed.
       --json prints one JSON summary document on stdout (an array when several files are given).
-      --no-store analyses without keeping a session.
       --window picks the window length (default auto: the smallest of 1, 2, 5, 10, 15, 30, 60,
       120, 300, 600, 900, 1800, 3600 s giving at most 1000 windows).
       --local-net sets the local networks for inbound/outbound (default: private, shared,
       link-local and loopback ranges).
       --flow-timeout sets flow idle timeouts in seconds.
-  help
-      Show this text.
+  sessions [--json]           List stored sessions, newest first.
+  show ID [--json]            Print a stored session's summary.
+  export ID --flows [--format csv|json|zeek]
+                              Write a session's flows (zeek: a conn.log) on stdout.
+  delete ID                   Delete a session and everything stored with it.
+  help                        Show this text.
 
-Exit status: 0 success (warnings allowed), 1 a capture was rejected, 2 bad usage.
+Every command that stores or reads sessions takes --db: a folder for the embedded database
+(default ${defaultDbDir()}) or a postgres:// URL; DATABASE_URL is used when --db is not given.
+
+Exit status: 0 success (warnings allowed), 1 a capture was rejected or a session not found,
+2 bad usage.
 `;
 
 export interface CliIo {
@@ -58,6 +78,14 @@ export async function main(
     switch (command) {
       case 'analyze':
         return await analyze(rest, io, err);
+      case 'sessions':
+        return await sessions(rest, io);
+      case 'show':
+        return await show(rest, io, err);
+      case 'delete':
+        return await remove(rest, io, err);
+      case 'export':
+        return await exportFlows(rest, io, err);
       case undefined:
       case 'help':
       case '--help':
@@ -71,6 +99,10 @@ export async function main(
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       err((e as Error).message);
       return EXIT_USAGE;
+    }
+    if (e instanceof DbError) {
+      err(e.message);
+      return EXIT_REJECTED;
     }
     err(`internal error: ${(e as Error).message}`);
     if (process.env.FLOWLENS_DEBUG) io.stderr.write(`${(e as Error).stack}\n`);
@@ -88,58 +120,184 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
       window: { type: 'string', default: 'auto' },
       'local-net': { type: 'string', multiple: true },
       'flow-timeout': { type: 'string' },
+      name: { type: 'string' },
+      ...DB_OPTION,
     },
   });
   if (positionals.length === 0) throw new UsageError('analyze needs at least one capture file');
   const windowLength = parseWindow(values.window ?? 'auto');
   const localNets = parseLocalNets(values['local-net']);
   const timeouts = parseTimeouts(values['flow-timeout']);
-  if (!values['no-store']) {
-    // Sessions are stored by the storage layer, which is not part of this build yet.
-    throw new UsageError('storing sessions is not available yet: run analyze with --no-store');
-  }
-  const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
-  const summaries: Summary[] = [];
-  let rejected = false;
-  for (const file of positionals) {
-    const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
-    let result: AnalysisResult;
-    try {
-      result = await analyzeCapture(file, {
-        onProgress: bar ? (p) => bar.update(p) : undefined,
+  const db = values['no-store'] ? null : await openStore(dbTarget(values.db));
+  try {
+    const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
+    const summaries: (Summary & { session_id?: string })[] = [];
+    let rejected = false;
+    for (const file of positionals) {
+      const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
+      const options = {
+        onProgress: bar ? (p: ReadProgress) => bar.update(p) : undefined,
         windowLength,
         localNets,
         timeouts,
-      });
-    } catch (e) {
-      bar?.done();
-      if (e instanceof CaptureFormatError) err(e.message);
-      else if (e instanceof WindowLimitError) err(`${file}: ${e.message}`);
-      else throw e;
-      rejected = true;
-      continue;
-    } finally {
-      bar?.done();
+      };
+      let summary: Summary & { session_id?: string };
+      let warnings: string[];
+      try {
+        if (db) {
+          const stored = await ingestCapture(db, file, { ...options, sessionName: values.name });
+          summary = stored.summary;
+          warnings = stored.result.warnings;
+        } else {
+          const result = await analyzeCapture(file, options);
+          summary = buildSummary(result);
+          warnings = result.warnings;
+        }
+      } catch (e) {
+        bar?.done();
+        if (e instanceof CaptureFormatError) err(e.message);
+        else if (e instanceof WindowLimitError) err(`${file}: ${e.message}`);
+        else throw e;
+        rejected = true;
+        continue;
+      } finally {
+        bar?.done();
+      }
+      for (const w of warnings) err(`${file}: warning: ${w}`);
+      summaries.push(summary);
+      if (!values.json) io.stdout.write(humanSummary(summary));
     }
-    for (const w of result.warnings) err(`${file}: warning: ${w}`);
-    const summary = buildSummary(result);
-    summaries.push(summary);
-    if (!values.json) io.stdout.write(humanSummary(summary));
+    if (values.json && summaries.length > 0) {
+      const doc = positionals.length === 1 ? summaries[0] : summaries;
+      io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    }
+    return rejected ? EXIT_REJECTED : EXIT_OK;
+  } finally {
+    await db?.close();
   }
-  if (values.json && summaries.length > 0) {
-    const doc = positionals.length === 1 ? summaries[0] : summaries;
-    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  }
-  return rejected ? EXIT_REJECTED : EXIT_OK;
 }
 
-function humanSummary(s: Summary): string {
+/** Where sessions are kept: --db, else DATABASE_URL, else the embedded database's folder. */
+function dbTarget(flag: string | undefined): string {
+  return flag ?? process.env.DATABASE_URL ?? defaultDbDir();
+}
+
+const DB_OPTION = { db: { type: 'string' } } as const;
+
+async function sessions(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...DB_OPTION, json: { type: 'boolean', default: false } },
+  });
+  const db = await openStore(dbTarget(values.db));
+  try {
+    const rows = await listSessions(db);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return EXIT_OK;
+    }
+    if (rows.length === 0) {
+      io.stdout.write(`no sessions in ${db.location}\n`);
+      return EXIT_OK;
+    }
+    for (const r of rows) {
+      const size =
+        r.packets === null ? '' : `${formatCount(r.packets)} packets, ${formatBytes(r.bytes ?? 0)}`;
+      const span = r.duration_s === null ? '' : `, ${formatDuration(r.duration_s)}`;
+      io.stdout.write(
+        `${r.session_id}  ${r.status.padEnd(10)} ${r.created_at.slice(0, 19).replace('T', ' ')}  ${r.name}  ${size}${span}${r.error ? `  (${r.error})` : ''}\n`,
+      );
+    }
+    return EXIT_OK;
+  } finally {
+    await db.close();
+  }
+}
+
+function sessionIdArg(positionals: string[], command: string): string {
+  const id = positionals[0];
+  if (!id || positionals.length > 1)
+    throw new UsageError(`${command} needs one session ID (see 'flowlens sessions')`);
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new UsageError(`'${id}' is not a session ID`);
+  return id;
+}
+
+async function show(args: string[], io: CliIo, err: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...DB_OPTION, json: { type: 'boolean', default: false } },
+  });
+  const id = sessionIdArg(positionals, 'show');
+  const db = await openStore(dbTarget(values.db));
+  try {
+    const summary = await getSessionSummary(db, id);
+    if (summary === null) {
+      const row = await getSession(db, id);
+      err(row ? `session ${id} is ${row.status}${row.error ? `: ${row.error}` : ''}` : `no session ${id}`);
+      return EXIT_REJECTED;
+    }
+    io.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : humanSummary(summary));
+    return EXIT_OK;
+  } finally {
+    await db.close();
+  }
+}
+
+async function remove(args: string[], io: CliIo, err: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...DB_OPTION } });
+  const id = sessionIdArg(positionals, 'delete');
+  const db = await openStore(dbTarget(values.db));
+  try {
+    if (!(await deleteSession(db, id))) {
+      err(`no session ${id}`);
+      return EXIT_REJECTED;
+    }
+    io.stdout.write(`deleted session ${id}\n`);
+    return EXIT_OK;
+  } finally {
+    await db.close();
+  }
+}
+
+async function exportFlows(args: string[], io: CliIo, err: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...DB_OPTION,
+      flows: { type: 'boolean', default: false },
+      format: { type: 'string', default: 'csv' },
+    },
+  });
+  const id = sessionIdArg(positionals, 'export');
+  if (!values.flows) throw new UsageError('export needs --flows (the flows are what can be exported)');
+  const format = values.format as ExportFormat;
+  if (!['csv', 'json', 'zeek'].includes(format))
+    throw new UsageError(`--format must be csv, json or zeek, not '${format}'`);
+  const db = await openStore(dbTarget(values.db));
+  try {
+    if ((await getSession(db, id)) === null) {
+      err(`no session ${id}`);
+      return EXIT_REJECTED;
+    }
+    const out = formatFlows(format);
+    io.stdout.write(out.header);
+    for await (const page of sessionFlows(db, id)) io.stdout.write(out.page(page));
+    io.stdout.write(out.footer);
+    return EXIT_OK;
+  } finally {
+    await db.close();
+  }
+}
+
+function humanSummary(s: Summary & { session_id?: string }): string {
   const f = s.file;
   const p = s.protocols;
   const t = s.tcp;
   const links = f.link_types.map((l) => l.name).join(', ') || 'no interfaces';
   const lines = [
-    `${f.path}`,
+    `${f.path}${s.session_id ? `  (session ${s.session_id})` : ''}`,
     `  format      ${f.format}${f.compression ? ` (${f.compression})` : ''}, ${links}`,
     `  packets     ${formatCount(f.packets)}, ${formatBytes(f.bytes)} on the wire (${formatBytes(f.captured_bytes)} captured)`,
     `  time        ${formatTimestampUtc(f.first_ts)} → ${formatTimestampUtc(f.last_ts)} (${formatDuration(f.duration_s)})`,

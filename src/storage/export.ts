@@ -1,0 +1,118 @@
+import type { FlowRow } from './queries.js';
+
+export type ExportFormat = 'csv' | 'json' | 'zeek';
+
+const CSV_COLUMNS: (keyof FlowRow)[] = [
+  'flow_id',
+  'window_id',
+  'start_timestamp',
+  'end_timestamp',
+  'duration_seconds',
+  'protocol',
+  'src_ip',
+  'src_port',
+  'dst_ip',
+  'dst_port',
+  'packet_count',
+  'total_bytes',
+  'src_packets',
+  'dst_packets',
+  'src_bytes',
+  'dst_bytes',
+  'conn_state',
+  'retransmissions',
+  'dns_query',
+  'dns_rcode',
+  'tls_sni',
+  'http_method',
+  'http_host',
+];
+
+function csv(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Zeek writes tabs, newlines and backslashes in strings as escapes; empty values as "-". */
+function zeek(v: unknown): string {
+  if (v === null || v === undefined || v === '') return '-';
+  return String(v).replace(/\\/g, '\\x5c').replace(/\t/g, '\\x09').replace(/\n/g, '\\x0a');
+}
+
+function zeekService(f: FlowRow): string {
+  if (f.dns_query !== null || f.dns_rcode !== null) return 'dns';
+  if (f.tls_sni !== null) return 'ssl';
+  if (f.http_method !== null) return 'http';
+  return '-';
+}
+
+/**
+ * Turns pages of flows into export text, one chunk per page: CSV with a header, JSON Lines, or a
+ * Zeek conn.log (TSV with its #fields/#types header). `header` and `footer` bracket the chunks.
+ */
+export function formatFlows(format: ExportFormat) {
+  const now = new Date().toISOString().replace('T', '-').replace(/:/g, '-').slice(0, 19);
+  switch (format) {
+    case 'csv':
+      return {
+        header: `${CSV_COLUMNS.join(',')}\n`,
+        page: (rows: FlowRow[]) =>
+          rows.map((f) => `${CSV_COLUMNS.map((c) => csv(f[c])).join(',')}\n`).join(''),
+        footer: '',
+      };
+    case 'json':
+      return {
+        header: '',
+        page: (rows: FlowRow[]) => rows.map((f) => `${JSON.stringify(f)}\n`).join(''),
+        footer: '',
+      };
+    case 'zeek':
+      return {
+        header: [
+          '#separator \\x09',
+          '#set_separator\t,',
+          '#empty_field\t(empty)',
+          '#unset_field\t-',
+          '#path\tconn',
+          `#open\t${now}`,
+          '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents',
+          '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]',
+          '',
+        ].join('\n'),
+        page: (rows: FlowRow[]) =>
+          rows
+            .map((f) =>
+              [
+                f.start_timestamp.toFixed(6),
+                `F${f.flow_id}`,
+                f.src_ip,
+                f.src_port,
+                f.dst_ip,
+                f.dst_port,
+                f.protocol.toLowerCase().replace('icmpv6', 'icmp'),
+                zeekService(f),
+                f.duration_seconds.toFixed(6),
+                // Payload byte counts are not tracked; the *_ip_bytes columns carry wire bytes.
+                '-',
+                '-',
+                f.conn_state,
+                '-',
+                '-',
+                0,
+                '-',
+                f.src_packets,
+                f.src_bytes,
+                f.dst_packets,
+                f.dst_bytes,
+                '(empty)',
+              ]
+                .map(zeek)
+                .join('\t')
+                .concat('\n'),
+            )
+            .join(''),
+        footer: `#close\t${now}\n`,
+      };
+  }
+}

@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { type Db, openDb } from './db.js';
+import { migrate } from './migrations.js';
+import { failAbandonedSessions } from './queries.js';
+
+export { type Db, DbError, defaultDbDir, openDb } from './db.js';
+export { type ExportFormat, formatFlows } from './export.js';
+export {
+  csvField,
+  type IngestOptions,
+  type IngestResult,
+  ingestCapture,
+  type StoredSummary,
+} from './ingest.js';
+export { MIGRATIONS, migrate } from './migrations.js';
+export {
+  childRowCounts,
+  deleteSession,
+  type FlowRow,
+  failAbandonedSessions,
+  getSession,
+  getSessionSummary,
+  listSessions,
+  type SessionRow,
+  sessionFlows,
+} from './queries.js';
+
+/** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
+export async function openStore(target: string): Promise<Db> {
+  const db = await openDb(target);
+  try {
+    await migrate(db);
+    await failAbandonedSessions(db, hostname(), (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    });
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,140 @@
+import type { Db } from './db.js';
+import type { StoredSummary } from './ingest.js';
+
+// One named query per function; every value is a parameter. Bigints are cast in SQL so both
+// backends return numbers.
+
+export interface SessionRow {
+  session_id: string;
+  name: string;
+  file_name: string;
+  status: string;
+  packets: number | null;
+  bytes: number | null;
+  first_ts: string | null;
+  last_ts: string | null;
+  duration_s: number | null;
+  window_length: number | null;
+  error: string | null;
+  created_at: string;
+}
+
+export async function listSessions(db: Db): Promise<SessionRow[]> {
+  const rows = await db.query<SessionRow & { created_at: Date | string }>(
+    `SELECT session_id, name, file_name, status, packets::float8 AS packets, bytes::float8 AS bytes,
+            first_ts_text AS first_ts, last_ts_text AS last_ts, (last_ts - first_ts) AS duration_s,
+            window_length, error, created_at
+       FROM pcap_sessions ORDER BY created_at DESC, session_id`,
+  );
+  return rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
+}
+
+export async function getSessionSummary(db: Db, sessionId: string): Promise<StoredSummary | null> {
+  const rows = await db.query<{ summary_json: StoredSummary | string | null }>(
+    'SELECT summary_json FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
+  if (rows.length === 0 || rows[0].summary_json === null) return null;
+  const s = rows[0].summary_json;
+  return typeof s === 'string' ? (JSON.parse(s) as StoredSummary) : s;
+}
+
+export async function getSession(db: Db, sessionId: string): Promise<SessionRow | null> {
+  const rows = (await listSessions(db)).filter((r) => r.session_id === sessionId);
+  return rows[0] ?? null;
+}
+
+/** Deletes a session; its windows, flows, rankings, anomalies and insights go with it (cascade). */
+export async function deleteSession(db: Db, sessionId: string): Promise<boolean> {
+  const rows = await db.query<{ session_id: string }>(
+    'DELETE FROM pcap_sessions WHERE session_id = $1 RETURNING session_id',
+    [sessionId],
+  );
+  return rows.length > 0;
+}
+
+export interface FlowRow {
+  flow_id: number;
+  window_id: number;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number;
+  dst_port: number;
+  protocol: string;
+  packet_count: number;
+  total_bytes: number;
+  duration_seconds: number;
+  start_timestamp: number;
+  end_timestamp: number;
+  src_packets: number;
+  dst_packets: number;
+  src_bytes: number;
+  dst_bytes: number;
+  conn_state: string;
+  retransmissions: number;
+  dns_query: string | null;
+  dns_rcode: number | null;
+  tls_sni: string | null;
+  http_method: string | null;
+  http_host: string | null;
+}
+
+/** A session's flows in pages (keyset on the row id), so an export never holds them all. */
+export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000): AsyncGenerator<FlowRow[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await db.query<FlowRow & { id: number }>(
+      `SELECT id::float8 AS id, flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
+              packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
+              start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
+              src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
+              dns_query, dns_rcode, tls_sni, http_method, http_host
+         FROM flows WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [sessionId, after, pageSize],
+    );
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1].id;
+    yield rows.map(({ id: _id, ...flow }) => flow);
+  }
+}
+
+/** Row counts of every child table of a session (for checks and `show`). */
+export async function childRowCounts(db: Db, sessionId: string): Promise<Record<string, number>> {
+  const rows = await db.query<{ t: string; n: number }>(
+    `SELECT 'traffic_windows' AS t, count(*)::int AS n FROM traffic_windows WHERE session_id = $1
+     UNION ALL SELECT 'flows', count(*)::int FROM flows WHERE session_id = $1
+     UNION ALL SELECT 'top_ips', count(*)::int FROM top_ips WHERE session_id = $1
+     UNION ALL SELECT 'port_stats', count(*)::int FROM port_stats WHERE session_id = $1
+     UNION ALL SELECT 'anomaly_results', count(*)::int FROM anomaly_results WHERE session_id = $1
+     UNION ALL SELECT 'insights', count(*)::int FROM insights WHERE session_id = $1`,
+    [sessionId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
+}
+
+/**
+ * Sessions left `processing` by a process that no longer runs on this host are marked failed:
+ * their rows were never committed.
+ */
+export async function failAbandonedSessions(
+  db: Db,
+  host: string,
+  isAlive: (pid: number) => boolean,
+): Promise<number> {
+  const rows = await db.query<{ session_id: string; owner_host: string | null; owner_pid: number | null }>(
+    `SELECT session_id, owner_host, owner_pid FROM pcap_sessions WHERE status IN ('processing', 'queued')`,
+  );
+  let n = 0;
+  for (const r of rows) {
+    const mine = r.owner_host === host && r.owner_pid !== null && r.owner_pid !== process.pid;
+    if (db.kind === 'pglite' || (mine && !isAlive(Number(r.owner_pid)))) {
+      await db.query(
+        `UPDATE pcap_sessions SET status = 'failed', error = 'interrupted: the process analysing it ended', finished_at = now()
+          WHERE session_id = $1 AND status IN ('processing', 'queued')`,
+        [r.session_id],
+      );
+      n++;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  childRowCounts,
+  type Db,
+  deleteSession,
+  formatFlows,
+  getSessionSummary,
+  ingestCapture,
+  listSessions,
+  openDb,
+  openStore,
+  sessionFlows,
+} from '../src/storage/index.js';
+import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
+
+/**
+ * The storage tests run on the embedded PGlite database always, and on a PostgreSQL server when
+ * TEST_DATABASE_URL names one (CI starts one and requires it).
+ */
+const PG_URL = process.env.TEST_DATABASE_URL;
+if (!PG_URL) {
+  if (process.env.CI)
+    throw new Error('CI needs TEST_DATABASE_URL: the PostgreSQL storage tests may not be skipped');
+  console.warn('skipped: storage tests on PostgreSQL (TEST_DATABASE_URL not set)');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'flowlens-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const backends: [string, () => string][] = [['PGlite', () => join(dir, 'pglite')]];
+if (PG_URL) backends.push(['PostgreSQL', () => PG_URL]);
+
+describe.skipIf(!hasSharedPcaps).each(backends)('sessions stored in %s', (_name, target) => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openStore(target());
+  }, 60_000);
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const capture = `${SHARED_PCAPS}/real/eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap`;
+
+  it('a stored capture has rows that equal its summary, and export gives one row per flow', async () => {
+    const { sessionId, summary, result } = await ingestCapture(db, capture, { sessionName: 'office' });
+    expect(summary.session_id).toBe(sessionId);
+    const session = (await listSessions(db)).find((s) => s.session_id === sessionId);
+    expect(session).toMatchObject({
+      name: 'office',
+      status: 'completed',
+      packets: 3138,
+      bytes: summary.file.bytes,
+    });
+    expect(await getSessionSummary(db, sessionId)).toEqual(JSON.parse(JSON.stringify(summary)));
+
+    const counts = await childRowCounts(db, sessionId);
+    expect(counts).toMatchObject({ traffic_windows: summary.windows.count, flows: summary.flows.count });
+    const windows = await db.query<{ packets: number; bytes: number; retrans: number; first: number }>(
+      `SELECT sum(packet_count)::float8 AS packets, sum(byte_count)::float8 AS bytes,
+              sum(tcp_retransmissions)::float8 AS retrans, min(start_ts) AS first
+         FROM traffic_windows WHERE session_id = $1`,
+      [sessionId],
+    );
+    expect(windows[0]).toEqual({
+      packets: 3138,
+      bytes: summary.file.bytes,
+      retrans: summary.tcp.retransmissions,
+      first: result.report.windows.t0,
+    });
+    const dist = await db.query<{ d: Record<string, number> | string }>(
+      'SELECT packet_size_distribution AS d FROM traffic_windows WHERE session_id = $1 AND window_id = 0',
+      [sessionId],
+    );
+    const d0 = typeof dist[0].d === 'string' ? JSON.parse(dist[0].d) : dist[0].d;
+    expect(Object.keys(d0).sort()).toEqual(['1024', '128', '1518', '1519+', '256', '512', '64']);
+
+    const flows = await db.query<{ n: number; bytes: number; maxw: number }>(
+      `SELECT count(*)::int AS n, sum(total_bytes)::float8 AS bytes, max(window_id) AS maxw FROM flows WHERE session_id = $1`,
+      [sessionId],
+    );
+    expect(flows[0].n).toBe(summary.flows.count);
+    expect(flows[0].maxw).toBeLessThan(summary.windows.count);
+    const top = await db.query<{ ip: string; bytes: number }>(
+      `SELECT ip, bytes::float8 AS bytes FROM top_ips WHERE session_id = $1 AND direction = 'both' ORDER BY rank LIMIT 1`,
+      [sessionId],
+    );
+    expect(top[0]).toEqual({ ip: summary.top_talkers[0].ip, bytes: summary.top_talkers[0].bytes });
+    const port = await db.query<{ port: number; service: string; flows: number }>(
+      `SELECT port, service, flows::int AS flows FROM port_stats WHERE session_id = $1 ORDER BY packets DESC LIMIT 1`,
+      [sessionId],
+    );
+    expect(port[0]).toEqual({
+      port: summary.ports[0].port,
+      service: summary.ports[0].service,
+      flows: summary.ports[0].flows,
+    });
+
+    for (const format of ['csv', 'json', 'zeek'] as const) {
+      const out = formatFlows(format);
+      let text = out.header;
+      for await (const page of sessionFlows(db, sessionId, 50)) text += out.page(page);
+      text += out.footer;
+      const dataLines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      expect(dataLines.length - (format === 'csv' ? 1 : 0)).toBe(summary.flows.count);
+    }
+
+    expect(await deleteSession(db, sessionId)).toBe(true);
+    expect(Object.values(await childRowCounts(db, sessionId)).every((n) => n === 0)).toBe(true);
+    expect(await deleteSession(db, sessionId)).toBe(false);
+  }, 60_000);
+
+  it('a load that fails mid-way leaves the session failed with no child rows, and the next one works', async () => {
+    const err = await ingestCapture(db, capture, {
+      beforeCommit: () => {
+        throw new Error('disk full (injected)');
+      },
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe('disk full (injected)');
+    const failed = (await listSessions(db)).find((s) => s.status === 'failed');
+    expect(failed?.error).toBe('disk full (injected)');
+    expect(Object.values(await childRowCounts(db, failed?.session_id ?? '')).every((n) => n === 0)).toBe(
+      true,
+    );
+    const next = await ingestCapture(db, capture);
+    expect((await childRowCounts(db, next.sessionId)).flows).toBe(next.summary.flows.count);
+  }, 60_000);
+
+  it('a file that is not a capture leaves a failed session with the reason', async () => {
+    const bad = `${SHARED_PCAPS}/malformed/own_not-a-capture.png`;
+    await expect(ingestCapture(db, bad)).rejects.toThrow(/not a pcap or pcapng capture/);
+    const row = (await listSessions(db)).find((s) => s.file_name === 'own_not-a-capture.png');
+    expect(row).toMatchObject({ status: 'failed' });
+    expect(row?.error).toMatch(/PNG image/);
+  }, 60_000);
+});
+
+describe('the embedded database', () => {
+  it('refuses a second process-level opener of the same folder with a clear message', async () => {
+    const path = join(dir, 'locked');
+    const first = await openDb(path);
+    try {
+      await expect(openDb(path)).rejects.toThrow(
+        /already open in this process|in use by another Flowlens process/,
+      );
+    } finally {
+      await first.close();
+    }
+    const again = await openDb(path); // the lock is released on close
+    await again.close();
+  }, 60_000);
+
+  it('a session left processing by a process that died is marked failed at the next start', async () => {
+    const path = join(dir, 'abandoned');
+    const db = await openStore(path);
+    await db.query(
+      `INSERT INTO pcap_sessions (session_id, name, file_name, status, owner_host, owner_pid)
+       VALUES ('00000000-0000-0000-0000-000000000001', 'x', 'x.pcap', 'processing', 'elsewhere', 1)`,
+    );
+    await db.close();
+    const reopened = await openStore(path);
+    try {
+      const [row] = await listSessions(reopened);
+      expect(row).toMatchObject({ status: 'failed' });
+      expect(row.error).toMatch(/interrupted/);
+    } finally {
+      await reopened.close();
+    }
+  }, 60_000);
+});
