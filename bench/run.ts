@@ -1,16 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeCapture } from '../src/analysis/index.js';
 import { readCapture } from '../src/capture/index.js';
 import { DecodedPacket, decodePacket } from '../src/decode/index.js';
+import { deleteSession, ingestCapture, openStore } from '../src/storage/index.js';
 import { ensureBenchCapture } from './make-capture.js';
 
 // `npm run bench`: builds the bench capture once, then measures each stage of the packet path in
 // fresh processes (peak RSS is per process) and prints medians.
 
-type Mode = 'read' | 'decode' | 'analyze';
+type Mode = 'read' | 'decode' | 'analyze' | 'ingest';
 interface Measurement {
+  rows: number;
   mode: Mode;
   seconds: number;
   packets: number;
@@ -38,20 +42,40 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
       packets++;
       sink += pkt.l4 + pkt.srcPort;
     });
-  } else {
+  } else if (mode === 'analyze') {
     const result = await analyzeCapture(path);
     packets = result.analyzer.stats.packets;
     sink = result.analyzer.flowCounts.total;
+  } else {
+    // End to end into a database: a fresh PGlite folder, or the server in BENCH_DATABASE_URL.
+    const target = process.env.BENCH_DB ?? mkdtempSync(join(tmpdir(), 'flowlens-bench-db-'));
+    const db = await openStore(target);
+    try {
+      const { summary } = await ingestCapture(db, path);
+      packets = summary.file.packets;
+      // Rows loaded: windows, flows, rankings and port usage.
+      const [r] = await db.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM traffic_windows WHERE session_id = $1) + (SELECT count(*) FROM flows WHERE session_id = $1)
+              + (SELECT count(*) FROM top_ips WHERE session_id = $1) + (SELECT count(*) FROM port_stats WHERE session_id = $1) AS n`,
+        [summary.session_id],
+      );
+      sink = Number(r.n);
+      await deleteSession(db, summary.session_id);
+    } finally {
+      await db.close();
+      if (!process.env.BENCH_DB) rmSync(target, { recursive: true, force: true });
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
   const { size } = await import('node:fs').then((fs) => fs.statSync(path));
   if (sink < 0) console.log(sink); // keeps the work observable
-  return { mode, seconds, packets, bytes: size, maxRssKb: process.resourceUsage().maxRSS };
+  return { mode, seconds, packets, bytes: size, maxRssKb: process.resourceUsage().maxRSS, rows: sink };
 }
 
-function child(mode: Mode, path: string): Measurement {
+function child(mode: Mode, path: string, env: NodeJS.ProcessEnv = process.env): Measurement {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', mode, path], {
     encoding: 'utf8',
+    env,
   });
   if (r.status !== 0) throw new Error(`measurement ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
@@ -86,7 +110,9 @@ async function main(): Promise<void> {
       median([child(mode, cap.smallPath), child(mode, cap.smallPath)].map((r) => r.maxRssKb)) / 1024;
     const pps = cap.packets / secs;
     const mbps = cap.bytes / 1e6 / secs;
-    const label = { read: 'read only', decode: 'read + decode', analyze: 'full analysis' }[mode];
+    const label = { read: 'read only', decode: 'read + decode', analyze: 'full analysis', ingest: 'ingest' }[
+      mode
+    ];
     console.log(
       `  ${label.padEnd(14)} ${(pps / 1e6).toFixed(2).padStart(6)} M packets/s ${mbps.toFixed(0).padStart(6)} MB/s  ${secs.toFixed(2)} s  peak RSS ${rss.toFixed(0)} MB (${rss.toFixed(0)} MB on ${(cap.bytes / 1e9).toFixed(2)} GB, ${smallRss.toFixed(0)} MB on ${(cap.smallBytes / 1e9).toFixed(2)} GB)`,
     );
@@ -96,6 +122,24 @@ async function main(): Promise<void> {
       seconds: secs,
       peak_rss_mb: Math.round(rss),
       peak_rss_mb_small: Math.round(smallRss),
+    };
+  }
+  // End-to-end ingest: slower, so one run each (set BENCH_DATABASE_URL for PostgreSQL).
+  const targets: [string, NodeJS.ProcessEnv][] = [['PGlite', { ...process.env, BENCH_DB: '' }]];
+  if (process.env.BENCH_DATABASE_URL)
+    targets.push(['PostgreSQL', { ...process.env, BENCH_DB: process.env.BENCH_DATABASE_URL }]);
+  for (const [name, env] of targets) {
+    if (env.BENCH_DB === '') delete env.BENCH_DB;
+    const r = child('ingest', cap.path, env);
+    console.log(
+      `  ingest into ${name.padEnd(10)} ${(r.packets / r.seconds / 1e6).toFixed(2)} M packets/s, ${Math.round(r.rows / r.seconds).toLocaleString('en-US')} rows/s, ${r.seconds.toFixed(1)} s, peak RSS ${Math.round(r.maxRssKb / 1024)} MB`,
+    );
+    results[`ingest_${name.toLowerCase()}`] = {
+      seconds: r.seconds,
+      packets_per_s: Math.round(r.packets / r.seconds),
+      rows: r.rows,
+      rows_per_s: Math.round(r.rows / r.seconds),
+      peak_rss_mb: Math.round(r.maxRssKb / 1024),
     };
   }
   console.log(JSON.stringify({ capture: cap, runs: RUNS, results }));
