@@ -115,7 +115,8 @@ CREATE TABLE flows (
   http_method      varchar(10),
   http_host        text
 );
-CREATE INDEX idx_flows_session ON flows (session_id);
+-- (session_id, window_id) also serves lookups by session alone: no separate session index, which
+-- would only slow every load.
 CREATE INDEX idx_flows_window ON flows (session_id, window_id);
 CREATE INDEX idx_flows_bytes ON flows (session_id, total_bytes DESC);
 
