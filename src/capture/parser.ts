@@ -83,6 +83,10 @@ export class CaptureParser {
     }
     if (this.stage === 'pcap') p = this.pcapRecords(buf, p, end, fileOffset);
     else if (this.stage === 'pcapng') p = this.pcapngBlocks(buf, p, end, fileOffset);
+    if (eof && this.stage === 'pcapng' && this.sections === 0) {
+      // Cut inside the first section header: nothing of the file can be read, as for a cut pcap header.
+      this.fatal(`pcapng section header cut short: ${end - p} bytes`);
+    }
     if (eof && this.stage !== 'stopped' && p < end) {
       this.stop(`file ends inside a record at offset ${fileOffset + p} (${end - p} bytes left over)`);
     }

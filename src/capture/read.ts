@@ -116,15 +116,15 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
     let start = head; // unparsed bytes of bufs[cur] begin here
     let base = 0; // file offset of bufs[cur][start]
     let bytesRead = 0;
-    let pending = read(bufs[0], head);
-    for (;;) {
+    // Compressed? Two bytes of magic, read in place whatever the chunk size.
+    const magic = Buffer.alloc(2);
+    const { bytesRead: m } = await fh.read(magic, 0, 2, 0);
+    gzip = m === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    let pending = gzip ? Promise.resolve({ bytesRead: 0, buffer: bufs[0] }) : read(bufs[0], head);
+    while (!gzip) {
       options.signal?.throwIfAborted();
       const { bytesRead: n } = await pending;
       const buf = bufs[cur];
-      if (bytesRead === 0 && n >= 2 && buf[head] === 0x1f && buf[head + 1] === 0x8b) {
-        gzip = true;
-        break;
-      }
       bytesRead += n;
       const end = head + n;
       const other = bufs[cur ^ 1];
@@ -171,8 +171,14 @@ async function readStream(
 ): Promise<void> {
   const info = feeder.parser.info;
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head = await iterator.next();
-  const firstChunk = head.done ? null : toBuffer(head.value);
+  // The gzip magic is two bytes: gather at least two before deciding, however small the pieces.
+  let firstChunk: Buffer | null = null;
+  while (firstChunk === null || firstChunk.length < 2) {
+    const head = await iterator.next();
+    if (head.done) break;
+    const piece = toBuffer(head.value);
+    firstChunk = firstChunk === null ? piece : Buffer.concat([firstChunk, piece]);
+  }
   let rawBytes = 0;
   let source: AsyncIterable<Buffer>;
   if (firstChunk && firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b) {
@@ -196,7 +202,8 @@ async function readStream(
       if (feeder.parser.stopped) break;
     }
   } catch (err) {
-    if (!(err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string' || !code.startsWith('Z_')) throw err;
     if (info.format === null) throw new CaptureFormatError(`gzip data is corrupt: ${(err as Error).message}`);
     // Damaged compressed data after a readable start: keep every record inflated so far.
     feeder.run(true);
@@ -241,13 +248,21 @@ async function* gunzip(
   const gz = createGunzip();
   const pump = (async () => {
     let chunk: Buffer | null = first;
-    while (chunk) {
-      if (!gz.write(chunk)) await new Promise<void>((resolve) => gz.once('drain', resolve));
+    while (chunk && !gz.destroyed) {
+      // Wait for room, or for the inflater to go away (reading stopped early): a 'drain' that
+      // never comes would otherwise hang the whole read.
+      if (!gz.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          gz.once('drain', resolve);
+          gz.once('close', resolve);
+        });
+      }
+      if (gz.destroyed) break;
       const next = await iterator.next();
       chunk = next.done ? null : toBuffer(next.value);
       if (chunk) onRaw(chunk.length);
     }
-    gz.end();
+    if (!gz.destroyed) gz.end();
   })().catch((err: Error) => gz.destroy(err));
   try {
     for await (const out of gz) yield out as Buffer;
