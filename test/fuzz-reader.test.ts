@@ -393,7 +393,7 @@ if (!present) {
       console.log(
         `fuzz: seed ${SEED}, ${stats.cases} cases (+${stats.fileCases} re-read from files) over ${inputs.length} captures ` +
           `in ${(stats.ms / 1000).toFixed(1)} s; ${stats.rejected} rejected, ${stats.truncated} truncated, ` +
-          `${stats.records} records decoded (replay with FUZZ_SEED=${SEED} FUZZ_CASES=${TOTAL_CASES})`,
+          `${stats.records} records decoded (replay with FUZZ_SEED=${SEED} FUZZ_READER_CASES=${TOTAL_CASES})`,
       );
     });
 
