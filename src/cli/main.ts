@@ -136,7 +136,6 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
     for (const file of positionals) {
       const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
       const options = {
-        onProgress: bar ? (p: ReadProgress) => bar.update(p) : undefined,
         windowLength,
         localNets,
         timeouts,
@@ -145,11 +144,21 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
       let warnings: string[];
       try {
         if (db) {
-          const stored = await ingestCapture(db, file, { ...options, sessionName: values.name });
+          const stored = await ingestCapture(db, file, {
+            ...options,
+            sessionName: values.name,
+            onProgress: bar ? (p) => bar.update(p) : undefined,
+          });
           summary = stored.summary;
           warnings = stored.result.warnings;
         } else {
-          const result = await analyzeCapture(file, options);
+          const result = await analyzeCapture(file, {
+            ...options,
+            onProgress: bar
+              ? (p: ReadProgress) =>
+                  bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
+              : undefined,
+          });
           summary = buildSummary(result);
           warnings = result.warnings;
         }

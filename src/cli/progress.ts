@@ -1,4 +1,3 @@
-import type { ReadProgress } from '../capture/index.js';
 import { formatBytes, formatCount } from './format.js';
 
 /** A one-line progress bar on a terminal's stderr, redrawn at most every 100 ms. */
@@ -11,17 +10,18 @@ export class ProgressBar {
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {}
 
-  update(p: ReadProgress): void {
+  update(p: { bytesRead: number; bytesTotal: number | null; packets: number; phase?: string }): void {
     const now = Date.now();
-    if (now - this.last < 100) return;
+    if (now - this.last < 100 && (p.phase ?? 'reading') === 'reading') return;
     this.last = now;
     const width = 30;
-    const frac = p.totalBytes ? Math.min(1, p.bytesRead / p.totalBytes) : 0;
+    const frac = p.bytesTotal ? Math.min(1, p.bytesRead / p.bytesTotal) : 0;
     const filled = Math.round(frac * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    const of = p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : '';
+    const of = p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : '';
+    const phase = p.phase && p.phase !== 'reading' ? ` ${p.phase}…` : '';
     this.stream.write(
-      `\r${this.label} [${bar}] ${Math.floor(frac * 100)}% ${formatBytes(p.bytesRead)}${of}, ${formatCount(p.records)} packets\x1b[K`,
+      `\r${this.label} [${bar}] ${Math.floor(frac * 100)}% ${formatBytes(p.bytesRead)}${of}, ${formatCount(p.packets)} packets${phase}\x1b[K`,
     );
     this.drawn = true;
   }

@@ -6,10 +6,14 @@ import { failAbandonedSessions } from './queries.js';
 export { type Db, DbError, defaultDbDir, openDb } from './db.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export {
+  createSession,
   csvField,
   type IngestOptions,
+  type IngestPhase,
+  type IngestProgress,
   type IngestResult,
   ingestCapture,
+  type NewSession,
   type StoredSummary,
 } from './ingest.js';
 export { MIGRATIONS, migrate } from './migrations.js';

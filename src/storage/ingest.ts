@@ -14,9 +14,23 @@ import {
 } from '../analysis/index.js';
 import type { Db } from './db.js';
 
-export interface IngestOptions extends Omit<AnalyzeOptions, 'onFlow'> {
+export type IngestPhase = 'reading' | 'detecting' | 'storing' | 'done';
+
+export interface IngestProgress {
+  phase: IngestPhase;
+  bytesRead: number;
+  bytesTotal: number | null;
+  packets: number;
+}
+
+export interface IngestOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgress'> {
   /** Session name (defaults to the file name). */
   sessionName?: string;
+  /** A session made earlier by `createSession` (status `queued`); a new one otherwise. */
+  sessionId?: string;
+  /** File name to record when `path` is a generated upload name. */
+  fileName?: string;
+  onProgress?: (progress: IngestProgress) => void;
   /** Test hook: runs inside the load transaction just before it commits. */
   beforeCommit?: () => Promise<void> | void;
 }
@@ -132,30 +146,48 @@ export function csvField(v: unknown): string {
  * the session `failed` with the reason. Finished flows are spooled to a temporary file while the
  * capture is read (their window is known only at the end), so memory stays bounded.
  */
+export interface NewSession {
+  name: string;
+  fileName: string;
+  fileSize: number | null;
+  localNets?: string[] | null;
+}
+
+/** Records a session as `queued` (an upload waiting for its turn) and returns its id. */
+export async function createSession(db: Db, s: NewSession): Promise<string> {
+  const sessionId = randomUUID();
+  await db.query(
+    `INSERT INTO pcap_sessions (session_id, name, file_name, file_size, status, local_networks, owner_host, owner_pid)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7)`,
+    [sessionId, s.name, s.fileName, s.fileSize, JSON.stringify(s.localNets ?? null), hostname(), process.pid],
+  );
+  return sessionId;
+}
+
 export async function ingestCapture(
   db: Db,
   path: string,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  const sessionId = randomUUID();
   let fileSize: number | null = null;
   try {
     fileSize = statSync(path).size;
   } catch {
     // the reader reports a missing file with a proper message
   }
-  await db.query(
-    `INSERT INTO pcap_sessions (session_id, name, file_name, file_size, status, local_networks, owner_host, owner_pid, started_at)
-     VALUES ($1, $2, $3, $4, 'processing', $5, $6, $7, now())`,
-    [
-      sessionId,
-      options.sessionName ?? basename(path),
-      basename(path),
+  const fileName = options.fileName ?? basename(path);
+  const sessionId =
+    options.sessionId ??
+    (await createSession(db, {
+      name: options.sessionName ?? fileName,
+      fileName,
       fileSize,
-      JSON.stringify(options.localNets ?? null),
-      hostname(),
-      process.pid,
-    ],
+      localNets: options.localNets,
+    }));
+  await db.query(
+    `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3
+      WHERE session_id = $1`,
+    [sessionId, hostname(), process.pid],
   );
   const spool = mkdtempSync(join(tmpdir(), 'flowlens-ingest-'));
   try {
@@ -176,6 +208,15 @@ export async function ingestCapture(
       [result, sha256] = await Promise.all([
         analyzeCapture(path, {
           ...options,
+          onProgress: options.onProgress
+            ? (p) =>
+                options.onProgress!({
+                  phase: 'reading',
+                  bytesRead: p.bytesRead,
+                  bytesTotal: p.totalBytes,
+                  packets: p.records,
+                })
+            : undefined,
           onFlow: (f, analyzer) => {
             const h = f.hints;
             // The window id is not known yet: its place holds the start time until loading.
@@ -194,6 +235,8 @@ export async function ingestCapture(
     const analysisSeconds = (performance.now() - started) / 1000;
     const summary: StoredSummary = { ...buildSummary(result), session_id: sessionId };
     const loadStarted = performance.now();
+    const packets = result.analyzer.stats.packets;
+    options.onProgress?.({ phase: 'storing', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
     await db.transaction(async (tx) => {
       await loadWindows(tx, sessionId, result);
       await loadFlows(tx, sessionId, flowsFile, result);
@@ -227,6 +270,7 @@ export async function ingestCapture(
       );
       await options.beforeCommit?.();
     });
+    options.onProgress?.({ phase: 'done', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
     return { sessionId, result, summary };
   } catch (err) {
     await db
