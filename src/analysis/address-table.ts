@@ -55,6 +55,11 @@ export class AddressTable {
   }
 
   /** Text form: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
+  /** The IPv4 address of an id as a 32-bit number, or -1 for an IPv6 address. */
+  ipv4(id: number): number {
+    return this.family[id] === 4 ? this.words[id << 2] : -1;
+  }
+
   format(id: number): string {
     const o = id << 2;
     const w = this.words;

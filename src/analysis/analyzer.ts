@@ -13,6 +13,7 @@ import {
 } from '../decode/index.js';
 import { AddressTable } from './address-table.js';
 import { CaptureStats } from './capture-stats.js';
+import { FlowIndex } from './flow-index.js';
 import {
   DEFAULT_TIMEOUTS,
   type FlowRecord,
@@ -33,6 +34,8 @@ export interface AnalyzerOptions {
   /** Receives every finished flow (a reused record: copy what you keep). */
   onFlow?: (flow: FlowRecord, analyzer: Analyzer) => void;
   hintParser?: HintParser | null;
+  /** Keep a compact index of every finished flow for the detection stage (default true). */
+  flowIndex?: boolean;
 }
 
 /** A finished flow kept for the report (top flows by bytes). */
@@ -119,6 +122,7 @@ export class Analyzer {
   private readonly ports = new Map<number, PortUsage>();
   private readonly topFlows: FlowSummary[] = [];
   private readonly onFlow: AnalyzerOptions['onFlow'];
+  readonly flowIndex: FlowIndex | null;
 
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
@@ -130,6 +134,7 @@ export class Analyzer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.topN = options.topN ?? 100;
     this.onFlow = options.onFlow;
+    this.flowIndex = options.flowIndex === false ? null : new FlowIndex();
     this.flows = new FlowTable(
       this.timeouts,
       { intern: (ip, words) => this.intern(ip, words), isLocal: (id) => this.isLocal(id) },
@@ -239,7 +244,7 @@ export class Analyzer {
     return id;
   }
 
-  private isLocal(id: number): boolean {
+  isLocal(id: number): boolean {
     let l = this.locality[id];
     if (l === 0) {
       l = this.localNets.contains(this.addresses.familyOf(id), this.addresses.wordsOf(id)) ? LOCAL : REMOTE;
@@ -293,6 +298,7 @@ export class Analyzer {
       p.bytes += f.bytes;
     }
     this.keepTopFlow(f);
+    this.flowIndex?.add(f);
     this.onFlow?.(f, this);
   }
 

@@ -12,6 +12,7 @@ import {
   WindowLimitError,
 } from '../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../capture/index.js';
+import { detect, type FullSummary, withDetection } from '../detect/index.js';
 import {
   DbError,
   defaultDbDir,
@@ -121,6 +122,7 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
       'local-net': { type: 'string', multiple: true },
       'flow-timeout': { type: 'string' },
       name: { type: 'string' },
+      baseline: { type: 'string' },
       ...DB_OPTION,
     },
   });
@@ -131,7 +133,8 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
   const db = values['no-store'] ? null : await openStore(dbTarget(values.db));
   try {
     const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
-    const summaries: (Summary & { session_id?: string })[] = [];
+    const summaries: (FullSummary & { session_id?: string })[] = [];
+    if (values.baseline && !db) throw new UsageError('--baseline needs the database: drop --no-store');
     let rejected = false;
     for (const file of positionals) {
       const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
@@ -140,13 +143,14 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
         localNets,
         timeouts,
       };
-      let summary: Summary & { session_id?: string };
+      let summary: FullSummary & { session_id?: string };
       let warnings: string[];
       try {
         if (db) {
           const stored = await ingestCapture(db, file, {
             ...options,
             sessionName: values.name,
+            baselineSessionId: values.baseline,
             onProgress: bar ? (p) => bar.update(p) : undefined,
           });
           summary = stored.summary;
@@ -159,8 +163,10 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
                   bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
               : undefined,
           });
-          summary = buildSummary(result);
-          warnings = result.warnings;
+          const base = buildSummary(result);
+          const detection = detect(result, base);
+          summary = withDetection(base, detection);
+          warnings = [...result.warnings, ...detection.warnings];
         }
       } catch (e) {
         bar?.done();
@@ -300,7 +306,7 @@ async function exportFlows(args: string[], io: CliIo, err: (line: string) => voi
   }
 }
 
-function humanSummary(s: Summary & { session_id?: string }): string {
+function humanSummary(s: FullSummary & { session_id?: string }): string {
   const f = s.file;
   const p = s.protocols;
   const t = s.tcp;
@@ -335,6 +341,17 @@ function humanSummary(s: Summary & { session_id?: string }): string {
         `    ${x.label.replace(/^\d+/, `${x.port}/${x.protocol}`).padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${x.percentage.toFixed(1).padStart(5)}% of packets`,
       );
     }
+  }
+  const anomalous = (s.anomalies ?? []).filter((a) => a.is_anomaly).length;
+  if (s.anomalies)
+    lines.push(
+      `  anomalies   ${formatCount(anomalous)} of ${formatCount(s.anomalies.length)} windows at or above ${s.anomaly_model.threshold}`,
+    );
+  const alerts = (s.insights ?? []).filter((i) => i.insight_type === 'alert');
+  if (alerts.length > 0) {
+    lines.push('  alerts');
+    for (const i of alerts.slice(0, 10)) lines.push(`    [${i.severity}] ${i.alert_type}: ${i.summary}`);
+    if (alerts.length > 10) lines.push(`    … and ${alerts.length - 10} more`);
   }
   if (f.malformed_packets > 0) lines.push(`  malformed   ${formatCount(f.malformed_packets)} packets`);
   if (f.truncated) lines.push('  truncated   yes: the file ends early or is damaged (see warnings)');

@@ -12,6 +12,7 @@ import {
   serviceName,
   type WindowRow,
 } from '../analysis/index.js';
+import { type Baseline, baselineFromFeatures, type Detection, detect, type FullSummary, withDetection } from '../detect/index.js';
 import type { Db } from './db.js';
 
 export type IngestPhase = 'reading' | 'detecting' | 'storing' | 'done';
@@ -31,11 +32,13 @@ export interface IngestOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgre
   /** File name to record when `path` is a generated upload name. */
   fileName?: string;
   onProgress?: (progress: IngestProgress) => void;
+  /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
+  baselineSessionId?: string;
   /** Test hook: runs inside the load transaction just before it commits. */
   beforeCommit?: () => Promise<void> | void;
 }
 
-export type StoredSummary = Summary & { session_id: string };
+export type StoredSummary = FullSummary & { session_id: string };
 
 export interface IngestResult {
   sessionId: string;
@@ -84,6 +87,7 @@ export const WINDOW_COLUMNS = [
   'external_packets',
   'packet_size_distribution',
   'flow_duration_distribution',
+  'features_json',
 ] as const;
 
 export const FLOW_COLUMNS = [
@@ -232,15 +236,22 @@ export async function ingestCapture(
     } finally {
       closeSync(fd);
     }
-    const analysisSeconds = (performance.now() - started) / 1000;
-    const summary: StoredSummary = { ...buildSummary(result), session_id: sessionId };
-    const loadStarted = performance.now();
     const packets = result.analyzer.stats.packets;
+    options.onProgress?.({ phase: 'detecting', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
+    const baseline = options.baselineSessionId
+      ? await loadBaseline(db, options.baselineSessionId)
+      : undefined;
+    const base = buildSummary(result);
+    const detection = detect(result, base, baseline);
+    const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
+    const analysisSeconds = (performance.now() - started) / 1000;
+    const loadStarted = performance.now();
     options.onProgress?.({ phase: 'storing', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
     await db.transaction(async (tx) => {
-      await loadWindows(tx, sessionId, result);
+      await loadWindows(tx, sessionId, result, detection);
       await loadFlows(tx, sessionId, flowsFile, result);
       await loadRankings(tx, sessionId, summary, result);
+      await loadDetection(tx, sessionId, detection);
       const f = summary.file;
       await tx.query(
         `UPDATE pcap_sessions SET status = 'completed', progress = 1, sha256 = $2, format = $3, link_types = $4,
@@ -296,8 +307,8 @@ async function fileSha256(path: string): Promise<string | null> {
   return hash.digest('hex');
 }
 
-function windowLine(sessionId: string, w: WindowRow): string {
-  return `${sessionId},${w.window_id},${w.start_ts},${w.end_ts},${w.packet_count},${w.byte_count},${w.bytes_per_sec},${w.packets_per_sec},${w.tcp_count},${w.udp_count},${w.icmp_count},${w.other_count},${w.tcp_ratio},${w.udp_ratio},${w.icmp_ratio},${w.avg_packet_size},${w.min_packet_size},${w.max_packet_size},${w.std_packet_size},${w.unique_src_ips},${w.unique_dst_ips},${w.port_diversity},${w.new_flows},${w.connection_rate},${w.tcp_syn_count},${w.tcp_synack_count},${w.tcp_ack_count},${w.tcp_rst_count},${w.tcp_fin_count},${w.tcp_retransmissions},${w.inbound_bytes},${w.outbound_bytes},${w.internal_bytes},${w.external_bytes},${w.inbound_packets},${w.outbound_packets},${w.internal_packets},${w.external_packets},${csvField(distributionJson(SIZE_KEYS_JSON, w.packet_size_distribution))},${csvField(distributionJson(DURATION_KEYS_JSON, w.flow_duration_distribution))}\n`;
+function windowLine(sessionId: string, w: WindowRow, features: string): string {
+  return `${sessionId},${w.window_id},${w.start_ts},${w.end_ts},${w.packet_count},${w.byte_count},${w.bytes_per_sec},${w.packets_per_sec},${w.tcp_count},${w.udp_count},${w.icmp_count},${w.other_count},${w.tcp_ratio},${w.udp_ratio},${w.icmp_ratio},${w.avg_packet_size},${w.min_packet_size},${w.max_packet_size},${w.std_packet_size},${w.unique_src_ips},${w.unique_dst_ips},${w.port_diversity},${w.new_flows},${w.connection_rate},${w.tcp_syn_count},${w.tcp_synack_count},${w.tcp_ack_count},${w.tcp_rst_count},${w.tcp_fin_count},${w.tcp_retransmissions},${w.inbound_bytes},${w.outbound_bytes},${w.internal_bytes},${w.external_bytes},${w.inbound_packets},${w.outbound_packets},${w.internal_packets},${w.external_packets},${csvField(distributionJson(SIZE_KEYS_JSON, w.packet_size_distribution))},${csvField(distributionJson(DURATION_KEYS_JSON, w.flow_duration_distribution))},${csvField(features)}\n`;
 }
 
 const SIZE_KEYS_JSON = ['64', '128', '256', '512', '1024', '1518', '1519+'];
@@ -308,10 +319,15 @@ function distributionJson(keys: string[], counts: number[]): string {
   return `{${keys.map((k, i) => `"${k}":${counts[i]}`).join(',')}}`;
 }
 
-async function loadWindows(tx: Db, sessionId: string, result: AnalysisResult): Promise<void> {
+async function loadWindows(
+  tx: Db,
+  sessionId: string,
+  result: AnalysisResult,
+  detection: Detection,
+): Promise<void> {
   let lines: string[] = [];
   for (const w of result.report.windows.rows()) {
-    lines.push(windowLine(sessionId, w));
+    lines.push(windowLine(sessionId, w, detection.featuresJson(w.window_id)));
     if (lines.length === BATCH_ROWS) {
       await tx.copyCsv('traffic_windows', WINDOW_COLUMNS, lines.join(''));
       lines = [];
@@ -372,4 +388,67 @@ async function loadRankings(
     return `${sessionId},${p.protocol},${p.port},${csvField(serviceName(p.protocol, p.port))},${p.flows},${p.packets},${p.bytes},${pct}\n`;
   });
   await tx.copyCsv('port_stats', PORT_COLUMNS, ports.join(''));
+}
+
+const ANOMALY_COLUMNS = [
+  'session_id',
+  'window_id',
+  'anomaly_score',
+  'is_anomaly',
+  'threshold',
+  'contributing_features',
+] as const;
+const INSIGHT_COLUMNS = [
+  'session_id',
+  'insight_type',
+  'alert_type',
+  'severity',
+  'summary',
+  'details',
+  'event_ts',
+  'window_start',
+  'window_end',
+] as const;
+
+async function loadDetection(tx: Db, sessionId: string, d: Detection): Promise<void> {
+  let lines: string[] = [];
+  for (const a of d.anomalies) {
+    lines.push(
+      `${sessionId},${a.window_id},${a.score},${a.is_anomaly ? 't' : 'f'},${d.model.threshold},${csvField(a.contributing_features)}\n`,
+    );
+    if (lines.length === BATCH_ROWS) {
+      await tx.copyCsv('anomaly_results', ANOMALY_COLUMNS, lines.join(''));
+      lines = [];
+    }
+  }
+  await tx.copyCsv('anomaly_results', ANOMALY_COLUMNS, lines.join(''));
+  await tx.copyCsv(
+    'insights',
+    INSIGHT_COLUMNS,
+    d.insights
+      .map(
+        (i) =>
+          `${sessionId},${i.insight_type},${csvField(i.alert_type)},${i.severity},${csvField(i.summary)},${csvField(i.details)},${csvField(i.event_ts)},${csvField(i.window_start)},${csvField(i.window_end)}\n`,
+      )
+      .join(''),
+  );
+}
+
+/** The stored feature rows of a completed session, to fit a model on. */
+async function loadBaseline(db: Db, sessionId: string): Promise<Baseline> {
+  const status = await db.query<{ status: string }>('SELECT status FROM pcap_sessions WHERE session_id = $1', [
+    sessionId,
+  ]);
+  if (status.length === 0) throw new Error(`baseline session ${sessionId} not found`);
+  if (status[0].status !== 'completed')
+    throw new Error(`baseline session ${sessionId} is ${status[0].status}, not completed`);
+  const rows = await db.query<{ features_json: { values: Record<string, number | null> } | string | null }>(
+    'SELECT features_json FROM traffic_windows WHERE session_id = $1 ORDER BY window_id',
+    [sessionId],
+  );
+  const parsed = rows
+    .map((r) => (typeof r.features_json === 'string' ? JSON.parse(r.features_json) : r.features_json))
+    .filter((r): r is { values: Record<string, number | null> } => r !== null && typeof r === 'object');
+  if (parsed.length === 0) throw new Error(`baseline session ${sessionId} has no windows to learn from`);
+  return baselineFromFeatures(sessionId, parsed);
 }

@@ -1,0 +1,115 @@
+import type { FlowRecord } from './flow-table.js';
+
+/** Zeek conn_state values, in the order of their codes in a FlowIndex. */
+export const CONN_STATES = [
+  'OTH',
+  'S0',
+  'S1',
+  'SF',
+  'REJ',
+  'S2',
+  'S3',
+  'RSTO',
+  'RSTR',
+  'RSTOS0',
+  'RSTRH',
+  'SH',
+  'SHR',
+] as const;
+const STATE_CODE = new Map<string, number>(CONN_STATES.map((s, i) => [s, i]));
+
+/** A state where the responder never completed a handshake: what floods and scans leave. */
+export function unansweredState(code: number): boolean {
+  const s = CONN_STATES[code];
+  return s === 'S0' || s === 'REJ' || s === 'RSTOS0' || s === 'SH' || s === 'RSTRH';
+}
+
+const CHUNK = 1 << 16;
+
+/**
+ * A compact column store of every finished flow (48 bytes each, in 64k-flow chunks, so
+ * growing never copies): what the detection stage needs to find who scanned, swept, flooded or
+ * sent what in each window, long after the flow table has reused the record. Holds at most
+ * `limit` flows; beyond that it counts what it dropped, and the detection says so.
+ */
+export class FlowIndex {
+  private startChunks: Float64Array[] = [];
+  private endChunks: Float64Array[] = [];
+  private srcBytesChunks: Float64Array[] = [];
+  private dstBytesChunks: Float64Array[] = [];
+  private srcPacketsChunks: Uint32Array[] = [];
+  private dstPacketsChunks: Uint32Array[] = [];
+  private srcChunks: Uint32Array[] = [];
+  private dstChunks: Uint32Array[] = [];
+  /** dst port << 16 | protocol << 8 | conn_state code. */
+  private metaChunks: Uint32Array[] = [];
+  size = 0;
+  dropped = 0;
+
+  constructor(readonly limit = 8_000_000) {}
+
+  add(f: FlowRecord): void {
+    if (this.size >= this.limit) {
+      this.dropped++;
+      return;
+    }
+    const c = this.size >>> 16;
+    const i = this.size & (CHUNK - 1);
+    if (i === 0 && c === this.startChunks.length) {
+      this.startChunks.push(new Float64Array(CHUNK));
+      this.endChunks.push(new Float64Array(CHUNK));
+      this.srcBytesChunks.push(new Float64Array(CHUNK));
+      this.dstBytesChunks.push(new Float64Array(CHUNK));
+      this.srcPacketsChunks.push(new Uint32Array(CHUNK));
+      this.dstPacketsChunks.push(new Uint32Array(CHUNK));
+      this.srcChunks.push(new Uint32Array(CHUNK));
+      this.dstChunks.push(new Uint32Array(CHUNK));
+      this.metaChunks.push(new Uint32Array(CHUNK));
+    }
+    this.startChunks[c][i] = f.firstTs;
+    this.endChunks[c][i] = f.lastTs;
+    this.srcBytesChunks[c][i] = f.srcBytes;
+    this.dstBytesChunks[c][i] = f.dstBytes;
+    this.srcPacketsChunks[c][i] = Math.min(f.srcPackets, 0xffffffff);
+    this.dstPacketsChunks[c][i] = Math.min(f.dstPackets, 0xffffffff);
+    this.srcChunks[c][i] = f.srcId;
+    this.dstChunks[c][i] = f.dstId;
+    this.metaChunks[c][i] =
+      ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | (STATE_CODE.get(f.connState) ?? 0);
+    this.size++;
+  }
+
+  start(n: number): number {
+    return this.startChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  end(n: number): number {
+    return this.endChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  srcBytes(n: number): number {
+    return this.srcBytesChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  dstBytes(n: number): number {
+    return this.dstBytesChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  srcPackets(n: number): number {
+    return this.srcPacketsChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  dstPackets(n: number): number {
+    return this.dstPacketsChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  src(n: number): number {
+    return this.srcChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  dst(n: number): number {
+    return this.dstChunks[n >>> 16][n & (CHUNK - 1)];
+  }
+  dstPort(n: number): number {
+    return this.metaChunks[n >>> 16][n & (CHUNK - 1)] >>> 16;
+  }
+  proto(n: number): number {
+    return (this.metaChunks[n >>> 16][n & (CHUNK - 1)] >>> 8) & 0xff;
+  }
+  state(n: number): number {
+    return this.metaChunks[n >>> 16][n & (CHUNK - 1)] & 0xff;
+  }
+}

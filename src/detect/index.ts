@@ -1,0 +1,14 @@
+export {
+  type Anomaly,
+  type AnomalyModelInfo,
+  type Baseline,
+  baselineFromFeatures,
+  type Detection,
+  detect,
+  type FullSummary,
+  withDetection,
+} from './detect.js';
+export { FEATURE_NAMES, FEATURES, type WindowActors } from './features.js';
+export { averagePath, IsolationForest, mulberry32 } from './forest.js';
+export { type Insight, RULES, type Severity } from './insights.js';
+export { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';

@@ -1,0 +1,712 @@
+import type { Analyzer, FlowIndex, Summary, WindowRow, WindowSet } from '../analysis/index.js';
+import { CONN_STATES, unansweredState } from '../analysis/index.js';
+import { type WindowActors, windowOf } from './features.js';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+export interface Insight {
+  insight_type: 'alert' | 'summary';
+  alert_type: string;
+  severity: Severity;
+  /** One plain sentence. */
+  summary: string;
+  details: Record<string, unknown>;
+  /** Capture time of the event's first packet or window (seconds since the epoch). */
+  event_ts: number | null;
+  window_start: number | null;
+  window_end: number | null;
+}
+
+/** Rule thresholds, per window unless said otherwise. */
+export const RULES = {
+  portScan: { minPorts: 100, highPorts: 1000 },
+  /** Many hosts, or a few where nearly every probe failed (no answer, refused, or reset at once). */
+  hostSweep: {
+    minHosts: 50,
+    minFailedHosts: 5,
+    failedShare: 0.8,
+    mediumHosts: 50,
+    highHosts: 200,
+    sameSubnetShare: 0.5,
+  },
+  /** One-way non-TCP packets at a high rate to one destination and port. */
+  packetFlood: { minPackets: 1000, minPerSecond: 500, maxReplyShare: 0.1, criticalPackets: 100_000 },
+  synFlood: { minUnanswered: 200, minPerSecond: 50, criticalUnanswered: 10_000 },
+  rstStorm: { minResets: 100, minPerSecond: 50, minRate: 0.2, highResets: 1000 },
+  trafficBurst: { minFactor: 4, minBytes: 1_000_000, highBytes: 10_000_000 },
+  connectionBurst: { minFlows: 100, minFactor: 10, minAnsweredShare: 0.5, highFlows: 1000 },
+  retransmissionSpike: { minRetransmissions: 20, minRate: 0.05, minFactor: 3, mediumRate: 0.1 },
+  anomalyBurst: { minWindows: 2, singleScore: 0.8, highScore: 0.8, highWindows: 3 },
+} as const;
+
+export interface AnomalyView {
+  score: number;
+  isAnomaly: boolean;
+  top: { feature: string; direction: string } | null;
+}
+
+interface Ctx {
+  windows: WindowSet;
+  rows: WindowRow[];
+  actors: WindowActors[];
+  index: FlowIndex | null;
+  analyzer: Analyzer;
+  summary: Summary;
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return `${u === 0 ? n : n.toFixed(n >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 0.0005) return 'under 1 ms';
+  if (s < 1) return `${Math.max(1, Math.round(s * 1000))} ms`;
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 360) / 10} h`;
+}
+
+function protoName(p: number): string {
+  return p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : String(p);
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Consecutive windows (a gap of one quiet window allowed) where `key(k)` is the same non-null. */
+function runs(n: number, key: (k: number) => string | null): { key: string; from: number; to: number }[] {
+  const out: { key: string; from: number; to: number }[] = [];
+  for (let k = 0; k < n; k++) {
+    const c = key(k);
+    if (c === null) continue;
+    const last = out[out.length - 1];
+    if (last && last.key === c && k - last.to <= 2) last.to = k;
+    else out.push({ key: c, from: k, to: k });
+  }
+  return out;
+}
+
+/** Flows whose start falls in windows from..to, filtered. */
+function* flowsIn(ctx: Ctx, from: number, to: number, keep: (f: number) => boolean): Generator<number> {
+  const index = ctx.index;
+  if (!index) return;
+  const w = ctx.windows;
+  for (let f = 0; f < index.size; f++) {
+    const k = windowOf(index.start(f), w);
+    if (k >= from && k <= to && keep(f)) yield f;
+  }
+}
+
+/** Runs every rule detector; `anomalies` is the model's view of each window. */
+export function detectInsights(
+  windows: WindowSet,
+  actors: WindowActors[],
+  analyzer: Analyzer,
+  summary: Summary,
+  anomalies: AnomalyView[],
+): Insight[] {
+  const rows = windows.toArray();
+  const ctx: Ctx = { windows, rows, actors, index: analyzer.flowIndex, analyzer, summary };
+  const out: Insight[] = [];
+  const scans = portScans(ctx);
+  out.push(...scans.insights);
+  out.push(...hostSweeps(ctx));
+  out.push(...synFloods(ctx));
+  out.push(...packetFloods(ctx));
+  out.push(...rstStorms(ctx, scans.victims));
+  out.push(...trafficBursts(ctx));
+  out.push(...connectionBursts(ctx));
+  out.push(...retransmissionSpikes(ctx));
+  out.push(...anomalyBursts(ctx, anomalies));
+  out.push(...summaryInsights(ctx));
+  return out.sort(
+    (a, b) => (a.event_ts ?? Number.POSITIVE_INFINITY) - (b.event_ts ?? Number.POSITIVE_INFINITY),
+  );
+}
+
+function ip(ctx: Ctx, id: number): string {
+  return ctx.analyzer.addresses.format(id);
+}
+
+function windowRange(ctx: Ctx, from: number, to: number) {
+  return { window_start: from, window_end: to, event_ts: ctx.rows[from]?.start_ts ?? null };
+}
+
+function portScans(ctx: Ctx): { insights: Insight[]; victims: Set<number> } {
+  const R = RULES.portScan;
+  const victims = new Set<number>();
+  const insights: Insight[] = [];
+  const index = ctx.index;
+  for (const run of runs(ctx.rows.length, (k) => {
+    const a = ctx.actors[k];
+    return a.scanPorts >= R.minPorts ? `${a.scanSrc}>${a.scanDst}` : null;
+  })) {
+    const [src, dst] = run.key.split('>').map(Number);
+    const ports = new Set<number>();
+    const open = new Set<number>();
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const f of flowsIn(ctx, run.from, run.to, (f) => index!.src(f) === src && index!.dst(f) === dst)) {
+      const port = index!.dstPort(f);
+      ports.add(port);
+      const st = CONN_STATES[index!.state(f)];
+      if (index!.proto(f) === 6 && !unansweredState(index!.state(f)) && st !== 'OTH') open.add(port);
+      first = Math.min(first, index!.start(f));
+      last = Math.max(last, index!.start(f));
+    }
+    victims.add(dst);
+    const span = last - first;
+    const openList = [...open].sort((a, b) => a - b);
+    insights.push({
+      insight_type: 'alert',
+      alert_type: 'port_scan',
+      severity: ports.size >= R.highPorts ? 'high' : 'medium',
+      summary: `${ip(ctx, src)} probed ${fmtInt(ports.size)} ports on ${ip(ctx, dst)} in ${formatSeconds(span)}${openList.length ? `; ${fmtInt(openList.length)} answered as open` : ''}.`,
+      details: {
+        attacker: ip(ctx, src),
+        victim: ip(ctx, dst),
+        addresses: [ip(ctx, src), ip(ctx, dst)],
+        distinct_ports: ports.size,
+        open_ports: openList.slice(0, 50),
+        ports: [...ports].sort((a, b) => a - b).slice(0, 50),
+        first_ts: first,
+        last_ts: last,
+      },
+      ...windowRange(ctx, run.from, run.to),
+      event_ts: first,
+    });
+  }
+  return { insights, victims };
+}
+
+function hostSweeps(ctx: Ctx): Insight[] {
+  const R = RULES.hostSweep;
+  const index = ctx.index;
+  const out: Insight[] = [];
+  for (const run of runs(ctx.rows.length, (k) => {
+    const a = ctx.actors[k];
+    return a.sweepHosts >= R.minFailedHosts ? `${a.sweepSrc}>${a.sweepPort}>${a.sweepProto}` : null;
+  })) {
+    const [src, port, proto] = run.key.split('>').map(Number);
+    const hosts = new Map<number, number>();
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    let answered = 0;
+    let failed = 0;
+    let probes = 0;
+    for (const f of flowsIn(
+      ctx,
+      run.from,
+      run.to,
+      (f) => index!.src(f) === src && index!.dstPort(f) === port && index!.proto(f) === proto,
+    )) {
+      const dst = index!.dst(f);
+      hosts.set(dst, (hosts.get(dst) ?? 0) + 1);
+      probes++;
+      if (index!.dstBytes(f) > 0) answered++;
+      const st = CONN_STATES[index!.state(f)];
+      if (
+        index!.srcPackets(f) + index!.dstPackets(f) <= 4 &&
+        (unansweredState(index!.state(f)) || st === 'RSTO' || (proto !== 6 && index!.dstPackets(f) === 0))
+      )
+        failed++;
+      first = Math.min(first, index!.start(f));
+      last = Math.max(last, index!.start(f));
+    }
+    // A sweep walks a subnet; a busy client reaching many servers does not.
+    const subnets = new Map<number, number>();
+    for (const h of hosts.keys()) {
+      const v4 = ctx.analyzer.addresses.ipv4(h);
+      const key = v4 === -1 ? -1 : v4 >>> 8;
+      subnets.set(key, (subnets.get(key) ?? 0) + 1);
+    }
+    let topSubnet = -1;
+    let topCount = 0;
+    for (const [s, c] of subnets)
+      if (c > topCount) {
+        topCount = c;
+        topSubnet = s;
+      }
+    if (topSubnet === -1 || topCount < hosts.size * R.sameSubnetShare) continue;
+    if (hosts.size < R.minHosts && failed < probes * R.failedShare) continue;
+    const subnet = `${topSubnet >>> 16}.${(topSubnet >>> 8) & 255}.${topSubnet & 255}.0/24`;
+    const what =
+      proto === 1 || proto === 58 ? 'sent ICMP probes to' : `probed ${port}/${protoName(proto)} on`;
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'host_sweep',
+      severity: hosts.size >= R.highHosts ? 'high' : hosts.size >= R.mediumHosts ? 'medium' : 'low',
+      summary: `${ip(ctx, src)} ${what} ${fmtInt(hosts.size)} hosts in ${subnet} in ${formatSeconds(last - first)}; ${fmtInt(answered)} answered.`,
+      details: {
+        attacker: ip(ctx, src),
+        addresses: [ip(ctx, src)],
+        port,
+        protocol: protoName(proto),
+        distinct_hosts: hosts.size,
+        probes,
+        failed_probes: failed,
+        answered,
+        subnet,
+        targets: [...hosts.keys()].slice(0, 50).map((h) => ip(ctx, h)),
+        first_ts: first,
+        last_ts: last,
+      },
+      ...windowRange(ctx, run.from, run.to),
+      event_ts: first,
+    });
+  }
+  return out;
+}
+
+function synFloods(ctx: Ctx): Insight[] {
+  const R = RULES.synFlood;
+  const index = ctx.index;
+  const out: Insight[] = [];
+  for (const run of runs(ctx.rows.length, (k) => {
+    const a = ctx.actors[k];
+    const w = ctx.rows[k];
+    const dur = w.end_ts - w.start_ts || 1;
+    return a.floodFlows >= R.minUnanswered && a.floodFlows / dur >= R.minPerSecond
+      ? `${a.floodDst}>${a.floodPort}`
+      : null;
+  })) {
+    const [dst, port] = run.key.split('>').map(Number);
+    const sources = new Map<number, number>();
+    let flows = 0;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const f of flowsIn(
+      ctx,
+      run.from,
+      run.to,
+      (f) =>
+        index!.dst(f) === dst &&
+        index!.dstPort(f) === port &&
+        index!.proto(f) === 6 &&
+        unansweredState(index!.state(f)),
+    )) {
+      flows++;
+      const s = index!.src(f);
+      sources.set(s, (sources.get(s) ?? 0) + 1);
+      first = Math.min(first, index!.start(f));
+      last = Math.max(last, index!.start(f));
+    }
+    const top = [...sources.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const from =
+      sources.size === 1 ? `from ${ip(ctx, top[0][0])}` : `from ${fmtInt(sources.size)} source addresses`;
+    const synack = ctx.rows.slice(run.from, run.to + 1).reduce((a, w) => a + w.tcp_synack_count, 0);
+    const syn = ctx.rows.slice(run.from, run.to + 1).reduce((a, w) => a + w.tcp_syn_count, 0);
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'syn_flood',
+      severity: flows >= R.criticalUnanswered ? 'critical' : 'high',
+      summary: `${ip(ctx, dst)}:${port} received ${fmtInt(flows)} unanswered TCP connection attempts ${from} in ${formatSeconds(last - first)}.`,
+      details: {
+        victim: ip(ctx, dst),
+        port,
+        addresses: [ip(ctx, dst), ...top.map(([s]) => ip(ctx, s))],
+        unanswered_flows: flows,
+        distinct_sources: sources.size,
+        top_sources: top.map(([s, n]) => ({ ip: ip(ctx, s), flows: n })),
+        syn,
+        synack,
+        first_ts: first,
+        last_ts: last,
+      },
+      ...windowRange(ctx, run.from, run.to),
+      event_ts: first,
+    });
+  }
+  return out;
+}
+
+/**
+ * Floods other than SYN floods (UDP, ICMP, ICMPv6, other IP): over the whole capture, the
+ * packets sent to one destination and port, by any sources, with almost nothing coming back.
+ */
+function packetFloods(ctx: Ctx): Insight[] {
+  const R = RULES.packetFlood;
+  const index = ctx.index;
+  if (!index) return [];
+  const groups = new Map<
+    number,
+    {
+      dst: number;
+      port: number;
+      proto: number;
+      packets: number;
+      bytes: number;
+      back: number;
+      first: number;
+      last: number;
+      sources: Map<number, number>;
+    }
+  >();
+  for (let f = 0; f < index.size; f++) {
+    const proto = index.proto(f);
+    if (proto === 6) continue;
+    const dst = index.dst(f);
+    const port = index.dstPort(f);
+    const key = (dst * 65536 + port) * 256 + proto;
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        dst,
+        port,
+        proto,
+        packets: 0,
+        bytes: 0,
+        back: 0,
+        first: Number.POSITIVE_INFINITY,
+        last: Number.NEGATIVE_INFINITY,
+        sources: new Map(),
+      };
+      groups.set(key, g);
+    }
+    g.packets += index.srcPackets(f);
+    g.bytes += index.srcBytes(f);
+    g.back += index.dstPackets(f);
+    g.first = Math.min(g.first, index.start(f));
+    g.last = Math.max(g.last, index.end(f));
+    const s = index.src(f);
+    g.sources.set(s, (g.sources.get(s) ?? 0) + index.srcPackets(f));
+  }
+  const out: Insight[] = [];
+  for (const g of groups.values()) {
+    const span = g.last - g.first;
+    // Packets that share one timestamp (a tool replaying a burst) have no measurable span.
+    const rate = span > 0 ? g.packets / span : Number.POSITIVE_INFINITY;
+    if (g.packets < R.minPackets || rate < R.minPerSecond || g.back > g.packets * R.maxReplyShare) continue;
+    const top = [...g.sources.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const from = g.sources.size === 1 ? ip(ctx, top[0][0]) : `${fmtInt(g.sources.size)} sources`;
+    const what =
+      g.proto === 17
+        ? `${g.port}/udp`
+        : g.proto === 1
+          ? 'ICMP'
+          : g.proto === 58
+            ? 'ICMPv6'
+            : `IP protocol ${g.proto}`;
+    const w0 = windowOf(g.first, ctx.windows);
+    const w1 = windowOf(g.last, ctx.windows);
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'packet_flood',
+      severity: g.packets >= R.criticalPackets ? 'critical' : 'high',
+      summary: `${from} sent ${fmtInt(g.packets)} ${what} packets (${formatBytes(g.bytes)}) to ${ip(ctx, g.dst)} in ${formatSeconds(span)}${Number.isFinite(rate) ? `, ${fmtInt(rate)} per second` : ''}, with ${fmtInt(g.back)} replies.`,
+      details: {
+        victim: ip(ctx, g.dst),
+        port: g.port,
+        protocol: protoName(g.proto),
+        packets: g.packets,
+        bytes: g.bytes,
+        replies: g.back,
+        packets_per_sec: Number.isFinite(rate) ? rate : null,
+        distinct_sources: g.sources.size,
+        top_sources: top.map(([s, n]) => ({ ip: ip(ctx, s), packets: n })),
+        addresses: [ip(ctx, g.dst), ...top.map(([s]) => ip(ctx, s))],
+        first_ts: g.first,
+        last_ts: g.last,
+      },
+      event_ts: g.first,
+      window_start: ctx.rows.length ? w0 : null,
+      window_end: ctx.rows.length ? w1 : null,
+    });
+  }
+  return out;
+}
+
+function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
+  const R = RULES.rstStorm;
+  const index = ctx.index;
+  const out: Insight[] = [];
+  for (const run of runs(ctx.rows.length, (k) => {
+    const w = ctx.rows[k];
+    const dur = w.end_ts - w.start_ts || 1;
+    const rate = w.tcp_count ? w.tcp_rst_count / w.tcp_count : 0;
+    return w.tcp_rst_count >= R.minResets && w.tcp_rst_count / dur >= R.minPerSecond && rate >= R.minRate
+      ? 'rst'
+      : null;
+  })) {
+    const ws = ctx.rows.slice(run.from, run.to + 1);
+    const resets = ws.reduce((a, w) => a + w.tcp_rst_count, 0);
+    const tcp = ws.reduce((a, w) => a + w.tcp_count, 0);
+    // Who reset: the responder for REJ/RSTR/RSTRH, the originator for RSTO/RSTOS0.
+    const senders = new Map<number, number>();
+    const receivers = new Map<number, number>();
+    for (const f of flowsIn(ctx, run.from, run.to, (f) => index!.proto(f) === 6)) {
+      const st = CONN_STATES[index!.state(f)];
+      const byResponder = st === 'REJ' || st === 'RSTR' || st === 'RSTRH';
+      const byOriginator = st === 'RSTO' || st === 'RSTOS0';
+      if (!byResponder && !byOriginator) continue;
+      const s = byResponder ? index!.dst(f) : index!.src(f);
+      const r = byResponder ? index!.src(f) : index!.dst(f);
+      senders.set(s, (senders.get(s) ?? 0) + 1);
+      receivers.set(r, (receivers.get(r) ?? 0) + 1);
+    }
+    const topSender = [...senders.entries()].sort((a, b) => b[1] - a[1])[0];
+    const topReceiver = [...receivers.entries()].sort((a, b) => b[1] - a[1])[0];
+    // A port scan's victim answering closed ports is the scan, already reported.
+    if (topSender && scanVictims.has(topSender[0])) continue;
+    const dur = ws[ws.length - 1].end_ts - ws[0].start_ts;
+    const who =
+      topSender && topReceiver ? `, mostly from ${ip(ctx, topSender[0])} to ${ip(ctx, topReceiver[0])}` : '';
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'rst_storm',
+      severity: resets >= R.highResets ? 'high' : 'medium',
+      summary: `${fmtInt(resets)} TCP resets in ${formatSeconds(dur)} (${((resets / tcp) * 100).toFixed(1)}% of TCP packets)${who}.`,
+      details: {
+        resets,
+        tcp_packets: tcp,
+        addresses: [topSender, topReceiver].filter(Boolean).map((e) => ip(ctx, e![0])),
+        top_resetters: [...senders.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 10)
+          .map(([s, n]) => ({ ip: ip(ctx, s), flows: n })),
+      },
+      ...windowRange(ctx, run.from, run.to),
+    });
+  }
+  return out;
+}
+
+function trafficBursts(ctx: Ctx): Insight[] {
+  const R = RULES.trafficBurst;
+  const index = ctx.index;
+  const rates = ctx.rows.map((w) => w.bytes_per_sec);
+  const usual = median(rates.filter((r) => r > 0));
+  const out: Insight[] = [];
+  if (usual === 0) return out;
+  for (const run of runs(ctx.rows.length, (k) => {
+    const w = ctx.rows[k];
+    return w.bytes_per_sec >= R.minFactor * usual && w.byte_count >= R.minBytes ? 'burst' : null;
+  })) {
+    const ws = ctx.rows.slice(run.from, run.to + 1);
+    const t0 = ws[0].start_ts;
+    const t1 = ws[ws.length - 1].end_ts;
+    const bytes = ws.reduce((a, w) => a + w.byte_count, 0);
+    const peak = Math.max(...ws.map((w) => w.bytes_per_sec));
+    // The conversation that carried most of it: flows overlapping the burst, bytes prorated by
+    // the part of the flow inside it (a flow's bytes are assumed spread evenly over its life).
+    const pairs = new Map<string, { src: number; dst: number; port: number; bytes: number }>();
+    if (index)
+      for (let f = 0; f < index.size; f++) {
+        const s = index.start(f);
+        const e = index.end(f);
+        if (e < t0 || s >= t1) continue;
+        const life = e - s;
+        const part = life <= 0 ? 1 : (Math.min(e, t1) - Math.max(s, t0)) / life;
+        const sb = index.srcBytes(f) * part;
+        const db = index.dstBytes(f) * part;
+        const forward = sb >= db;
+        const src = forward ? index.src(f) : index.dst(f);
+        const dst = forward ? index.dst(f) : index.src(f);
+        const key = `${src}>${dst}`;
+        const p = pairs.get(key) ?? { src, dst, port: index.dstPort(f), bytes: 0 };
+        p.bytes += Math.max(sb, db);
+        pairs.set(key, p);
+      }
+    const top = [...pairs.values()].sort((a, b) => b.bytes - a.bytes)[0];
+    const outbound = top && ctx.analyzer.isLocal(top.src) && !ctx.analyzer.isLocal(top.dst);
+    const severity: Severity =
+      top && outbound && top.bytes >= R.highBytes && top.bytes >= bytes / 2 ? 'high' : 'medium';
+    const who = top
+      ? `; ${ip(ctx, top.src)} sent ${formatBytes(top.bytes)} of it to ${ip(ctx, top.dst)}${top.port ? `:${top.port}` : ''}`
+      : '';
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'traffic_burst',
+      severity,
+      summary: `Traffic rose to ${formatBytes(peak)}/s for ${formatSeconds(t1 - t0)}, ${(peak / usual).toFixed(0)}× the capture's usual ${formatBytes(usual)}/s (${formatBytes(bytes)} in all)${who}.`,
+      details: {
+        bytes,
+        peak_bytes_per_sec: peak,
+        usual_bytes_per_sec: usual,
+        addresses: top ? [ip(ctx, top.src), ip(ctx, top.dst)] : [],
+        top_sender: top ? ip(ctx, top.src) : null,
+        top_receiver: top ? ip(ctx, top.dst) : null,
+        port: top?.port ?? null,
+        top_bytes: top ? Math.round(top.bytes) : 0,
+        outbound_to_remote: Boolean(outbound),
+      },
+      ...windowRange(ctx, run.from, run.to),
+    });
+  }
+  return out;
+}
+
+function connectionBursts(ctx: Ctx): Insight[] {
+  const R = RULES.connectionBurst;
+  const index = ctx.index;
+  const usual = median(ctx.actors.map((a) => a.burstFlows).filter((n) => n > 0));
+  const out: Insight[] = [];
+  for (const run of runs(ctx.rows.length, (k) => {
+    const a = ctx.actors[k];
+    return a.burstFlows >= R.minFlows && a.burstFlows >= R.minFactor * Math.max(usual, 1)
+      ? `${a.burstSrc}>${a.burstDst}>${a.burstPort}`
+      : null;
+  })) {
+    const [src, dst, port] = run.key.split('>').map(Number);
+    let flows = 0;
+    let answered = 0;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const f of flowsIn(
+      ctx,
+      run.from,
+      run.to,
+      (f) => index!.src(f) === src && index!.dst(f) === dst && index!.dstPort(f) === port,
+    )) {
+      flows++;
+      if (!unansweredState(index!.state(f))) answered++;
+      first = Math.min(first, index!.start(f));
+      last = Math.max(last, index!.start(f));
+    }
+    // Mostly unanswered attempts are a flood or a scan, reported by those rules.
+    if (flows === 0 || answered / flows < R.minAnsweredShare) continue;
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'connection_burst',
+      severity: flows >= R.highFlows ? 'high' : 'medium',
+      summary: `${ip(ctx, src)} opened ${fmtInt(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (usually at most ${fmtInt(usual)} per window from one source).`,
+      details: {
+        source: ip(ctx, src),
+        destination: ip(ctx, dst),
+        port,
+        addresses: [ip(ctx, src), ip(ctx, dst)],
+        flows,
+        answered,
+        usual_per_window: usual,
+        first_ts: first,
+        last_ts: last,
+      },
+      ...windowRange(ctx, run.from, run.to),
+      event_ts: first,
+    });
+  }
+  return out;
+}
+
+function retransmissionSpikes(ctx: Ctx): Insight[] {
+  const R = RULES.retransmissionSpike;
+  const rate = (w: WindowRow) => (w.tcp_count ? w.tcp_retransmissions / w.tcp_count : 0);
+  const usual = median(ctx.rows.filter((w) => w.tcp_count > 0).map(rate));
+  const out: Insight[] = [];
+  for (const run of runs(ctx.rows.length, (k) => {
+    const w = ctx.rows[k];
+    const r = rate(w);
+    return w.tcp_retransmissions >= R.minRetransmissions && r >= R.minRate && r >= R.minFactor * usual
+      ? 'retx'
+      : null;
+  })) {
+    const ws = ctx.rows.slice(run.from, run.to + 1);
+    const retx = ws.reduce((a, w) => a + w.tcp_retransmissions, 0);
+    const tcp = ws.reduce((a, w) => a + w.tcp_count, 0);
+    const r = tcp ? retx / tcp : 0;
+    out.push({
+      insight_type: 'alert',
+      alert_type: 'retransmission_spike',
+      severity: r >= R.mediumRate ? 'medium' : 'low',
+      summary: `${fmtInt(retx)} TCP retransmissions in ${formatSeconds(ws[ws.length - 1].end_ts - ws[0].start_ts)} (${(r * 100).toFixed(1)}% of TCP packets; usually ${(usual * 100).toFixed(1)}%).`,
+      details: { retransmissions: retx, tcp_packets: tcp, rate: r, usual_rate: usual, addresses: [] },
+      ...windowRange(ctx, run.from, run.to),
+    });
+  }
+  return out;
+}
+
+function anomalyBursts(ctx: Ctx, anomalies: AnomalyView[]): Insight[] {
+  const R = RULES.anomalyBurst;
+  const out: Insight[] = [];
+  for (const run of runs(anomalies.length, (k) => (anomalies[k].isAnomaly ? 'a' : null))) {
+    // Only strictly consecutive anomalous windows form a burst.
+    let start = run.from;
+    for (let k = run.from; k <= run.to + 1; k++) {
+      if (k <= run.to && anomalies[k].isAnomaly) continue;
+      const end = k - 1;
+      if (end >= start) {
+        const n = end - start + 1;
+        const slice = anomalies.slice(start, end + 1);
+        const peak = Math.max(...slice.map((a) => a.score));
+        if (n >= R.minWindows || peak >= R.singleScore) {
+          const drivers = new Map<string, number>();
+          for (const a of slice)
+            if (a.top) {
+              const key = `${a.top.feature} (${a.top.direction})`;
+              drivers.set(key, (drivers.get(key) ?? 0) + 1);
+            }
+          const driver = [...drivers.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+          const t0 = ctx.rows[start].start_ts;
+          const t1 = ctx.rows[end].end_ts;
+          out.push({
+            insight_type: 'alert',
+            alert_type: 'anomaly_burst',
+            severity: peak >= R.highScore && n >= R.highWindows ? 'high' : 'medium',
+            summary: `${n === 1 ? '1 window' : `${n} consecutive windows`} (${formatSeconds(t1 - t0)}) scored as anomalous, peak ${peak.toFixed(2)}${driver ? `, driven by ${driver}` : ''}.`,
+            details: { windows: n, peak_score: peak, driver: driver ?? null, addresses: [] },
+            window_start: start,
+            window_end: end,
+            event_ts: t0,
+          });
+        }
+      }
+      start = k + 1;
+    }
+  }
+  return out;
+}
+
+function summaryInsights(ctx: Ctx): Insight[] {
+  const s = ctx.summary;
+  const out: Insight[] = [];
+  const first = s.file.first_ts === null ? null : Number(s.file.first_ts);
+  const top = s.top_talkers[0];
+  if (top && s.file.bytes > 0)
+    out.push({
+      insight_type: 'summary',
+      alert_type: 'dominant_talker',
+      severity: 'low',
+      summary: `${top.ip} took part in ${top.share.toFixed(1)}% of all bytes (${formatBytes(top.bytes)} in ${fmtInt(top.packets)} packets).`,
+      details: { ip: top.ip, bytes: top.bytes, packets: top.packets, share: top.share, addresses: [top.ip] },
+      event_ts: first,
+      window_start: ctx.rows.length ? 0 : null,
+      window_end: ctx.rows.length ? ctx.rows.length - 1 : null,
+    });
+  const port = [...s.ports].sort((a, b) => b.bytes - a.bytes || b.packets - a.packets)[0];
+  if (port) {
+    const transportBytes = s.ports.reduce((a, p) => a + p.bytes, 0);
+    const share = transportBytes ? (port.bytes / transportBytes) * 100 : 0;
+    out.push({
+      insight_type: 'summary',
+      alert_type: 'dominant_service',
+      severity: 'low',
+      summary: `${port.label}/${port.protocol} carried the most traffic: ${formatBytes(port.bytes)} in ${fmtInt(port.flows)} flows (${share.toFixed(1)}% of the bytes of the listed services).`,
+      details: {
+        protocol: port.protocol,
+        port: port.port,
+        service: port.service,
+        bytes: port.bytes,
+        flows: port.flows,
+        packets: port.packets,
+        addresses: [],
+      },
+      event_ts: first,
+      window_start: ctx.rows.length ? 0 : null,
+      window_end: ctx.rows.length ? ctx.rows.length - 1 : null,
+    });
+  }
+  return out;
+}
