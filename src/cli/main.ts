@@ -154,7 +154,7 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
             onProgress: bar ? (p) => bar.update(p) : undefined,
           });
           summary = stored.summary;
-          warnings = stored.result.warnings;
+          warnings = stored.warnings;
         } else {
           const result = await analyzeCapture(file, {
             ...options,

@@ -1,19 +1,29 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import {
-  type AnalysisResult,
-  type AnalyzeOptions,
-  analyzeCapture,
-  buildSummary,
-  protocolName,
-  type Summary,
-  serviceName,
-  type WindowRow,
-} from '../analysis/index.js';
-import { type Baseline, baselineFromFeatures, type Detection, detect, type FullSummary, withDetection } from '../detect/index.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type AnalyzeOptions, WindowLimitError } from '../analysis/index.js';
+import { CaptureFormatError } from '../capture/index.js';
+import { type Baseline, baselineFromFeatures } from '../detect/index.js';
 import type { Db } from './db.js';
+import type { WorkerJob } from './ingest-worker.js';
+import {
+  ANOMALY_COLUMNS,
+  BATCH_ROWS,
+  FLOW_COLUMNS,
+  INSIGHT_COLUMNS,
+  PORT_COLUMNS,
+  type Prepared,
+  type PrepareOptions,
+  prepareCapture,
+  type StoredSummary,
+  TOP_IP_COLUMNS,
+  WINDOW_COLUMNS,
+} from './prepare.js';
+
+export { csvField, FLOW_COLUMNS, type StoredSummary, WINDOW_COLUMNS } from './prepare.js';
 
 export type IngestPhase = 'reading' | 'detecting' | 'storing' | 'done';
 
@@ -34,122 +44,19 @@ export interface IngestOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgre
   onProgress?: (progress: IngestProgress) => void;
   /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
   baselineSessionId?: string;
+  /** Run the analysis in a worker thread (default: yes, when the compiled worker is there). */
+  worker?: boolean;
   /** Test hook: runs inside the load transaction just before it commits. */
   beforeCommit?: () => Promise<void> | void;
 }
 
-export type StoredSummary = FullSummary & { session_id: string };
-
 export interface IngestResult {
   sessionId: string;
-  result: AnalysisResult;
   summary: StoredSummary;
+  /** Reader, analysis and detection warnings. */
+  warnings: string[];
 }
 
-export const WINDOW_COLUMNS = [
-  'session_id',
-  'window_id',
-  'start_ts',
-  'end_ts',
-  'packet_count',
-  'byte_count',
-  'bytes_per_sec',
-  'packets_per_sec',
-  'tcp_count',
-  'udp_count',
-  'icmp_count',
-  'other_count',
-  'tcp_ratio',
-  'udp_ratio',
-  'icmp_ratio',
-  'avg_packet_size',
-  'min_packet_size',
-  'max_packet_size',
-  'std_packet_size',
-  'unique_src_ips',
-  'unique_dst_ips',
-  'port_diversity',
-  'new_flows',
-  'connection_rate',
-  'tcp_syn_count',
-  'tcp_synack_count',
-  'tcp_ack_count',
-  'tcp_rst_count',
-  'tcp_fin_count',
-  'tcp_retransmissions',
-  'inbound_bytes',
-  'outbound_bytes',
-  'internal_bytes',
-  'external_bytes',
-  'inbound_packets',
-  'outbound_packets',
-  'internal_packets',
-  'external_packets',
-  'packet_size_distribution',
-  'flow_duration_distribution',
-  'features_json',
-] as const;
-
-export const FLOW_COLUMNS = [
-  'session_id',
-  'flow_id',
-  'window_id',
-  'src_ip',
-  'dst_ip',
-  'src_port',
-  'dst_port',
-  'protocol',
-  'packet_count',
-  'total_bytes',
-  'duration_seconds',
-  'start_timestamp',
-  'end_timestamp',
-  'src_packets',
-  'dst_packets',
-  'src_bytes',
-  'dst_bytes',
-  'src_flags',
-  'dst_flags',
-  'conn_state',
-  'retransmissions',
-  'dns_query',
-  'dns_rcode',
-  'tls_sni',
-  'http_method',
-  'http_host',
-] as const;
-
-const TOP_IP_COLUMNS = ['session_id', 'direction', 'rank', 'ip', 'bytes', 'packets', 'share'] as const;
-const PORT_COLUMNS = [
-  'session_id',
-  'protocol',
-  'port',
-  'service',
-  'flows',
-  'packets',
-  'bytes',
-  'percentage',
-] as const;
-
-/** How many rows go into one COPY. */
-const BATCH_ROWS = 20_000;
-
-/** A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive. */
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
-/**
- * Analyses a capture and stores it as one session, all or nothing: the session row is written
- * first with status `processing`; windows, flows and rankings are loaded by COPY in one
- * transaction that also marks the session `completed`. Any failure rolls the rows back and leaves
- * the session `failed` with the reason. Finished flows are spooled to a temporary file while the
- * capture is read (their window is known only at the end), so memory stays bounded.
- */
 export interface NewSession {
   name: string;
   fileName: string;
@@ -168,6 +75,14 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
   return sessionId;
 }
 
+/**
+ * Analyses a capture and stores it as one session, all or nothing: the session row is written
+ * first with status `processing`; windows, flows and rankings are loaded by COPY in one
+ * transaction that also marks the session `completed`. Any failure rolls the rows back and leaves
+ * the session `failed` with the reason. The analysis and detection run in a worker thread
+ * (`prepare.ts`) that writes every row to spool files, so memory stays bounded and the calling
+ * thread (a server's event loop) stays free; this thread only COPYs the files.
+ */
 export async function ingestCapture(
   db: Db,
   path: string,
@@ -195,73 +110,62 @@ export async function ingestCapture(
   );
   const spool = mkdtempSync(join(tmpdir(), 'flowlens-ingest-'));
   try {
-    const flowsFile = join(spool, 'flows.csv');
-    const fd = openSync(flowsFile, 'w');
-    let pending: string[] = [];
-    let pendingBytes = 0;
-    const flush = () => {
-      if (pending.length === 0) return;
-      writeSync(fd, pending.join(''));
-      pending = [];
-      pendingBytes = 0;
-    };
-    const started = performance.now();
-    let result: AnalysisResult;
-    let sha256: string | null;
-    try {
-      [result, sha256] = await Promise.all([
-        analyzeCapture(path, {
-          ...options,
-          onProgress: options.onProgress
-            ? (p) =>
-                options.onProgress!({
-                  phase: 'reading',
-                  bytesRead: p.bytesRead,
-                  bytesTotal: p.totalBytes,
-                  packets: p.records,
-                })
-            : undefined,
-          onFlow: (f, analyzer) => {
-            const h = f.hints;
-            // The window id is not known yet: its place holds the start time until loading.
-            const line = `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)}\n`;
-            pending.push(line);
-            pendingBytes += line.length;
-            if (pendingBytes > 1 << 20) flush();
-          },
-        }),
-        fileSha256(path),
-      ]);
-      flush();
-    } finally {
-      closeSync(fd);
-    }
-    const packets = result.analyzer.stats.packets;
-    options.onProgress?.({ phase: 'detecting', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
+    options.signal?.throwIfAborted();
     const baseline = options.baselineSessionId
       ? await loadBaseline(db, options.baselineSessionId)
       : undefined;
-    const base = buildSummary(result);
-    const detection = detect(result, base, baseline);
-    const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
-    const analysisSeconds = (performance.now() - started) / 1000;
+    const {
+      onProgress,
+      signal,
+      beforeCommit: _b,
+      sessionId: _s,
+      sessionName: _n,
+      fileName: _f,
+      baselineSessionId: _bl,
+      worker,
+      ...analysis
+    } = options;
+    const prepareOptions: Omit<PrepareOptions, 'onProgress'> = { ...analysis, baseline };
+    const report = (p: {
+      phase: IngestPhase;
+      bytesRead: number;
+      bytesTotal: number | null;
+      packets: number;
+    }) =>
+      onProgress?.(
+        p.phase === 'reading' ? p : { ...p, bytesRead: fileSize ?? p.bytesRead, bytesTotal: fileSize },
+      );
+    const workerFile = worker === false ? null : compiledWorker();
+    const prepared = workerFile
+      ? await prepareInWorker(
+          workerFile,
+          { path, sessionId, spoolDir: spool, options: prepareOptions },
+          report,
+          signal,
+        )
+      : await prepareCapture(path, sessionId, spool, { ...prepareOptions, onProgress: report });
+    signal?.throwIfAborted();
+    const packets = prepared.summary.file.packets;
+    report({ phase: 'storing', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
     const loadStarted = performance.now();
-    options.onProgress?.({ phase: 'storing', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
+    const summary = prepared.summary;
     await db.transaction(async (tx) => {
-      await loadWindows(tx, sessionId, result, detection);
-      await loadFlows(tx, sessionId, flowsFile, result);
-      await loadRankings(tx, sessionId, summary, result);
-      await loadDetection(tx, sessionId, detection);
+      await copyFile(tx, 'traffic_windows', WINDOW_COLUMNS, prepared.files.windows, signal);
+      await loadFlows(tx, sessionId, prepared, signal);
+      await copyFile(tx, 'top_ips', TOP_IP_COLUMNS, prepared.files.topIps, signal);
+      await copyFile(tx, 'port_stats', PORT_COLUMNS, prepared.files.ports, signal);
+      await copyFile(tx, 'anomaly_results', ANOMALY_COLUMNS, prepared.files.anomalies, signal);
+      await copyFile(tx, 'insights', INSIGHT_COLUMNS, prepared.files.insights, signal);
       const f = summary.file;
       await tx.query(
         `UPDATE pcap_sessions SET status = 'completed', progress = 1, sha256 = $2, format = $3, link_types = $4,
            packets = $5, bytes = $6, captured_bytes = $7, first_ts = $8, last_ts = $9, first_ts_text = $10,
            last_ts_text = $11, window_length = $12, window_count = $13, local_networks = $14, summary_json = $15,
-           finished_at = now(), analysis_seconds = $16, load_seconds = $17
+           finished_at = now(), analysis_seconds = $16, load_seconds = $17, error = NULL
          WHERE session_id = $1`,
         [
           sessionId,
-          sha256,
+          prepared.sha256,
           f.format,
           JSON.stringify(f.link_types),
           f.packets,
@@ -275,19 +179,20 @@ export async function ingestCapture(
           summary.windows.count,
           JSON.stringify(summary.direction.local_networks),
           JSON.stringify(summary),
-          analysisSeconds,
+          prepared.analysisSeconds,
           (performance.now() - loadStarted) / 1000,
         ],
       );
       await options.beforeCommit?.();
     });
-    options.onProgress?.({ phase: 'done', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
-    return { sessionId, result, summary };
+    report({ phase: 'done', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
+    return { sessionId, summary, warnings: prepared.warnings };
   } catch (err) {
+    const reason = options.signal?.aborted ? 'cancelled before it finished' : (err as Error).message;
     await db
       .query(
         `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
-        [sessionId, (err as Error).message],
+        [sessionId, reason],
       )
       .catch(() => undefined);
     throw err;
@@ -296,52 +201,84 @@ export async function ingestCapture(
   }
 }
 
-async function fileSha256(path: string): Promise<string | null> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }))
-      hash.update(chunk as Buffer);
-  } catch {
-    return null;
-  }
-  return hash.digest('hex');
+/**
+ * The compiled worker script. From the built package it sits beside this file; when this module
+ * runs from TypeScript source (tests), the build's copy is used if there is one, else the work
+ * runs on this thread.
+ */
+function compiledWorker(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(here, '..', 'ingest-worker.js');
+  const built = join(here, '..', '..', '..', 'dist', 'src', 'storage', 'ingest-worker.js');
+  return existsSync(built) ? built : null;
 }
 
-function windowLine(sessionId: string, w: WindowRow, features: string): string {
-  return `${sessionId},${w.window_id},${w.start_ts},${w.end_ts},${w.packet_count},${w.byte_count},${w.bytes_per_sec},${w.packets_per_sec},${w.tcp_count},${w.udp_count},${w.icmp_count},${w.other_count},${w.tcp_ratio},${w.udp_ratio},${w.icmp_ratio},${w.avg_packet_size},${w.min_packet_size},${w.max_packet_size},${w.std_packet_size},${w.unique_src_ips},${w.unique_dst_ips},${w.port_diversity},${w.new_flows},${w.connection_rate},${w.tcp_syn_count},${w.tcp_synack_count},${w.tcp_ack_count},${w.tcp_rst_count},${w.tcp_fin_count},${w.tcp_retransmissions},${w.inbound_bytes},${w.outbound_bytes},${w.internal_bytes},${w.external_bytes},${w.inbound_packets},${w.outbound_packets},${w.internal_packets},${w.external_packets},${csvField(distributionJson(SIZE_KEYS_JSON, w.packet_size_distribution))},${csvField(distributionJson(DURATION_KEYS_JSON, w.flow_duration_distribution))},${csvField(features)}\n`;
+function prepareInWorker(
+  file: string,
+  job: WorkerJob,
+  onProgress: (p: IngestProgress) => void,
+  signal: AbortSignal | undefined,
+): Promise<Prepared> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(file, { workerData: job });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => finish(() => reject(signal!.reason ?? new Error('cancelled')));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on(
+      'message',
+      (m: {
+        type: string;
+        progress?: IngestProgress;
+        prepared?: Prepared;
+        kind?: string;
+        message?: string;
+      }) => {
+        if (m.type === 'progress') onProgress(m.progress!);
+        else if (m.type === 'done') finish(() => resolve(m.prepared!));
+        else if (m.type === 'error') {
+          const e =
+            m.kind === 'capture'
+              ? new CaptureFormatError(m.message!)
+              : m.kind === 'window'
+                ? new WindowLimitError(m.message!)
+                : new Error(m.message);
+          finish(() => reject(e));
+        }
+      },
+    );
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) =>
+      finish(() => reject(new Error(`analysis worker stopped (exit code ${code})`))),
+    );
+  });
 }
 
-const SIZE_KEYS_JSON = ['64', '128', '256', '512', '1024', '1518', '1519+'];
-const DURATION_KEYS_JSON = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '300+'];
-
-/** SPEC's distribution object as JSON text, built without a JS object (see `distribution`). */
-function distributionJson(keys: string[], counts: number[]): string {
-  return `{${keys.map((k, i) => `"${k}":${counts[i]}`).join(',')}}`;
-}
-
-async function loadWindows(
+/** COPYs a spool file in batches of whole lines. */
+async function copyFile(
   tx: Db,
-  sessionId: string,
-  result: AnalysisResult,
-  detection: Detection,
+  table: string,
+  columns: readonly string[],
+  file: string,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  let lines: string[] = [];
-  for (const w of result.report.windows.rows()) {
-    lines.push(windowLine(sessionId, w, detection.featuresJson(w.window_id)));
-    if (lines.length === BATCH_ROWS) {
-      await tx.copyCsv('traffic_windows', WINDOW_COLUMNS, lines.join(''));
-      lines = [];
-    }
-  }
-  await tx.copyCsv('traffic_windows', WINDOW_COLUMNS, lines.join(''));
+  await forEachLineBatch(file, async (lines) => {
+    signal?.throwIfAborted();
+    await tx.copyCsv(table, columns, lines.join(''));
+  });
 }
 
-/** Streams the spooled flows into COPY batches, putting each flow's window id in place. */
-async function loadFlows(tx: Db, sessionId: string, file: string, result: AnalysisResult): Promise<void> {
-  const { t0, lengthS, count } = result.report.windows;
-  const windowOf = (start: number) =>
-    Math.min(Math.max(Math.floor((start - t0) / lengthS), 0), Math.max(count - 1, 0));
-  const prefix = sessionId.length + 1;
+async function forEachLineBatch(
+  file: string,
+  fn: (lines: string[]) => Promise<void>,
+  map?: (line: string) => string,
+): Promise<void> {
   let rest = '';
   let lines: string[] = [];
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 4 << 20 })) {
@@ -352,93 +289,48 @@ async function loadFlows(tx: Db, sessionId: string, file: string, result: Analys
       if (nl < 0) break;
       const line = text.slice(at, nl + 1);
       at = nl + 1;
-      const a = line.indexOf(',', prefix); // after flow_id
-      const b = line.indexOf(',', a + 1); // after the start-time placeholder
-      lines.push(`${line.slice(0, a + 1)}${windowOf(Number(line.slice(a + 1, b)))}${line.slice(b)}`);
+      lines.push(map ? map(line) : line);
       if (lines.length === BATCH_ROWS) {
-        await tx.copyCsv('flows', FLOW_COLUMNS, lines.join(''));
+        await fn(lines);
         lines = [];
       }
     }
     rest = text.slice(at);
   }
-  await tx.copyCsv('flows', FLOW_COLUMNS, lines.join(''));
+  if (lines.length > 0) await fn(lines);
 }
 
-async function loadRankings(
+/** Streams the spooled flows into COPY batches, putting each flow's window id in place. */
+async function loadFlows(
   tx: Db,
   sessionId: string,
-  summary: Summary,
-  result: AnalysisResult,
+  prepared: Prepared,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  const ranking = (direction: string, rows: Summary['top_talkers']) =>
-    rows
-      .map((t, i) => `${sessionId},${direction},${i + 1},${t.ip},${t.bytes},${t.packets},${t.share}\n`)
-      .join('');
-  await tx.copyCsv(
-    'top_ips',
-    TOP_IP_COLUMNS,
-    ranking('both', summary.top_talkers) +
-      ranking('sent', summary.top_senders) +
-      ranking('received', summary.top_receivers),
-  );
-  const transport = summary.protocols.tcp + summary.protocols.udp;
-  const ports = result.report.ports.map((p) => {
-    const pct = transport === 0 ? 0 : Math.round((p.packets / transport) * 100 * 10000) / 10000;
-    return `${sessionId},${p.protocol},${p.port},${csvField(serviceName(p.protocol, p.port))},${p.flows},${p.packets},${p.bytes},${pct}\n`;
-  });
-  await tx.copyCsv('port_stats', PORT_COLUMNS, ports.join(''));
-}
-
-const ANOMALY_COLUMNS = [
-  'session_id',
-  'window_id',
-  'anomaly_score',
-  'is_anomaly',
-  'threshold',
-  'contributing_features',
-] as const;
-const INSIGHT_COLUMNS = [
-  'session_id',
-  'insight_type',
-  'alert_type',
-  'severity',
-  'summary',
-  'details',
-  'event_ts',
-  'window_start',
-  'window_end',
-] as const;
-
-async function loadDetection(tx: Db, sessionId: string, d: Detection): Promise<void> {
-  let lines: string[] = [];
-  for (const a of d.anomalies) {
-    lines.push(
-      `${sessionId},${a.window_id},${a.score},${a.is_anomaly ? 't' : 'f'},${d.model.threshold},${csvField(a.contributing_features)}\n`,
-    );
-    if (lines.length === BATCH_ROWS) {
-      await tx.copyCsv('anomaly_results', ANOMALY_COLUMNS, lines.join(''));
-      lines = [];
-    }
-  }
-  await tx.copyCsv('anomaly_results', ANOMALY_COLUMNS, lines.join(''));
-  await tx.copyCsv(
-    'insights',
-    INSIGHT_COLUMNS,
-    d.insights
-      .map(
-        (i) =>
-          `${sessionId},${i.insight_type},${csvField(i.alert_type)},${i.severity},${csvField(i.summary)},${csvField(i.details)},${csvField(i.event_ts)},${csvField(i.window_start)},${csvField(i.window_end)}\n`,
-      )
-      .join(''),
+  const { t0, lengthS, count } = prepared.windowing;
+  const windowOf = (start: number) =>
+    Math.min(Math.max(Math.floor((start - t0) / lengthS), 0), Math.max(count - 1, 0));
+  const prefix = sessionId.length + 1;
+  await forEachLineBatch(
+    prepared.files.flows,
+    async (lines) => {
+      signal?.throwIfAborted();
+      await tx.copyCsv('flows', FLOW_COLUMNS, lines.join(''));
+    },
+    (line) => {
+      const a = line.indexOf(',', prefix); // after flow_id
+      const b = line.indexOf(',', a + 1); // after the start-time placeholder
+      return `${line.slice(0, a + 1)}${windowOf(Number(line.slice(a + 1, b)))}${line.slice(b)}`;
+    },
   );
 }
 
 /** The stored feature rows of a completed session, to fit a model on. */
 async function loadBaseline(db: Db, sessionId: string): Promise<Baseline> {
-  const status = await db.query<{ status: string }>('SELECT status FROM pcap_sessions WHERE session_id = $1', [
-    sessionId,
-  ]);
+  const status = await db.query<{ status: string }>(
+    'SELECT status FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
   if (status.length === 0) throw new Error(`baseline session ${sessionId} not found`);
   if (status[0].status !== 'completed')
     throw new Error(`baseline session ${sessionId} is ${status[0].status}, not completed`);

@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type AnalyzeOptions,
+  analyzeCapture,
+  buildSummary,
+  protocolName,
+  type Summary,
+  serviceName,
+  type WindowRow,
+} from '../analysis/index.js';
+import { type Baseline, type Detection, detect, type FullSummary, withDetection } from '../detect/index.js';
+
+/**
+ * The CPU half of an ingest: one pass over the capture, detection, and every row written as CSV
+ * into spool files, ready for COPY. It touches no database, so it runs in a worker thread while
+ * the main thread keeps serving; `ingestCapture` loads the files in one transaction.
+ */
+
+export type StoredSummary = FullSummary & { session_id: string };
+
+export interface PrepareOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgress' | 'signal'> {
+  baseline?: Baseline;
+  onProgress?: (p: {
+    phase: 'reading' | 'detecting';
+    bytesRead: number;
+    bytesTotal: number | null;
+    packets: number;
+  }) => void;
+}
+
+export interface Prepared {
+  summary: StoredSummary;
+  sha256: string | null;
+  analysisSeconds: number;
+  /** Where flows' window ids come from: the spool holds each flow's start time in their place. */
+  windowing: { t0: number; lengthS: number; count: number };
+  warnings: string[];
+  /** Spool files, each complete CSV for one table. */
+  files: {
+    windows: string;
+    flows: string;
+    topIps: string;
+    ports: string;
+    anomalies: string;
+    insights: string;
+  };
+}
+
+export const WINDOW_COLUMNS = [
+  'session_id',
+  'window_id',
+  'start_ts',
+  'end_ts',
+  'packet_count',
+  'byte_count',
+  'bytes_per_sec',
+  'packets_per_sec',
+  'tcp_count',
+  'udp_count',
+  'icmp_count',
+  'other_count',
+  'tcp_ratio',
+  'udp_ratio',
+  'icmp_ratio',
+  'avg_packet_size',
+  'min_packet_size',
+  'max_packet_size',
+  'std_packet_size',
+  'unique_src_ips',
+  'unique_dst_ips',
+  'port_diversity',
+  'new_flows',
+  'connection_rate',
+  'tcp_syn_count',
+  'tcp_synack_count',
+  'tcp_ack_count',
+  'tcp_rst_count',
+  'tcp_fin_count',
+  'tcp_retransmissions',
+  'inbound_bytes',
+  'outbound_bytes',
+  'internal_bytes',
+  'external_bytes',
+  'inbound_packets',
+  'outbound_packets',
+  'internal_packets',
+  'external_packets',
+  'packet_size_distribution',
+  'flow_duration_distribution',
+  'features_json',
+] as const;
+
+export const FLOW_COLUMNS = [
+  'session_id',
+  'flow_id',
+  'window_id',
+  'src_ip',
+  'dst_ip',
+  'src_port',
+  'dst_port',
+  'protocol',
+  'packet_count',
+  'total_bytes',
+  'duration_seconds',
+  'start_timestamp',
+  'end_timestamp',
+  'src_packets',
+  'dst_packets',
+  'src_bytes',
+  'dst_bytes',
+  'src_flags',
+  'dst_flags',
+  'conn_state',
+  'retransmissions',
+  'dns_query',
+  'dns_rcode',
+  'tls_sni',
+  'http_method',
+  'http_host',
+] as const;
+
+export const TOP_IP_COLUMNS = ['session_id', 'direction', 'rank', 'ip', 'bytes', 'packets', 'share'] as const;
+export const PORT_COLUMNS = [
+  'session_id',
+  'protocol',
+  'port',
+  'service',
+  'flows',
+  'packets',
+  'bytes',
+  'percentage',
+] as const;
+
+/** How many rows go into one COPY. */
+export const BATCH_ROWS = 20_000;
+
+/** A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Analyses a capture and stores it as one session, all or nothing: the session row is written
+ * first with status `processing`; windows, flows and rankings are loaded by COPY in one
+ * transaction that also marks the session `completed`. Any failure rolls the rows back and leaves
+ * the session `failed` with the reason. Finished flows are spooled to a temporary file while the
+ * capture is read (their window is known only at the end), so memory stays bounded.
+ */
+/** Appends lines to a file through a 1 MiB buffer of text. */
+class Spool {
+  private fd: number;
+  private pending: string[] = [];
+  private bytes = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  line(s: string): void {
+    this.pending.push(s);
+    this.bytes += s.length;
+    if (this.bytes > 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.pending.length === 0) return;
+    writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+    this.bytes = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+export async function prepareCapture(
+  path: string,
+  sessionId: string,
+  spoolDir: string,
+  options: PrepareOptions = {},
+): Promise<Prepared> {
+  const started = performance.now();
+  const files = {
+    windows: join(spoolDir, 'windows.csv'),
+    flows: join(spoolDir, 'flows.csv'),
+    topIps: join(spoolDir, 'top_ips.csv'),
+    ports: join(spoolDir, 'ports.csv'),
+    anomalies: join(spoolDir, 'anomalies.csv'),
+    insights: join(spoolDir, 'insights.csv'),
+  };
+  const flows = new Spool(files.flows);
+  let result: Awaited<ReturnType<typeof analyzeCapture>>;
+  let sha256: string | null;
+  try {
+    [result, sha256] = await Promise.all([
+      analyzeCapture(path, {
+        ...options,
+        onProgress: options.onProgress
+          ? (p) =>
+              options.onProgress!({
+                phase: 'reading',
+                bytesRead: p.bytesRead,
+                bytesTotal: p.totalBytes,
+                packets: p.records,
+              })
+          : undefined,
+        onFlow: (f, analyzer) => {
+          const h = f.hints;
+          // The window id is not known yet: its place holds the start time until loading.
+          flows.line(
+            `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)}\n`,
+          );
+        },
+      }),
+      fileSha256(path),
+    ]);
+  } finally {
+    flows.close();
+  }
+  const stats = result.analyzer.stats;
+  options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
+  const base = buildSummary(result);
+  const detection = detect(result, base, options.baseline);
+  const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
+
+  const windows = new Spool(files.windows);
+  for (const w of result.report.windows.rows())
+    windows.line(windowLine(sessionId, w, detection.featuresJson(w.window_id)));
+  windows.close();
+
+  const ranking = (direction: string, rows: Summary['top_talkers']) =>
+    rows
+      .map((t, i) => `${sessionId},${direction},${i + 1},${t.ip},${t.bytes},${t.packets},${t.share}\n`)
+      .join('');
+  writeAll(
+    files.topIps,
+    ranking('both', summary.top_talkers) +
+      ranking('sent', summary.top_senders) +
+      ranking('received', summary.top_receivers),
+  );
+  const transport = summary.protocols.tcp + summary.protocols.udp;
+  const ports = new Spool(files.ports);
+  for (const p of result.report.ports) {
+    const pct = transport === 0 ? 0 : Math.round((p.packets / transport) * 100 * 10000) / 10000;
+    ports.line(
+      `${sessionId},${p.protocol},${p.port},${csvField(serviceName(p.protocol, p.port))},${p.flows},${p.packets},${p.bytes},${pct}\n`,
+    );
+  }
+  ports.close();
+  writeDetection(sessionId, detection, files.anomalies, files.insights);
+  const { t0, lengthS, count } = result.report.windows;
+  return {
+    summary,
+    sha256,
+    analysisSeconds: (performance.now() - started) / 1000,
+    windowing: { t0, lengthS, count },
+    warnings: [...result.warnings, ...detection.warnings],
+    files,
+  };
+}
+
+function writeAll(path: string, text: string): void {
+  const s = new Spool(path);
+  s.line(text);
+  s.close();
+}
+
+function writeDetection(sessionId: string, d: Detection, anomaliesFile: string, insightsFile: string): void {
+  const a = new Spool(anomaliesFile);
+  for (const x of d.anomalies)
+    a.line(
+      `${sessionId},${x.window_id},${x.score},${x.is_anomaly ? 't' : 'f'},${d.model.threshold},${csvField(x.contributing_features)}\n`,
+    );
+  a.close();
+  const i = new Spool(insightsFile);
+  for (const x of d.insights)
+    i.line(
+      `${sessionId},${x.insight_type},${csvField(x.alert_type)},${x.severity},${csvField(x.summary)},${csvField(x.details)},${csvField(x.event_ts)},${csvField(x.window_start)},${csvField(x.window_end)}\n`,
+    );
+  i.close();
+}
+
+async function fileSha256(path: string): Promise<string | null> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }))
+      hash.update(chunk as Buffer);
+  } catch {
+    return null;
+  }
+  return hash.digest('hex');
+}
+
+function windowLine(sessionId: string, w: WindowRow, features: string): string {
+  return `${sessionId},${w.window_id},${w.start_ts},${w.end_ts},${w.packet_count},${w.byte_count},${w.bytes_per_sec},${w.packets_per_sec},${w.tcp_count},${w.udp_count},${w.icmp_count},${w.other_count},${w.tcp_ratio},${w.udp_ratio},${w.icmp_ratio},${w.avg_packet_size},${w.min_packet_size},${w.max_packet_size},${w.std_packet_size},${w.unique_src_ips},${w.unique_dst_ips},${w.port_diversity},${w.new_flows},${w.connection_rate},${w.tcp_syn_count},${w.tcp_synack_count},${w.tcp_ack_count},${w.tcp_rst_count},${w.tcp_fin_count},${w.tcp_retransmissions},${w.inbound_bytes},${w.outbound_bytes},${w.internal_bytes},${w.external_bytes},${w.inbound_packets},${w.outbound_packets},${w.internal_packets},${w.external_packets},${csvField(distributionJson(SIZE_KEYS_JSON, w.packet_size_distribution))},${csvField(distributionJson(DURATION_KEYS_JSON, w.flow_duration_distribution))},${csvField(features)}\n`;
+}
+
+const SIZE_KEYS_JSON = ['64', '128', '256', '512', '1024', '1518', '1519+'];
+const DURATION_KEYS_JSON = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '300+'];
+
+/** SPEC's distribution object as JSON text, built without a JS object (see `distribution`). */
+function distributionJson(keys: string[], counts: number[]): string {
+  return `{${keys.map((k, i) => `"${k}":${counts[i]}`).join(',')}}`;
+}
+
+export const ANOMALY_COLUMNS = [
+  'session_id',
+  'window_id',
+  'anomaly_score',
+  'is_anomaly',
+  'threshold',
+  'contributing_features',
+] as const;
+export const INSIGHT_COLUMNS = [
+  'session_id',
+  'insight_type',
+  'alert_type',
+  'severity',
+  'summary',
+  'details',
+  'event_ts',
+  'window_start',
+  'window_end',
+] as const;
