@@ -13,7 +13,7 @@ import {
 } from '../decode/index.js';
 import { AddressTable } from './address-table.js';
 import { CaptureStats } from './capture-stats.js';
-import { FlowIndex } from './flow-index.js';
+import { ArpLog, FlowIndex } from './flow-index.js';
 import {
   DEFAULT_TIMEOUTS,
   type FlowRecord,
@@ -123,6 +123,8 @@ export class Analyzer {
   private readonly topFlows: FlowSummary[] = [];
   private readonly onFlow: AnalyzerOptions['onFlow'];
   readonly flowIndex: FlowIndex | null;
+  /** ARP requests and replies, for the detection of ARP sweeps. */
+  readonly arp = new ArpLog();
 
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
@@ -168,7 +170,10 @@ export class Analyzer {
     else if (l4 === L4_UDP) rows[o + F.udp]++;
     else if (l4 === L4_ICMP || l4 === L4_ICMPV6) rows[o + F.icmp]++;
     else rows[o + F.other]++;
-    if (!ip) return;
+    if (!ip) {
+      if (pkt.arpOffset >= 0) this.arp.add(rec, pkt.arpOffset);
+      return;
+    }
 
     const flags = pkt.tcpFlags;
     if (l4 === L4_TCP && flags >= 0) {

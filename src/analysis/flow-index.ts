@@ -113,3 +113,50 @@ export class FlowIndex {
     return this.metaChunks[n >>> 16][n & (CHUNK - 1)] & 0xff;
   }
 }
+
+/**
+ * ARP requests and replies (time, operation, sender and target IPv4 address), at most `limit` of
+ * them: ARP is a small part of any capture, and a sweep shows in its first hundred thousand.
+ */
+export class ArpLog {
+  ts = new Float64Array(1024);
+  op = new Uint8Array(1024);
+  sender = new Uint32Array(1024);
+  target = new Uint32Array(1024);
+  size = 0;
+  dropped = 0;
+
+  constructor(readonly limit = 1_000_000) {}
+
+  add(rec: { buf: Uint8Array; tsSec: number; tsNsec: number }, p: number): void {
+    const b = rec.buf;
+    const op = (b[p + 6] << 8) | b[p + 7];
+    if (op !== 1 && op !== 2) return;
+    if (this.size >= this.limit) {
+      this.dropped++;
+      return;
+    }
+    if (this.size === this.ts.length) this.grow();
+    const i = this.size++;
+    this.ts[i] = rec.tsSec + rec.tsNsec / 1e9;
+    this.op[i] = op;
+    this.sender[i] = ((b[p + 14] << 24) | (b[p + 15] << 16) | (b[p + 16] << 8) | b[p + 17]) >>> 0;
+    this.target[i] = ((b[p + 24] << 24) | (b[p + 25] << 16) | (b[p + 26] << 8) | b[p + 27]) >>> 0;
+  }
+
+  private grow(): void {
+    const n = this.ts.length * 2;
+    const ts = new Float64Array(n);
+    ts.set(this.ts);
+    this.ts = ts;
+    const op = new Uint8Array(n);
+    op.set(this.op);
+    this.op = op;
+    const sender = new Uint32Array(n);
+    sender.set(this.sender);
+    this.sender = sender;
+    const target = new Uint32Array(n);
+    target.set(this.target);
+    this.target = target;
+  }
+}

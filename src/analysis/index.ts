@@ -9,7 +9,7 @@ export {
   type Talker,
 } from './analyzer.js';
 export { CaptureStats } from './capture-stats.js';
-export { CONN_STATES, FlowIndex, unansweredState } from './flow-index.js';
+export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js';
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr } from './local-nets.js';
 export { serviceLabel, serviceName } from './services.js';

@@ -179,6 +179,10 @@ function etherType(
             continue;
           }
         }
+        // ARP over Ethernet for IPv4 (htype 1, ptype 0x0800, 6- and 4-byte addresses): noted so the
+        // analysis can see ARP sweeps.
+        if (type === 0x0806 && depth === 0 && p + 28 <= end && buf[p + 4] === 6 && buf[p + 5] === 4)
+          out.arpOffset = p;
         nonIp(out, depth);
         return;
     }

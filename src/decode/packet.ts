@@ -88,6 +88,8 @@ export class DecodedPacket {
   payloadOffset = 0;
   payloadLength = 0;
   payloadCaptured = 0;
+  /** Offset of an ARP header in the buffer (a non-IP frame), or -1. */
+  arpOffset = -1;
 
   reset(snapCut: boolean): void {
     this.frame = FRAME_IP;
@@ -107,6 +109,7 @@ export class DecodedPacket {
     this.icmpId = -1;
     this.payloadLength = 0;
     this.payloadCaptured = 0;
+    this.arpOffset = -1;
   }
 }
 

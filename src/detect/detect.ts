@@ -3,6 +3,10 @@ import { computeFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURES } from './featu
 import { detectInsights, type Insight } from './insights.js';
 import { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';
 
+/** Fewest windows with traffic a model must have seen before it flags a busy window. */
+export const MIN_ACTIVE_WINDOWS = 10;
+const PACKETS = FEATURE_NAMES.indexOf('packets_per_sec');
+
 export interface Anomaly {
   window_id: number;
   start_ts: number;
@@ -20,6 +24,9 @@ export interface AnomalyModelInfo {
   /** The session whose windows trained the model, or null when it is this capture's own. */
   baseline_session_id: string | null;
   training_windows: number;
+  /** Training windows with traffic; below `min_active_windows` no busy window is flagged. */
+  active_training_windows: number;
+  min_active_windows: number;
   features: string[];
   feature_descriptions: Record<string, string>;
 }
@@ -57,6 +64,14 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
     );
   const training = baseline ?? { sessionId: null, values: features.values, rows: features.count };
   const model = fitModel(training.values, training.rows);
+  // What the model can judge: a busy window only against enough busy windows (a capture with a few
+  // bursts amid silence has no baseline for traffic), and a silent window only where traffic is
+  // the rule (then silence is an outage).
+  let activeTraining = 0;
+  for (let r = 0; r < training.rows; r++)
+    if (training.values[r * FEATURE_COUNT + PACKETS] > 0) activeTraining++;
+  const canJudgeActive = activeTraining >= MIN_ACTIVE_WINDOWS;
+  const canJudgeSilent = model.medians[PACKETS] > 0;
   const anomalies: Anomaly[] = [];
   const scored: { scaled: Float64Array; forest: number; z: number }[] = [];
   for (let k = 0; k < features.count; k++) {
@@ -66,7 +81,8 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
       window_id: k,
       start_ts: windows.t0 + k * windows.lengthS,
       score: s.score,
-      is_anomaly: s.isAnomaly,
+      is_anomaly:
+        s.isAnomaly && (features.values[k * FEATURE_COUNT + PACKETS] > 0 ? canJudgeActive : canJudgeSilent),
       contributing_features: s.contributions,
     });
   }
@@ -92,6 +108,8 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
       threshold: MODEL.threshold,
       baseline_session_id: baseline?.sessionId ?? null,
       training_windows: training.rows,
+      active_training_windows: activeTraining,
+      min_active_windows: MIN_ACTIVE_WINDOWS,
       features: FEATURE_NAMES,
       feature_descriptions: Object.fromEntries(FEATURES.map((f) => [f.name, f.about])),
     },

@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { analyzeCapture, buildSummary } from '../src/analysis/index.js';
+import { readCapture } from '../src/capture/index.js';
+import {
+  averagePath,
+  detect,
+  FEATURE_NAMES,
+  IsolationForest,
+  MODEL,
+  mulberry32,
+} from '../src/detect/index.js';
+import { dnsQuery, type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
+import { expectedFor, hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
+
+async function detectFile(path: string) {
+  const result = await analyzeCapture(path);
+  const summary = buildSummary(result);
+  return { result, summary, detection: detect(result, summary) };
+}
+
+describe('isolation forest', () => {
+  it('c(n), the average unsuccessful-search path, has the textbook values', () => {
+    expect(averagePath(1)).toBe(0);
+    expect(averagePath(2)).toBe(1);
+    // 2 H(255) − 2·255/256 with H(i) ≈ ln(i) + γ
+    expect(averagePath(256)).toBeCloseTo(10.2448, 3);
+  });
+
+  it('a point far from a cloud scores high, the cloud about 0.5, and the same seed gives the same forest', () => {
+    const rand = mulberry32(7);
+    const rows = 300;
+    const data = new Float64Array(rows * 2);
+    for (let i = 0; i < rows * 2; i++) data[i] = rand();
+    data[0] = 8;
+    data[1] = 8;
+    const score = (f: IsolationForest, r: number) => f.score(f.path(data, r * 2, new Float64Array(2)));
+    const a = new IsolationForest(data, rows, 2, { seed: 3, trees: 100 });
+    const b = new IsolationForest(data, rows, 2, { seed: 3, trees: 100 });
+    expect(score(a, 0)).toBeGreaterThan(0.7);
+    const inliers = Array.from({ length: rows - 1 }, (_, r) => score(a, r + 1));
+    const mean = inliers.reduce((x, y) => x + y, 0) / inliers.length;
+    expect(mean).toBeGreaterThan(0.35);
+    expect(mean).toBeLessThan(0.55);
+    for (let r = 0; r < rows; r++) expect(score(b, r)).toBe(score(a, r));
+  });
+});
+
+// A hand-built office minute with a port scan and a SYN flood at known times.
+const T = 1_750_000_000;
+const at = (s: number, data: Buffer): Frame => ({
+  sec: T + Math.floor(s),
+  nsec: Math.round((s - Math.floor(s)) * 1e6) * 1000,
+  data,
+});
+const ATTACKER = '10.0.0.66';
+const VICTIM = '10.0.0.9';
+const SCAN_AT = 60;
+const FLOOD_AT = 90;
+const SCAN_PORTS = 600;
+const FLOOD_SYNS = 400;
+
+function officeCapture(): string {
+  const frames: Frame[] = [];
+  const rand = mulberry32(11);
+  let sport = 40000;
+  for (let s = 0; s < 120; s++) {
+    // Every second: a few short HTTPS-like exchanges and a DNS lookup from varying clients.
+    const conns = 2 + Math.floor(rand() * 3);
+    for (let c = 0; c < conns; c++) {
+      const client = `10.0.1.${10 + Math.floor(rand() * 30)}`;
+      const server = `93.184.216.${1 + Math.floor(rand() * 5)}`;
+      const p = sport++;
+      const t = s + c * 0.2 + rand() * 0.05;
+      frames.push(at(t, tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.SYN, seq: 1 })));
+      frames.push(
+        at(
+          t + 0.01,
+          tcpFrame(server, client, { sport: 443, dport: p, flags: TCP.SYN | TCP.ACK, seq: 9, ack: 2 }),
+        ),
+      );
+      frames.push(
+        at(t + 0.02, tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.ACK, seq: 2, ack: 10 })),
+      );
+      frames.push(
+        at(
+          t + 0.03,
+          tcpFrame(server, client, {
+            sport: 443,
+            dport: p,
+            flags: TCP.ACK | TCP.PSH,
+            seq: 10,
+            ack: 2,
+            payload: Buffer.alloc(900 + Math.floor(rand() * 400)),
+          }),
+        ),
+      );
+      frames.push(
+        at(
+          t + 0.04,
+          tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.FIN | TCP.ACK, seq: 2, ack: 1300 }),
+        ),
+      );
+      frames.push(
+        at(
+          t + 0.05,
+          tcpFrame(server, client, { sport: 443, dport: p, flags: TCP.FIN | TCP.ACK, seq: 1300, ack: 3 }),
+        ),
+      );
+    }
+    const client = `10.0.1.${10 + Math.floor(rand() * 30)}`;
+    frames.push(at(s + 0.9, udpFrame(client, '10.0.0.1', 50000 + s, 53, dnsQuery(s, 'example.org'))));
+    frames.push(at(s + 0.901, udpFrame('10.0.0.1', client, 53, 50000 + s, dnsQuery(s, 'example.org', true))));
+  }
+  // Port scan: SYN to SCAN_PORTS ports in 1.2 s, the victim resets each (port 22 answers).
+  for (let i = 0; i < SCAN_PORTS; i++) {
+    const t = SCAN_AT + 0.1 + (i * 1.2) / SCAN_PORTS;
+    const port = i + 1;
+    frames.push(at(t, tcpFrame(ATTACKER, VICTIM, { sport: 61000, dport: port, flags: TCP.SYN, seq: 5 })));
+    const reply = port === 22 ? TCP.SYN | TCP.ACK : TCP.RST | TCP.ACK;
+    frames.push(
+      at(t + 0.0001, tcpFrame(VICTIM, ATTACKER, { sport: port, dport: 61000, flags: reply, ack: 6 })),
+    );
+  }
+  // SYN flood: FLOOD_SYNS SYNs from spoofed sources to VICTIM:80 in 0.4 s, never answered.
+  for (let i = 0; i < FLOOD_SYNS; i++) {
+    const src = `198.51.${100 + (i >> 8)}.${i & 255}`;
+    frames.push(
+      at(
+        FLOOD_AT + 0.2 + i * 0.001,
+        tcpFrame(src, VICTIM, { sport: 1024 + i, dport: 80, flags: TCP.SYN, seq: i }),
+      ),
+    );
+  }
+  frames.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
+  return writeCapture(frames, 'office-attacks.pcap');
+}
+
+describe('detection on a capture with a port scan and a SYN flood at known times', async () => {
+  const path = officeCapture();
+  const { detection, summary } = await detectFile(path);
+  const byWindow = (s: number) => detection.anomalies[Math.floor(s)];
+
+  it('has one anomaly entry for every window, each with shares that sum to 1', () => {
+    expect(summary.windows.length_s).toBe(1);
+    expect(detection.anomalies).toHaveLength(summary.windows.count);
+    detection.anomalies.forEach((a, k) => {
+      expect(a.window_id).toBe(k);
+      expect(a.score).toBeGreaterThanOrEqual(0);
+      expect(a.score).toBeLessThanOrEqual(1);
+      if (a.contributing_features.length > 0)
+        expect(a.contributing_features.reduce((x, c) => x + c.share, 0)).toBeCloseTo(1, 6);
+      for (const c of a.contributing_features) {
+        expect(FEATURE_NAMES).toContain(c.feature);
+        expect(c.direction).toBe(c.value >= c.baseline ? 'higher' : 'lower');
+      }
+    });
+  });
+
+  it('flags the scan and flood windows, and few others', () => {
+    expect(byWindow(SCAN_AT).is_anomaly).toBe(true);
+    expect(byWindow(FLOOD_AT).is_anomaly).toBe(true);
+    const flagged = detection.anomalies.filter((a) => a.is_anomaly).map((a) => a.window_id);
+    const expected = new Set([SCAN_AT, SCAN_AT + 1, FLOOD_AT]);
+    expect(flagged.filter((k) => !expected.has(k)).length).toBeLessThanOrEqual(2);
+  });
+
+  it("names distinct ports as the scan window's top reason and SYNs for the flood's", () => {
+    const scanTop = byWindow(SCAN_AT).contributing_features[0];
+    expect(['max_dst_ports_per_src', 'port_diversity']).toContain(scanTop.feature);
+    expect(scanTop.direction).toBe('higher');
+    const floodTop = byWindow(FLOOD_AT).contributing_features[0];
+    expect(['syn_per_sec', 'syn_synack_ratio', 'unanswered_flows']).toContain(floodTop.feature);
+    expect(floodTop.direction).toBe('higher');
+  });
+
+  it('raises a port-scan alert naming attacker, victim, port count and the capture time of the first probe', () => {
+    const scan = detection.insights.filter((i) => i.alert_type === 'port_scan');
+    expect(scan).toHaveLength(1);
+    expect(scan[0].details).toMatchObject({ attacker: ATTACKER, victim: VICTIM, distinct_ports: SCAN_PORTS });
+    expect(scan[0].event_ts).toBeCloseTo(T + SCAN_AT + 0.1, 5);
+    expect(scan[0].summary).toBe(`${ATTACKER} probed 600 ports on ${VICTIM} in 1.2 s; 1 answered as open.`);
+    expect(scan[0].severity).toBe('medium');
+  });
+
+  it('raises a SYN-flood alert naming the victim and the number of unanswered attempts', () => {
+    const flood = detection.insights.filter((i) => i.alert_type === 'syn_flood');
+    expect(flood).toHaveLength(1);
+    expect(flood[0].details).toMatchObject({
+      victim: VICTIM,
+      port: 80,
+      unanswered_flows: FLOOD_SYNS,
+      distinct_sources: FLOOD_SYNS,
+    });
+    expect(flood[0].event_ts).toBeCloseTo(T + FLOOD_AT + 0.2, 5);
+    expect(flood[0].severity).toBe('high');
+  });
+
+  it('does not report the scan victim answering with resets as a separate RST storm', () => {
+    expect(detection.insights.filter((i) => i.alert_type === 'rst_storm')).toHaveLength(0);
+  });
+
+  it('gives the same scores and insights on a second run', async () => {
+    const again = await detectFile(path);
+    expect(again.detection.anomalies).toEqual(detection.anomalies);
+    expect(again.detection.insights).toEqual(detection.insights);
+  });
+});
+
+describe.skipIf(!hasSharedPcaps)('detection on the real captures', () => {
+  it("finds nmap's ARP sweep and names the scanner", async () => {
+    const file = `${SHARED_PCAPS}/real/eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap`;
+    // Independent count: distinct target addresses of ARP requests, read straight from the frames.
+    const targets = new Set<string>();
+    await readCapture(file, (rec) => {
+      const b = rec.buf;
+      const o = rec.offset;
+      if (b[o + 12] === 0x08 && b[o + 13] === 0x06 && b[o + 21] === 1)
+        targets.add(`${b[o + 38]}.${b[o + 39]}.${b[o + 40]}.${b[o + 41]}`);
+    });
+    const { detection } = await detectFile(file);
+    const sweep = detection.insights.find(
+      (i) => i.alert_type === 'host_sweep' && i.details.protocol === 'arp',
+    );
+    expect(sweep?.details).toMatchObject({ attacker: '192.168.1.71', distinct_hosts: targets.size });
+    expect(targets.size).toBeGreaterThan(200);
+    expect(sweep?.severity).toBe('high');
+  });
+
+  it('finds the DHCP request flood and the ICMPv6 flood, with their packet counts', async () => {
+    const dhcp = 'eth-dhcp-discover-flood-same-timestamp-3MB_dhcp-request-flood.pcap';
+    const d1 = await detectFile(`${SHARED_PCAPS}/real/${dhcp}`);
+    const f1 = d1.detection.insights.find((i) => i.alert_type === 'packet_flood');
+    expect(f1?.details).toMatchObject({
+      victim: '255.255.255.255',
+      port: 67,
+      packets: expectedFor(dhcp).first_l4.udp,
+    });
+    const icmp6 = 'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap';
+    const d2 = await detectFile(`${SHARED_PCAPS}/real/${icmp6}`);
+    const f2 = d2.detection.insights.find((i) => i.alert_type === 'packet_flood');
+    expect(f2?.details).toMatchObject({ victim: '2001:db8:1::1', protocol: 'icmpv6' });
+    expect(f2?.severity).toBe('high');
+  });
+
+  it('raises no high or critical alert on the captures without an attack', async () => {
+    const attacks = new Set([
+      'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap',
+      'eth-dhcp-discover-flood-same-timestamp-3MB_dhcp-request-flood.pcap',
+      'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap',
+    ]);
+    const loud: string[] = [];
+    for (const file of realCaptures()) {
+      if (attacks.has(file)) continue;
+      const { detection } = await detectFile(`${SHARED_PCAPS}/real/${file}`);
+      for (const i of detection.insights)
+        if (i.severity === 'high' || i.severity === 'critical') loud.push(`${file}: ${i.summary}`);
+    }
+    expect(loud).toEqual([]);
+  }, 120_000);
+
+  it('scores every window of every real capture in [0, 1], the same on a second run', async () => {
+    for (const file of realCaptures().slice(0, 12)) {
+      const a = await detectFile(`${SHARED_PCAPS}/real/${file}`);
+      const b = await detectFile(`${SHARED_PCAPS}/real/${file}`);
+      const hash = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
+      expect(hash(b.detection.anomalies)).toBe(hash(a.detection.anomalies));
+      for (const x of a.detection.anomalies) expect(x.score >= 0 && x.score <= 1).toBe(true);
+      expect(a.detection.model.threshold).toBe(MODEL.threshold);
+    }
+  }, 120_000);
+});
