@@ -173,3 +173,41 @@ describe('the embedded database', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(!hasSharedPcaps || !PG_URL)('anomaly scores stored in PGlite and in PostgreSQL', () => {
+  it('are identical, window by window, and so are the insights; a baseline model scores another session', async () => {
+    const capture = `${SHARED_PCAPS}/real/eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap`;
+    const other = `${SHARED_PCAPS}/real/eth-mixed-services_var-services-std-ports.pcap`;
+    const stored: Record<string, unknown>[] = [];
+    for (const target of [join(dir, 'pglite-scores'), PG_URL!]) {
+      const db = await openStore(target);
+      try {
+        const { sessionId } = await ingestCapture(db, capture);
+        const scores = await db.query(
+          `SELECT window_id, anomaly_score, is_anomaly, threshold, contributing_features
+             FROM anomaly_results WHERE session_id = $1 ORDER BY window_id`,
+          [sessionId],
+        );
+        const insights = await db.query(
+          `SELECT insight_type, alert_type, severity, summary, details, event_ts, window_start, window_end
+             FROM insights WHERE session_id = $1 ORDER BY event_ts, alert_type, summary`,
+          [sessionId],
+        );
+        const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+        // A model fitted on this session scores the other capture: the summary says which.
+        const scored = await ingestCapture(db, other, { baselineSessionId: sessionId });
+        expect(scored.summary.anomaly_model.baseline_session_id).toBe(sessionId);
+        expect(scored.summary.anomalies).toHaveLength(scored.summary.windows.count);
+        stored.push({
+          scores: scores.map((r) => ({ ...r, contributing_features: parse(r.contributing_features) })),
+          insights: insights.map((r) => ({ ...r, details: parse(r.details) })),
+          baselineScores: scored.summary.anomalies.map((a) => a.score),
+        });
+      } finally {
+        await db.close();
+      }
+    }
+    expect((stored[0].scores as unknown[]).length).toBeGreaterThan(50);
+    expect(stored[1]).toEqual(stored[0]);
+  }, 120_000);
+});
