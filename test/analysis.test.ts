@@ -338,4 +338,16 @@ describe('flow boundaries', () => {
       std_packet_size: 0,
     });
   });
+
+  it('a capture whose clock jumps by decades gets daily windows; a too-short fixed window is refused', async () => {
+    const year = 365 * 86400;
+    const path = writeCapture([at(0, arpFrame()), { sec: T + 20 * year, nsec: 0, data: arpFrame() }]);
+    const r = await analyzeCapture(path);
+    expect(r.report.windows.lengthS).toBe(86400);
+    expect(r.report.windows.count).toBe(Math.floor((T + 20 * year) / 86400) - Math.floor(T / 86400) + 1);
+    const span = writeCapture([at(0, arpFrame()), { sec: T + 2 * year, nsec: 0, data: arpFrame() }]);
+    await expect(analyzeCapture(span, { windowLength: 60 })).rejects.toThrow(
+      /spans 730 days: windows of 60 s would make 1,051,20\d windows, more than 100,000; choose a longer --window/,
+    );
+  });
 });

@@ -17,7 +17,9 @@ export { buildSummary, type Summary } from './summary.js';
 export {
   DURATION_KEYS,
   distribution,
+  LONG_SPAN_WINDOW,
   MAX_AUTO_WINDOWS,
+  MAX_WINDOWS,
   SIZE_KEYS,
   WINDOW_LADDER,
   WindowLimitError,

@@ -50,6 +50,29 @@ export class WindowLimitError extends Error {
   override name = 'WindowLimitError';
 }
 
+/** Most windows a session may have: each is a stored row, a model input and an anomaly entry. */
+export const MAX_WINDOWS = 100_000;
+/**
+ * `auto` beyond SPEC's ladder: a capture spanning more than MAX_WINDOWS hours (11 years; in
+ * practice broken clocks) gets daily windows instead of being refused. 3600 divides it, so the
+ * roll-up stays exact.
+ */
+export const LONG_SPAN_WINDOW = 86400;
+
+function formatSpan(seconds: number): string {
+  const years = seconds / (365.25 * 86400);
+  if (years >= 2) return `${Math.round(years)} years`;
+  const days = seconds / 86400;
+  if (days >= 2) return `${Math.round(days)} days`;
+  return `${Math.round(seconds).toLocaleString('en-US')} s`;
+}
+
+function tooManyWindows(count: number, length: number): WindowLimitError {
+  return new WindowLimitError(
+    `the capture spans ${formatSpan(count * length)}: windows of ${length} s would make ${count.toLocaleString('en-US')} windows, more than ${MAX_WINDOWS.toLocaleString('en-US')}; choose a longer --window (up to 86400 s)`,
+  );
+}
+
 /** Most base rows kept before the capture's time span is refused (bounded memory). */
 const MAX_ROWS = 1_000_000;
 
@@ -131,11 +154,9 @@ export class WindowAccumulator {
       }
       const lo = Math.min(this.usedLo, rel);
       const hi = Math.max(this.usedHi, rel + 1);
-      if (hi - lo > MAX_ROWS) {
-        throw new WindowLimitError(
-          `the capture's timestamps span ${formatSpan((hi - lo) * this.base)}: too long for windows of ${this.base} s (at most ${MAX_ROWS} windows)`,
-        );
-      }
+      // A fixed length is the final window length, so its limit is the session's; auto's base rows
+      // are finer than its windows and get the wider memory bound.
+      if (hi - lo > (this.fixed === null ? MAX_ROWS : MAX_WINDOWS)) throw tooManyWindows(hi - lo, this.base);
       this.usedLo = lo;
       this.usedHi = hi;
     }
@@ -252,14 +273,13 @@ export class WindowAccumulator {
           break;
         }
       }
+      if (Math.floor(maxSec / L) - Math.floor(minSec / L) + 1 > MAX_WINDOWS) L = LONG_SPAN_WINDOW;
     }
     const exact = this.fixed !== null;
     const first = exact ? this.indexOf(minSec, minNsec) : Math.floor(minSec / L);
     const last = exact ? this.indexOf(maxSec, maxNsec) : Math.floor(maxSec / L);
     const count = last - first + 1;
-    if (count > MAX_ROWS) {
-      throw new WindowLimitError(`${count} windows of ${L} s requested: at most ${MAX_ROWS}`);
-    }
+    if (count > MAX_WINDOWS) throw tooManyWindows(count, L);
     const baseAnchor = this.indexOf(this.anchorSec, 0);
     // Window of a base row: base windows never straddle a final window (the base divides L).
     const windowOf = (rel: number) =>
@@ -341,11 +361,6 @@ export function sizeBucket(len: number): number {
 export function durationBucket(seconds: number): number {
   for (let i = 0; i < DURATION_BUCKETS.length; i++) if (seconds < DURATION_BUCKETS[i]) return i;
   return DURATION_BUCKETS.length;
-}
-
-function formatSpan(seconds: number): string {
-  const days = seconds / 86400;
-  return days >= 2 ? `${Math.round(days)} days` : `${Math.round(seconds)} s`;
 }
 
 /**
