@@ -37,9 +37,29 @@ export function defaultDbDir(): string {
 }
 
 /** `postgres://…` opens a server connection; anything else is a PGlite data directory. */
-export async function openDb(target: string): Promise<Db> {
+export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
-  return PgliteDb.open(resolve(target));
+  const dir = resolve(target);
+  if (options.pgliteThread) {
+    const { openThreadedPglite } = await import('./pglite-thread.js');
+    const threaded = await openThreadedPglite(dir, () => takeLock(`${dir}.lock`, dir));
+    if (threaded) return threaded;
+  }
+  return PgliteDb.open(dir);
+}
+
+export interface OpenOptions {
+  /**
+   * Run PGlite in a thread of its own. PGlite executes each statement synchronously on the
+   * thread that owns it, so a server keeps its event loop free this way (health checks, event
+   * streams) while a large query or COPY runs. Needs the compiled worker (falls back otherwise).
+   */
+  pgliteThread?: boolean;
+}
+
+/** PGlite in the calling thread, without the folder lock: for the thread that a caller locked for. */
+export async function openPgliteUnlocked(dir: string): Promise<Db> {
+  return PgliteDb.open(dir, false);
 }
 
 function copySql(table: string, columns: readonly string[], source: string): string {
@@ -59,9 +79,9 @@ class PgliteDb implements Db {
     private readonly release: (() => void) | null,
   ) {}
 
-  static async open(dir: string): Promise<PgliteDb> {
+  static async open(dir: string, lock = true): Promise<PgliteDb> {
     mkdirSync(dirname(dir), { recursive: true });
-    const release = takeLock(`${dir}.lock`, dir);
+    const release = lock ? takeLock(`${dir}.lock`, dir) : () => undefined;
     try {
       const db = new PGlite(dir);
       await db.waitReady;
