@@ -280,17 +280,15 @@ DROP TABLE flows_v1;
 const MIGRATION_LOCK = 7_461_203;
 
 /**
- * Brings the schema up to date; each migration runs in its own transaction. On PostgreSQL an
- * advisory lock makes a second process opening the same database wait instead of racing to create
- * the same tables (PGlite has one process by construction: its folder lock).
+ * Brings the schema up to date, all in one transaction. On PostgreSQL an advisory lock makes a
+ * second process opening the same database wait instead of racing to create the same tables
+ * (PGlite has one process by construction: its folder lock).
  */
 export async function migrate(db: Db): Promise<void> {
-  if (db.kind === 'postgres') await db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-  try {
-    await applyMigrations(db);
-  } finally {
-    if (db.kind === 'postgres') await db.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-  }
+  await db.transaction(async (tx) => {
+    if (tx.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await applyMigrations(tx);
+  });
 }
 
 async function applyMigrations(db: Db): Promise<void> {
@@ -306,9 +304,7 @@ async function applyMigrations(db: Db): Promise<void> {
   );
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
-    await db.transaction(async (tx) => {
-      await tx.exec(m.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-    });
+    await db.exec(m.sql);
+    await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
   }
 }
