@@ -233,30 +233,38 @@ BEGIN
   EXECUTE format('DROP TABLE IF EXISTS %I', flowlens_flow_partition(sid));
 END $$;
 
--- What the flows endpoint sorts and filters by; a descending index also serves ascending order.
-CREATE FUNCTION flowlens_index_flows(sid text) RETURNS void LANGUAGE plpgsql AS $$
+-- What the flows endpoint sorts and filters by (a descending index also serves ascending order),
+-- one index per call so that other statements get their turn in between on PGlite.
+CREATE FUNCTION flowlens_index_flows(sid text, kind text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   p text := flowlens_flow_partition(sid);
-  spec text[];
+  columns text := CASE kind
+    WHEN 'flow' THEN 'flow_id'
+    WHEN 'bytes' THEN 'total_bytes DESC, flow_id DESC'
+    WHEN 'proto' THEN 'protocol, total_bytes DESC, flow_id DESC'
+    WHEN 'packets' THEN 'packet_count DESC, flow_id DESC'
+    WHEN 'duration' THEN 'duration_seconds DESC, flow_id DESC'
+    WHEN 'start' THEN 'start_timestamp, flow_id'
+    WHEN 'retrans' THEN 'retransmissions DESC, flow_id DESC'
+    WHEN 'src' THEN 'src_ip'
+    WHEN 'dst' THEN 'dst_ip'
+    WHEN 'sport' THEN 'src_port'
+    WHEN 'dport' THEN 'dst_port'
+  END;
 BEGIN
+  IF columns IS NULL THEN
+    RAISE EXCEPTION 'unknown flow index %', kind;
+  END IF;
   -- Two processes indexing one session (a server and an export) take turns.
   PERFORM pg_advisory_xact_lock(hashtext('flowlens_index_flows'), hashtext(sid));
-  FOREACH spec SLICE 1 IN ARRAY ARRAY[
-    ['flow', 'UNIQUE', 'flow_id'],
-    ['bytes', '', 'total_bytes DESC, flow_id DESC'],
-    ['proto', '', 'protocol, total_bytes DESC, flow_id DESC'],
-    ['packets', '', 'packet_count DESC, flow_id DESC'],
-    ['duration', '', 'duration_seconds DESC, flow_id DESC'],
-    ['start', '', 'start_timestamp, flow_id'],
-    ['retrans', '', 'retransmissions DESC, flow_id DESC'],
-    ['src', '', 'src_ip'],
-    ['dst', '', 'dst_ip'],
-    ['sport', '', 'src_port'],
-    ['dport', '', 'dst_port']
-  ] LOOP
-    EXECUTE format('CREATE %s INDEX IF NOT EXISTS %I ON %I (%s)', spec[2], p || '_' || spec[1], p, spec[3]);
-  END LOOP;
-  EXECUTE format('ANALYZE %I', p);
+  PERFORM set_config('maintenance_work_mem', '512MB', true);
+  EXECUTE format('CREATE %s INDEX IF NOT EXISTS %I ON %I (%s)',
+                 CASE WHEN kind = 'flow' THEN 'UNIQUE' ELSE '' END, p || '_' || kind, p, columns);
+END $$;
+
+CREATE FUNCTION flowlens_analyze_flows(sid text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ANALYZE %I', flowlens_flow_partition(sid));
 END $$;
 
 DO $$

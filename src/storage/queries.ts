@@ -85,9 +85,13 @@ export async function deleteSession(db: Db, sessionId: string): Promise<boolean>
  * export's paging). Done after the load commits, so an ingest is not held up by it; idempotent.
  */
 export async function indexSessionFlows(db: Db, sessionId: string): Promise<void> {
-  await db.query('SELECT flowlens_index_flows($1)', [sessionId]);
+  for (const kind of FLOW_INDEXES) await db.query('SELECT flowlens_index_flows($1, $2)', [sessionId, kind]);
+  await db.query('SELECT flowlens_analyze_flows($1)', [sessionId]);
   await db.query('UPDATE pcap_sessions SET flows_indexed_at = now() WHERE session_id = $1', [sessionId]);
 }
+
+/** The flow indexes of a session (migration 3's flowlens_index_flows), the default view's first. */
+const FLOW_INDEXES = ['bytes', 'src', 'dst', 'proto', 'dport', 'sport', 'packets', 'duration', 'start', 'retrans', 'flow'];
 
 /** Completed sessions whose flows are not indexed yet (loaded by another process, or interrupted). */
 export async function sessionsToIndex(db: Db): Promise<string[]> {
