@@ -85,6 +85,9 @@ export async function buildApp(
   });
 
   await app.register(multipart, {
+    // The size limit truncates the file and sets `truncated`: the route still reads the whole
+    // request, then answers 413 (a thrown error would cut the connection under the client).
+    throwFileSizeLimit: false,
     limits: {
       fileSize: options.maxUploadBytes,
       files: 1,

@@ -40,6 +40,7 @@ export function defaultDbDir(): string {
 export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
   const dir = resolve(target);
+  makeFolder(dirname(dir), dir);
   if (options.pgliteThread) {
     const { openThreadedPglite } = await import('./pglite-thread.js');
     const threaded = await openThreadedPglite(dir, () => takeLock(`${dir}.lock`, dir));
@@ -80,7 +81,6 @@ class PgliteDb implements Db {
   ) {}
 
   static async open(dir: string, lock = true): Promise<PgliteDb> {
-    mkdirSync(dirname(dir), { recursive: true });
     const release = lock ? takeLock(`${dir}.lock`, dir) : () => undefined;
     try {
       const db = new PGlite(dir);
@@ -113,6 +113,26 @@ class PgliteDb implements Db {
   async close(): Promise<void> {
     if (this.conn instanceof PGlite) await this.conn.close();
     this.release?.();
+  }
+}
+
+/** Creates the database's parent folder, or says in one line why it cannot. */
+function makeFolder(folder: string, dir: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${(err as NodeJS.ErrnoException).path ?? folder} is a file, not a folder`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `permission denied (${code})`
+          : code === 'EROFS'
+            ? 'the file system is read-only (EROFS)'
+            : code === 'ENOSPC'
+              ? 'the disk is full (ENOSPC)'
+              : (err as Error).message;
+    throw new DbError(`cannot open the database in ${dir}: ${reason}`);
   }
 }
 
@@ -160,6 +180,16 @@ function isAlive(pid: number): boolean {
 // ------------------------------------------------------------------------------------ PostgreSQL
 
 /**
+ * A checked-out connection reports a dropped server as an 'error' event, which would end the
+ * process if nobody listened; the statement running on it fails with the reason anyway.
+ */
+function watch(c: pg.PoolClient): () => void {
+  const ignore = () => undefined;
+  c.on('error', ignore);
+  return () => c.off('error', ignore);
+}
+
+/**
  * A pool of connections: reads from a server's pages run beside an ingest's open transaction
  * instead of inside it, and a connection lost when the server restarts is replaced on the next
  * query. A transaction (and a COPY outside one) holds one connection of its own.
@@ -203,18 +233,22 @@ class PostgresDb implements Db {
     };
     if (this.client) return copy(this.client);
     const c = await this.pool.connect();
+    const unwatch = watch(c);
     try {
       await copy(c);
       c.release();
     } catch (err) {
       c.release(err as Error);
       throw err;
+    } finally {
+      unwatch();
     }
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
     const c = await this.pool.connect();
+    const unwatch = watch(c);
     let broken: Error | undefined;
     try {
       await c.query('BEGIN');
@@ -227,6 +261,7 @@ class PostgresDb implements Db {
       });
       throw err;
     } finally {
+      unwatch();
       c.release(broken);
     }
   }

@@ -22,6 +22,7 @@ export {
   deleteSession,
   type FlowRow,
   failAbandonedSessions,
+  failSession,
   getSession,
   getSessionSummary,
   indexSessionFlows,

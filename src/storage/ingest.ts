@@ -8,6 +8,7 @@ import { type AnalyzeOptions, WindowLimitError } from '../analysis/index.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { type Baseline, baselineFromFeatures } from '../detect/index.js';
 import type { Db } from './db.js';
+import { ensureSpaceForLoad } from './disk-space.js';
 import type { WorkerJob } from './ingest-worker.js';
 import {
   ANOMALY_COLUMNS,
@@ -149,6 +150,7 @@ export async function ingestCapture(
     signal?.throwIfAborted();
     const packets = prepared.summary.file.packets;
     report({ phase: 'storing', bytesRead: fileSize ?? 0, bytesTotal: fileSize, packets });
+    if (db.kind === 'pglite') ensureSpaceForLoad(db.location, Object.values(prepared.files));
     const loadStarted = performance.now();
     const summary = prepared.summary;
     await db.transaction(async (tx) => {

@@ -91,7 +91,19 @@ export async function indexSessionFlows(db: Db, sessionId: string): Promise<void
 }
 
 /** The flow indexes of a session (migration 3's flowlens_index_flows), the default view's first. */
-const FLOW_INDEXES = ['bytes', 'src', 'dst', 'proto', 'dport', 'sport', 'packets', 'duration', 'start', 'retrans', 'flow'];
+const FLOW_INDEXES = [
+  'bytes',
+  'src',
+  'dst',
+  'proto',
+  'dport',
+  'sport',
+  'packets',
+  'duration',
+  'start',
+  'retrans',
+  'flow',
+];
 
 /** Completed sessions whose flows are not indexed yet (loaded by another process, or interrupted). */
 export async function sessionsToIndex(db: Db): Promise<string[]> {
@@ -168,6 +180,27 @@ export async function childRowCounts(db: Db, sessionId: string): Promise<Record<
     [sessionId],
   );
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
+}
+
+/**
+ * Marks a session failed unless it already finished. Retries for a while: when the database
+ * itself was the trouble (a server restarting), the first attempts fail too, and a session must
+ * not stay `processing` for ever.
+ */
+export async function failSession(db: Db, sessionId: string, reason: string, attempts = 20): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await db.query(
+        `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now()
+          WHERE session_id = $1 AND status IN ('queued', 'processing')`,
+        [sessionId, reason],
+      );
+      return;
+    } catch (err) {
+      if (i + 1 >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 2000)));
+    }
+  }
 }
 
 /**

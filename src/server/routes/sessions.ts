@@ -6,6 +6,7 @@ import { OptionError, parseLocalNetsOption, parseWindowOption } from '../../anal
 import {
   createSession,
   deleteSession,
+  failSession,
   getSession,
   getSessionSummary,
   ingestCapture,
@@ -24,6 +25,18 @@ export function capturePath(ctx: ServerContext, sessionId: string): string {
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer } = ctx;
+
+  /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
+  async function ensureFinished(sessionId: string, job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      await failSession(db, sessionId, (err as Error).message).catch((e) =>
+        app.log.error({ session: sessionId, err: e }, 'could not mark the session failed'),
+      );
+      throw err;
+    }
+  }
 
   app.get(
     '/api/sessions',
@@ -51,6 +64,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           400: errorSchema,
           413: errorSchema,
           415: errorSchema,
+          507: errorSchema,
         },
       },
     },
@@ -104,18 +118,19 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         renameSync(tmp, path);
         queue.add({
           sessionId,
-          run: async (signal, onProgress) => {
-            await ingestCapture(db, path, {
-              sessionId,
-              fileName: file,
-              windowLength,
-              localNets,
-              baselineSessionId: baseline,
-              signal,
-              onProgress,
-            });
-            indexer.add(sessionId);
-          },
+          run: (signal, onProgress) =>
+            ensureFinished(sessionId, async () => {
+              await ingestCapture(db, path, {
+                sessionId,
+                fileName: file,
+                windowLength,
+                localNets,
+                baselineSessionId: baseline,
+                signal,
+                onProgress,
+              });
+              indexer.add(sessionId);
+            }),
         });
         return reply.code(202).send({ session_id: sessionId });
       } catch (err) {
@@ -249,23 +264,20 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const path = capturePath(ctx, sessionId);
         queue.add({
           sessionId,
-          run: async (signal, onProgress) => {
-            try {
-              await writeDemo(path, signal);
-            } catch (err) {
-              await db.query(
-                `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
-                [sessionId, `the demo capture could not be written: ${(err as Error).message}`],
-              );
-              throw err;
-            }
-            await db.query('UPDATE pcap_sessions SET file_size = $2 WHERE session_id = $1', [
-              sessionId,
-              statSync(path).size,
-            ]);
-            await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
-            indexer.add(sessionId);
-          },
+          run: (signal, onProgress) =>
+            ensureFinished(sessionId, async () => {
+              try {
+                await writeDemo(path, signal);
+              } catch (err) {
+                throw new Error(`the demo capture could not be written: ${(err as Error).message}`);
+              }
+              await db.query('UPDATE pcap_sessions SET file_size = $2 WHERE session_id = $1', [
+                sessionId,
+                statSync(path).size,
+              ]);
+              await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
+              indexer.add(sessionId);
+            }),
         });
         return reply.code(202).send({ session_id: sessionId });
       },
