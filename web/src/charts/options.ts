@@ -1,0 +1,273 @@
+import { COLORS, PROTOCOL_COLORS } from '../colors';
+import {
+  formatBitRate,
+  formatByteRate,
+  formatBytesAxis,
+  formatCount,
+  formatCountAxis,
+  formatPercent,
+  formatPerSecond,
+} from '../format';
+import type { Anomaly, TrafficWindow } from '../types';
+import type { ChartOption } from './Chart';
+import { dot, TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from './common';
+
+// Chart options shared by the pages. Every series is [time in ms, value] over the session's windows
+// (empty windows included, so gaps show as zero). Long sessions (up to 100,000 windows) stay fast:
+// no symbols, LTTB sampling on lines (index buckets for stacks, so the layers stay aligned), large
+// mode on bars and scatters, and zooming by wheel, drag and slider.
+
+interface AxisParam {
+  axisValue: number;
+  dataIndex: number;
+  seriesName: string;
+  color: string;
+  value: [number, number];
+}
+
+function spanOf(windows: { start_ts: number }[], lengthS: number): number {
+  if (windows.length === 0) return 0;
+  return windows[windows.length - 1].start_ts + lengthS - windows[0].start_ts;
+}
+
+const GRID = { left: 64, right: 24, top: 40, bottom: 56 };
+
+export function protocolMixOption(windows: TrafficWindow[], lengthS: number): ChartOption {
+  const series = (
+    [
+      ['TCP', 'tcp_count', PROTOCOL_COLORS.tcp],
+      ['UDP', 'udp_count', PROTOCOL_COLORS.udp],
+      ['ICMP', 'icmp_count', PROTOCOL_COLORS.icmp],
+      ['Other', 'other_count', PROTOCOL_COLORS.other],
+    ] as const
+  ).map(([name, key, color]) => ({
+    name,
+    type: 'line',
+    stack: 'packets',
+    step: 'start',
+    areaStyle: { opacity: 0.75 },
+    lineStyle: { width: 0.8 },
+    color,
+    showSymbol: false,
+    sampling: 'average',
+    emphasis: { focus: 'series' },
+    data: windows.map((w) => [w.start_ts * 1000, w[key]]),
+  }));
+  return {
+    useUTC: true,
+    color: [PROTOCOL_COLORS.tcp, PROTOCOL_COLORS.udp, PROTOCOL_COLORS.icmp, PROTOCOL_COLORS.other],
+    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10 },
+    grid: GRID,
+    tooltip: {
+      ...TOOLTIP_BASE,
+      trigger: 'axis',
+      formatter: (ps: AxisParam[]) => {
+        if (!ps.length) return '';
+        const w = windows[ps[0].dataIndex];
+        if (!w) return '';
+        const total = w.packet_count;
+        const rows = ps
+          .map((p) => {
+            const n = p.value[1];
+            return `<tr><td>${dot(p.color)}${p.seriesName}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
+          })
+          .join('');
+        return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
+      },
+    },
+    xAxis: timeAxis(spanOf(windows, lengthS)),
+    yAxis: valueAxis('packets per window', formatCountAxis),
+    dataZoom: timeZoom(),
+    series,
+  };
+}
+
+export function throughputOption(windows: TrafficWindow[], lengthS: number): ChartOption {
+  return {
+    useUTC: true,
+    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10 },
+    grid: { ...GRID, right: 64 },
+    tooltip: {
+      ...TOOLTIP_BASE,
+      trigger: 'axis',
+      formatter: (ps: AxisParam[]) => {
+        if (!ps.length) return '';
+        const w = windows[ps[0].dataIndex];
+        if (!w) return '';
+        return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">
+          <tr><td>${dot(COLORS.bytes)}Bytes/s</td><td class="tt-num">${formatByteRate(w.bytes_per_sec)}</td><td class="tt-num">${formatBitRate(w.bytes_per_sec)}</td></tr>
+          <tr><td>${dot(COLORS.packets)}Packets/s</td><td class="tt-num">${formatPerSecond(w.packets_per_sec)}</td><td></td></tr>
+          <tr><td>In this window</td><td class="tt-num">${formatBytesAxis(w.byte_count)}</td><td class="tt-num">${formatCount(w.packet_count)} pkts</td></tr></table>`;
+      },
+    },
+    xAxis: timeAxis(spanOf(windows, lengthS)),
+    yAxis: [
+      valueAxis('bytes/s', (v) => formatBytesAxis(v)),
+      valueAxis('packets/s', formatCountAxis, {
+        position: 'right',
+        splitLine: { show: false },
+        nameTextStyle: { color: COLORS.axis, align: 'right' },
+      }),
+    ],
+    dataZoom: timeZoom(),
+    series: [
+      {
+        name: 'Bytes/s',
+        type: 'line',
+        step: 'start',
+        color: COLORS.bytes,
+        showSymbol: false,
+        sampling: 'lttb',
+        areaStyle: { opacity: 0.12 },
+        lineStyle: { width: 1.4 },
+        data: windows.map((w) => [w.start_ts * 1000, w.bytes_per_sec]),
+      },
+      {
+        name: 'Packets/s',
+        type: 'line',
+        step: 'start',
+        yAxisIndex: 1,
+        color: COLORS.packets,
+        showSymbol: false,
+        sampling: 'lttb',
+        lineStyle: { width: 1.2 },
+        data: windows.map((w) => [w.start_ts * 1000, w.packets_per_sec]),
+      },
+    ],
+  };
+}
+
+export interface ScoreOptionArgs {
+  anomalies: Anomaly[];
+  threshold: number;
+  lengthS: number;
+  /** The window drawn as selected. */
+  selected?: number | null;
+  compact?: boolean;
+}
+
+/** Runs of consecutive anomalous windows as [first, last] window indexes into `anomalies`. */
+export function anomalousRuns(anomalies: Anomaly[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < anomalies.length; i++) {
+    if (!anomalies[i].is_anomaly) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === i - 1) last[1] = i;
+    else runs.push([i, i]);
+  }
+  return runs;
+}
+
+export function scoreOption({
+  anomalies,
+  threshold,
+  lengthS,
+  selected,
+  compact,
+}: ScoreOptionArgs): ChartOption {
+  const runs = anomalousRuns(anomalies);
+  const sel =
+    selected === null || selected === undefined ? undefined : anomalies.find((a) => a.window_id === selected);
+  return {
+    useUTC: true,
+    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10, data: ['Score', 'Anomalous window'] },
+    grid: compact ? { ...GRID, top: 36 } : GRID,
+    tooltip: {
+      ...TOOLTIP_BASE,
+      trigger: 'axis',
+      formatter: (ps: AxisParam[]) => {
+        const p = ps.find((x) => x.seriesName === 'Score') ?? ps[0];
+        if (!p) return '';
+        const a = anomalies[p.dataIndex];
+        if (!a) return '';
+        const top = a.contributing_features
+          .slice(0, 3)
+          .map(
+            (f) =>
+              `${f.feature.replace(/_/g, ' ')} ${f.direction === 'higher' ? '↑' : '↓'} ${formatPercent(f.share * 100, 0)}`,
+          )
+          .join('<br>');
+        return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}${top ? `<br><span style="color:#5b6474">${top}</span>` : ''}`;
+      },
+    },
+    xAxis: timeAxis(spanOf(anomalies, lengthS)),
+    yAxis: valueAxis('anomaly score', (v) => v.toFixed(1), { min: 0, max: 1, interval: 0.25 }),
+    dataZoom: timeZoom(),
+    series: [
+      {
+        name: 'Score',
+        type: 'line',
+        color: COLORS.score,
+        showSymbol: false,
+        sampling: 'lttb',
+        lineStyle: { width: 1.3 },
+        data: anomalies.map((a) => [a.start_ts * 1000, a.score]),
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          lineStyle: { color: COLORS.threshold, type: 'dashed', width: 1.2 },
+          label: { formatter: `threshold ${threshold}`, position: 'insideEndTop', color: COLORS.threshold },
+          data: [{ yAxis: threshold }],
+        },
+        markArea: {
+          silent: true,
+          itemStyle: { color: COLORS.highlight },
+          data: [
+            ...runs.map(([a, b]) => [
+              { xAxis: anomalies[a].start_ts * 1000 },
+              { xAxis: (anomalies[b].start_ts + lengthS) * 1000 },
+            ]),
+            ...(sel
+              ? [
+                  [
+                    { xAxis: sel.start_ts * 1000, itemStyle: { color: 'rgba(47,111,219,0.22)' } },
+                    { xAxis: (sel.start_ts + lengthS) * 1000 },
+                  ],
+                ]
+              : []),
+          ],
+        },
+      },
+      {
+        name: 'Anomalous window',
+        type: 'scatter',
+        color: COLORS.anomaly,
+        symbolSize: compact ? 6 : 8,
+        large: anomalies.length > 5000,
+        data: anomalies.filter((a) => a.is_anomaly).map((a) => [a.start_ts * 1000, a.score]),
+      },
+      ...(sel
+        ? [
+            {
+              name: 'Selected',
+              type: 'scatter',
+              color: '#2f6fdb',
+              symbolSize: 13,
+              symbol: 'circle',
+              itemStyle: { borderColor: '#fff', borderWidth: 2 },
+              z: 5,
+              data: [[sel.start_ts * 1000, sel.score]],
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** The window (by start time) under a time axis position in ms. */
+export function windowAt<T extends { start_ts: number }>(
+  rows: T[],
+  lengthS: number,
+  ms: number,
+): T | undefined {
+  const t = ms / 1000;
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid].start_ts <= t) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const r = rows[hi];
+  return r && t < r.start_ts + lengthS ? r : undefined;
+}

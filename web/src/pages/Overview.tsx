@@ -1,0 +1,260 @@
+import { useMemo } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { sessionPath, useApi } from '../api';
+import { Chart } from '../charts/Chart';
+import { protocolMixOption, scoreOption, throughputOption, windowAt } from '../charts/options';
+import { SEVERITY_ORDER, severityColor } from '../colors';
+import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatFraction,
+  formatPercent,
+  formatRatio,
+  formatTimestampText,
+} from '../format';
+import { pageUrl } from '../routes';
+import type {
+  AnomaliesResponse,
+  InsightsResponse,
+  Session,
+  Summary,
+  Talker,
+  WindowsResponse,
+} from '../types';
+
+export function useWindows(sessionId: string) {
+  return useApi<WindowsResponse>(sessionPath(sessionId, '/windows'));
+}
+
+export function useAnomalies(sessionId: string) {
+  return useApi<AnomaliesResponse>(sessionPath(sessionId, '/anomalies'));
+}
+
+export function useInsights(sessionId: string) {
+  return useApi<InsightsResponse>(sessionPath(sessionId, '/insights'));
+}
+
+function Headline({ session, summary }: { session: Session; summary: Summary }) {
+  const insights = useInsights(session.session_id);
+  const anomalies = useAnomalies(session.session_id);
+  const f = summary.file;
+  const p = summary.protocols;
+  const tcp = summary.tcp;
+  const alerts = insights.data?.insights.filter((i) => i.insight_type === 'alert');
+  const bySeverity = SEVERITY_ORDER.slice()
+    .reverse()
+    .map((s) => [s, alerts?.filter((a) => a.severity === s).length ?? 0] as const)
+    .filter(([, n]) => n > 0);
+  const flagged = anomalies.data?.anomalies.filter((a) => a.is_anomaly).length;
+  const ipPackets = p.ipv4 + p.ipv6;
+  return (
+    <div className="stats" data-testid="headline">
+      <Stat
+        label="Packets"
+        value={<span data-testid="stat-packets">{formatCount(f.packets)}</span>}
+        note={`IPv4 ${formatCount(p.ipv4)} · IPv6 ${formatCount(p.ipv6)} · non-IP ${formatCount(p.non_ip)}`}
+      />
+      <Stat
+        label="Bytes on the wire"
+        value={<span data-testid="stat-bytes">{formatBytes(f.bytes)}</span>}
+        note={`${formatCount(f.bytes)} B (frame.len)`}
+      />
+      <Stat
+        label="Duration"
+        value={formatDuration(f.duration_s)}
+        note={`${formatTimestampText(f.first_ts).slice(0, 19)} UTC`}
+        title={`${formatTimestampText(f.first_ts)} → ${formatTimestampText(f.last_ts)}`}
+      />
+      <Stat
+        label="Flows"
+        value={formatCount(summary.flows.count)}
+        note={`TCP ${formatCount(summary.flows.tcp)} · UDP ${formatCount(summary.flows.udp)} · ICMP ${formatCount(summary.flows.icmp)}`}
+      />
+      <Stat
+        label="Distinct addresses"
+        value={summary.addresses ? formatCount(summary.addresses.distinct) : '—'}
+        note={
+          summary.addresses
+            ? `${formatCount(summary.addresses.local)} local · ${formatCount(summary.addresses.remote)} remote`
+            : undefined
+        }
+      />
+      <Stat
+        label="TCP health"
+        value={
+          <span className="stat-trio">
+            <span title="SYN / SYN-ACK">{formatRatio(tcp.syn_ack_ratio)}</span>
+            <span title="RST packets / TCP packets">{formatFraction(tcp.rst_rate)}</span>
+            <span title="retransmissions / TCP packets">{formatFraction(tcp.retransmission_rate)}</span>
+          </span>
+        }
+        note="SYN/SYN-ACK · RST · retransmitted"
+      />
+      <Stat
+        label="Alerts"
+        value={
+          <Link to={pageUrl('timeline', session.session_id)} data-testid="stat-alerts">
+            {alerts ? formatCount(alerts.length) : insights.error ? '—' : '…'}
+          </Link>
+        }
+        note={
+          alerts && alerts.length > 0 ? (
+            <span className="sev-list">
+              {bySeverity.map(([s, n]) => (
+                <span key={s} style={{ color: severityColor(s) }}>
+                  {n} {s}
+                </span>
+              ))}
+            </span>
+          ) : alerts ? (
+            'no rule fired'
+          ) : undefined
+        }
+      />
+      <Stat
+        label="Anomalous windows"
+        value={
+          <Link to={pageUrl('anomalies', session.session_id)}>
+            {flagged === undefined ? (anomalies.error ? '—' : '…') : formatCount(flagged)}
+          </Link>
+        }
+        note={
+          anomalies.data
+            ? `of ${formatCount(anomalies.data.anomalies.length)} windows of ${summary.windows.length_s} s`
+            : undefined
+        }
+      />
+      {ipPackets === 0 && <Stat label="Note" value="No IP traffic" />}
+    </div>
+  );
+}
+
+function TalkerList({ talkers }: { talkers: Talker[] }) {
+  const max = Math.max(...talkers.map((t) => t.share), 1e-9);
+  return (
+    <ol className="barlist" data-testid="top-talkers">
+      {talkers.map((t, i) => (
+        <li key={t.ip}>
+          <span className="barlist-rank">{t.rank ?? i + 1}</span>
+          <span className="barlist-label mono" title={t.ip}>
+            {t.ip}
+          </span>
+          <span className="barlist-value">{formatBytes(t.bytes)}</span>
+          <span className="barlist-share">{formatPercent(t.share)}</span>
+          <span className="barlist-bar">
+            <ShareBar pct={(t.share / max) * 100} />
+          </span>
+          <span className="barlist-sub muted">{formatCount(t.packets)} packets</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function OverviewPage({ session, summary }: { session: Session; summary: Summary }) {
+  const id = session.session_id;
+  const windows = useWindows(id);
+  const talkers = useApi<{ talkers: Talker[] }>(sessionPath(id, '/talkers?direction=both&limit=10'));
+  const anomalies = useAnomalies(id);
+  const navigate = useNavigate();
+  const lengthS = windows.data?.length_s ?? summary.windows.length_s;
+
+  const mix = useMemo(
+    () => windows.data && protocolMixOption(windows.data.windows, lengthS),
+    [windows.data, lengthS],
+  );
+  const through = useMemo(
+    () => windows.data && throughputOption(windows.data.windows, lengthS),
+    [windows.data, lengthS],
+  );
+  const score = useMemo(
+    () =>
+      anomalies.data &&
+      scoreOption({
+        anomalies: anomalies.data.anomalies,
+        threshold: anomalies.data.threshold,
+        lengthS,
+        compact: true,
+      }),
+    [anomalies.data, lengthS],
+  );
+  const noWindows = (d: WindowsResponse) => d.windows.length === 0;
+
+  return (
+    <div className="page overview">
+      <Headline session={session} summary={summary} />
+      <div className="grid grid-2-1">
+        <Card
+          title="Protocol mix over time"
+          subtitle={`Packets per ${lengthS} s window by transport (the effective packet's first transport header)`}
+        >
+          <Async
+            state={windows}
+            height={280}
+            empty={noWindows}
+            emptyText="The capture has no timestamped packets."
+          >
+            {() => mix && <Chart option={mix} height={280} ariaLabel="Protocol mix over time" />}
+          </Async>
+        </Card>
+        <Card
+          title="Top talkers"
+          subtitle="Bytes sent and received per address; share of all bytes (each packet counts for both ends)"
+        >
+          <Async
+            state={talkers}
+            height={280}
+            empty={(d) => d.talkers.length === 0}
+            emptyText="No IP addresses in this capture."
+          >
+            {(d) => <TalkerList talkers={d.talkers} />}
+          </Async>
+        </Card>
+      </div>
+      <div className="grid grid-1-1">
+        <Card
+          title="Throughput"
+          subtitle={`Bytes per second and packets per second, per ${lengthS} s window`}
+        >
+          <Async state={windows} height={260} empty={noWindows} emptyText="No windows.">
+            {() => through && <Chart option={through} height={260} ariaLabel="Throughput over time" />}
+          </Async>
+        </Card>
+        <Card
+          title="Anomaly score"
+          subtitle="Per window, 0–1; red: above the threshold. Click a window for its explanation."
+          actions={
+            <Link to={pageUrl('anomalies', id)} className="btn btn-small">
+              Anomalies
+            </Link>
+          }
+        >
+          <Async
+            state={anomalies}
+            height={260}
+            empty={(d) => d.anomalies.length === 0}
+            emptyText="No windows scored."
+          >
+            {(d) =>
+              score ? (
+                <Chart
+                  option={score}
+                  height={260}
+                  ariaLabel="Anomaly score per window"
+                  onPlotClick={(x) => {
+                    const a = windowAt(d.anomalies, lengthS, x);
+                    if (a) navigate(pageUrl('anomalies', id, { window: String(a.window_id) }));
+                  }}
+                />
+              ) : (
+                <Empty>—</Empty>
+              )
+            }
+          </Async>
+        </Card>
+      </div>
+    </div>
+  );
+}
