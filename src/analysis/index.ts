@@ -12,6 +12,7 @@ export { CaptureStats } from './capture-stats.js';
 export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js';
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr } from './local-nets.js';
+export { canonicalIp, OptionError, parseLocalNetsOption, parseWindowOption } from './options.js';
 export { serviceLabel, serviceName } from './services.js';
 export { buildSummary, type Summary } from './summary.js';
 export {

@@ -3,16 +3,16 @@ import { parseArgs } from 'node:util';
 import {
   analyzeCapture,
   buildSummary,
-  CidrError,
-  DEFAULT_LOCAL_NETS,
   DEFAULT_TIMEOUTS,
   type FlowTimeouts,
-  parseCidr,
-  type Summary,
+  OptionError,
+  parseLocalNetsOption,
+  parseWindowOption,
   WindowLimitError,
 } from '../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../capture/index.js';
 import { detect, type FullSummary, withDetection } from '../detect/index.js';
+import { ListenError, type RunningServer, startServer } from '../server/index.js';
 import {
   DbError,
   defaultDbDir,
@@ -48,6 +48,11 @@ Commands:
       --local-net sets the local networks for inbound/outbound (default: private, shared,
       link-local and loopback ranges).
       --flow-timeout sets flow idle timeouts in seconds.
+  serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
+      Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
+      otherwise; with --token (or FLOWLENS_TOKEN) every API call and page needs the token.
+      --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
+      captures are analysed at once (default 1, the rest wait).
   sessions [--json]           List stored sessions, newest first.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]
@@ -87,6 +92,8 @@ export async function main(
         return await remove(rest, io, err);
       case 'export':
         return await exportFlows(rest, io, err);
+      case 'serve':
+        return await serve(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -190,6 +197,70 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
   } finally {
     await db?.close();
   }
+}
+
+async function serve(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      ...DB_OPTION,
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      token: { type: 'string' },
+      'max-upload': { type: 'string', default: '4GB' },
+      concurrency: { type: 'string', default: '1' },
+      uploads: { type: 'string' },
+    },
+  });
+  void positionals;
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '') || port > 65535)
+    throw new UsageError(`--port must be 0 to 65535, not '${values.port}'`);
+  const concurrency = Number(values.concurrency);
+  if (!/^\d+$/.test(values.concurrency ?? '') || concurrency < 1 || concurrency > 16)
+    throw new UsageError(`--concurrency must be 1 to 16, not '${values.concurrency}'`);
+  const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
+  const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
+  if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: values.host ?? '127.0.0.1',
+      port,
+      dbTarget: dbTarget(values.db),
+      uploadsDir: values.uploads,
+      token,
+      maxUploadBytes,
+      concurrency,
+    });
+  } catch (e) {
+    if (e instanceof ListenError) throw new DbError(e.message);
+    throw e;
+  }
+  io.stdout.write(
+    `Flowlens dashboard on ${server.url} (database: ${server.db.location}${token ? '; token required' : ''})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.stdout.write('stopping: cancelling running analyses\n');
+  await server.close();
+  return EXIT_OK;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB)?$/i.exec(text.trim());
+  const unit = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
+  const n = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!(n >= 1024)) throw new UsageError(`--max-upload must be a size such as 500MB or 4GB, not '${text}'`);
+  return n;
 }
 
 /** Where sessions are kept: --db, else DATABASE_URL, else the embedded database's folder. */
@@ -359,29 +430,20 @@ function humanSummary(s: FullSummary & { session_id?: string }): string {
 }
 
 function parseWindow(text: string): number | null {
-  if (text === 'auto') return null;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(n >= 0.001) || n > 86400) {
-    throw new UsageError(`--window must be 'auto' or a number of seconds from 0.001 to 86400, not '${text}'`);
-  }
-  return n;
+  return asUsage(() => parseWindowOption(text));
 }
 
 function parseLocalNets(values: string[] | undefined): string[] {
-  if (!values || values.length === 0) return DEFAULT_LOCAL_NETS;
-  const nets = values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
-  for (const net of nets) {
-    try {
-      parseCidr(net);
-    } catch (e) {
-      if (e instanceof CidrError) throw new UsageError(`--local-net: ${e.message}`);
-      throw e;
-    }
+  return asUsage(() => parseLocalNetsOption(values));
+}
+
+function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(e.message);
+    throw e;
   }
-  return nets;
 }
 
 function parseTimeouts(text: string | undefined): FlowTimeouts {

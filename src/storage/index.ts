@@ -28,6 +28,24 @@ export {
   type SessionRow,
   sessionFlows,
 } from './queries.js';
+export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
+export {
+  FLOW_PROTOCOLS,
+  FLOW_SORTS,
+  type FlowPage,
+  type FlowProtocol,
+  type FlowQuery,
+  type FlowSort,
+  getFlows,
+} from './read/flows.js';
+export {
+  getPorts,
+  getTopTalkers,
+  type PortRecord,
+  type TalkerDirection,
+  type TalkerRecord,
+} from './read/rankings.js';
+export { getWindows, type WindowRecord } from './read/windows.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
 export async function openStore(target: string): Promise<Db> {

@@ -170,10 +170,31 @@ CREATE TABLE insights (
 CREATE INDEX idx_insights_session ON insights (session_id, event_ts);
 `,
   },
+  {
+    version: 2,
+    name: 'summary kept as written (json keeps key order; jsonb sorts keys)',
+    sql: `ALTER TABLE pcap_sessions ALTER COLUMN summary_json TYPE json USING summary_json::json;`,
+  },
 ];
 
-/** Brings the schema up to date; each migration runs in its own transaction. */
+/** Any fixed number: the key of the advisory lock that serialises migrations on one server. */
+const MIGRATION_LOCK = 7_461_203;
+
+/**
+ * Brings the schema up to date; each migration runs in its own transaction. On PostgreSQL an
+ * advisory lock makes a second process opening the same database wait instead of racing to create
+ * the same tables (PGlite has one process by construction: its folder lock).
+ */
 export async function migrate(db: Db): Promise<void> {
+  if (db.kind === 'postgres') await db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await applyMigrations(db);
+  } finally {
+    if (db.kind === 'postgres') await db.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}
+
+async function applyMigrations(db: Db): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY,
     name text NOT NULL,

@@ -8,25 +8,43 @@ export interface SessionRow {
   session_id: string;
   name: string;
   file_name: string;
-  status: string;
+  file_size: number | null;
+  status: 'queued' | 'processing' | 'completed' | 'failed';
+  progress: number;
   packets: number | null;
   bytes: number | null;
   first_ts: string | null;
   last_ts: string | null;
   duration_s: number | null;
   window_length: number | null;
+  window_count: number | null;
   error: string | null;
   created_at: string;
+  finished_at: string | null;
+}
+
+const SESSION_COLUMNS = `session_id, name, file_name, file_size::float8 AS file_size, status, progress,
+       packets::float8 AS packets, bytes::float8 AS bytes, first_ts_text AS first_ts, last_ts_text AS last_ts,
+       round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at`;
+
+type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at'> & {
+  created_at: Date | string;
+  finished_at: Date | string | null;
+};
+
+function sessionRow(r: RawSessionRow): SessionRow {
+  return {
+    ...r,
+    created_at: new Date(r.created_at).toISOString(),
+    finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+  };
 }
 
 export async function listSessions(db: Db): Promise<SessionRow[]> {
-  const rows = await db.query<SessionRow & { created_at: Date | string }>(
-    `SELECT session_id, name, file_name, status, packets::float8 AS packets, bytes::float8 AS bytes,
-            first_ts_text AS first_ts, last_ts_text AS last_ts, (last_ts - first_ts) AS duration_s,
-            window_length, error, created_at
-       FROM pcap_sessions ORDER BY created_at DESC, session_id`,
+  const rows = await db.query<RawSessionRow>(
+    `SELECT ${SESSION_COLUMNS} FROM pcap_sessions ORDER BY created_at DESC, session_id`,
   );
-  return rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
+  return rows.map(sessionRow);
 }
 
 export async function getSessionSummary(db: Db, sessionId: string): Promise<StoredSummary | null> {
@@ -40,8 +58,11 @@ export async function getSessionSummary(db: Db, sessionId: string): Promise<Stor
 }
 
 export async function getSession(db: Db, sessionId: string): Promise<SessionRow | null> {
-  const rows = (await listSessions(db)).filter((r) => r.session_id === sessionId);
-  return rows[0] ?? null;
+  const rows = await db.query<RawSessionRow>(
+    `SELECT ${SESSION_COLUMNS} FROM pcap_sessions WHERE session_id = $1`,
+    [sessionId],
+  );
+  return rows.length === 0 ? null : sessionRow(rows[0]);
 }
 
 /** Deletes a session; its windows, flows, rankings, anomalies and insights go with it (cascade). */

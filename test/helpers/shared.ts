@@ -23,6 +23,7 @@ export function malformedCaptures(): string[] {
 
 /** tshark's values for one real capture (see ../shared/pcaps/README.md). */
 export interface TsharkExpected {
+  file_size: number;
   packets: number;
   bytes: number;
   captured_bytes: number;

@@ -1,0 +1,195 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { checkRequest, hostAllowed } from './auth.js';
+import type { ServerContext, ServerOptions } from './context.js';
+import { IngestQueue } from './queue.js';
+import { dataRoutes } from './routes/data.js';
+import { metaRoutes, VERSION } from './routes/meta.js';
+import { sessionRoutes } from './routes/sessions.js';
+
+export interface App {
+  app: FastifyInstance;
+  queue: IngestQueue;
+}
+
+interface RouteDoc {
+  method: string;
+  url: string;
+  schema: Record<string, unknown>;
+}
+
+/**
+ * The Flowlens server: the API under /api (validated by JSON schemas, which also make the OpenAPI
+ * document), Server-Sent Events for progress, the ingest queue and the built single-page app.
+ */
+export async function buildApp(
+  options: ServerOptions,
+  logger: FastifyServerOptions['logger'] = false,
+): Promise<App> {
+  mkdirSync(options.uploadsDir, { recursive: true });
+  const queue = new IngestQueue(options.concurrency);
+  const ctx: ServerContext = { options, db: options.db, queue };
+  const app = Fastify({
+    logger,
+    bodyLimit: 64 * 1024,
+    // Unknown query parameters are refused rather than silently dropped: a typo should not
+    // quietly return unfiltered data.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
+    },
+  });
+
+  app.setSchemaErrorFormatter((errors, where) => new Error(validationMessage(errors, where)));
+
+  const routes: RouteDoc[] = [];
+  app.addHook('onRoute', (r) => {
+    if (!r.url.startsWith('/api/') || r.method === 'HEAD') return;
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD')
+        routes.push({ method, url: r.url, schema: (r.schema ?? {}) as Record<string, unknown> });
+    }
+  });
+
+  app.setErrorHandler(
+    (err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+      if (err.validation) return reply.code(400).send({ error: err.message });
+      const status = err.statusCode ?? 500;
+      if (status === 413 || err.code === 'FST_REQ_FILE_TOO_LARGE')
+        return reply.code(413).send({ error: 'the request is larger than the limit' });
+      if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+      req.log.error(err);
+      return reply.code(500).send({ error: `internal error: ${err.message}` });
+    },
+  );
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!hostAllowed(req.headers.host, options.host)) {
+      return reply.code(403).send({ error: `unexpected Host header '${req.headers.host ?? ''}'` });
+    }
+    if (!checkRequest(req, reply, options.token)) return reply;
+  });
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    return payload;
+  });
+
+  await app.register(multipart, {
+    limits: {
+      fileSize: options.maxUploadBytes,
+      files: 1,
+      fields: 10,
+      fieldSize: 4096,
+      parts: 12,
+      headerPairs: 100,
+    },
+  });
+
+  metaRoutes(app, ctx, () => openApiDocument(routes));
+  sessionRoutes(app, ctx);
+  dataRoutes(app, ctx);
+
+  const web = options.webDir;
+  const hasWeb = web !== null && existsSync(join(web, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: web, wildcard: false, index: false, maxAge: '1h' });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    if (path.startsWith('/api/') || path === '/api') {
+      return reply.code(404).send({ error: `no such route: ${req.method} ${path}` });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply.code(404).send({ error: 'not found' });
+    // Every other GET is a page of the single-page app, which routes it itself.
+    if (hasWeb) return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    return reply
+      .code(404)
+      .type('text/plain; charset=utf-8')
+      .send('The dashboard is not built: run `npm run build:web` (npm start does it), then reload.\n');
+  });
+
+  app.addHook('onClose', async () => {
+    await queue.close();
+  });
+  return { app, queue };
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** One sentence naming the parameter: "querystring/limit must be <= 1000", "unknown parameter 'x'". */
+function validationMessage(errors: SchemaError[], where: string): string {
+  const e = errors[0];
+  if (!e) return `${where} is not valid`;
+  const at = `${where}${e.instancePath}`;
+  if (e.keyword === 'additionalProperties')
+    return `${at}: unknown parameter '${String(e.params.additionalProperty)}'`;
+  if (e.keyword === 'enum') return `${at} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  if (e.keyword === 'required') return `${at}: '${String(e.params.missingProperty)}' is required`;
+  return `${at} ${e.message ?? 'is not valid'}`;
+}
+
+/** OpenAPI 3.1 from the routes' own schemas, so the document cannot drift from what is validated. */
+function openApiDocument(routes: RouteDoc[]): unknown {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const url = r.url.replace(/:(\w+)/g, '{$1}');
+    const s = r.schema;
+    const parameters: unknown[] = [];
+    for (const [where, key] of [
+      ['path', 'params'],
+      ['query', 'querystring'],
+    ] as const) {
+      const obj = s[key] as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+      for (const [name, schema] of Object.entries(obj?.properties ?? {})) {
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || (obj?.required ?? []).includes(name),
+          schema,
+        });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [code, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
+      responses[code] = { description: code, content: { 'application/json': { schema } } };
+    }
+    if (!Object.keys(responses).some((c) => c.startsWith('2'))) {
+      const types = (s.produces as string[] | undefined) ?? ['application/json'];
+      responses['200'] = {
+        description: 'OK',
+        content: Object.fromEntries(types.map((t) => [t, {}])),
+      };
+    }
+    const op: Record<string, unknown> = { summary: s.summary, parameters, responses };
+    if (s.body) op.requestBody = { content: { 'application/json': { schema: s.body } } };
+    if (s.consumes) op.requestBody = { content: { [(s.consumes as string[])[0]]: {} } };
+    paths[url] ??= {};
+    paths[url][r.method.toLowerCase()] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Flowlens API',
+      version: VERSION,
+      description:
+        'Sessions of analysed captures and their windows, flows, rankings, TCP health, distributions, direction, anomalies and insights. Definitions: SPEC §2–§5 and docs/API.md.',
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'flowlens_token' },
+      },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,94 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const COOKIE = 'flowlens_token';
+/** A header a cross-site form or image cannot send: state changes need it (or a bearer token). */
+export const CSRF_HEADER = 'x-flowlens-request';
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Compares in constant time (over digests, so lengths do not leak either). */
+export function tokenMatches(given: string | undefined, token: string): boolean {
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+}
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function bearer(header: string | undefined): string | undefined {
+  const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return m ? m[1] : undefined;
+}
+
+export interface AuthState {
+  required: boolean;
+  authenticated: boolean;
+  /** How the request proved itself: a bearer header cannot be forged cross-site, a cookie can. */
+  via: 'bearer' | 'cookie' | null;
+}
+
+export function authState(req: FastifyRequest, token: string | null): AuthState {
+  if (token === null) return { required: false, authenticated: true, via: null };
+  if (tokenMatches(bearer(req.headers.authorization), token))
+    return { required: true, authenticated: true, via: 'bearer' };
+  if (tokenMatches(cookieValue(req.headers.cookie, COOKIE), token))
+    return { required: true, authenticated: true, via: 'cookie' };
+  return { required: true, authenticated: false, via: null };
+}
+
+/** Paths that answer without a token: the health check and the login exchange. */
+const OPEN = new Set(['/api/health', '/api/auth', '/api/login', '/api/logout']);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The API's gate, run before every /api route: a token when one is set, and for state changes
+ * proof that the request did not come from another site's page (a bearer token, or the
+ * X-Flowlens-Request header, which browsers only let same-origin scripts add).
+ */
+export function checkRequest(req: FastifyRequest, reply: FastifyReply, token: string | null): boolean {
+  const path = req.url.split('?')[0];
+  if (!path.startsWith('/api/')) return true;
+  const state = authState(req, token);
+  if (!OPEN.has(path) && !state.authenticated) {
+    void reply.code(401).send({ error: 'a token is required: send Authorization: Bearer TOKEN or log in' });
+    return false;
+  }
+  if (STATE_CHANGING.has(req.method) && state.via !== 'bearer' && path !== '/api/login') {
+    if (req.headers[CSRF_HEADER] !== '1' || req.headers['sec-fetch-site'] === 'cross-site') {
+      void reply
+        .code(403)
+        .send({ error: `state-changing requests need the header 'X-Flowlens-Request: 1' or a bearer token` });
+      return false;
+    }
+  }
+  return true;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * On a loopback address only loopback host names are answered: a page on another site that
+ * rebinds its own name to 127.0.0.1 (DNS rebinding) would otherwise read the API.
+ */
+export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
+  if (!LOOPBACK_NAMES.has(boundHost) && !boundHost.startsWith('127.')) return true;
+  if (!hostHeader) return false;
+  const name = hostHeader.startsWith('[')
+    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
+    : hostHeader.split(':')[0];
+  return LOOPBACK_NAMES.has(name.toLowerCase()) || name.startsWith('127.');
+}

@@ -1,0 +1,56 @@
+import type { Db, SessionRow } from '../storage/index.js';
+import type { IngestQueue, LiveState } from './queue.js';
+
+export interface ServerOptions {
+  /** Where the API's database lives (already opened and migrated). */
+  db: Db;
+  /** Folder for uploaded captures, kept under generated names. */
+  uploadsDir: string;
+  /** The built single-page app (index.html and assets), or null to serve the API alone. */
+  webDir: string | null;
+  /** With a token, every API call and page needs it. */
+  token: string | null;
+  /** Largest upload accepted, in bytes. */
+  maxUploadBytes: number;
+  /** Ingests that run at once; the rest wait. */
+  concurrency: number;
+  /** The address the server listens on: on loopback, only loopback Host headers are answered. */
+  host: string;
+  /** Writes the demo capture to `path` (see src/generate); without it POST /api/demo is absent. */
+  writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<void>;
+}
+
+export interface ServerContext {
+  options: ServerOptions;
+  db: Db;
+  queue: IngestQueue;
+}
+
+export type Phase = LiveState['phase'] | 'failed';
+
+/** A session as the API shows it: the stored row with the live phase and progress of its ingest. */
+export interface SessionView extends SessionRow {
+  phase: Phase;
+}
+
+export function sessionView(row: SessionRow, live: LiveState | undefined): SessionView {
+  if (live) return { ...row, status: live.status, phase: live.phase, progress: live.progress };
+  const phase: Phase =
+    row.status === 'completed'
+      ? 'done'
+      : row.status === 'failed'
+        ? 'failed'
+        : row.status === 'queued'
+          ? 'queued'
+          : 'reading';
+  return { ...row, phase, progress: row.status === 'completed' ? 1 : row.progress };
+}
+
+declare module 'fastify' {
+  // Documentation keywords on route schemas, read into the OpenAPI document.
+  interface FastifySchema {
+    summary?: string;
+    consumes?: string[];
+    produces?: string[];
+  }
+}

@@ -1,0 +1,313 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalIp, serviceLabel } from '../../analysis/index.js';
+import {
+  FLOW_PROTOCOLS,
+  FLOW_SORTS,
+  type FlowProtocol,
+  type FlowSort,
+  formatFlows,
+  getAnomalies,
+  getFlows,
+  getInsights,
+  getPorts,
+  getSession,
+  getSessionSummary,
+  getTopTalkers,
+  getWindows,
+  type SessionRow,
+  type StoredSummary,
+  sessionFlows,
+  type TalkerDirection,
+} from '../../storage/index.js';
+import type { ServerContext } from '../context.js';
+import { errorSchema, sessionParams } from '../schemas.js';
+import { notFound } from './sessions.js';
+
+type Req<Q = Record<string, never>> = FastifyRequest<{ Params: { id: string }; Querystring: Q }>;
+
+const IP_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})$';
+
+function query(properties: Record<string, unknown>) {
+  return { type: 'object', properties, additionalProperties: false } as const;
+}
+
+const limit = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
+
+/**
+ * Per-session data for the pages. Each route validates its parameters (schemas), finds the
+ * session (404), insists it is completed (409), then calls one query.
+ */
+export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { db } = ctx;
+
+  /** The completed session, or an error answer already sent (null). */
+  async function completed(req: Req<unknown>, reply: FastifyReply): Promise<SessionRow | null> {
+    const row = await getSession(db, req.params.id);
+    if (row === null) {
+      notFound(reply, req.params.id);
+      return null;
+    }
+    if (row.status !== 'completed') {
+      reply.code(409).send({
+        error: `session ${row.session_id} is ${row.status}${row.error ? ` (${row.error})` : ''}: its data is there once it is completed`,
+      });
+      return null;
+    }
+    return row;
+  }
+
+  async function summaryOf(req: Req<unknown>, reply: FastifyReply): Promise<StoredSummary | null> {
+    if ((await completed(req, reply)) === null) return null;
+    const s = await getSessionSummary(db, req.params.id);
+    if (s === null) notFound(reply, req.params.id);
+    return s;
+  }
+
+  const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema };
+
+  app.get(
+    '/api/sessions/:id/windows',
+    {
+      schema: {
+        summary: 'Time windows with every per-window figure (window ids from..to, inclusive)',
+        params: sessionParams,
+        querystring: query({ from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }),
+        response: errors,
+      },
+    },
+    async (req: Req<{ from?: number; to?: number }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const from = req.query.from ?? 0;
+      const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
+      if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
+      return { length_s: row.window_length, windows: await getWindows(db, row.session_id, from, to) };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/flows',
+    {
+      schema: {
+        summary: 'Flows, sorted, filtered by address, port, protocol and window, in pages',
+        params: sessionParams,
+        querystring: query({
+          sort: { type: 'string', enum: [...FLOW_SORTS], default: 'total_bytes' },
+          order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+          ip: { type: 'string', pattern: IP_PATTERN, maxLength: 45 },
+          port: { type: 'integer', minimum: 0, maximum: 65535 },
+          protocol: { type: 'string', enum: [...FLOW_PROTOCOLS] },
+          window_from: { type: 'integer', minimum: 0 },
+          window_to: { type: 'integer', minimum: 0 },
+          limit: limit(1000, 50),
+          offset: { type: 'integer', minimum: 0, maximum: 100_000_000, default: 0 },
+        }),
+        response: errors,
+      },
+    },
+    async (
+      req: Req<{
+        sort: FlowSort;
+        order: 'asc' | 'desc';
+        ip?: string;
+        port?: number;
+        protocol?: FlowProtocol;
+        window_from?: number;
+        window_to?: number;
+        limit: number;
+        offset: number;
+      }>,
+      reply,
+    ) => {
+      const q = req.query;
+      const ip = q.ip === undefined ? null : canonicalIp(q.ip);
+      if (q.ip !== undefined && ip === null)
+        return reply.code(400).send({ error: `querystring/ip '${q.ip}' is not an IPv4 or IPv6 address` });
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const page = await getFlows(db, row.session_id, {
+        sort: q.sort,
+        order: q.order,
+        ip,
+        port: q.port ?? null,
+        protocol: q.protocol ?? null,
+        windowFrom: q.window_from ?? null,
+        windowTo: q.window_to ?? null,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return { total: page.total, limit: q.limit, offset: q.offset, flows: page.flows };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/talkers',
+    {
+      schema: {
+        summary: 'Top talkers by bytes: sent, received or both, with share of all bytes (percent)',
+        params: sessionParams,
+        querystring: query({
+          direction: { type: 'string', enum: ['both', 'sent', 'received'], default: 'both' },
+          limit: limit(100, 20),
+        }),
+        response: errors,
+      },
+    },
+    async (req: Req<{ direction: TalkerDirection; limit: number }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const talkers = await getTopTalkers(db, row.session_id, req.query.direction, req.query.limit);
+      return { direction: req.query.direction, talkers };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/ports',
+    {
+      schema: {
+        summary: 'Service ports (the responder side) by packets, with IANA service names',
+        params: sessionParams,
+        querystring: query({ limit: limit(1000, 50) }),
+        response: errors,
+      },
+    },
+    async (req: Req<{ limit: number }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const ports = await getPorts(db, row.session_id, req.query.limit);
+      return {
+        ports: ports.map((p) => ({
+          ...p,
+          label: serviceLabel(p.protocol as 'tcp' | 'udp', p.port),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/tcp-health',
+    {
+      schema: { summary: 'TCP flag counts and health ratios', params: sessionParams, response: errors },
+    },
+    async (req: Req, reply) => {
+      const s = await summaryOf(req, reply);
+      if (s === null) return;
+      return { ...s.tcp, tcp_packets: s.protocols.tcp };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/distributions',
+    {
+      schema: {
+        summary: 'Packet-size and flow-duration distributions of the whole session (SPEC bucket keys)',
+        params: sessionParams,
+        response: errors,
+      },
+    },
+    async (req: Req, reply) => {
+      const s = await summaryOf(req, reply);
+      if (s === null) return;
+      return { packet_size: s.packet_size_distribution, flow_duration: s.flow_duration_distribution };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/direction',
+    {
+      schema: {
+        summary: 'Inbound, outbound, internal and external bytes and packets, with the local networks',
+        params: sessionParams,
+        response: errors,
+      },
+    },
+    async (req: Req, reply) => {
+      const s = await summaryOf(req, reply);
+      if (s === null) return;
+      return s.direction;
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/anomalies',
+    {
+      schema: {
+        summary: "Every window's anomaly score with the features that drove it",
+        params: sessionParams,
+        response: errors,
+      },
+    },
+    async (req: Req, reply) => {
+      const s = await summaryOf(req, reply);
+      if (s === null) return;
+      const rows = await getAnomalies(db, req.params.id);
+      const m = s.anomaly_model;
+      return {
+        threshold: m.threshold,
+        model: m,
+        features: m.features,
+        anomalies: rows.map(({ threshold: _t, ...a }) => a),
+      };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/insights',
+    {
+      schema: {
+        summary: 'Alerts and summary insights in capture-time order',
+        params: sessionParams,
+        querystring: query({
+          type: { type: 'string', enum: ['alert', 'summary'] },
+          severity: {
+            type: 'string',
+            pattern: '^(low|medium|high|critical)(,(low|medium|high|critical))*$',
+            description: 'one severity or several, comma-separated',
+          },
+        }),
+        response: errors,
+      },
+    },
+    async (req: Req<{ type?: 'alert' | 'summary'; severity?: string }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const severities = req.query.severity ? req.query.severity.split(',') : null;
+      return { insights: await getInsights(db, row.session_id, req.query.type ?? null, severities) };
+    },
+  );
+
+  const EXPORTS = {
+    csv: { type: 'text/csv; charset=utf-8', ext: 'csv' },
+    json: { type: 'application/x-ndjson; charset=utf-8', ext: 'jsonl' },
+    zeek: { type: 'text/plain; charset=utf-8', ext: 'conn.log' },
+  } as const;
+
+  app.get(
+    '/api/sessions/:id/export',
+    {
+      schema: {
+        summary: 'All flows as a download: CSV, JSON Lines or a Zeek conn.log',
+        params: sessionParams,
+        querystring: query({ format: { type: 'string', enum: ['csv', 'json', 'zeek'], default: 'csv' } }),
+        produces: ['text/csv', 'application/x-ndjson', 'text/plain'],
+        response: errors,
+      },
+    },
+    async (req: Req<{ format: keyof typeof EXPORTS }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      const kind = EXPORTS[req.query.format];
+      const out = formatFlows(req.query.format);
+      async function* body() {
+        yield out.header;
+        for await (const page of sessionFlows(db, row!.session_id)) yield out.page(page);
+        yield out.footer;
+      }
+      return reply
+        .type(kind.type)
+        .header('content-disposition', `attachment; filename="flowlens-${row.session_id}.${kind.ext}"`)
+        .send(Readable.from(body()));
+    },
+  );
+}

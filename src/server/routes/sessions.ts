@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OptionError, parseLocalNetsOption, parseWindowOption } from '../../analysis/index.js';
+import {
+  createSession,
+  deleteSession,
+  getSession,
+  getSessionSummary,
+  ingestCapture,
+  listSessions,
+} from '../../storage/index.js';
+import { type ServerContext, sessionView } from '../context.js';
+import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
+import { displayFileName, saveUpload, UploadError } from '../upload.js';
+
+const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+
+/** The stored capture of a session: uploads are kept under the session's generated id. */
+export function capturePath(ctx: ServerContext, sessionId: string): string {
+  return join(ctx.options.uploadsDir, `${sessionId}.capture`);
+}
+
+export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { db, queue } = ctx;
+
+  app.get(
+    '/api/sessions',
+    {
+      schema: {
+        summary: 'List sessions, newest first',
+        response: {
+          200: { type: 'object', properties: { sessions: { type: 'array', items: sessionSchema } } },
+        },
+      },
+    },
+    async () => ({
+      sessions: (await listSessions(db)).map((r) => sessionView(r, queue.state(r.session_id))),
+    }),
+  );
+
+  app.post(
+    '/api/sessions',
+    {
+      schema: {
+        summary: 'Upload a capture (multipart/form-data: file, optional name, local_nets, window, baseline)',
+        consumes: ['multipart/form-data'],
+        response: {
+          202: { type: 'object', properties: { session_id: { type: 'string' } } },
+          400: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!req.isMultipart()) {
+        return reply
+          .code(400)
+          .send({ error: "send multipart/form-data with the capture in the field 'file'" });
+      }
+      const tmp = join(ctx.options.uploadsDir, `${randomUUID()}.part`);
+      const fields: Record<string, string> = {};
+      let fileName: string | null = null;
+      let size = 0;
+      try {
+        for await (const part of req.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file')
+              throw new UploadError(400, `unexpected file field '${part.fieldname}'`);
+            if (fileName !== null)
+              throw new UploadError(400, "send one capture per upload in the field 'file'");
+            fileName = displayFileName(part.filename);
+            size = await saveUpload(part.file, tmp, ctx.options.maxUploadBytes);
+          } else {
+            if (!FIELD_NAMES.has(part.fieldname))
+              throw new UploadError(400, `unknown field '${part.fieldname}'`);
+            if (part.valueTruncated) throw new UploadError(400, `field '${part.fieldname}' is too long`);
+            fields[part.fieldname] = String(part.value);
+          }
+        }
+        if (fileName === null)
+          throw new UploadError(400, "the capture is missing: send it in the field 'file'");
+        const file: string = fileName;
+        const name = (fields.name ?? '').trim() || file;
+        if (name.length > 200) throw new UploadError(400, 'name must be at most 200 characters');
+        const windowLength = parseWindowOption(fields.window?.trim() || 'auto', 'window');
+        const localNets = parseLocalNetsOption(
+          fields.local_nets ? [fields.local_nets] : undefined,
+          'local_nets',
+        );
+        const baseline = fields.baseline?.trim() || undefined;
+        if (baseline !== undefined) {
+          if (!new RegExp(UUID_PATTERN).test(baseline))
+            throw new UploadError(400, 'baseline must be a session id');
+          const row = await getSession(db, baseline);
+          if (row === null) throw new UploadError(400, `baseline session ${baseline} not found`);
+          if (row.status !== 'completed')
+            throw new UploadError(400, `baseline session ${baseline} is ${row.status}`);
+        }
+        const sessionId = await createSession(db, { name, fileName: file, fileSize: size, localNets });
+        const path = capturePath(ctx, sessionId);
+        renameSync(tmp, path);
+        queue.add({
+          sessionId,
+          run: async (signal, onProgress) => {
+            await ingestCapture(db, path, {
+              sessionId,
+              fileName: file,
+              windowLength,
+              localNets,
+              baselineSessionId: baseline,
+              signal,
+              onProgress,
+            });
+          },
+        });
+        return reply.code(202).send({ session_id: sessionId });
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        if (err instanceof UploadError) return reply.code(err.statusCode).send({ error: err.message });
+        if (err instanceof OptionError) return reply.code(400).send({ error: err.message });
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+          return reply.code(413).send({ error: `too many form parts: ${(err as Error).message}` });
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id',
+    {
+      schema: {
+        summary: 'One session: status, progress and, once completed, its summary document',
+        params: sessionParams,
+        response: { 404: errorSchema },
+      },
+    },
+    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const row = await getSession(db, req.params.id);
+      if (row === null) return notFound(reply, req.params.id);
+      const summary = row.status === 'completed' ? await getSessionSummary(db, row.session_id) : null;
+      return { session: sessionView(row, queue.state(row.session_id)), summary };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/events',
+    {
+      schema: {
+        summary: 'Progress of a session as Server-Sent Events: `progress` events, then one `end`',
+        params: sessionParams,
+        produces: ['text/event-stream'],
+        response: { 404: errorSchema },
+      },
+    },
+    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const id = req.params.id;
+      const row = await getSession(db, id);
+      if (row === null) return notFound(reply, id);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      let closed = false;
+      let lastSent = 0;
+      let lastPhase = '';
+      const onProgress = (sid: string, state: NonNullable<ReturnType<typeof queue.state>>) => {
+        if (sid !== id) return;
+        const now = Date.now();
+        // About four a second, but every change of phase at once.
+        if (state.phase === lastPhase && now - lastSent < 250) return;
+        lastSent = now;
+        lastPhase = state.phase;
+        send('progress', state);
+      };
+      const finish = async () => {
+        if (closed) return;
+        cleanup();
+        const final = await getSession(db, id).catch(() => null);
+        send('end', final ? sessionView(final, undefined) : { session_id: id, status: 'deleted' });
+        res.end();
+      };
+      const onEnd = (sid: string) => {
+        if (sid === id) void finish();
+      };
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      const cleanup = () => {
+        closed = true;
+        clearInterval(heartbeat);
+        queue.off('progress', onProgress);
+        queue.off('end', onEnd);
+      };
+      res.on('close', cleanup);
+      const live = queue.state(id);
+      if (!live) {
+        await finish();
+        return;
+      }
+      queue.on('progress', onProgress);
+      queue.on('end', onEnd);
+      send('progress', live);
+      lastSent = Date.now();
+      lastPhase = live.phase;
+    },
+  );
+
+  app.delete(
+    '/api/sessions/:id',
+    {
+      schema: {
+        summary: 'Delete a session and everything stored with it (a running ingest is cancelled first)',
+        params: sessionParams,
+        response: { 404: errorSchema },
+      },
+    },
+    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const id = req.params.id;
+      await queue.cancel(id);
+      if (!(await deleteSession(db, id))) return notFound(reply, id);
+      rmSync(capturePath(ctx, id), { force: true });
+      return reply.code(204).send();
+    },
+  );
+
+  const writeDemo = ctx.options.writeDemoCapture;
+  if (writeDemo) {
+    app.post(
+      '/api/demo',
+      {
+        schema: {
+          summary: 'Generate the labelled demo capture and analyse it as a new session',
+          response: { 202: { type: 'object', properties: { session_id: { type: 'string' } } } },
+        },
+      },
+      async (_req, reply) => {
+        const fileName = 'flowlens-demo.pcap';
+        const sessionId = await createSession(db, { name: 'Demo capture', fileName, fileSize: null });
+        const path = capturePath(ctx, sessionId);
+        queue.add({
+          sessionId,
+          run: async (signal, onProgress) => {
+            try {
+              await writeDemo(path, signal);
+            } catch (err) {
+              await db.query(
+                `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
+                [sessionId, `the demo capture could not be written: ${(err as Error).message}`],
+              );
+              throw err;
+            }
+            await db.query('UPDATE pcap_sessions SET file_size = $2 WHERE session_id = $1', [
+              sessionId,
+              statSync(path).size,
+            ]);
+            await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
+          },
+        });
+        return reply.code(202).send({ session_id: sessionId });
+      },
+    );
+  }
+}
+
+export function notFound(reply: FastifyReply, id: string) {
+  return reply.code(404).send({ error: `no session ${id}` });
+}

@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Db, openStore } from '../storage/index.js';
+import { buildApp } from './app.js';
+import type { ServerOptions } from './context.js';
+
+export interface StartOptions {
+  host: string;
+  port: number;
+  /** A PGlite folder or a postgres:// URL. */
+  dbTarget: string;
+  uploadsDir?: string;
+  token: string | null;
+  maxUploadBytes: number;
+  concurrency: number;
+  writeDemoCapture?: ServerOptions['writeDemoCapture'];
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** The built dashboard: `dist/web` of the package, found from this module's place in src or dist. */
+export function defaultWebDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'web');
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'dist', 'web');
+}
+
+/** Uploads sit beside an embedded database (`<folder>.uploads`), else in the user's data folder. */
+export function defaultUploadsDir(dbTarget: string): string {
+  if (!/^postgres(ql)?:\/\//.test(dbTarget)) return `${resolve(dbTarget)}.uploads`;
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'flowlens', 'uploads');
+}
+
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+/** Opens the database, starts the server and returns once it listens. */
+export async function startServer(o: StartOptions): Promise<RunningServer> {
+  const db = await openStore(o.dbTarget);
+  const { app } = await buildApp({
+    db,
+    uploadsDir: o.uploadsDir ?? defaultUploadsDir(o.dbTarget),
+    webDir: defaultWebDir(),
+    token: o.token,
+    maxUploadBytes: o.maxUploadBytes,
+    concurrency: o.concurrency,
+    host: o.host,
+    writeDemoCapture: o.writeDemoCapture,
+  });
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new ListenError(`port ${o.port} on ${o.host} is in use: choose another with --port`);
+    if (code === 'EADDRNOTAVAIL') throw new ListenError(`${o.host} is not an address of this machine`);
+    if (code === 'EACCES') throw new ListenError(`not allowed to listen on port ${o.port}`);
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
+  const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    db,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await db.close();
+      })()),
+  };
+}

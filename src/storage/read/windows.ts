@@ -1,0 +1,93 @@
+import { DURATION_KEYS, SIZE_KEYS } from '../../analysis/index.js';
+import type { Db } from '../db.js';
+
+/** One stored window: every per-window figure of SPEC §2 (bigints cast so both backends give numbers). */
+export interface WindowRecord {
+  window_id: number;
+  start_ts: number;
+  end_ts: number;
+  packet_count: number;
+  byte_count: number;
+  bytes_per_sec: number;
+  packets_per_sec: number;
+  tcp_count: number;
+  udp_count: number;
+  icmp_count: number;
+  other_count: number;
+  tcp_ratio: number;
+  udp_ratio: number;
+  icmp_ratio: number;
+  avg_packet_size: number;
+  min_packet_size: number;
+  max_packet_size: number;
+  std_packet_size: number;
+  unique_src_ips: number;
+  unique_dst_ips: number;
+  port_diversity: number;
+  new_flows: number;
+  connection_rate: number;
+  tcp_syn_count: number;
+  tcp_synack_count: number;
+  tcp_ack_count: number;
+  tcp_rst_count: number;
+  tcp_fin_count: number;
+  tcp_retransmissions: number;
+  inbound_bytes: number;
+  outbound_bytes: number;
+  internal_bytes: number;
+  external_bytes: number;
+  inbound_packets: number;
+  outbound_packets: number;
+  internal_packets: number;
+  external_packets: number;
+  packet_size_distribution: Record<string, number>;
+  flow_duration_distribution: Record<string, number>;
+  features_json: unknown;
+}
+
+const SQL = `
+SELECT window_id, start_ts, end_ts, packet_count::float8 AS packet_count, byte_count::float8 AS byte_count,
+       bytes_per_sec, packets_per_sec, tcp_count::float8 AS tcp_count, udp_count::float8 AS udp_count,
+       icmp_count::float8 AS icmp_count, other_count::float8 AS other_count, tcp_ratio, udp_ratio, icmp_ratio,
+       avg_packet_size, min_packet_size, max_packet_size, std_packet_size, unique_src_ips, unique_dst_ips,
+       port_diversity, new_flows::float8 AS new_flows, connection_rate, tcp_syn_count::float8 AS tcp_syn_count,
+       tcp_synack_count::float8 AS tcp_synack_count, tcp_ack_count::float8 AS tcp_ack_count,
+       tcp_rst_count::float8 AS tcp_rst_count, tcp_fin_count::float8 AS tcp_fin_count,
+       tcp_retransmissions::float8 AS tcp_retransmissions, inbound_bytes::float8 AS inbound_bytes,
+       outbound_bytes::float8 AS outbound_bytes, internal_bytes::float8 AS internal_bytes,
+       external_bytes::float8 AS external_bytes, inbound_packets::float8 AS inbound_packets,
+       outbound_packets::float8 AS outbound_packets, internal_packets::float8 AS internal_packets,
+       external_packets::float8 AS external_packets, packet_size_distribution, flow_duration_distribution,
+       features_json
+  FROM traffic_windows
+ WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
+ ORDER BY window_id`;
+
+/** A session's windows from `from` to `to` (inclusive ids). */
+export async function getWindows(
+  db: Db,
+  sessionId: string,
+  from: number,
+  to: number,
+): Promise<WindowRecord[]> {
+  const rows = await db.query<WindowRecord>(SQL, [sessionId, from, to]);
+  for (const r of rows) {
+    r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
+    r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
+    r.features_json = json(r.features_json);
+  }
+  return rows;
+}
+
+/** pg parses jsonb; PGlite too, but a value stored as text comes back as text. */
+export function json(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+/** A distribution with SPEC's bucket order (jsonb stores object keys sorted by length). */
+export function inKeyOrder(keys: readonly string[], v: unknown): Record<string, number> {
+  const src = (v ?? {}) as Record<string, number>;
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = src[k] ?? 0;
+  return out;
+}
