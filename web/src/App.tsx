@@ -15,7 +15,7 @@ import {
 } from 'react-router';
 import { ApiError, apiPostJson, apiRequest, onUnauthorized, sessionPath, useApi } from './api';
 import { Empty, ErrorNote, Loading, ProgressBar, StatusBadge } from './components/ui';
-import { formatPercent, formatTimestampText } from './format';
+import { formatPercent, formatTimeRange, formatTimestampText } from './format';
 import { AnomaliesPage } from './pages/Anomalies';
 import { OverviewPage } from './pages/Overview';
 import { ProtocolsPage } from './pages/Protocols';
@@ -148,14 +148,11 @@ function HeaderBar() {
 }
 
 function SessionMeta({ session: s }: { session: Session }) {
+  const from = s.first_ts === null ? null : Number(s.first_ts);
+  const to = s.last_ts === null ? null : Number(s.last_ts);
   return (
-    <div className="topbar-meta" title={s.file_name}>
-      <span className="meta-name">{s.name}</span>
-      {s.first_ts && s.last_ts && (
-        <span>
-          {formatTimestampText(s.first_ts).slice(0, 19)} → {formatTimestampText(s.last_ts).slice(0, 19)} UTC
-        </span>
-      )}
+    <div className="topbar-meta" title={`${s.name} (${s.file_name})`}>
+      {from !== null && to !== null && <span>{formatTimeRange(from, to)}</span>}
       {s.window_length !== null && <span>{s.window_length} s windows</span>}
     </div>
   );

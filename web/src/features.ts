@@ -15,7 +15,7 @@ export interface FeatureInfo {
 
 const ln1p = (f: (v: number) => string) => (x: number) => f(Math.max(0, Math.expm1(x)));
 const count = (v: number) => (Math.abs(v - Math.round(v)) < 0.05 ? formatCount(v) : v.toFixed(1));
-const perSec = (v: number) => `${v < 10 ? v.toFixed(2) : formatCount(v)}/s`;
+const perSec = (v: number) => (v === 0 ? '0/s' : `${v < 10 ? v.toFixed(2) : formatCount(v)}/s`);
 const share = (x: number) => formatPercent(x * 100);
 const times = (x: number) => {
   const r = Math.exp(x);
@@ -28,8 +28,8 @@ export const FEATURES: Record<string, FeatureInfo> = {
   connection_rate: { label: 'New flows per second', show: ln1p(perSec) },
   syn_per_sec: { label: 'SYNs per second', show: ln1p(perSec) },
   syn_synack_ratio: { label: 'SYN vs SYN-ACK, (SYN+1)/(SYN-ACK+1)', show: times },
-  rst_rate: { label: 'RST rate (of TCP packets)', show: share },
-  retransmission_rate: { label: 'Retransmission rate', show: share },
+  rst_rate: { label: 'RST rate (smoothed)', show: share },
+  retransmission_rate: { label: 'Retransmission rate (smoothed)', show: share },
   unique_src_ips: { label: 'Distinct source addresses', show: ln1p(count) },
   unique_dst_ips: { label: 'Distinct destination addresses', show: ln1p(count) },
   port_diversity: { label: 'Distinct service ports', show: ln1p(count) },
@@ -39,9 +39,9 @@ export const FEATURES: Record<string, FeatureInfo> = {
   unanswered_flows: { label: 'Unanswered new flows', show: ln1p(count) },
   dst_port_entropy: { label: 'Destination-port entropy', show: (x) => `${x.toFixed(2)} bits` },
   mean_packet_size: { label: 'Mean packet size', show: (x) => formatBytes(x) },
-  tcp_share: { label: 'TCP share of packets', show: share },
-  udp_share: { label: 'UDP share of packets', show: share },
-  icmp_share: { label: 'ICMP share of packets', show: share },
+  tcp_share: { label: 'TCP share of packets (smoothed)', show: share },
+  udp_share: { label: 'UDP share of packets (smoothed)', show: share },
+  icmp_share: { label: 'ICMP share of packets (smoothed)', show: share },
   outbound_bytes_per_sec: { label: 'Outbound bytes per second', show: ln1p(formatByteRate) },
   out_in_ratio: { label: 'Outbound vs inbound bytes', show: times },
 };

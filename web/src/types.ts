@@ -236,6 +236,7 @@ export interface AnomaliesResponse {
     sample_size?: number;
     seed?: number;
     baseline_session_id?: string | null;
+    feature_descriptions?: Record<string, string>;
   };
   features?: string[];
   feature_descriptions?: Record<string, string>;

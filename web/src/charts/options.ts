@@ -32,6 +32,27 @@ function spanOf(windows: { start_ts: number }[], lengthS: number): number {
 
 const GRID = { left: 64, right: 24, top: 40, bottom: 56 };
 
+/**
+ * [time, value] pairs for a step line: each window's value holds until the window ends, so the
+ * last window gets a closing point (and a capture of one window still draws).
+ */
+export function stepData<T extends { start_ts: number }>(
+  rows: T[],
+  lengthS: number,
+  value: (r: T) => number,
+) {
+  const out: [number, number][] = rows.map((r) => [r.start_ts * 1000, value(r)]);
+  const last = rows[rows.length - 1];
+  if (last) out.push([(last.start_ts + lengthS) * 1000, value(last)]);
+  return out;
+}
+
+/** The time axis spans the windows exactly: first window's start to last window's end. */
+export function windowBounds(rows: { start_ts: number }[], lengthS: number) {
+  if (rows.length === 0) return {};
+  return { min: rows[0].start_ts * 1000, max: (rows[rows.length - 1].start_ts + lengthS) * 1000 };
+}
+
 export function protocolMixOption(windows: TrafficWindow[], lengthS: number): ChartOption {
   const series = (
     [
@@ -51,7 +72,7 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
     showSymbol: false,
     sampling: 'average',
     emphasis: { focus: 'series' },
-    data: windows.map((w) => [w.start_ts * 1000, w[key]]),
+    data: stepData(windows, lengthS, (w) => w[key]),
   }));
   return {
     useUTC: true,
@@ -63,7 +84,7 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
       trigger: 'axis',
       formatter: (ps: AxisParam[]) => {
         if (!ps.length) return '';
-        const w = windows[ps[0].dataIndex];
+        const w = windows[Math.min(ps[0].dataIndex, windows.length - 1)];
         if (!w) return '';
         const total = w.packet_count;
         const rows = ps
@@ -75,7 +96,7 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
         return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
       },
     },
-    xAxis: timeAxis(spanOf(windows, lengthS)),
+    xAxis: timeAxis(spanOf(windows, lengthS), windowBounds(windows, lengthS)),
     yAxis: valueAxis('packets per window', formatCountAxis),
     dataZoom: timeZoom(),
     series,
@@ -85,14 +106,14 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
 export function throughputOption(windows: TrafficWindow[], lengthS: number): ChartOption {
   return {
     useUTC: true,
-    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10 },
+    legend: { top: 4, left: 'center', itemWidth: 14, itemHeight: 10 },
     grid: { ...GRID, right: 64 },
     tooltip: {
       ...TOOLTIP_BASE,
       trigger: 'axis',
       formatter: (ps: AxisParam[]) => {
         if (!ps.length) return '';
-        const w = windows[ps[0].dataIndex];
+        const w = windows[Math.min(ps[0].dataIndex, windows.length - 1)];
         if (!w) return '';
         return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">
           <tr><td>${dot(COLORS.bytes)}Bytes/s</td><td class="tt-num">${formatByteRate(w.bytes_per_sec)}</td><td class="tt-num">${formatBitRate(w.bytes_per_sec)}</td></tr>
@@ -100,7 +121,7 @@ export function throughputOption(windows: TrafficWindow[], lengthS: number): Cha
           <tr><td>In this window</td><td class="tt-num">${formatBytesAxis(w.byte_count)}</td><td class="tt-num">${formatCount(w.packet_count)} pkts</td></tr></table>`;
       },
     },
-    xAxis: timeAxis(spanOf(windows, lengthS)),
+    xAxis: timeAxis(spanOf(windows, lengthS), windowBounds(windows, lengthS)),
     yAxis: [
       valueAxis('bytes/s', (v) => formatBytesAxis(v)),
       valueAxis('packets/s', formatCountAxis, {
@@ -120,7 +141,7 @@ export function throughputOption(windows: TrafficWindow[], lengthS: number): Cha
         sampling: 'lttb',
         areaStyle: { opacity: 0.12 },
         lineStyle: { width: 1.4 },
-        data: windows.map((w) => [w.start_ts * 1000, w.bytes_per_sec]),
+        data: stepData(windows, lengthS, (w) => w.bytes_per_sec),
       },
       {
         name: 'Packets/s',
@@ -131,7 +152,7 @@ export function throughputOption(windows: TrafficWindow[], lengthS: number): Cha
         showSymbol: false,
         sampling: 'lttb',
         lineStyle: { width: 1.2 },
-        data: windows.map((w) => [w.start_ts * 1000, w.packets_per_sec]),
+        data: stepData(windows, lengthS, (w) => w.packets_per_sec),
       },
     ],
   };
@@ -190,15 +211,15 @@ export function scoreOption({
         return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}${top ? `<br><span style="color:#5b6474">${top}</span>` : ''}`;
       },
     },
-    xAxis: timeAxis(spanOf(anomalies, lengthS)),
-    yAxis: valueAxis('anomaly score', (v) => v.toFixed(1), { min: 0, max: 1, interval: 0.25 }),
+    xAxis: timeAxis(spanOf(anomalies, lengthS), windowBounds(anomalies, lengthS)),
+    yAxis: valueAxis('anomaly score', (v) => v.toFixed(1), { min: 0, max: 1, interval: 0.2 }),
     dataZoom: timeZoom(),
     series: [
       {
         name: 'Score',
         type: 'line',
         color: COLORS.score,
-        showSymbol: false,
+        showSymbol: anomalies.length <= 3,
         sampling: 'lttb',
         lineStyle: { width: 1.3 },
         data: anomalies.map((a) => [a.start_ts * 1000, a.score]),

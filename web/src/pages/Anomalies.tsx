@@ -5,15 +5,7 @@ import { scoreOption, windowAt } from '../charts/options';
 import { COLORS } from '../colors';
 import { Async, Card, Empty, ShareBar } from '../components/ui';
 import { featureInfo } from '../features';
-import {
-  formatBytes,
-  formatClock,
-  formatCount,
-  formatDuration,
-  formatPercent,
-  formatTime,
-  formatTimeRange,
-} from '../format';
+import { formatBytes, formatClock, formatCount, formatPercent, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
 import type { AnomaliesResponse, Anomaly, Session, Summary, TrafficWindow } from '../types';
 import { useAnomalies, useWindows } from './Overview';
@@ -191,19 +183,11 @@ function TopWindows({
   );
 }
 
-function modelLine(d: AnomaliesResponse, session: Session): string {
+function modelLine(d: AnomaliesResponse): string {
   const m = d.model ?? {};
-  const parts = [
-    m.kind ? `model ${m.kind.replace('+', ' + ').replace(/_/g, ' ')}` : null,
-    m.trees ? `${m.trees} trees` : null,
-    m.seed !== undefined ? `seed ${m.seed}` : null,
-    `threshold ${d.threshold}`,
-    m.baseline_session_id
-      ? 'fitted on a baseline session'
-      : `fitted on this capture's ${formatCount(d.anomalies.length)} windows`,
-  ].filter(Boolean);
-  void session;
-  return parts.join(' · ');
+  const kind = m.kind ? m.kind.replace('+', ' + ').replace(/_/g, ' ') : 'unsupervised model';
+  const parts = [kind, m.trees ? `${m.trees} trees` : null, m.seed !== undefined ? `seed ${m.seed}` : null];
+  return `Model: ${parts.filter(Boolean).join(', ')}`;
 }
 
 export function AnomaliesPage({ session, summary }: { session: Session; summary: Summary }) {
@@ -245,13 +229,12 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
         subtitle={
           data ? (
             <>
-              {formatCount(flagged)} of {formatCount(data.anomalies.length)} windows of{' '}
-              {formatDuration(lengthS)} above the threshold. {modelLine(data, session)}
-              {baseline && (
-                <>
-                  {' '}
-                  (<Link to={pageUrl('overview', baseline)}>baseline</Link>)
-                </>
+              {formatCount(flagged)} of {formatCount(data.anomalies.length)} windows ({lengthS} s each) score
+              at or above the threshold {data.threshold}. {modelLine(data)}, fitted on{' '}
+              {baseline ? (
+                <Link to={pageUrl('overview', baseline)}>a baseline session</Link>
+              ) : (
+                "this capture's own windows"
               )}
               . Click the chart or a row to explain a window.
             </>
@@ -281,7 +264,7 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
           }
         </Async>
       </Card>
-      <div className="grid grid-1-2">
+      <div className="grid grid-2-3">
         <Card title="Top-scoring windows" subtitle={`The ${TOP_N} highest scores`}>
           <Async state={anomalies} height={200} empty={(d) => d.anomalies.length === 0}>
             {(d) => <TopWindows anomalies={d.anomalies} selected={selectedId} onSelect={select} />}
@@ -305,9 +288,15 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
           )}
           {selected && (
             <p className="small">
-              <Link to={pageUrl('protocols', id)}>Flows of the capture</Link> ·{' '}
-              <Link to={pageUrl('timeline', id)}>Alerts on the timeline</Link> · window starts{' '}
-              {formatTime(selected.start_ts)}
+              <Link
+                to={pageUrl('protocols', id, {
+                  window_from: String(selected.window_id),
+                  window_to: String(selected.window_id),
+                })}
+              >
+                Flows that started in this window
+              </Link>{' '}
+              · <Link to={pageUrl('timeline', id)}>Alerts on the timeline</Link>
             </p>
           )}
         </Card>

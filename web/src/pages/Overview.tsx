@@ -13,6 +13,7 @@ import {
   formatPercent,
   formatRatio,
   formatTimestampText,
+  plural,
 } from '../format';
 import { pageUrl } from '../routes';
 import type {
@@ -48,7 +49,6 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
     .map((s) => [s, alerts?.filter((a) => a.severity === s).length ?? 0] as const)
     .filter(([, n]) => n > 0);
   const flagged = anomalies.data?.anomalies.filter((a) => a.is_anomaly).length;
-  const ipPackets = p.ipv4 + p.ipv6;
   return (
     <div className="stats" data-testid="headline">
       <Stat
@@ -57,9 +57,9 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
         note={`IPv4 ${formatCount(p.ipv4)} · IPv6 ${formatCount(p.ipv6)} · non-IP ${formatCount(p.non_ip)}`}
       />
       <Stat
-        label="Bytes on the wire"
+        label="Bytes"
         value={<span data-testid="stat-bytes">{formatBytes(f.bytes)}</span>}
-        note={`${formatCount(f.bytes)} B (frame.len)`}
+        note={`${formatCount(f.bytes)} B on the wire`}
       />
       <Stat
         label="Duration"
@@ -73,7 +73,7 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
         note={`TCP ${formatCount(summary.flows.tcp)} · UDP ${formatCount(summary.flows.udp)} · ICMP ${formatCount(summary.flows.icmp)}`}
       />
       <Stat
-        label="Distinct addresses"
+        label="Addresses"
         value={summary.addresses ? formatCount(summary.addresses.distinct) : '—'}
         note={
           summary.addresses
@@ -81,17 +81,26 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
             : undefined
         }
       />
-      <Stat
-        label="TCP health"
-        value={
-          <span className="stat-trio">
-            <span title="SYN / SYN-ACK">{formatRatio(tcp.syn_ack_ratio)}</span>
-            <span title="RST packets / TCP packets">{formatFraction(tcp.rst_rate)}</span>
-            <span title="retransmissions / TCP packets">{formatFraction(tcp.retransmission_rate)}</span>
-          </span>
-        }
-        note="SYN/SYN-ACK · RST · retransmitted"
-      />
+      <div
+        className="stat stat-wide"
+        title="SYN / SYN-ACK · RST packets / TCP packets · retransmissions / TCP packets"
+      >
+        <div className="stat-label">TCP health</div>
+        <div className="trio">
+          <div>
+            <div className="stat-value">{formatRatio(tcp.syn_ack_ratio)}</div>
+            <div className="stat-note">SYN/SYN-ACK</div>
+          </div>
+          <div>
+            <div className="stat-value">{formatFraction(tcp.rst_rate)}</div>
+            <div className="stat-note">RST</div>
+          </div>
+          <div>
+            <div className="stat-value">{formatFraction(tcp.retransmission_rate)}</div>
+            <div className="stat-note">retrans.</div>
+          </div>
+        </div>
+      </div>
       <Stat
         label="Alerts"
         value={
@@ -114,7 +123,7 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
         }
       />
       <Stat
-        label="Anomalous windows"
+        label="Anomalous"
         value={
           <Link to={pageUrl('anomalies', session.session_id)}>
             {flagged === undefined ? (anomalies.error ? '—' : '…') : formatCount(flagged)}
@@ -122,11 +131,10 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
         }
         note={
           anomalies.data
-            ? `of ${formatCount(anomalies.data.anomalies.length)} windows of ${summary.windows.length_s} s`
+            ? `of ${plural(anomalies.data.anomalies.length, 'window')} (${summary.windows.length_s} s)`
             : undefined
         }
       />
-      {ipPackets === 0 && <Stat label="Note" value="No IP traffic" />}
     </div>
   );
 }
@@ -136,17 +144,14 @@ function TalkerList({ talkers }: { talkers: Talker[] }) {
   return (
     <ol className="barlist" data-testid="top-talkers">
       {talkers.map((t, i) => (
-        <li key={t.ip}>
+        <li key={t.ip} title={`${t.ip}: ${formatCount(t.bytes)} bytes in ${formatCount(t.packets)} packets`}>
           <span className="barlist-rank">{t.rank ?? i + 1}</span>
-          <span className="barlist-label mono" title={t.ip}>
-            {t.ip}
-          </span>
-          <span className="barlist-value">{formatBytes(t.bytes)}</span>
-          <span className="barlist-share">{formatPercent(t.share)}</span>
+          <span className="barlist-label mono">{t.ip}</span>
           <span className="barlist-bar">
             <ShareBar pct={(t.share / max) * 100} />
           </span>
-          <span className="barlist-sub muted">{formatCount(t.packets)} packets</span>
+          <span className="barlist-value">{formatBytes(t.bytes)}</span>
+          <span className="barlist-share">{formatPercent(t.share)}</span>
         </li>
       ))}
     </ol>
@@ -192,11 +197,11 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
         >
           <Async
             state={windows}
-            height={280}
+            height={300}
             empty={noWindows}
             emptyText="The capture has no timestamped packets."
           >
-            {() => mix && <Chart option={mix} height={280} ariaLabel="Protocol mix over time" />}
+            {() => mix && <Chart option={mix} height={300} ariaLabel="Protocol mix over time" />}
           </Async>
         </Card>
         <Card
@@ -205,7 +210,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
         >
           <Async
             state={talkers}
-            height={280}
+            height={250}
             empty={(d) => d.talkers.length === 0}
             emptyText="No IP addresses in this capture."
           >
@@ -218,13 +223,13 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
           title="Throughput"
           subtitle={`Bytes per second and packets per second, per ${lengthS} s window`}
         >
-          <Async state={windows} height={260} empty={noWindows} emptyText="No windows.">
-            {() => through && <Chart option={through} height={260} ariaLabel="Throughput over time" />}
+          <Async state={windows} height={230} empty={noWindows} emptyText="No windows.">
+            {() => through && <Chart option={through} height={230} ariaLabel="Throughput over time" />}
           </Async>
         </Card>
         <Card
           title="Anomaly score"
-          subtitle="Per window, 0–1; red: above the threshold. Click a window for its explanation."
+          subtitle="Per window, 0–1; red: anomalous. Click a window to see why."
           actions={
             <Link to={pageUrl('anomalies', id)} className="btn btn-small">
               Anomalies
@@ -233,7 +238,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
         >
           <Async
             state={anomalies}
-            height={260}
+            height={230}
             empty={(d) => d.anomalies.length === 0}
             emptyText="No windows scored."
           >
@@ -241,7 +246,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
               score ? (
                 <Chart
                   option={score}
-                  height={260}
+                  height={230}
                   ariaLabel="Anomaly score per window"
                   onPlotClick={(x) => {
                     const a = windowAt(d.anomalies, lengthS, x);

@@ -210,6 +210,9 @@ interface FlowQuery {
   ip: string;
   port: string;
   protocol: string;
+  /** Flows that started in windows wfrom..wto (inclusive); '' for all. */
+  wfrom: string;
+  wto: string;
   page: number;
   size: number;
 }
@@ -225,6 +228,8 @@ function readQuery(q: URLSearchParams): FlowQuery {
     ip: q.get('ip') ?? '',
     port: q.get('port') ?? '',
     protocol: q.get('protocol') ?? '',
+    wfrom: /^\d+$/.test(q.get('window_from') ?? '') ? (q.get('window_from') as string) : '',
+    wto: /^\d+$/.test(q.get('window_to') ?? '') ? (q.get('window_to') as string) : '',
     page: Math.max(0, Number.parseInt(q.get('page') ?? '0', 10) || 0),
     size: PAGE_SIZES.includes(size) ? size : 50,
   };
@@ -250,6 +255,8 @@ function FlowsTable({
   if (query.ip) params.set('ip', query.ip);
   if (query.port) params.set('port', query.port);
   if (query.protocol) params.set('protocol', query.protocol);
+  if (query.wfrom) params.set('window_from', query.wfrom);
+  if (query.wto) params.set('window_to', query.wto);
   const flows = useApi<FlowsResponse>(sessionPath(sessionId, `/flows?${params}`));
   // Keep the last page on screen while the next one loads, so the table does not jump.
   const [shown, setShown] = useState<FlowsResponse | undefined>();
@@ -508,6 +515,12 @@ function FlowsTable({
   );
 }
 
+function windowText(from: string, to: string): string {
+  if (from && to) return from === to ? `started in window ${from}` : `started in windows ${from}–${to}`;
+  if (from) return `started in window ${from} or later`;
+  return `started in window ${to} or earlier`;
+}
+
 function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Partial<FlowQuery>) => void }) {
   const [ip, setIp] = useState(query.ip);
   const [port, setPort] = useState(query.port);
@@ -531,7 +544,7 @@ function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Part
     setProblem(null);
     setQuery({ ip: a, port: p, page: 0 });
   };
-  const active = query.ip || query.port || query.protocol;
+  const active = query.ip || query.port || query.protocol || query.wfrom || query.wto;
   return (
     <form className="filters" onSubmit={apply} aria-label="Filter flows">
       <label className="inline-field">
@@ -573,10 +586,23 @@ function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Part
         <button
           type="button"
           className="btn btn-small"
-          onClick={() => setQuery({ ip: '', port: '', protocol: '', page: 0 })}
+          onClick={() => setQuery({ ip: '', port: '', protocol: '', wfrom: '', wto: '', page: 0 })}
         >
           Clear
         </button>
+      )}
+      {(query.wfrom || query.wto) && (
+        <span className="chip">
+          {windowText(query.wfrom, query.wto)}
+          <button
+            type="button"
+            className="chip-x"
+            aria-label="All windows"
+            onClick={() => setQuery({ wfrom: '', wto: '', page: 0 })}
+          >
+            ×
+          </button>
+        </span>
       )}
       {problem && (
         <span className="form-error" role="alert">
@@ -601,6 +627,8 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
     put('ip', next.ip, '');
     put('port', next.port, '');
     put('protocol', next.protocol, '');
+    put('window_from', next.wfrom, '');
+    put('window_to', next.wto, '');
     put('page', String(next.page), '0');
     put('size', String(next.size), '50');
     setSearch(s, { replace: true });

@@ -1,10 +1,12 @@
 import { useMemo } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { Chart, type ChartClick, type ChartOption } from '../charts/Chart';
 import { escapeHtml, TOOLTIP_BASE, timeAxis, valueAxis } from '../charts/common';
+import { stepData } from '../charts/options';
 import { COLORS, SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Dot, Empty, SeverityBadge } from '../components/ui';
 import { formatCountAxis, formatPerSecond, formatTime, formatTimeRange } from '../format';
+import { pageUrl } from '../routes';
 import type { Insight, Session, Summary, TrafficWindow } from '../types';
 import { useInsights, useWindows } from './Overview';
 
@@ -89,7 +91,7 @@ function timelineOption(
           if (!a) return '';
           return `<b style="color:${severityColor(a.severity)}">${a.severity.toUpperCase()}</b> ${escapeHtml(typeName(a.alert_type))}<br>${formatTime(a.event_ts, 3)}<br><span style="white-space:normal;display:inline-block;max-width:360px">${escapeHtml(a.summary)}</span>`;
         }
-        const w = windows[p.dataIndex];
+        const w = windows[Math.min(p.dataIndex, windows.length - 1)];
         return w ? `${formatTime(w.start_ts)}<br>${formatPerSecond(w.packets_per_sec)} packets` : '';
       },
     },
@@ -132,7 +134,7 @@ function timelineOption(
         color: '#8aa4c8',
         areaStyle: { opacity: 0.25 },
         lineStyle: { width: 1 },
-        data: windows.map((w) => [w.start_ts * 1000, w.packets_per_sec]),
+        data: stepData(windows, lengthS, (w) => w.packets_per_sec),
         markArea: range
           ? {
               silent: true,
@@ -177,7 +179,9 @@ function EventItem({
   lengthS,
   selected,
   onSelect,
+  sessionId,
 }: {
+  sessionId: string;
   insight: Insight;
   windows: TrafficWindow[];
   lengthS: number;
@@ -212,6 +216,19 @@ function EventItem({
       <button type="button" className="event-button" onClick={onSelect} aria-pressed={selected}>
         {body}
       </button>
+      {selected && i.window_start !== null && (
+        <div className="event-links small">
+          <Link
+            to={pageUrl('protocols', sessionId, {
+              window_from: String(i.window_start),
+              window_to: String(i.window_end ?? i.window_start),
+            })}
+          >
+            Flows that started in these windows
+          </Link>
+          <Link to={pageUrl('anomalies', sessionId, { window: String(i.window_start) })}>Anomaly scores</Link>
+        </div>
+      )}
     </li>
   );
 }
@@ -307,6 +324,7 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
                   {alerts.map((a) => (
                     <EventItem
                       key={a.id}
+                      sessionId={id}
                       insight={a}
                       windows={windows.data?.windows ?? []}
                       lengthS={lengthS}
@@ -323,7 +341,14 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
               <h3 className="subhead">Summary</h3>
               <ul className="events events-summary">
                 {summaries.map((i) => (
-                  <EventItem key={i.id} insight={i} windows={[]} lengthS={lengthS} selected={false} />
+                  <EventItem
+                    key={i.id}
+                    sessionId={id}
+                    insight={i}
+                    windows={[]}
+                    lengthS={lengthS}
+                    selected={false}
+                  />
                 ))}
               </ul>
             </>

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { sessionPath, useApi } from '../api';
 import { Chart, type ChartOption } from '../charts/Chart';
 import { dot, TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from '../charts/common';
+import { stepData, windowBounds } from '../charts/options';
 import { COLORS, HEAT_RAMP } from '../colors';
 import { Async, Card, Dot, ShareBar } from '../components/ui';
 import {
@@ -38,15 +39,15 @@ const SIZE_BUCKETS: Bucket[] = [
 ];
 
 const DURATION_BUCKETS: Bucket[] = [
-  { key: '0.01', aliases: ['<0.01', '<10ms'], label: '<10 ms', range: 'under 10 ms' },
-  { key: '0.1', aliases: ['0.01-0.1'], label: '10–100 ms', range: '10 ms to 100 ms' },
-  { key: '1', aliases: ['0.1-1', '<1s'], label: '0.1–1 s', range: '100 ms to 1 s' },
-  { key: '5', aliases: ['1-5'], label: '1–5 s', range: '1 s to 5 s' },
-  { key: '10', aliases: ['5-10'], label: '5–10 s', range: '5 s to 10 s' },
-  { key: '30', aliases: ['10-30'], label: '10–30 s', range: '10 s to 30 s' },
-  { key: '60', aliases: ['30-60'], label: '30–60 s', range: '30 s to 1 min' },
-  { key: '300', aliases: ['60-300'], label: '1–5 min', range: '1 min to 5 min' },
-  { key: '300+', aliases: ['>=300', '>300'], label: '≥5 min', range: '5 min or longer' },
+  { key: '0.01', aliases: ['<0.01', '<10ms'], label: '<10ms', range: 'under 10 ms' },
+  { key: '0.1', aliases: ['0.01-0.1'], label: '10–100ms', range: '10 ms to 100 ms' },
+  { key: '1', aliases: ['0.1-1', '<1s'], label: '0.1–1s', range: '100 ms to 1 s' },
+  { key: '5', aliases: ['1-5'], label: '1–5s', range: '1 s to 5 s' },
+  { key: '10', aliases: ['5-10'], label: '5–10s', range: '5 s to 10 s' },
+  { key: '30', aliases: ['10-30'], label: '10–30s', range: '10 s to 30 s' },
+  { key: '60', aliases: ['30-60'], label: '30–60s', range: '30 s to 1 min' },
+  { key: '300', aliases: ['60-300'], label: '1–5min', range: '1 min to 5 min' },
+  { key: '300+', aliases: ['>=300', '>300'], label: '≥5min', range: '5 min or longer' },
 ];
 
 /** The buckets in SPEC order; keys the table does not know are appended as they come. */
@@ -165,7 +166,6 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
         itemHeight: 240,
         itemWidth: 12,
         inRange: { color: HEAT_RAMP },
-        text: [formatByteRate(max), '0 B/s'],
         textStyle: { color: COLORS.axis },
         formatter: (v: number) => formatByteRate(v),
       },
@@ -282,10 +282,11 @@ function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOpti
     sampling: 'average',
     areaStyle: { opacity: 0.7 },
     lineStyle: { width: 0.6 },
-    data: windows.map((w) => [
-      w.start_ts * 1000,
-      ((w[`${x.key}_bytes` as keyof TrafficWindow] as number) ?? 0) / lengthS,
-    ]),
+    data: stepData(
+      windows,
+      lengthS,
+      (w) => ((w[`${x.key}_bytes` as keyof TrafficWindow] as number) ?? 0) / lengthS,
+    ),
   }));
   return {
     useUTC: true,
@@ -297,7 +298,7 @@ function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOpti
       formatter: (
         ps: { dataIndex: number; seriesName: string; color: string; value: [number, number] }[],
       ) => {
-        const w = windows[ps[0]?.dataIndex ?? -1];
+        const w = windows[Math.min(ps[0]?.dataIndex ?? -1, windows.length - 1)];
         if (!w) return '';
         const rows = ps
           .map(
@@ -308,7 +309,7 @@ function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOpti
         return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}</table>`;
       },
     },
-    xAxis: timeAxis(span),
+    xAxis: timeAxis(span, windowBounds(windows, lengthS)),
     yAxis: valueAxis('bytes/s', formatBytesAxis),
     dataZoom: timeZoom(),
     series,
