@@ -250,7 +250,8 @@ function UploadCard({ sessions }: { sessions: Session[] }) {
       )}
       {state.kind === 'sent' && (
         <p className="upload-note" role="status">
-          {state.file.name} uploaded; its analysis is shown in the list below.
+          {state.file.name} uploaded. Its analysis runs in the list below;{' '}
+          <Link to={`/sessions/${encodeURIComponent(state.sessionId)}`}>open it</Link> to watch it there.
         </p>
       )}
       {state.kind === 'error' && (
@@ -344,7 +345,10 @@ function SessionsTable({ sessions, onDelete }: { sessions: Session[]; onDelete: 
         cell: (c) => (c.getValue() ? formatTimestampText(c.getValue()).slice(0, 19) : '—'),
         sortingFn: (a, b) => Number(a.original.first_ts ?? 0) - Number(b.original.first_ts ?? 0),
       }),
-      col.accessor('created_at', { header: 'Added', cell: (c) => formatInstant(c.getValue()) }),
+      col.accessor('created_at', {
+        header: 'Added (UTC)',
+        cell: (c) => formatInstant(c.getValue()).replace(' UTC', ''),
+      }),
       col.display({
         id: 'actions',
         header: () => <span className="visually-hidden">Actions</span>,
@@ -439,7 +443,11 @@ function DemoOffer() {
       await apiRequest<{ session_id: string }>('/api/demo', { method: 'POST' });
       reload();
     } catch (err) {
-      setError((err as Error).message);
+      setError(
+        err instanceof ApiError && err.status === 404
+          ? 'This server offers no demo capture. Upload a capture of your own above.'
+          : (err as Error).message,
+      );
       setBusy(false);
     }
   };
