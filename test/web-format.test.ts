@@ -100,7 +100,7 @@ describe('dashboard formats', () => {
   it('capture times in UTC with the date', () => {
     expect(formatTime(1_317_146_840.497_541)).toBe('2011-09-27 18:07:20.497 UTC');
     expect(formatTime(1_317_146_840.497_541, 6)).toBe('2011-09-27 18:07:20.497541 UTC');
-    expect(formatTime(1_317_146_840.999_999_9, 3)).toBe('2011-09-27 18:07:21.000 UTC');
+    expect(formatTime(1_317_146_840.999_999_5, 3)).toBe('2011-09-27 18:07:21.000 UTC');
     expect(formatTime(1_317_146_840, 0)).toBe('2011-09-27 18:07:20 UTC');
     expect(formatTimestampText('1300475167.096535000')).toBe('2011-03-18 19:06:07.096535 UTC');
     expect(formatTimestampText(null)).toBe('—');
@@ -154,7 +154,9 @@ describe('throughput heatmap grid', () => {
   it('spreads windows over cells by overlap and leaves uncovered cells empty', () => {
     const l = heatmapLayout(120, DAY0, DAY0 + 86_400);
     // Window [840, 960) straddles the first two 15-minute cells: half of it goes to each.
-    const cells = heatmapCells(l, [{ start_ts: DAY0 + 840, end_ts: DAY0 + 960, byte_count: 1200, packet_count: 10 }]);
+    const cells = heatmapCells(l, [
+      { start_ts: DAY0 + 840, end_ts: DAY0 + 960, byte_count: 1200, packet_count: 10 },
+    ]);
     expect(cells).toHaveLength(96);
     expect(cells[0].bytes).toBeCloseTo(600);
     expect(cells[1].bytes).toBeCloseTo(600);

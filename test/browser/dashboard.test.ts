@@ -25,7 +25,8 @@ import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js'
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
+const OUT =
+  process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
 const OFFICE = 'eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap';
 const NMAP = 'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap';
 const ARGS = [
@@ -129,7 +130,11 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 90_000);
 
   it('overview: headline figures equal tshark and the API; top talker equals an independent count', async () => {
-    await page.locator('tr[data-session-id]').filter({ hasText: OFFICE }).getByRole('link', { name: 'Open' }).click();
+    await page
+      .locator('tr[data-session-id]')
+      .filter({ hasText: OFFICE })
+      .getByRole('link', { name: 'Open' })
+      .click();
     await page.waitForURL(`**/sessions/${officeId}`);
     await page.getByTestId('top-talkers').waitFor();
     await page.waitForLoadState('networkidle');
@@ -145,7 +150,9 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     const first = page.getByTestId('top-talkers').locator('li').first();
     await expect(first.locator('.barlist-label').innerText()).resolves.toBe(topIp);
     await expect(first.locator('.barlist-value').innerText()).resolves.toBe(formatBytes(topBytes));
-    await expect(first.locator('.barlist-share').innerText()).resolves.toBe(formatPercent(talkers.talkers[0].share));
+    await expect(first.locator('.barlist-share').innerText()).resolves.toBe(
+      formatPercent(talkers.talkers[0].share),
+    );
     await expect(page.getByTestId('top-talkers').locator('li').count()).resolves.toBe(talkers.talkers.length);
     const alerts = await api<{ insights: unknown[] }>(`/api/sessions/${officeId}/insights?type=alert`);
     await textOf(page.getByTestId('stat-alerts'), formatCount(alerts.insights.length));
@@ -161,7 +168,9 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     const health = await api<{ syn_ack_ratio: number | null; rst_rate: number; retransmission_rate: number }>(
       `/api/sessions/${officeId}/tcp-health`,
     );
-    await expect(page.getByTestId('syn-ack-ratio').innerText()).resolves.toBe(formatRatio(health.syn_ack_ratio));
+    await expect(page.getByTestId('syn-ack-ratio').innerText()).resolves.toBe(
+      formatRatio(health.syn_ack_ratio),
+    );
     await expect(page.getByTestId('rst-rate').innerText()).resolves.toBe(formatFraction(health.rst_rate));
     await expect(page.getByTestId('retransmission-rate').innerText()).resolves.toBe(
       formatFraction(health.retransmission_rate),
@@ -171,15 +180,19 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     expect(formatRatio(health.syn_ack_ratio)).toBe(formatRatio(want.tcp_syn_only / want.tcp_synack));
 
     const [topPort] = topOf(independentCounts(`${SHARED_PCAPS}/real/${OFFICE}`).packetsByPort);
-    const ports = await api<{ ports: { protocol: string; port: number; label: string; percentage: number }[] }>(
-      `/api/sessions/${officeId}/ports?limit=20`,
-    );
+    const ports = await api<{
+      ports: { protocol: string; port: number; label: string; percentage: number }[];
+    }>(`/api/sessions/${officeId}/ports?limit=20`);
     expect(`${ports.ports[0].protocol}/${ports.ports[0].port}`).toBe(topPort);
     const portRow = page.getByTestId('port-usage').locator('tbody tr').first();
     await expect(portRow.locator('td').first().innerText()).resolves.toContain(ports.ports[0].label);
-    await expect(portRow.locator('.share-text').innerText()).resolves.toBe(formatPercent(ports.ports[0].percentage));
+    await expect(portRow.locator('.share-text').innerText()).resolves.toBe(
+      formatPercent(ports.ports[0].percentage),
+    );
 
-    const all = await api<{ total: number; flows: { total_bytes: number }[] }>(`/api/sessions/${officeId}/flows?limit=50`);
+    const all = await api<{ total: number; flows: { total_bytes: number }[] }>(
+      `/api/sessions/${officeId}/flows?limit=50`,
+    );
     await expect(page.getByTestId('flows-range').innerText()).resolves.toBe(
       `1–${Math.min(50, all.total)} of ${formatCount(all.total)} flows`,
     );
@@ -190,7 +203,10 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     const byPackets = await api<{ flows: { packet_count: number }[] }>(
       `/api/sessions/${officeId}/flows?sort=packet_count&order=desc&limit=1`,
     );
-    await page.getByTestId('flows-table').getByRole('button', { name: /Packets/ }).click();
+    await page
+      .getByTestId('flows-table')
+      .getByRole('button', { name: /Packets/ })
+      .click();
     await page.waitForURL(/sort=packet_count/);
     await textOf(
       page.getByTestId('flows-table').locator('tbody tr').first().locator('td').nth(6),
@@ -203,11 +219,17 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Filter', exact: true }).click();
     await page.waitForURL(/port=53/);
     await textOf(page.getByTestId('flows-range'), new RegExp(`of ${formatCount(dns.total)} flows$`));
-    const services = await page.getByTestId('flows-table').locator('tbody tr td:nth-child(4)').allInnerTexts();
+    const services = await page
+      .getByTestId('flows-table')
+      .locator('tbody tr td:nth-child(4)')
+      .allInnerTexts();
     expect(services.length).toBe(Math.min(50, dns.total));
     for (const t of services) expect(t).toBe('53 (DNS)');
     await page.getByRole('button', { name: 'Clear' }).click();
-    await textOf(page.getByTestId('flows-range'), `1–${Math.min(50, all.total)} of ${formatCount(all.total)} flows`);
+    await textOf(
+      page.getByTestId('flows-range'),
+      `1–${Math.min(50, all.total)} of ${formatCount(all.total)} flows`,
+    );
     await shot('protocols');
   }, 60_000);
 
@@ -217,7 +239,9 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await page.getByTestId('direction').waitFor();
     await page.getByText('Direction over time').waitFor();
     await page.waitForLoadState('networkidle');
-    const d = await api<{ inbound_bytes: number; outbound_bytes: number }>(`/api/sessions/${officeId}/direction`);
+    const d = await api<{ inbound_bytes: number; outbound_bytes: number }>(
+      `/api/sessions/${officeId}/direction`,
+    );
     await expect(page.getByTestId('direction').locator('.split-value').first().innerText()).resolves.toBe(
       formatBytes(d.inbound_bytes),
     );
@@ -253,16 +277,20 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Anomalies' }).click();
     await page.waitForURL(`**/anomalies?session=${officeId}`);
     await page.getByTestId('explanation').waitFor();
-    const a = await api<{ anomalies: { window_id: number; score: number; contributing_features: unknown[] }[] }>(
-      `/api/sessions/${officeId}/anomalies`,
-    );
+    const a = await api<{
+      anomalies: { window_id: number; score: number; contributing_features: unknown[] }[];
+    }>(`/api/sessions/${officeId}/anomalies`);
     const ranked = [...a.anomalies].sort((x, y) => y.score - x.score || x.window_id - y.window_id);
     const rows = page.getByTestId('top-windows').locator('tbody tr');
     await expect(rows.first().locator('td').nth(1).innerText()).resolves.toBe(ranked[0].score.toFixed(3));
-    await expect(page.locator('.explain-title').innerText()).resolves.toContain(`Window ${ranked[0].window_id}`);
+    await expect(page.locator('.explain-title').innerText()).resolves.toContain(
+      `Window ${ranked[0].window_id}`,
+    );
     await rows.nth(1).getByRole('button').click();
     await page.waitForURL(new RegExp(`window=${ranked[1].window_id}`));
-    await expect(page.locator('.explain-title').innerText()).resolves.toContain(`Window ${ranked[1].window_id}`);
+    await expect(page.locator('.explain-title').innerText()).resolves.toContain(
+      `Window ${ranked[1].window_id}`,
+    );
     await expect(page.getByTestId('contributions').locator('tbody tr').count()).resolves.toBe(
       ranked[1].contributing_features.length,
     );
