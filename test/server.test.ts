@@ -59,7 +59,8 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
   const get = (url: string) => app.inject({ method: 'GET', url });
 
   beforeAll(async () => {
-    db = await openStore(target());
+    // The server keeps PGlite in a thread of its own, as `flowlens serve` does.
+    db = await openStore(target(), { pgliteThread: true });
     server = await buildApp({
       db,
       uploadsDir: uploads,

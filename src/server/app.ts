@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
+import { FlowIndexer } from './indexer.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
@@ -13,6 +14,7 @@ import { sessionRoutes } from './routes/sessions.js';
 export interface App {
   app: FastifyInstance;
   queue: IngestQueue;
+  indexer: FlowIndexer;
 }
 
 interface RouteDoc {
@@ -31,7 +33,10 @@ export async function buildApp(
 ): Promise<App> {
   mkdirSync(options.uploadsDir, { recursive: true });
   const queue = new IngestQueue(options.concurrency);
-  const ctx: ServerContext = { options, db: options.db, queue };
+  const indexer = new FlowIndexer(options.db, (id, err) =>
+    app.log.error({ session: id, err }, 'indexing flows failed'),
+  );
+  const ctx: ServerContext = { options, db: options.db, queue, indexer };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,
@@ -115,8 +120,10 @@ export async function buildApp(
 
   app.addHook('onClose', async () => {
     await queue.close();
+    await indexer.close();
   });
-  return { app, queue };
+  await indexer.addUnindexed();
+  return { app, queue, indexer };
 }
 
 interface SchemaError {

@@ -1,4 +1,5 @@
 import type { Db, SessionRow } from '../storage/index.js';
+import type { FlowIndexer } from './indexer.js';
 import type { IngestQueue, LiveState } from './queue.js';
 
 export interface ServerOptions {
@@ -24,6 +25,7 @@ export interface ServerContext {
   options: ServerOptions;
   db: Db;
   queue: IngestQueue;
+  indexer: FlowIndexer;
 }
 
 export type Phase = LiveState['phase'] | 'failed';

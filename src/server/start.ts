@@ -48,7 +48,7 @@ export class ListenError extends Error {
 
 /** Opens the database, starts the server and returns once it listens. */
 export async function startServer(o: StartOptions): Promise<RunningServer> {
-  const db = await openStore(o.dbTarget);
+  const db = await openStore(o.dbTarget, { pgliteThread: true });
   const { app } = await buildApp({
     db,
     uploadsDir: o.uploadsDir ?? defaultUploadsDir(o.dbTarget),

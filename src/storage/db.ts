@@ -37,9 +37,29 @@ export function defaultDbDir(): string {
 }
 
 /** `postgres://…` opens a server connection; anything else is a PGlite data directory. */
-export async function openDb(target: string): Promise<Db> {
+export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
-  return PgliteDb.open(resolve(target));
+  const dir = resolve(target);
+  if (options.pgliteThread) {
+    const { openThreadedPglite } = await import('./pglite-thread.js');
+    const threaded = await openThreadedPglite(dir, () => takeLock(`${dir}.lock`, dir));
+    if (threaded) return threaded;
+  }
+  return PgliteDb.open(dir);
+}
+
+export interface OpenOptions {
+  /**
+   * Run PGlite in a thread of its own. PGlite executes each statement synchronously on the
+   * thread that owns it, so a server keeps its event loop free this way (health checks, event
+   * streams) while a large query or COPY runs. Needs the compiled worker (falls back otherwise).
+   */
+  pgliteThread?: boolean;
+}
+
+/** PGlite in the calling thread, without the folder lock: for the thread that a caller locked for. */
+export async function openPgliteUnlocked(dir: string): Promise<Db> {
+  return PgliteDb.open(dir, false);
 }
 
 function copySql(table: string, columns: readonly string[], source: string): string {
@@ -59,9 +79,9 @@ class PgliteDb implements Db {
     private readonly release: (() => void) | null,
   ) {}
 
-  static async open(dir: string): Promise<PgliteDb> {
+  static async open(dir: string, lock = true): Promise<PgliteDb> {
     mkdirSync(dirname(dir), { recursive: true });
-    const release = takeLock(`${dir}.lock`, dir);
+    const release = lock ? takeLock(`${dir}.lock`, dir) : () => undefined;
     try {
       const db = new PGlite(dir);
       await db.waitReady;
@@ -139,60 +159,79 @@ function isAlive(pid: number): boolean {
 
 // ------------------------------------------------------------------------------------ PostgreSQL
 
+/**
+ * A pool of connections: reads from a server's pages run beside an ingest's open transaction
+ * instead of inside it, and a connection lost when the server restarts is replaced on the next
+ * query. A transaction (and a COPY outside one) holds one connection of its own.
+ */
 class PostgresDb implements Db {
   readonly kind = 'postgres';
-  private inTransaction = false;
 
   private constructor(
-    private readonly client: pg.Client,
+    private readonly pool: pg.Pool,
+    private readonly client: pg.PoolClient | null,
     readonly location: string,
   ) {}
 
   static async connect(url: string): Promise<PostgresDb> {
-    const client = new pg.Client({ connectionString: url });
+    const pool = new pg.Pool({ connectionString: url, max: 8, idleTimeoutMillis: 30_000 });
     const shown = url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
-    client.on('error', () => {
-      // A dropped connection surfaces on the next query; keep the process alive until then.
+    pool.on('error', () => {
+      // An idle connection dropped (server restart): the pool replaces it on the next query.
     });
     try {
-      await client.connect();
+      await pool.query('SELECT 1');
     } catch (err) {
+      await pool.end().catch(() => undefined);
       throw new DbError(`cannot connect to ${shown}: ${(err as Error).message}`);
     }
-    return new PostgresDb(client, shown);
+    return new PostgresDb(pool, null, shown);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(sql, params)).rows as T[];
+    return (await (this.client ?? this.pool).query(sql, params)).rows as T[];
   }
 
   async exec(sql: string): Promise<void> {
-    await this.client.query(sql);
+    await (this.client ?? this.pool).query(sql);
   }
 
   async copyCsv(table: string, columns: readonly string[], csv: string): Promise<void> {
     if (csv.length === 0) return;
-    const stream = this.client.query(copyFrom(copySql(table, columns, 'STDIN')));
-    await pipeline(Readable.from([csv]), stream);
+    const copy = async (c: pg.PoolClient) => {
+      await pipeline(Readable.from([csv]), c.query(copyFrom(copySql(table, columns, 'STDIN'))));
+    };
+    if (this.client) return copy(this.client);
+    const c = await this.pool.connect();
+    try {
+      await copy(c);
+      c.release();
+    } catch (err) {
+      c.release(err as Error);
+      throw err;
+    }
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return fn(this);
-    await this.client.query('BEGIN');
-    this.inTransaction = true;
+    if (this.client) return fn(this);
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
     try {
-      const result = await fn(this);
-      await this.client.query('COMMIT');
+      await c.query('BEGIN');
+      const result = await fn(new PostgresDb(this.pool, c, this.location));
+      await c.query('COMMIT');
       return result;
     } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
+      await c.query('ROLLBACK').catch((e: Error) => {
+        broken = e; // the connection is gone: do not hand it out again
+      });
       throw err;
     } finally {
-      this.inTransaction = false;
+      c.release(broken);
     }
   }
 
   async close(): Promise<void> {
-    await this.client.end();
+    if (this.client === null) await this.pool.end();
   }
 }

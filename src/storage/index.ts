@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { type Db, openDb } from './db.js';
+import { type Db, type OpenOptions, openDb } from './db.js';
 import { migrate } from './migrations.js';
 import { failAbandonedSessions } from './queries.js';
 
-export { type Db, DbError, defaultDbDir, openDb } from './db.js';
+export { type Db, DbError, defaultDbDir, type OpenOptions, openDb } from './db.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export {
   createSession,
@@ -24,9 +24,11 @@ export {
   failAbandonedSessions,
   getSession,
   getSessionSummary,
+  indexSessionFlows,
   listSessions,
   type SessionRow,
   sessionFlows,
+  sessionsToIndex,
 } from './queries.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
 export {
@@ -48,8 +50,8 @@ export {
 export { getWindows, type WindowRecord } from './read/windows.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
-export async function openStore(target: string): Promise<Db> {
-  const db = await openDb(target);
+export async function openStore(target: string, options: OpenOptions = {}): Promise<Db> {
+  const db = await openDb(target, options);
   try {
     await migrate(db);
     await failAbandonedSessions(db, hostname(), (pid) => {

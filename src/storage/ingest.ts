@@ -72,6 +72,8 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
      VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7)`,
     [sessionId, s.name, s.fileName, s.fileSize, JSON.stringify(s.localNets ?? null), hostname(), process.pid],
   );
+  // The session's own flows table (a partition), empty until its load commits.
+  await db.query('SELECT flowlens_create_flows($1)', [sessionId]);
   return sessionId;
 }
 

@@ -72,17 +72,22 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Time windows with every per-window figure (window ids from..to, inclusive)',
         params: sessionParams,
-        querystring: query({ from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }),
+        querystring: query({
+          from: { type: 'integer', minimum: 0 },
+          to: { type: 'integer', minimum: 0 },
+          features: { type: 'boolean', default: false, description: "include each window's features_json" },
+        }),
         response: errors,
       },
     },
-    async (req: Req<{ from?: number; to?: number }>, reply) => {
+    async (req: Req<{ from?: number; to?: number; features: boolean }>, reply) => {
       const row = await completed(req, reply);
       if (row === null) return;
       const from = req.query.from ?? 0;
       const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
       if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
-      return { length_s: row.window_length, windows: await getWindows(db, row.session_id, from, to) };
+      const windows = await getWindows(db, row.session_id, from, to, req.query.features);
+      return { length_s: row.window_length, windows };
     },
   );
 
@@ -132,12 +137,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ip,
         port: q.port ?? null,
         protocol: q.protocol ?? null,
-        windowFrom: q.window_from ?? null,
-        windowTo: q.window_to ?? null,
+        // A flow belongs to the window it started in: a window range is a range of start times.
+        startFrom: q.window_from === undefined ? null : windowStart(row, q.window_from),
+        startBefore: q.window_to === undefined ? null : windowStart(row, q.window_to + 1),
         limit: q.limit,
         offset: q.offset,
       });
-      return { total: page.total, limit: q.limit, offset: q.offset, flows: page.flows };
+      return {
+        total: page.total,
+        total_exact: page.totalExact,
+        limit: q.limit,
+        offset: q.offset,
+        flows: page.flows,
+      };
     },
   );
 
@@ -310,4 +322,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         .send(Readable.from(body()));
     },
   );
+}
+
+/** Capture time (s) where window k of a session starts. */
+function windowStart(row: SessionRow, k: number): number {
+  const L = row.window_length ?? 1;
+  return Math.floor(Number(row.first_ts ?? 0) / L) * L + k * L;
 }

@@ -23,7 +23,7 @@ export function capturePath(ctx: ServerContext, sessionId: string): string {
 }
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { db, queue } = ctx;
+  const { db, queue, indexer } = ctx;
 
   app.get(
     '/api/sessions',
@@ -114,6 +114,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
               signal,
               onProgress,
             });
+            indexer.add(sessionId);
           },
         });
         return reply.code(202).send({ session_id: sessionId });
@@ -263,6 +264,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
               statSync(path).size,
             ]);
             await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
+            indexer.add(sessionId);
           },
         });
         return reply.code(202).send({ session_id: sessionId });

@@ -42,10 +42,10 @@ export interface WindowRecord {
   external_packets: number;
   packet_size_distribution: Record<string, number>;
   flow_duration_distribution: Record<string, number>;
-  features_json: unknown;
+  features_json?: unknown;
 }
 
-const SQL = `
+const COLUMNS = `
 SELECT window_id, start_ts, end_ts, packet_count::float8 AS packet_count, byte_count::float8 AS byte_count,
        bytes_per_sec, packets_per_sec, tcp_count::float8 AS tcp_count, udp_count::float8 AS udp_count,
        icmp_count::float8 AS icmp_count, other_count::float8 AS other_count, tcp_ratio, udp_ratio, icmp_ratio,
@@ -57,11 +57,14 @@ SELECT window_id, start_ts, end_ts, packet_count::float8 AS packet_count, byte_c
        outbound_bytes::float8 AS outbound_bytes, internal_bytes::float8 AS internal_bytes,
        external_bytes::float8 AS external_bytes, inbound_packets::float8 AS inbound_packets,
        outbound_packets::float8 AS outbound_packets, internal_packets::float8 AS internal_packets,
-       external_packets::float8 AS external_packets, packet_size_distribution, flow_duration_distribution,
-       features_json
+       external_packets::float8 AS external_packets, packet_size_distribution, flow_duration_distribution`;
+const FROM = `
   FROM traffic_windows
  WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
  ORDER BY window_id`;
+const SQL = COLUMNS + FROM;
+// The model's inputs are most of a window's bytes: only when asked for.
+const SQL_WITH_FEATURES = `${COLUMNS}, features_json${FROM}`;
 
 /** A session's windows from `from` to `to` (inclusive ids). */
 export async function getWindows(
@@ -69,12 +72,13 @@ export async function getWindows(
   sessionId: string,
   from: number,
   to: number,
+  withFeatures = false,
 ): Promise<WindowRecord[]> {
-  const rows = await db.query<WindowRecord>(SQL, [sessionId, from, to]);
+  const rows = await db.query<WindowRecord>(withFeatures ? SQL_WITH_FEATURES : SQL, [sessionId, from, to]);
   for (const r of rows) {
     r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
     r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
-    r.features_json = json(r.features_json);
+    if (withFeatures) r.features_json = json(r.features_json);
   }
   return rows;
 }
