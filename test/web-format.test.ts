@@ -175,10 +175,36 @@ describe('throughput heatmap grid', () => {
       { start_ts: start + 1, end_ts: start + 2, byte_count: 0, packet_count: 0 },
       { start_ts: start + 2, end_ts: start + 3, byte_count: 100, packet_count: 1 },
     ]);
-    expect(cells[10].bytesPerSec).toBe(500);
-    expect(cells[11].bytesPerSec).toBe(0);
-    expect(cells[12].bytesPerSec).toBe(100);
-    expect(cells[9].bytesPerSec).toBeNull();
-    expect(cells[13].bytesPerSec).toBeNull();
+    // One row only: cropped to the three seconds the capture covers, labelled by their offset.
+    expect(l).toMatchObject({ cell: 1, row: 60, rows: 1, columns: 3, firstColumn: 10 });
+    expect(cells.map((c) => c.bytesPerSec)).toEqual([500, 0, 100]);
+    expect(heatmapColumnLabel(l, 0)).toBe(':10');
+    const wide = heatmapLayout(1, DAY0 + 10, DAY0 + 75);
+    const wideCells = heatmapCells(wide, [
+      { start_ts: DAY0 + 10, end_ts: DAY0 + 11, byte_count: 1, packet_count: 1 },
+    ]);
+    expect(wideCells[9].bytesPerSec).toBeNull();
+    expect(wideCells[10].bytesPerSec).toBe(1);
+    expect(wideCells[11].bytesPerSec).toBeNull();
+  });
+
+  it('sub-second windows of a short capture get 10 ms cells in rows of a second', () => {
+    const start = DAY0 + 0.686;
+    const l = heatmapLayout(0.0065, start, start + 6.5);
+    expect(l).toMatchObject({ cell: 0.01, row: 1, columns: 100, rows: 8, origin: DAY0 });
+    expect(heatmapColumnLabel(l, 25)).toBe('+0.25s');
+    expect(heatmapRowLabel(l, 3, false)).toBe('00:00:03');
+    expect(spanName(0.01)).toBe('10 ms');
+    const w = Array.from({ length: 1000 }, (_, i) => ({
+      start_ts: start + i * 0.0065,
+      end_ts: start + (i + 1) * 0.0065,
+      byte_count: 65,
+      packet_count: 1,
+    }));
+    const cells = heatmapCells(l, w);
+    expect(cells.reduce((s, c) => s + c.bytes, 0)).toBeCloseTo(65_000, 3);
+    expect(cells.reduce((s, c) => s + c.packets, 0)).toBeCloseTo(1000, 6);
+    // Fully covered cells carry the windows' rate: 65 B per 6.5 ms.
+    expect(cells[150].bytesPerSec).toBeCloseTo(10_000, 1);
   });
 });

@@ -13,8 +13,19 @@ import {
   useRouteError,
   useSearchParams,
 } from 'react-router';
-import { ApiError, apiPostJson, apiRequest, onUnauthorized, sessionPath, useApi } from './api';
+import {
+  ApiError,
+  apiPostJson,
+  apiRequest,
+  isCached,
+  onUnauthorized,
+  prefetch,
+  remember,
+  sessionPath,
+  useApi,
+} from './api';
 import { Empty, ErrorNote, Loading, ProgressBar, StatusBadge } from './components/ui';
+import { PAGE_DATA } from './endpoints';
 import { formatPercent, formatTimeRange, formatTimestampText } from './format';
 import { AnomaliesPage } from './pages/Anomalies';
 import { OverviewPage } from './pages/Overview';
@@ -239,7 +250,9 @@ function SessionRoute({ page }: { page: PageKey }) {
 
 /** Waits for the session to be analysed; shows progress, failure or 404; then the page. */
 function SessionGate({ id, page }: { id: string; page: PageKey }) {
-  const detail = useApi<SessionDetail>(sessionPath(id), false);
+  const key = sessionPath(id);
+  // A completed session never changes: once seen, later pages take it from the cache.
+  const detail = useApi<SessionDetail>(key, isCached(key));
   const { sessions, progress } = useSessions();
   const listed = sessions?.find((s) => s.session_id === id);
   const status = detail.data?.session.status;
@@ -251,7 +264,13 @@ function SessionGate({ id, page }: { id: string; page: PageKey }) {
   }, [listed, status, reload]);
   useEffect(() => {
     if (status === 'completed') rememberSession(id);
-  }, [status, id]);
+    if (status === 'completed' && detail.data && !isCached(key)) remember(key, detail.data);
+  }, [status, id, key, detail.data]);
+  // While the session is checked, start on what the page will ask for if the list says it is done.
+  const listedDone = listed?.status === 'completed';
+  useEffect(() => {
+    if (listedDone) prefetch(PAGE_DATA[page](id));
+  }, [listedDone, page, id]);
 
   if (detail.error) {
     if (detail.error.status === 404) {

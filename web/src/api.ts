@@ -69,21 +69,45 @@ export function sessionPath(sessionId: string, rest = ''): string {
 
 // A finished session's data never changes, so its answers are kept for the life of the page
 // (switching pages back and forth costs nothing). Deleting a session drops its entries.
+// Answers that have arrived are also kept by value, so a page opened again renders at once,
+// without a loading frame.
 const cache = new Map<string, Promise<unknown>>();
+const settled = new Map<string, unknown>();
 
 export function cachedGet<T>(path: string): Promise<T> {
   let p = cache.get(path) as Promise<T> | undefined;
   if (!p) {
     p = apiRequest<T>(path);
     cache.set(path, p);
-    p.catch(() => cache.delete(path));
+    p.then(
+      (v) => settled.set(path, v),
+      () => cache.delete(path),
+    );
   }
   return p;
 }
 
+/** Keeps an answer fetched outside the cache (a session that has just completed). */
+export function remember(path: string, value: unknown): void {
+  settled.set(path, value);
+  cache.set(path, Promise.resolve(value));
+}
+
+export function isCached(path: string): boolean {
+  return settled.has(path);
+}
+
+/** Starts fetching answers a page is about to ask for (errors are left to the page). */
+export function prefetch(paths: string[]): void {
+  for (const p of paths) cachedGet(p).catch(() => undefined);
+}
+
 export function forgetSession(sessionId: string): void {
   const prefix = sessionPath(sessionId);
-  for (const key of cache.keys()) if (key === prefix || key.startsWith(`${prefix}/`)) cache.delete(key);
+  const mine = (key: string) =>
+    key === prefix || key.startsWith(`${prefix}/`) || key.startsWith(`${prefix}?`);
+  for (const key of cache.keys()) if (mine(key)) cache.delete(key);
+  for (const key of settled.keys()) if (mine(key)) settled.delete(key);
 }
 
 export interface ApiState<T> {
@@ -104,8 +128,9 @@ export function useApi<T>(path: string | null, cached = true): ApiState<T> {
   });
   const [n, setN] = useState(0);
   const reload = useCallback(() => setN((x) => x + 1), []);
+  const hit = cached && n === 0 && path !== null && settled.has(path) ? (settled.get(path) as T) : undefined;
   useEffect(() => {
-    if (path === null) return;
+    if (path === null || hit !== undefined) return;
     let live = true;
     const p = cached && n === 0 ? cachedGet<T>(path) : apiRequest<T>(path);
     p.then(
@@ -121,7 +146,8 @@ export function useApi<T>(path: string | null, cached = true): ApiState<T> {
     return () => {
       live = false;
     };
-  }, [path, cached, n]);
+  }, [path, cached, n, hit]);
+  if (hit !== undefined) return { data: hit, error: undefined, loading: false, reload };
   const current = state.path === path && state.n === n;
   return {
     data: current ? state.data : undefined,

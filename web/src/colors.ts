@@ -48,4 +48,4 @@ export const COLORS = {
 } as const;
 
 /** Heatmap ramp: light for quiet cells, dark for busy ones. */
-export const HEAT_RAMP = ['#f1f5fb', '#c6dbf5', '#7fb0e8', '#3b7dd8', '#1b4f9c', '#0d2b5c'];
+export const HEAT_RAMP = ['#e4eaf3', '#c6dbf5', '#7fb0e8', '#3b7dd8', '#1b4f9c', '#0d2b5c'];

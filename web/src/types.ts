@@ -198,7 +198,9 @@ export interface Flow {
 }
 
 export interface FlowsResponse {
+  /** Matching flows; when `total_exact` is false, at least this many (the server stops counting). */
   total: number;
+  total_exact?: boolean;
   limit: number;
   offset: number;
   flows: Flow[];

@@ -1,10 +1,11 @@
 import { useMemo } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { sessionPath, useApi } from '../api';
+import { useApi } from '../api';
 import { Chart } from '../charts/Chart';
 import { protocolMixOption, scoreOption, throughputOption, windowAt } from '../charts/options';
 import { SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
+import { anomaliesPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
 import {
   formatBytes,
   formatCount,
@@ -26,15 +27,15 @@ import type {
 } from '../types';
 
 export function useWindows(sessionId: string) {
-  return useApi<WindowsResponse>(sessionPath(sessionId, '/windows'));
+  return useApi<WindowsResponse>(windowsPath(sessionId));
 }
 
 export function useAnomalies(sessionId: string) {
-  return useApi<AnomaliesResponse>(sessionPath(sessionId, '/anomalies'));
+  return useApi<AnomaliesResponse>(anomaliesPath(sessionId));
 }
 
 export function useInsights(sessionId: string) {
-  return useApi<InsightsResponse>(sessionPath(sessionId, '/insights'));
+  return useApi<InsightsResponse>(insightsPath(sessionId));
 }
 
 function Headline({ session, summary }: { session: Session; summary: Summary }) {
@@ -161,7 +162,7 @@ function TalkerList({ talkers }: { talkers: Talker[] }) {
 export function OverviewPage({ session, summary }: { session: Session; summary: Summary }) {
   const id = session.session_id;
   const windows = useWindows(id);
-  const talkers = useApi<{ talkers: Talker[] }>(sessionPath(id, '/talkers?direction=both&limit=10'));
+  const talkers = useApi<{ talkers: Talker[] }>(talkersPath(id));
   const anomalies = useAnomalies(id);
   const navigate = useNavigate();
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;

@@ -10,6 +10,7 @@ import { useSearchParams } from 'react-router';
 import { sessionPath, useApi } from '../api';
 import { protocolColor } from '../colors';
 import { Async, Card, ErrorNote, Loading, ShareBar } from '../components/ui';
+import { portsPath, tcpHealthPath } from '../endpoints';
 import {
   formatBytes,
   formatClock,
@@ -75,7 +76,7 @@ function hints(f: Flow): string[] {
 }
 
 function TcpHealthCard({ sessionId, summary }: { sessionId: string; summary: Summary }) {
-  const health = useApi<TcpHealth>(sessionPath(sessionId, '/tcp-health'));
+  const health = useApi<TcpHealth>(tcpHealthPath(sessionId));
   const states = Object.entries(summary.flows.conn_states ?? {}).sort((a, b) => b[1] - a[1]);
   return (
     <Card title="TCP health" subtitle="Over the whole capture">
@@ -378,7 +379,9 @@ function FlowsTable({
   });
 
   const total = shown?.total ?? 0;
+  const exact = shown?.total_exact !== false;
   const pages = Math.max(1, Math.ceil(total / query.size));
+  const hasNext = exact ? query.page + 1 < pages : (shown?.flows.length ?? 0) === query.size;
   const from = total === 0 ? 0 : query.page * query.size + 1;
   const to = Math.min(total, (query.page + 1) * query.size);
 
@@ -461,7 +464,9 @@ function FlowsTable({
         <span data-testid="flows-range">
           {total === 0
             ? 'No flows'
-            : `${formatCount(from)}–${formatCount(to)} of ${formatCount(total)} flows`}
+            : exact
+              ? `${formatCount(from)}–${formatCount(to)} of ${formatCount(total)} flows`
+              : `${formatCount(from)}–${formatCount(query.page * query.size + (shown?.flows.length ?? 0))} of more than ${formatCount(total)} flows`}
         </span>
         <span className="pager-buttons">
           <label className="inline-field">
@@ -491,12 +496,13 @@ function FlowsTable({
             ‹ Previous
           </button>
           <span className="muted">
-            page {formatCount(query.page + 1)} of {formatCount(pages)}
+            page {formatCount(query.page + 1)}
+            {exact ? ` of ${formatCount(pages)}` : ''}
           </span>
           <button
             type="button"
             className="btn btn-small"
-            disabled={query.page + 1 >= pages}
+            disabled={!hasNext}
             onClick={() => setQuery({ page: query.page + 1 })}
           >
             Next ›
@@ -504,7 +510,7 @@ function FlowsTable({
           <button
             type="button"
             className="btn btn-small"
-            disabled={query.page + 1 >= pages}
+            disabled={!exact || query.page + 1 >= pages}
             onClick={() => setQuery({ page: pages - 1 })}
           >
             Last »
@@ -615,7 +621,7 @@ function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Part
 
 export function ProtocolsPage({ session, summary }: { session: Session; summary: Summary }) {
   const id = session.session_id;
-  const ports = useApi<{ ports: PortUsage[] }>(sessionPath(id, '/ports?limit=200'));
+  const ports = useApi<{ ports: PortUsage[] }>(portsPath(id));
   const [search, setSearch] = useSearchParams();
   const query = readQuery(search);
   const setQuery = (q: Partial<FlowQuery>) => {

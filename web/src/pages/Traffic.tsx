@@ -1,10 +1,11 @@
 import { useMemo } from 'react';
-import { sessionPath, useApi } from '../api';
+import { useApi } from '../api';
 import { Chart, type ChartOption } from '../charts/Chart';
 import { dot, TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from '../charts/common';
 import { stepData, windowBounds } from '../charts/options';
 import { COLORS, HEAT_RAMP } from '../colors';
 import { Async, Card, Dot, ShareBar } from '../components/ui';
+import { directionPath, distributionsPath } from '../endpoints';
 import {
   formatBitRate,
   formatByteRate,
@@ -39,15 +40,15 @@ const SIZE_BUCKETS: Bucket[] = [
 ];
 
 const DURATION_BUCKETS: Bucket[] = [
-  { key: '0.01', aliases: ['<0.01', '<10ms'], label: '<10ms', range: 'under 10 ms' },
-  { key: '0.1', aliases: ['0.01-0.1'], label: '10–100ms', range: '10 ms to 100 ms' },
-  { key: '1', aliases: ['0.1-1', '<1s'], label: '0.1–1s', range: '100 ms to 1 s' },
-  { key: '5', aliases: ['1-5'], label: '1–5s', range: '1 s to 5 s' },
-  { key: '10', aliases: ['5-10'], label: '5–10s', range: '5 s to 10 s' },
-  { key: '30', aliases: ['10-30'], label: '10–30s', range: '10 s to 30 s' },
-  { key: '60', aliases: ['30-60'], label: '30–60s', range: '30 s to 1 min' },
-  { key: '300', aliases: ['60-300'], label: '1–5min', range: '1 min to 5 min' },
-  { key: '300+', aliases: ['>=300', '>300'], label: '≥5min', range: '5 min or longer' },
+  { key: '0.01', aliases: ['<0.01', '<10ms'], label: '<10\nms', range: 'under 10 ms' },
+  { key: '0.1', aliases: ['0.01-0.1'], label: '10–100\nms', range: '10 ms to 100 ms' },
+  { key: '1', aliases: ['0.1-1', '<1s'], label: '0.1–1\ns', range: '100 ms to 1 s' },
+  { key: '5', aliases: ['1-5'], label: '1–5\ns', range: '1 s to 5 s' },
+  { key: '10', aliases: ['5-10'], label: '5–10\ns', range: '5 s to 10 s' },
+  { key: '30', aliases: ['10-30'], label: '10–30\ns', range: '10 s to 30 s' },
+  { key: '60', aliases: ['30-60'], label: '30–60\ns', range: '30 s to 1 min' },
+  { key: '300', aliases: ['60-300'], label: '1–5\nmin', range: '1 min to 5 min' },
+  { key: '300+', aliases: ['>=300', '>300'], label: '≥5\nmin', range: '5 min or longer' },
 ];
 
 /** The buckets in SPEC order; keys the table does not know are appended as they come. */
@@ -70,7 +71,7 @@ function histogramOption(
 ): ChartOption {
   const total = rows.reduce((s, r) => s + r.count, 0);
   return {
-    grid: { left: 64, right: 16, top: 36, bottom: 48 },
+    grid: { left: 64, right: 16, top: 36, bottom: 62 },
     tooltip: {
       ...TOOLTIP_BASE,
       trigger: 'axis',
@@ -85,10 +86,10 @@ function histogramOption(
       type: 'category',
       name: xName,
       nameLocation: 'middle',
-      nameGap: 30,
+      nameGap: 40,
       nameTextStyle: { color: COLORS.axis },
       data: rows.map((r) => r.label),
-      axisLabel: { color: COLORS.axis, interval: 0 },
+      axisLabel: { color: COLORS.axis, interval: 0, fontSize: 11, lineHeight: 13 },
       axisTick: { alignWithLabel: true },
     },
     yAxis: valueAxis(unit, formatCountAxis),
@@ -119,6 +120,9 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
     const layout = heatmapLayout(lengthS, start, end);
     const cells = heatmapCells(layout, windows);
     const max = Math.max(0, ...cells.map((c) => c.bytesPerSec ?? 0));
+    // Colour on a log scale: throughput is heavy-tailed, and a linear ramp leaves all but the
+    // busiest cells white. Tooltips give the exact figure.
+    const heat = (v: number) => Math.log10(1 + v);
     const withDate =
       new Date(start * 1000).toISOString().slice(0, 10) !== new Date(end * 1000).toISOString().slice(0, 10);
     const rowLabels = Array.from({ length: layout.rows }, (_, r) => heatmapRowLabel(layout, r, withDate));
@@ -158,7 +162,7 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
       visualMap: {
         type: 'continuous',
         min: 0,
-        max: max > 0 ? max : 1,
+        max: max > 0 ? heat(max) : 1,
         calculable: true,
         orient: 'horizontal',
         left: 'center',
@@ -167,12 +171,12 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
         itemWidth: 12,
         inRange: { color: HEAT_RAMP },
         textStyle: { color: COLORS.axis },
-        formatter: (v: number) => formatByteRate(v),
+        formatter: (v: number) => formatByteRate(10 ** v - 1),
       },
       series: [
         {
           type: 'heatmap',
-          data: cells.map((c) => [c.column, c.row, c.bytesPerSec === null ? '-' : c.bytesPerSec]),
+          data: cells.map((c) => [c.column, c.row, c.bytesPerSec === null ? '-' : heat(c.bytesPerSec)]),
           itemStyle: { borderColor: '#fff', borderWidth: layout.columns > 30 ? 0.5 : 1.5 },
           emphasis: { itemStyle: { borderColor: '#1d2533', borderWidth: 1 } },
           progressive: 0,
@@ -186,9 +190,9 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
   return (
     <>
       <p className="card-sub heat-sub">
-        Mean bytes per second in each {spanName(layout.cell)} cell; one row per {spanName(layout.row)} (UTC),{' '}
-        {formatCount(layout.rows)} {layout.rows === 1 ? 'row' : 'rows'} × {formatCount(layout.columns)}. Empty
-        cells are outside the capture.
+        Mean bytes per second in each {spanName(layout.cell)} cell (colour on a log scale); one row per{' '}
+        {spanName(layout.row)} (UTC), {formatCount(layout.rows)} {layout.rows === 1 ? 'row' : 'rows'} ×{' '}
+        {formatCount(layout.columns)}. Empty cells are outside the capture.
       </p>
       <Chart option={option} height={height} ariaLabel="Throughput heatmap" />
     </>
@@ -250,7 +254,8 @@ function DirectionCard({ d }: { d: Direction }) {
             <tr key={x.key}>
               <td>
                 <Dot color={x.color} />
-                {x.label} <span className="muted small">{x.text}</span>
+                {x.label}
+                <div className="muted small dir-text">{x.text}</div>
               </td>
               <td className="num">{formatBytes(bytes(x.key))}</td>
               <td className="num">{formatCount(packets(x.key))}</td>
@@ -318,8 +323,8 @@ function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOpti
 
 export function TrafficPage({ session, summary }: { session: Session; summary: Summary }) {
   const id = session.session_id;
-  const dist = useApi<Distributions>(sessionPath(id, '/distributions'));
-  const direction = useApi<Direction>(sessionPath(id, '/direction'));
+  const dist = useApi<Distributions>(distributionsPath(id));
+  const direction = useApi<Direction>(directionPath(id));
   const windows = useWindows(id);
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;
   const sizeOption = useMemo(
