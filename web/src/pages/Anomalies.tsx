@@ -133,7 +133,9 @@ function TopWindows({
   anomalies,
   selected,
   onSelect,
+  lengthS,
 }: {
+  lengthS: number;
   anomalies: Anomaly[];
   selected: number | null;
   onSelect: (id: number) => void;
@@ -158,7 +160,7 @@ function TopWindows({
             <tr key={a.window_id} className={a.window_id === selected ? 'selected' : undefined}>
               <td>
                 <button type="button" className="row-button" onClick={() => onSelect(a.window_id)}>
-                  <span className="mono">{formatClock(a.start_ts)}</span>{' '}
+                  <span className="mono">{formatClock(a.start_ts, lengthS < 1 ? 3 : 0)}</span>{' '}
                   <span className="muted small">#{a.window_id}</span>
                 </button>
               </td>
@@ -267,7 +269,9 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
       <div className="grid grid-2-3">
         <Card title="Top-scoring windows" subtitle={`The ${TOP_N} highest scores`}>
           <Async state={anomalies} height={200} empty={(d) => d.anomalies.length === 0}>
-            {(d) => <TopWindows anomalies={d.anomalies} selected={selectedId} onSelect={select} />}
+            {(d) => (
+              <TopWindows anomalies={d.anomalies} selected={selectedId} onSelect={select} lengthS={lengthS} />
+            )}
           </Async>
         </Card>
         <Card title="Why this window scored as it did">

@@ -29,6 +29,9 @@ export function typeName(t: string | null): string {
   return TYPE_NAMES[t] ?? t.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
+/** Height of the packets-per-second context above the event lanes. */
+const CONTEXT_H = 210;
+
 const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
 
 interface Range {
@@ -79,8 +82,8 @@ function timelineOption(
     useUTC: true,
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     grid: [
-      { left: 150, right: 24, top: 28, height: 150 },
-      { left: 150, right: 24, top: 28 + 150 + 34, height: laneHeight },
+      { left: 160, right: 24, top: 28, height: CONTEXT_H },
+      { left: 160, right: 24, top: 28 + CONTEXT_H + 34, height: laneHeight },
     ],
     tooltip: {
       ...TOOLTIP_BASE,
@@ -105,7 +108,7 @@ function timelineOption(
         type: 'category',
         gridIndex: 1,
         data: types,
-        axisLabel: { color: COLORS.axis, formatter: (t: string) => typeName(t) },
+        axisLabel: { color: COLORS.axis, formatter: (t: string) => typeName(t), margin: 12 },
         axisTick: { show: false },
         splitLine: { show: true, lineStyle: { color: COLORS.grid } },
       },
@@ -202,7 +205,7 @@ function EventItem({
           {i.window_end !== null && i.window_end !== i.window_start
             ? `windows ${i.window_start}–${i.window_end}`
             : `window ${i.window_start}`}
-          : {formatTimeRange(range.from, range.to)}
+          : {formatTimeRange(range.from, range.to, lengthS < 1 ? 3 : 0)}
         </div>
       )}
     </>
@@ -298,7 +301,11 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
                 <Chart
                   option={option}
                   height={
-                    Math.max(70, new Set(alerts.map((a) => a.alert_type)).size * 34) + 28 + 150 + 34 + 40
+                    Math.max(70, new Set(alerts.map((a) => a.alert_type)).size * 34) +
+                    28 +
+                    CONTEXT_H +
+                    34 +
+                    40
                   }
                   ariaLabel="Event timeline"
                   onClick={(e: ChartClick) => {
