@@ -22,7 +22,7 @@ import { useSessions } from '../sessions';
 import type { ProgressEvent, Session } from '../types';
 
 const PHASE_TEXT: Record<string, string> = {
-  queued: 'Queued',
+  queued: 'Waiting for its turn',
   reading: 'Reading packets',
   detecting: 'Scoring windows',
   storing: 'Storing',
@@ -291,7 +291,7 @@ function SessionsTable({ sessions, onDelete }: { sessions: Session[]; onDelete: 
           const s = c.row.original;
           return (
             <div className="cell-name">
-              {s.status === 'completed' ? (
+              {s.status !== 'failed' ? (
                 <Link to={`/sessions/${encodeURIComponent(s.session_id)}`}>{s.name}</Link>
               ) : (
                 <span>{s.name}</span>
