@@ -92,6 +92,8 @@ export interface Summary {
     last_ts: string | null;
     duration_s: number;
     malformed_packets: number;
+    unsupported_linktype_packets?: number;
+    packets_without_timestamp?: number;
     truncated: boolean;
     warnings: string[];
   };

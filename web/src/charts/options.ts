@@ -33,8 +33,9 @@ function spanOf(windows: { start_ts: number }[], lengthS: number): number {
 const GRID = { left: 64, right: 24, top: 40, bottom: 56 };
 
 /**
- * [time, value] pairs for a step line: each window's value holds until the window ends, so the
- * last window gets a closing point (and a capture of one window still draws).
+ * [time, value] pairs for a step line (`step: 'end'`: a value holds from its window's start until
+ * the next point), so each window's value spans its window; the last window gets a closing point
+ * (and a capture of one window still draws).
  */
 export function stepData<T extends { start_ts: number }>(
   rows: T[],
@@ -65,7 +66,7 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
     name,
     type: 'line',
     stack: 'packets',
-    step: 'start',
+    step: 'end',
     areaStyle: { opacity: 0.75 },
     lineStyle: { width: 0.8 },
     color,
@@ -135,7 +136,7 @@ export function throughputOption(windows: TrafficWindow[], lengthS: number): Cha
       {
         name: 'Bytes/s',
         type: 'line',
-        step: 'start',
+        step: 'end',
         color: COLORS.bytes,
         showSymbol: false,
         sampling: 'lttb',
@@ -146,7 +147,7 @@ export function throughputOption(windows: TrafficWindow[], lengthS: number): Cha
       {
         name: 'Packets/s',
         type: 'line',
-        step: 'start',
+        step: 'end',
         yAxisIndex: 1,
         color: COLORS.packets,
         showSymbol: false,

@@ -131,7 +131,7 @@ function timelineOption(
         type: 'line',
         xAxisIndex: 0,
         yAxisIndex: 0,
-        step: 'start',
+        step: 'end',
         showSymbol: false,
         sampling: 'lttb',
         color: '#8aa4c8',

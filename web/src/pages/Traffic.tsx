@@ -281,7 +281,7 @@ function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOpti
     name: x.label,
     type: 'line',
     stack: 'dir',
-    step: 'start',
+    step: 'end',
     color: x.color,
     showSymbol: false,
     sampling: 'average',
