@@ -193,14 +193,14 @@ export function scoreOption({
   return {
     useUTC: true,
     legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10, data: ['Score', 'Anomalous window'] },
-    grid: compact ? { ...GRID, top: 36 } : GRID,
+    grid: compact ? { ...GRID, top: 36, right: 64 } : { ...GRID, right: 64 },
     tooltip: {
       ...TOOLTIP_BASE,
       trigger: 'axis',
       formatter: (ps: AxisParam[]) => {
         const p = ps.find((x) => x.seriesName === 'Score') ?? ps[0];
         if (!p) return '';
-        const a = anomalies[p.dataIndex];
+        const a = anomalies[Math.min(p.dataIndex, anomalies.length - 1)];
         if (!a) return '';
         const top = a.contributing_features
           .slice(0, 3)
@@ -219,16 +219,22 @@ export function scoreOption({
       {
         name: 'Score',
         type: 'line',
+        step: 'end',
         color: COLORS.score,
-        showSymbol: anomalies.length <= 3,
+        showSymbol: false,
         sampling: 'lttb',
         lineStyle: { width: 1.3 },
-        data: anomalies.map((a) => [a.start_ts * 1000, a.score]),
+        data: stepData(anomalies, lengthS, (a) => a.score),
         markLine: {
           silent: true,
           symbol: 'none',
           lineStyle: { color: COLORS.threshold, type: 'dashed', width: 1.2 },
-          label: { formatter: `threshold ${threshold}`, position: 'insideEndTop', color: COLORS.threshold },
+          label: {
+            formatter: `threshold\n${threshold}`,
+            position: 'end',
+            color: COLORS.threshold,
+            lineHeight: 13,
+          },
           data: [{ yAxis: threshold }],
         },
         markArea: {
@@ -255,8 +261,10 @@ export function scoreOption({
         type: 'scatter',
         color: COLORS.anomaly,
         symbolSize: compact ? 6 : 8,
+        z: 4,
         large: anomalies.length > 5000,
-        data: anomalies.filter((a) => a.is_anomaly).map((a) => [a.start_ts * 1000, a.score]),
+        // At the middle of the window, on its step.
+        data: anomalies.filter((a) => a.is_anomaly).map((a) => [(a.start_ts + lengthS / 2) * 1000, a.score]),
       },
       ...(sel
         ? [
@@ -268,7 +276,7 @@ export function scoreOption({
               symbol: 'circle',
               itemStyle: { borderColor: '#fff', borderWidth: 2 },
               z: 5,
-              data: [[sel.start_ts * 1000, sel.score]],
+              data: [[(sel.start_ts + lengthS / 2) * 1000, sel.score]],
             },
           ]
         : []),
