@@ -105,7 +105,19 @@ export async function buildApp(
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: web, wildcard: false, index: false, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: web,
+      wildcard: false,
+      index: false,
+      cacheControl: false,
+      // Built assets have content hashes in their names: they never change under one name.
+      setHeaders: (res, path) => {
+        res.header(
+          'cache-control',
+          path.includes(`${join('assets', '')}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
@@ -113,8 +125,13 @@ export async function buildApp(
       return reply.code(404).send({ error: `no such route: ${req.method} ${path}` });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply.code(404).send({ error: 'not found' });
+    // A file that is not there (an asset of an older build) is a 404, not the app's page.
+    if (path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path)) {
+      return reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${path}\n`);
+    }
     // Every other GET is a page of the single-page app, which routes it itself.
-    if (hasWeb) return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    if (hasWeb)
+      return reply.sendFile('index.html', { cacheControl: false }).header('cache-control', 'no-cache');
     return reply
       .code(404)
       .type('text/plain; charset=utf-8')

@@ -25,6 +25,7 @@ export {
   failSession,
   getSession,
   getSessionSummary,
+  getSummaryPart,
   indexSessionFlows,
   listSessions,
   type SessionRow,
@@ -48,7 +49,7 @@ export {
   type TalkerDirection,
   type TalkerRecord,
 } from './read/rankings.js';
-export { getWindows, type WindowRecord } from './read/windows.js';
+export { getWindows, WINDOW_FIELDS, type WindowRecord } from './read/windows.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
 export async function openStore(target: string, options: OpenOptions = {}): Promise<Db> {

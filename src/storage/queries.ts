@@ -57,6 +57,20 @@ export async function getSessionSummary(db: Db, sessionId: string): Promise<Stor
   return typeof s === 'string' ? (JSON.parse(s) as StoredSummary) : s;
 }
 
+/**
+ * One part of a stored summary (`tcp`, `direction` …), taken out in SQL so that a small answer
+ * does not carry the whole document (whose per-window anomalies grow with the windows).
+ */
+export async function getSummaryPart<T>(db: Db, sessionId: string, part: string): Promise<T | null> {
+  const rows = await db.query<{ v: T | string | null }>(
+    'SELECT summary_json -> $2 AS v FROM pcap_sessions WHERE session_id = $1',
+    [sessionId, part],
+  );
+  if (rows.length === 0 || rows[0].v === null) return null;
+  const v = rows[0].v;
+  return typeof v === 'string' ? (JSON.parse(v) as T) : v;
+}
+
 export async function getSession(db: Db, sessionId: string): Promise<SessionRow | null> {
   const rows = await db.query<RawSessionRow>(
     `SELECT ${SESSION_COLUMNS} FROM pcap_sessions WHERE session_id = $1`,

@@ -250,7 +250,8 @@ function SessionRoute({ page }: { page: PageKey }) {
 
 /** Waits for the session to be analysed; shows progress, failure or 404; then the page. */
 function SessionGate({ id, page }: { id: string; page: PageKey }) {
-  const key = sessionPath(id);
+  // The per-window anomalies come from …/anomalies where a page needs them: not in the summary.
+  const key = sessionPath(id, '?anomalies=false');
   // A completed session never changes: once seen, later pages take it from the cache.
   const detail = useApi<SessionDetail>(key, isCached(key));
   const { sessions, progress } = useSessions();

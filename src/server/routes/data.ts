@@ -12,13 +12,14 @@ import {
   getInsights,
   getPorts,
   getSession,
-  getSessionSummary,
+  getSummaryPart,
   getTopTalkers,
   getWindows,
   type SessionRow,
   type StoredSummary,
   sessionFlows,
   type TalkerDirection,
+  WINDOW_FIELDS,
 } from '../../storage/index.js';
 import type { ServerContext } from '../context.js';
 import { errorSchema, sessionParams } from '../schemas.js';
@@ -57,11 +58,19 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return row;
   }
 
-  async function summaryOf(req: Req<unknown>, reply: FastifyReply): Promise<StoredSummary | null> {
+  /** Parts of a completed session's summary, or an error answer already sent (null). */
+  async function summaryParts<K extends keyof StoredSummary>(
+    req: Req<unknown>,
+    reply: FastifyReply,
+    ...parts: K[]
+  ): Promise<Pick<StoredSummary, K> | null> {
     if ((await completed(req, reply)) === null) return null;
-    const s = await getSessionSummary(db, req.params.id);
-    if (s === null) notFound(reply, req.params.id);
-    return s;
+    const values = await Promise.all(parts.map((p) => getSummaryPart(db, req.params.id, p)));
+    if (values.some((v) => v === null)) {
+      notFound(reply, req.params.id);
+      return null;
+    }
+    return Object.fromEntries(parts.map((p, i) => [p, values[i]])) as Pick<StoredSummary, K>;
   }
 
   const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema };
@@ -76,18 +85,32 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
           from: { type: 'integer', minimum: 0 },
           to: { type: 'integer', minimum: 0 },
           features: { type: 'boolean', default: false, description: "include each window's features_json" },
+          fields: {
+            type: 'string',
+            pattern: '^[a-z_]+(,[a-z_]+)*$',
+            maxLength: 1000,
+            description: 'only these columns (comma-separated; window_id and start_ts always)',
+          },
         }),
         response: errors,
       },
     },
-    async (req: Req<{ from?: number; to?: number; features: boolean }>, reply) => {
+    async (req: Req<{ from?: number; to?: number; features: boolean; fields?: string }>, reply) => {
       const row = await completed(req, reply);
       if (row === null) return;
       const from = req.query.from ?? 0;
       const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
       if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
+      const fields = req.query.fields ? ['window_id', 'start_ts', ...req.query.fields.split(',')] : null;
+      const unknown = fields?.find(
+        (f) => !WINDOW_FIELDS.has(f) && !(f === 'features_json' && req.query.features),
+      );
+      if (unknown)
+        return reply.code(400).send({ error: `querystring/fields: no window column '${unknown}'` });
       const windows = await getWindows(db, row.session_id, from, to, req.query.features);
-      return { length_s: row.window_length, windows };
+      if (fields === null) return { length_s: row.window_length, windows };
+      const picked = windows.map((w) => Object.fromEntries(fields.map((f) => [f, w[f as keyof typeof w]])));
+      return { length_s: row.window_length, windows: picked };
     },
   );
 
@@ -148,7 +171,14 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         total_exact: page.totalExact,
         limit: q.limit,
         offset: q.offset,
-        flows: page.flows,
+        // The service port's label ("443 (HTTPS)") for TCP and UDP, as port usage shows it.
+        flows: page.flows.map((f) => ({
+          ...f,
+          service:
+            f.protocol === 'TCP' || f.protocol === 'UDP'
+              ? serviceLabel(f.protocol === 'TCP' ? 'tcp' : 'udp', f.dst_port)
+              : null,
+        })),
       };
     },
   );
@@ -203,7 +233,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: { summary: 'TCP flag counts and health ratios', params: sessionParams, response: errors },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'tcp', 'protocols');
       if (s === null) return;
       return { ...s.tcp, tcp_packets: s.protocols.tcp };
     },
@@ -219,7 +249,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'packet_size_distribution', 'flow_duration_distribution');
       if (s === null) return;
       return { packet_size: s.packet_size_distribution, flow_duration: s.flow_duration_distribution };
     },
@@ -235,7 +265,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'direction');
       if (s === null) return;
       return s.direction;
     },
@@ -251,7 +281,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'anomaly_model');
       if (s === null) return;
       const rows = await getAnomalies(db, req.params.id);
       const m = s.anomaly_model;

@@ -152,13 +152,25 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'One session: status, progress and, once completed, its summary document',
         params: sessionParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            anomalies: {
+              type: 'boolean',
+              default: true,
+              description: "false leaves out the summary's per-window anomalies (see …/anomalies)",
+            },
+          },
+          additionalProperties: false,
+        },
         response: { 404: errorSchema },
       },
     },
-    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    async (req: FastifyRequest<{ Params: { id: string }; Querystring: { anomalies: boolean } }>, reply) => {
       const row = await getSession(db, req.params.id);
       if (row === null) return notFound(reply, req.params.id);
       const summary = row.status === 'completed' ? await getSessionSummary(db, row.session_id) : null;
+      if (summary && !req.query.anomalies) delete (summary as { anomalies?: unknown }).anomalies;
       return { session: sessionView(row, queue.state(row.session_id)), summary };
     },
   );
@@ -275,7 +287,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 sessionId,
                 statSync(path).size,
               ]);
-              await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
+              await ingestCapture(db, path, { sessionId, fileName, name: fileName, signal, onProgress });
               indexer.add(sessionId);
             }),
         });

@@ -45,19 +45,51 @@ export interface WindowRecord {
   features_json?: unknown;
 }
 
-const COLUMNS = `
-SELECT window_id, start_ts, end_ts, packet_count::float8 AS packet_count, byte_count::float8 AS byte_count,
-       bytes_per_sec, packets_per_sec, tcp_count::float8 AS tcp_count, udp_count::float8 AS udp_count,
-       icmp_count::float8 AS icmp_count, other_count::float8 AS other_count, tcp_ratio, udp_ratio, icmp_ratio,
-       avg_packet_size, min_packet_size, max_packet_size, std_packet_size, unique_src_ips, unique_dst_ips,
-       port_diversity, new_flows::float8 AS new_flows, connection_rate, tcp_syn_count::float8 AS tcp_syn_count,
-       tcp_synack_count::float8 AS tcp_synack_count, tcp_ack_count::float8 AS tcp_ack_count,
-       tcp_rst_count::float8 AS tcp_rst_count, tcp_fin_count::float8 AS tcp_fin_count,
-       tcp_retransmissions::float8 AS tcp_retransmissions, inbound_bytes::float8 AS inbound_bytes,
-       outbound_bytes::float8 AS outbound_bytes, internal_bytes::float8 AS internal_bytes,
-       external_bytes::float8 AS external_bytes, inbound_packets::float8 AS inbound_packets,
-       outbound_packets::float8 AS outbound_packets, internal_packets::float8 AS internal_packets,
-       external_packets::float8 AS external_packets, packet_size_distribution, flow_duration_distribution`;
+/** The columns of a window answer, in order; bigint ones are cast so both backends give numbers. */
+const NAMES = [
+  'window_id',
+  'start_ts',
+  'end_ts',
+  'packet_count*',
+  'byte_count*',
+  'bytes_per_sec',
+  'packets_per_sec',
+  'tcp_count*',
+  'udp_count*',
+  'icmp_count*',
+  'other_count*',
+  'tcp_ratio',
+  'udp_ratio',
+  'icmp_ratio',
+  'avg_packet_size',
+  'min_packet_size',
+  'max_packet_size',
+  'std_packet_size',
+  'unique_src_ips',
+  'unique_dst_ips',
+  'port_diversity',
+  'new_flows*',
+  'connection_rate',
+  'tcp_syn_count*',
+  'tcp_synack_count*',
+  'tcp_ack_count*',
+  'tcp_rst_count*',
+  'tcp_fin_count*',
+  'tcp_retransmissions*',
+  'inbound_bytes*',
+  'outbound_bytes*',
+  'internal_bytes*',
+  'external_bytes*',
+  'inbound_packets*',
+  'outbound_packets*',
+  'internal_packets*',
+  'external_packets*',
+  'packet_size_distribution',
+  'flow_duration_distribution',
+];
+const COLUMNS = `SELECT ${NAMES.map((n) => (n.endsWith('*') ? `${n.slice(0, -1)}::float8 AS ${n.slice(0, -1)}` : n)).join(', ')}`;
+/** The columns a window answer has (for checking a `fields` list). */
+export const WINDOW_FIELDS: ReadonlySet<string> = new Set(NAMES.map((n) => n.replace('*', '')));
 const FROM = `
   FROM traffic_windows
  WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
