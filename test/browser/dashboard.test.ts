@@ -40,7 +40,10 @@ const ARGS = [
 ];
 
 const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
-if (!ready) console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
+if (!ready) {
+  if (process.env.CI) throw new Error(`CI needs the browser tests: ${CHROMIUM}, the capture corpus and dist/web`);
+  console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
+}
 
 describe.skipIf(!ready)('dashboard in Chromium', () => {
   let dir: string;
