@@ -1,0 +1,9 @@
+export { ATTACK_TYPES, type AttackSpec, type AttackTruth, type AttackType } from './attacks.js';
+export {
+  DEFAULT_ATTACKS,
+  DEFAULT_START_TS,
+  type GenerateOptions,
+  type GroundTruth,
+  generateCapture,
+  truthPathFor,
+} from './generate.js';
