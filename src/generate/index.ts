@@ -1,5 +1,14 @@
 export { ATTACK_TYPES, type AttackSpec, type AttackTruth, type AttackType } from './attacks.js';
 export {
+  DEMO_ATTACKS,
+  DEMO_DURATION_S,
+  type DemoOptions,
+  type DemoResult,
+  defaultDemoDir,
+  demoName,
+  loadDemo,
+} from './demo.js';
+export {
   DEFAULT_ATTACKS,
   DEFAULT_START_TS,
   type GenerateOptions,
