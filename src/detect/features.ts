@@ -60,17 +60,18 @@ export const FEATURES = [
   {
     name: 'tcp_share',
     floor: 0.1,
-    about: "TCP share of packets, with 20 packets of the capture's own mix as prior",
+    about: "TCP share of packets other than ARP, with 20 packets of the capture's own mix as prior",
   },
   {
     name: 'udp_share',
     floor: 0.1,
-    about: "UDP share of packets, with 20 packets of the capture's own mix as prior",
+    about: "UDP share of packets other than ARP, with 20 packets of the capture's own mix as prior",
   },
   {
     name: 'icmp_share',
     floor: 0.1,
-    about: "ICMP and ICMPv6 share of packets, with 20 packets of the capture's own mix as prior",
+    about:
+      "ICMP and ICMPv6 share of packets other than ARP, with 20 packets of the capture's own mix as prior",
   },
   {
     name: 'outbound_bytes_per_sec',
@@ -207,8 +208,8 @@ export function computeFeatures(
     }
     return id;
   };
-  const mix = protocolMix(windows);
-  const arpHosts = inputs.arp ? arpTargets(inputs.arp, windows) : null;
+  const arp = inputs.arp ? arpByWindow(inputs.arp, windows) : null;
+  const mix = protocolMix(windows, arp);
   const uploads =
     index && inputs.isLocal && order ? largestUploads(index, order, windows, inputs.isLocal) : null;
   let k = 0;
@@ -231,10 +232,15 @@ export function computeFeatures(
     v[o + 9] = ln1p(w.port_diversity);
     v[o + 15] = w.avg_packet_size;
     // Shares of few packets lean towards the capture's own mix, not towards zero: a window of two
-    // DNS packets is quiet, not "unusually little TCP".
-    v[o + 16] = (w.tcp_count + PRIOR * mix.tcp) / (w.packet_count + PRIOR);
-    v[o + 17] = (w.udp_count + PRIOR * mix.udp) / (w.packet_count + PRIOR);
-    v[o + 18] = (w.icmp_count + PRIOR * mix.icmp) / (w.packet_count + PRIOR);
+    // DNS packets is quiet, not "unusually little TCP". ARP is left out: a LAN sweep's address
+    // resolution is counted where it belongs (hosts tried), not as a drop in the TCP share.
+    const counted = Math.max(
+      w.packet_count - (arp ? arp.frames[k] : 0),
+      w.tcp_count + w.udp_count + w.icmp_count,
+    );
+    v[o + 16] = (w.tcp_count + PRIOR * mix.tcp) / (counted + PRIOR);
+    v[o + 17] = (w.udp_count + PRIOR * mix.udp) / (counted + PRIOR);
+    v[o + 18] = (w.icmp_count + PRIOR * mix.icmp) / (counted + PRIOR);
     v[o + 19] = ln1p(w.outbound_bytes / dur);
     v[o + 20] = Math.log((w.outbound_bytes + 1) / (w.inbound_bytes + 1));
 
@@ -369,7 +375,7 @@ export function computeFeatures(
       }
       if (a.floodDst >= 0) a.floodSources = floodSources.get(a.floodDst * 65536 + a.floodPort) ?? 0;
       v[o + 10] = ln1p(maxPorts);
-      v[o + 11] = ln1p(Math.max(maxHosts, arpHosts ? arpHosts[k] : 0));
+      v[o + 11] = ln1p(Math.max(maxHosts, arp ? arp.targets[k] : 0));
       v[o + 12] = ln1p(maxConnections);
       v[o + 13] = ln1p(unanswered);
       // A closed port answering a SYN is a refusal (what SYN vs SYN-ACK measures), not a reset of a
@@ -391,19 +397,24 @@ export function computeFeatures(
   return { values, count: n, actors };
 }
 
-/** Per window, the most distinct addresses one sender asked for in ARP requests (not gratuitous). */
-function arpTargets(
+/**
+ * Per window, the most distinct addresses one sender asked for in ARP requests (not gratuitous),
+ * and the ARP frames (requests and replies).
+ */
+function arpByWindow(
   arp: NonNullable<FeatureInputs['arp']>,
   windows: Pick<WindowSet, 't0' | 'lengthS' | 'count'>,
-): Uint32Array {
+): { targets: Uint32Array; frames: Uint32Array } {
   const out = new Uint32Array(windows.count);
+  const frames = new Uint32Array(windows.count);
   const perSender = new Map<number, Set<number>>();
   // ARP entries are in capture order, which is time order but for timestamps going backwards:
   // group by window first.
   const byWindow = new Map<number, number[]>();
   for (let i = 0; i < arp.size; i++) {
-    if (arp.op[i] !== 1 || arp.sender[i] === arp.target[i]) continue;
     const w = windowOf(arp.ts[i], windows);
+    frames[w]++;
+    if (arp.op[i] !== 1 || arp.sender[i] === arp.target[i]) continue;
     const list = byWindow.get(w);
     if (list) list.push(i);
     else byWindow.set(w, [i]);
@@ -419,7 +430,7 @@ function arpTargets(
     }
     out[w] = best;
   }
-  return out;
+  return { targets: out, frames };
 }
 
 /**
@@ -499,9 +510,13 @@ function largestUploads(
   return out;
 }
 
-/** The capture's TCP, UDP and ICMP shares of all packets (0 each when it has none). */
-function protocolMix(windows: WindowSet): { tcp: number; udp: number; icmp: number } {
+/** The capture's TCP, UDP and ICMP shares of its packets other than ARP (0 each when it has none). */
+function protocolMix(
+  windows: WindowSet,
+  arp: { frames: Uint32Array } | null,
+): { tcp: number; udp: number; icmp: number } {
   let packets = 0;
+  if (arp) for (const n of arp.frames) packets -= n;
   let tcp = 0;
   let udp = 0;
   let icmp = 0;
@@ -511,6 +526,7 @@ function protocolMix(windows: WindowSet): { tcp: number; udp: number; icmp: numb
     udp += w.udp_count;
     icmp += w.icmp_count;
   }
+  packets = Math.max(packets, tcp + udp + icmp);
   return packets
     ? { tcp: tcp / packets, udp: udp / packets, icmp: icmp / packets }
     : { tcp: 0, udp: 0, icmp: 0 };
