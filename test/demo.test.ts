@@ -1,10 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GroundTruth } from '../src/generate/index.js';
+import {
+  DEMO_ATTACKS,
+  type GroundTruth,
+  generateCapture,
+  truthPathFor,
+  writeDemoCapture,
+} from '../src/generate/index.js';
 import { getSession, getSessionSummary, openStore } from '../src/storage/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,5 +72,26 @@ describe('flowlens demo', () => {
     const r = flowlens('demo', '--duration', '60');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--duration must be seconds from 600/);
+  });
+});
+
+describe('writeDemoCapture, for a server that ingests the demo in its own queue', () => {
+  const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+  it('writes the same capture and ground truth as the generator, beside each other', async () => {
+    const path = join(DATA_HOME, 'server-demo.pcap');
+    const truth = await writeDemoCapture(path, undefined, { durationS: 600, hosts: 5 });
+    expect(JSON.parse(readFileSync(truthPathFor(path), 'utf8'))).toEqual(truth);
+    const again = join(DATA_HOME, 'generator-demo.pcap');
+    generateCapture(again, { seed: 1, durationS: 600, hosts: 5, attacks: DEMO_ATTACKS });
+    expect(sha(path)).toBe(sha(again));
+  }, 60_000);
+
+  it('stops when its signal is aborted', async () => {
+    const controller = new AbortController();
+    const pending = writeDemoCapture(join(DATA_HOME, 'aborted.pcap'), controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
+    await expect(writeDemoCapture(join(DATA_HOME, 'x.pcap'), controller.signal)).rejects.toThrow('stop');
   });
 });

@@ -1,8 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { type Db, defaultDbDir, type IngestOptions, ingestCapture } from '../storage/index.js';
 import { ATTACK_TYPES, type AttackType } from './attacks.js';
-import { type GroundTruth, generateCapture, truthPathFor } from './generate.js';
+import type { DemoJob } from './demo-worker.js';
+import { type GenerateOptions, type GroundTruth, generateCapture, truthPathFor } from './generate.js';
 
 export interface DemoOptions {
   /** Folder for the generated capture and its ground truth (default: Flowlens' data folder). */
@@ -66,7 +69,7 @@ export async function loadDemo(db: Db, options: DemoOptions = {}): Promise<DemoR
   const truthPath = truthPathFor(path);
   options.signal?.throwIfAborted();
   // Deterministic: making it again gives the same bytes, so an earlier copy is simply replaced.
-  const truth = generateCapture(path, { seed, durationS, hosts, attacks: DEMO_ATTACKS });
+  const truth = await writeDemoCapture(path, options.signal, { seed, durationS, hosts });
   const { sessionId } = await ingestCapture(db, path, {
     sessionName: demoName(truth),
     sessionId: options.sessionId,
@@ -74,4 +77,63 @@ export async function loadDemo(db: Db, options: DemoOptions = {}): Promise<DemoR
     signal: options.signal,
   });
   return { sessionId, path, truthPath, truth };
+}
+
+/**
+ * Writes the demo capture (and its ground truth beside it) to `path` — what a server calls before
+ * ingesting it in its own queue. The generator is synchronous and takes seconds, so it runs in a
+ * worker thread when the compiled worker is there (the caller's event loop stays free); `signal`
+ * stops it.
+ */
+export function writeDemoCapture(
+  path: string,
+  signal?: AbortSignal,
+  options: Pick<DemoOptions, 'seed' | 'durationS' | 'hosts'> = {},
+): Promise<GroundTruth> {
+  const generate: GenerateOptions = {
+    seed: options.seed ?? 1,
+    durationS: options.durationS ?? DEMO_DURATION_S,
+    hosts: options.hosts ?? 40,
+    attacks: DEMO_ATTACKS,
+  };
+  try {
+    signal?.throwIfAborted();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const file = compiledWorker();
+  if (!file) {
+    try {
+      return Promise.resolve(generateCapture(path, generate));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const job: DemoJob = { path, options: generate };
+    const worker = new Worker(file, { workerData: job });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => finish(() => reject(signal!.reason ?? new Error('cancelled')));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: { type: string; truth?: GroundTruth; message?: string }) => {
+      if (m.type === 'done') finish(() => resolve(m.truth!));
+      else finish(() => reject(new Error(m.message)));
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`demo worker stopped (exit code ${code})`))));
+  });
+}
+
+function compiledWorker(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(here, '..', 'demo-worker.js');
+  const built = join(here, '..', '..', '..', 'dist', 'src', 'generate', 'demo-worker.js');
+  return existsSync(built) ? built : null;
 }

@@ -7,6 +7,7 @@ export {
   defaultDemoDir,
   demoName,
   loadDemo,
+  writeDemoCapture,
 } from './demo.js';
 export {
   DEFAULT_ATTACKS,
