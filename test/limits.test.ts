@@ -84,7 +84,9 @@ describe('resource limits', () => {
     w.close();
     const r = analyzeInChild(path);
     expect(r.code).toBe(0);
-    console.log(`limits: a century, ${r.summary.windows.count} windows, peak RSS ${r.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `limits: a century, ${r.summary.windows.count} windows, peak RSS ${r.maxRssMb.toFixed(0)} MB`,
+    );
     expect(r.summary.windows.length_s).toBe(86400);
     expect(r.summary.windows.count).toBeGreaterThan(36_500);
     expect(r.summary.windows.count).toBeLessThan(36_600);

@@ -17,8 +17,11 @@ export interface ServerOptions {
   concurrency: number;
   /** The address the server listens on: on loopback, only loopback Host headers are answered. */
   host: string;
-  /** Writes the demo capture to `path` (see src/generate); without it POST /api/demo is absent. */
-  writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Writes the demo capture to `path` and names it (see src/generate); without it POST /api/demo
+   * is absent.
+   */
+  writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
 }
 
 export interface ServerContext {

@@ -256,6 +256,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       await queue.cancel(id);
       if (!(await deleteSession(db, id))) return notFound(reply, id);
       rmSync(capturePath(ctx, id), { force: true });
+      rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
       return reply.code(204).send();
     },
   );
@@ -278,14 +279,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           sessionId,
           run: (signal, onProgress) =>
             ensureFinished(sessionId, async () => {
+              let name: string;
               try {
-                await writeDemo(path, signal);
+                ({ name } = await writeDemo(path, signal));
               } catch (err) {
                 throw new Error(`the demo capture could not be written: ${(err as Error).message}`);
               }
-              await db.query('UPDATE pcap_sessions SET file_size = $2 WHERE session_id = $1', [
+              await db.query('UPDATE pcap_sessions SET file_size = $2, name = $3 WHERE session_id = $1', [
                 sessionId,
                 statSync(path).size,
+                name,
               ]);
               await ingestCapture(db, path, { sessionId, fileName, name: fileName, signal, onProgress });
               indexer.add(sessionId);
