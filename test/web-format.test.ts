@@ -208,3 +208,11 @@ describe('throughput heatmap grid', () => {
     expect(cells[150].bytesPerSec).toBeCloseTo(10_000, 1);
   });
 });
+
+describe('anomaly feature labels', () => {
+  it('every feature the model has reads for people on the anomalies page', async () => {
+    const { FEATURE_NAMES } = await import('../src/detect/index.js');
+    const { FEATURES } = await import('../web/src/features');
+    expect(Object.keys(FEATURES).sort()).toEqual([...FEATURE_NAMES].sort());
+  });
+});
