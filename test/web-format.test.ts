@@ -212,7 +212,7 @@ describe('throughput heatmap grid', () => {
 describe('anomaly feature labels', () => {
   it('every feature the model has reads for people on the anomalies page', async () => {
     const { FEATURE_NAMES } = await import('../src/detect/index.js');
-    const { FEATURES } = await import('../web/src/features');
+    const { FEATURES } = await import('../web/src/features.js');
     expect(Object.keys(FEATURES).sort()).toEqual([...FEATURE_NAMES].sort());
   });
 });
