@@ -55,30 +55,34 @@ export function windowBounds(rows: { start_ts: number }[], lengthS: number) {
 }
 
 export function protocolMixOption(windows: TrafficWindow[], lengthS: number): ChartOption {
+  // Stacked from the smallest layers up, TCP (usually most of the packets) on top: the edges of a
+  // layer with nothing in it are drawn too, and at the top of a spike one or two pixels wide they
+  // would colour it instead of the layer that is there.
   const series = (
     [
-      ['TCP', 'tcp_count', PROTOCOL_COLORS.tcp],
-      ['UDP', 'udp_count', PROTOCOL_COLORS.udp],
-      ['ICMP', 'icmp_count', PROTOCOL_COLORS.icmp],
       ['Other', 'other_count', PROTOCOL_COLORS.other],
+      ['ICMP', 'icmp_count', PROTOCOL_COLORS.icmp],
+      ['UDP', 'udp_count', PROTOCOL_COLORS.udp],
+      ['TCP', 'tcp_count', PROTOCOL_COLORS.tcp],
     ] as const
   ).map(([name, key, color]) => ({
     name,
     type: 'line',
     stack: 'packets',
     step: 'end',
-    areaStyle: { opacity: 0.75 },
-    lineStyle: { width: 0.8 },
+    // Areas only: a line per layer would run along the layers above it.
+    areaStyle: { opacity: 0.85 },
+    lineStyle: { width: 0 },
     color,
     showSymbol: false,
-    sampling: 'average',
+    // Averaging thins narrow spikes unevenly across the layers; only long sessions need it.
+    sampling: windows.length > 3000 ? 'average' : undefined,
     emphasis: { focus: 'series' },
     data: stepData(windows, lengthS, (w) => w[key]),
   }));
   return {
     useUTC: true,
-    color: [PROTOCOL_COLORS.tcp, PROTOCOL_COLORS.udp, PROTOCOL_COLORS.icmp, PROTOCOL_COLORS.other],
-    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10 },
+    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10, data: ['TCP', 'UDP', 'ICMP', 'Other'] },
     grid: GRID,
     tooltip: {
       ...TOOLTIP_BASE,
@@ -88,7 +92,8 @@ export function protocolMixOption(windows: TrafficWindow[], lengthS: number): Ch
         const w = windows[Math.min(ps[0].dataIndex, windows.length - 1)];
         if (!w) return '';
         const total = w.packet_count;
-        const rows = ps
+        const rows = [...ps]
+          .reverse()
           .map((p) => {
             const n = p.value[1];
             return `<tr><td>${dot(p.color)}${p.seriesName}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
