@@ -497,8 +497,14 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(readdirSync(uploads)).toContain(`${id}.capture`);
     const noHeader = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}` });
     expect(noHeader.statusCode).toBe(403);
+    // Answers about a finished session are kept and sent again as they were …
+    const first = await get(`/api/sessions/${id}/windows`);
+    const again = await get(`/api/sessions/${id}/windows`);
+    expect(again.body).toBe(first.body);
     const res = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}`, headers: CSRF });
     expect(res.statusCode).toBe(204);
+    // … until the session is deleted.
+    expect((await get(`/api/sessions/${id}/windows`)).statusCode).toBe(404);
     expect(Object.values(await childRowCounts(db, id)).every((n) => n === 0)).toBe(true);
     expect(readdirSync(uploads)).not.toContain(`${id}.capture`);
     expect((await get(`/api/sessions/${id}`)).statusCode).toBe(404);

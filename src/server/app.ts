@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AnswerCache, registerAnswerCache } from './answer-cache.js';
 import { checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
@@ -36,7 +37,8 @@ export async function buildApp(
   const indexer = new FlowIndexer(options.db, (id, err) =>
     app.log.error({ session: id, err }, 'indexing flows failed'),
   );
-  const ctx: ServerContext = { options, db: options.db, queue, indexer };
+  const answers = new AnswerCache();
+  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,
@@ -98,6 +100,7 @@ export async function buildApp(
     },
   });
 
+  registerAnswerCache(app, answers);
   metaRoutes(app, ctx, () => openApiDocument(routes));
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);

@@ -1,4 +1,5 @@
 import type { Db, SessionRow } from '../storage/index.js';
+import type { AnswerCache } from './answer-cache.js';
 import type { FlowIndexer } from './indexer.js';
 import type { IngestQueue, LiveState } from './queue.js';
 
@@ -29,6 +30,7 @@ export interface ServerContext {
   db: Db;
   queue: IngestQueue;
   indexer: FlowIndexer;
+  answers: AnswerCache;
 }
 
 export type Phase = LiveState['phase'] | 'failed';

@@ -47,14 +47,25 @@ export async function listSessions(db: Db): Promise<SessionRow[]> {
   return rows.map(sessionRow);
 }
 
-export async function getSessionSummary(db: Db, sessionId: string): Promise<StoredSummary | null> {
+/**
+ * A stored session's summary document, as `analyze --json` printed it; `withoutAnomalies` leaves
+ * out the per-window anomalies (most of a long session's summary). Dropped here rather than in
+ * SQL: parsing the text is quicker in V8 than turning it into jsonb in PGlite.
+ */
+export async function getSessionSummary(
+  db: Db,
+  sessionId: string,
+  options: { withoutAnomalies?: boolean } = {},
+): Promise<StoredSummary | null> {
   const rows = await db.query<{ summary_json: StoredSummary | string | null }>(
     'SELECT summary_json FROM pcap_sessions WHERE session_id = $1',
     [sessionId],
   );
   if (rows.length === 0 || rows[0].summary_json === null) return null;
-  const s = rows[0].summary_json;
-  return typeof s === 'string' ? (JSON.parse(s) as StoredSummary) : s;
+  const v = rows[0].summary_json;
+  const s = typeof v === 'string' ? (JSON.parse(v) as StoredSummary) : v;
+  if (options.withoutAnomalies) delete (s as { anomalies?: unknown }).anomalies;
+  return s;
 }
 
 /**

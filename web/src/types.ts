@@ -229,7 +229,8 @@ export interface Anomaly {
   start_ts: number;
   score: number;
   is_anomaly: boolean;
-  contributing_features: Contribution[];
+  /** Absent when asked for scores only (`contributions=false`). */
+  contributing_features?: Contribution[];
 }
 
 export interface AnomaliesResponse {

@@ -21,6 +21,7 @@ import {
   type TalkerDirection,
   WINDOW_FIELDS,
 } from '../../storage/index.js';
+import { keepAnswer } from '../answer-cache.js';
 import type { ServerContext } from '../context.js';
 import { errorSchema, sessionParams } from '../schemas.js';
 import { notFound } from './sessions.js';
@@ -55,6 +56,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
       return null;
     }
+    keepAnswer(req);
     return row;
   }
 
@@ -101,16 +103,15 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const from = req.query.from ?? 0;
       const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
       if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
-      const fields = req.query.fields ? ['window_id', 'start_ts', ...req.query.fields.split(',')] : null;
-      const unknown = fields?.find(
-        (f) => !WINDOW_FIELDS.has(f) && !(f === 'features_json' && req.query.features),
-      );
+      const fields = req.query.fields?.split(',');
+      const unknown = fields?.find((f) => !WINDOW_FIELDS.has(f));
       if (unknown)
         return reply.code(400).send({ error: `querystring/fields: no window column '${unknown}'` });
-      const windows = await getWindows(db, row.session_id, from, to, req.query.features);
-      if (fields === null) return { length_s: row.window_length, windows };
-      const picked = windows.map((w) => Object.fromEntries(fields.map((f) => [f, w[f as keyof typeof w]])));
-      return { length_s: row.window_length, windows: picked };
+      const windows = await getWindows(db, row.session_id, from, to, {
+        features: req.query.features,
+        fields,
+      });
+      return { length_s: row.window_length, windows };
     },
   );
 
@@ -277,13 +278,20 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "Every window's anomaly score with the features that drove it",
         params: sessionParams,
+        querystring: query({
+          contributions: {
+            type: 'boolean',
+            default: true,
+            description: "false leaves out each window's contributing_features (scores only)",
+          },
+        }),
         response: errors,
       },
     },
-    async (req: Req, reply) => {
+    async (req: Req<{ contributions: boolean }>, reply) => {
       const s = await summaryParts(req, reply, 'anomaly_model');
       if (s === null) return;
-      const rows = await getAnomalies(db, req.params.id);
+      const rows = await getAnomalies(db, req.params.id, req.query.contributions);
       const m = s.anomaly_model;
       return {
         threshold: m.threshold,

@@ -12,6 +12,7 @@ import {
   ingestCapture,
   listSessions,
 } from '../../storage/index.js';
+import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, saveUpload, UploadError } from '../upload.js';
@@ -169,8 +170,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req: FastifyRequest<{ Params: { id: string }; Querystring: { anomalies: boolean } }>, reply) => {
       const row = await getSession(db, req.params.id);
       if (row === null) return notFound(reply, req.params.id);
-      const summary = row.status === 'completed' ? await getSessionSummary(db, row.session_id) : null;
-      if (summary && !req.query.anomalies) delete (summary as { anomalies?: unknown }).anomalies;
+      // Only a finished session's answer is final: a queued or running one's progress moves.
+      if (row.status === 'completed' || row.status === 'failed') keepAnswer(req);
+      const summary =
+        row.status === 'completed'
+          ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
+          : null;
       return { session: sessionView(row, queue.state(row.session_id)), summary };
     },
   );
@@ -254,7 +259,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const id = req.params.id;
       await queue.cancel(id);
-      if (!(await deleteSession(db, id))) return notFound(reply, id);
+      const deleted = await deleteSession(db, id);
+      // After the rows are gone, so an answer being sent meanwhile is not kept beyond it.
+      ctx.answers.forgetSession(id);
+      if (!deleted) return notFound(reply, id);
       rmSync(capturePath(ctx, id), { force: true });
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
       return reply.code(204).send();

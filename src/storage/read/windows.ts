@@ -87,30 +87,57 @@ const NAMES = [
   'packet_size_distribution',
   'flow_duration_distribution',
 ];
-const COLUMNS = `SELECT ${NAMES.map((n) => (n.endsWith('*') ? `${n.slice(0, -1)}::float8 AS ${n.slice(0, -1)}` : n)).join(', ')}`;
+/** A column's select expression: bigint ones cast so both backends give numbers. */
+const EXPRESSION = new Map(
+  NAMES.map((n) =>
+    n.endsWith('*') ? [n.slice(0, -1), `${n.slice(0, -1)}::float8 AS ${n.slice(0, -1)}`] : [n, n],
+  ),
+);
 /** The columns a window answer has (for checking a `fields` list). */
-export const WINDOW_FIELDS: ReadonlySet<string> = new Set(NAMES.map((n) => n.replace('*', '')));
+export const WINDOW_FIELDS: ReadonlySet<string> = new Set([...EXPRESSION.keys(), 'features_json']);
 const FROM = `
   FROM traffic_windows
  WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
  ORDER BY window_id`;
-const SQL = COLUMNS + FROM;
-// The model's inputs are most of a window's bytes: only when asked for.
-const SQL_WITH_FEATURES = `${COLUMNS}, features_json${FROM}`;
 
-/** A session's windows from `from` to `to` (inclusive ids). */
+// Statements by column list, built from the constant expressions above only (a caller's list is
+// checked against WINDOW_FIELDS first), so no caller text reaches the SQL.
+const statements = new Map<string, string>();
+function statement(columns: string[]): string {
+  const key = columns.join(',');
+  let sql = statements.get(key);
+  if (sql === undefined) {
+    sql = `SELECT ${columns.map((c) => (c === 'features_json' ? c : EXPRESSION.get(c)!)).join(', ')}${FROM}`;
+    statements.set(key, sql);
+  }
+  return sql;
+}
+const ALL = [...EXPRESSION.keys()];
+
+/**
+ * A session's windows from `from` to `to` (inclusive ids): every figure, or only `fields`
+ * (names from WINDOW_FIELDS; window_id and start_ts always). The model's inputs
+ * (`features_json`) are most of a window's bytes and come only when asked for.
+ */
 export async function getWindows(
   db: Db,
   sessionId: string,
   from: number,
   to: number,
-  withFeatures = false,
+  options: { features?: boolean; fields?: string[] } = {},
 ): Promise<WindowRecord[]> {
-  const rows = await db.query<WindowRecord>(withFeatures ? SQL_WITH_FEATURES : SQL, [sessionId, from, to]);
+  const wanted = options.fields ? ['window_id', 'start_ts', ...options.fields] : ALL;
+  for (const f of wanted) if (!WINDOW_FIELDS.has(f)) throw new Error(`no window column '${f}'`);
+  const columns = [...new Set(options.features ? [...wanted, 'features_json'] : wanted)];
+  const rows = await db.query<WindowRecord>(statement(columns), [sessionId, from, to]);
+  const sizes = columns.includes('packet_size_distribution');
+  const durations = columns.includes('flow_duration_distribution');
+  const features = columns.includes('features_json');
   for (const r of rows) {
-    r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
-    r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
-    if (withFeatures) r.features_json = json(r.features_json);
+    if (sizes) r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
+    if (durations)
+      r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
+    if (features) r.features_json = json(r.features_json);
   }
   return rows;
 }

@@ -1,35 +1,17 @@
-import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
-import {
-  DataZoomComponent,
-  GridComponent,
-  LegendComponent,
-  MarkAreaComponent,
-  MarkLineComponent,
-  TooltipComponent,
-  VisualMapComponent,
-} from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import type { ECharts, EChartsCoreOption } from 'echarts/core';
+import { useEffect, useRef, useState } from 'react';
 
-// Only what the pages draw: lines and areas, bars, scatter markers and a heatmap, on a canvas.
-echarts.use([
-  LineChart,
-  BarChart,
-  ScatterChart,
-  HeatmapChart,
-  GridComponent,
-  TooltipComponent,
-  LegendComponent,
-  DataZoomComponent,
-  MarkLineComponent,
-  MarkAreaComponent,
-  VisualMapComponent,
-  CanvasRenderer,
-]);
+// ECharts is most of the app's code: it loads as a chunk of its own (./echarts-setup), started as
+// soon as this module runs, so the page's API requests do not wait behind it.
+type EChartsModule = typeof import('./echarts-setup');
+let loaded: EChartsModule | null = null;
+const loading: Promise<EChartsModule> = import('./echarts-setup').then((m) => {
+  loaded = m;
+  return m;
+});
 
-export type ChartOption = echarts.EChartsCoreOption;
-export type ChartInstance = echarts.ECharts;
+export type ChartOption = EChartsCoreOption;
+export type ChartInstance = ECharts;
 
 export interface ChartClick {
   seriesIndex?: number;
@@ -60,11 +42,15 @@ export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel
   const chart = useRef<ChartInstance | null>(null);
   const handlers = useRef({ onClick, onPlotClick });
   handlers.current = { onClick, onPlotClick };
+  const [lib, setLib] = useState<EChartsModule | null>(loaded);
+  useEffect(() => {
+    if (!lib) void loading.then(setLib);
+  }, [lib]);
 
   useEffect(() => {
     const node = el.current;
-    if (!node) return;
-    const c = echarts.init(node, undefined, { renderer: 'canvas' });
+    if (!node || !lib) return;
+    const c = lib.echarts.init(node, undefined, { renderer: 'canvas' });
     chart.current = c;
     c.on('click', (e) => handlers.current.onClick?.(e as unknown as ChartClick));
     c.getZr().on('click', (e) => {
@@ -82,14 +68,14 @@ export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel
       c.dispose();
       chart.current = null;
     };
-  }, []);
+  }, [lib]);
 
   useEffect(() => {
     const c = chart.current;
-    if (!c) return;
+    if (!c || !lib) return;
     c.setOption({ textStyle: { fontFamily: FONT }, animation: false, ...option }, { notMerge: true });
     onReady?.(c);
-  }, [option, onReady]);
+  }, [option, onReady, lib]);
 
   return <div ref={el} className="chart" style={{ height }} role="img" aria-label={ariaLabel} />;
 }

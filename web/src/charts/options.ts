@@ -207,7 +207,8 @@ export function scoreOption({
         if (!p) return '';
         const a = anomalies[Math.min(p.dataIndex, anomalies.length - 1)];
         if (!a) return '';
-        const top = a.contributing_features
+        // The overview loads scores only; the anomalies page has the reasons too.
+        const top = (a.contributing_features ?? [])
           .slice(0, 3)
           .map(
             (f) =>

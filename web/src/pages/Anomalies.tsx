@@ -25,7 +25,7 @@ function Explanation({
   lengthS: number;
   descriptions: Record<string, string>;
 }) {
-  const max = Math.max(...a.contributing_features.map((f) => f.share), 1e-9);
+  const max = Math.max(...(a.contributing_features ?? []).map((f) => f.share), 1e-9);
   return (
     <div className="explain" data-testid="explanation">
       <div className="explain-head">
@@ -76,7 +76,7 @@ function Explanation({
           )}
         </div>
       )}
-      {a.contributing_features.length === 0 ? (
+      {(a.contributing_features ?? []).length === 0 ? (
         <Empty>No feature stood out in this window.</Empty>
       ) : (
         <table className="table features" data-testid="contributions">
@@ -90,7 +90,7 @@ function Explanation({
             </tr>
           </thead>
           <tbody>
-            {a.contributing_features.map((f) => {
+            {(a.contributing_features ?? []).map((f) => {
               const info = featureInfo(f.feature);
               const up = f.direction === 'higher';
               return (
@@ -155,7 +155,7 @@ function TopWindows({
       </thead>
       <tbody>
         {top.map((a) => {
-          const f = a.contributing_features[0];
+          const f = (a.contributing_features ?? [])[0];
           return (
             <tr key={a.window_id} className={a.window_id === selected ? 'selected' : undefined}>
               <td>

@@ -5,7 +5,7 @@ import { Chart } from '../charts/Chart';
 import { protocolMixOption, scoreOption, throughputOption, windowAt } from '../charts/options';
 import { SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
-import { anomaliesPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
+import { anomaliesPath, anomalyScoresPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
 import {
   formatBytes,
   formatCount,
@@ -30,8 +30,14 @@ export function useWindows(sessionId: string) {
   return useApi<WindowsResponse>(windowsPath(sessionId));
 }
 
+/** Every window's score with its explanation (the anomalies page). */
 export function useAnomalies(sessionId: string) {
   return useApi<AnomaliesResponse>(anomaliesPath(sessionId));
+}
+
+/** Scores only: the overview's timeline does not show the explanations. */
+function useAnomalyScores(sessionId: string) {
+  return useApi<AnomaliesResponse>(anomalyScoresPath(sessionId));
 }
 
 export function useInsights(sessionId: string) {
@@ -40,7 +46,7 @@ export function useInsights(sessionId: string) {
 
 function Headline({ session, summary }: { session: Session; summary: Summary }) {
   const insights = useInsights(session.session_id);
-  const anomalies = useAnomalies(session.session_id);
+  const anomalies = useAnomalyScores(session.session_id);
   const f = summary.file;
   const p = summary.protocols;
   const tcp = summary.tcp;
@@ -190,7 +196,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
   const id = session.session_id;
   const windows = useWindows(id);
   const talkers = useApi<{ talkers: Talker[] }>(talkersPath(id));
-  const anomalies = useAnomalies(id);
+  const anomalies = useAnomalyScores(id);
   const navigate = useNavigate();
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;
 
