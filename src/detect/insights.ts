@@ -36,7 +36,7 @@ export const RULES = {
   synFlood: { minUnanswered: 200, minPerSecond: 50, criticalUnanswered: 10_000 },
   rstStorm: { minResets: 100, minPerSecond: 50, minRate: 0.2, highResets: 1000 },
   /** Total or outbound bytes/s far above the capture's usual; high for a large upload to a remote address. */
-  /** Low from 4× the usual rate; medium from 10×; high when one local host uploaded ≥ 50 MB of it. */
+  /** From 4× the usual rate: low; an outbound surge of 10× the usual outbound: medium; one local host uploading ≥ 50 MB of it to one remote address: high. */
   trafficBurst: { minFactor: 4, mediumFactor: 10, minBytes: 1_000_000, highBytes: 50_000_000 },
   /** Per window ≥ 10× the usual most-flows-to-one-service and ≥ 5/s; the run ≥ 100 flows. */
   connectionBurst: { minFlows: 100, minFactor: 10, minPerSecond: 5, minAnsweredShare: 0.5, highFlows: 1000 },
@@ -642,12 +642,13 @@ function trafficBursts(ctx: Ctx): Insight[] {
       }
     const top = [...pairs.values()].sort((a, b) => b.bytes - a.bytes)[0];
     const toRemote = top && ctx.analyzer.isLocal(top.src) && !ctx.analyzer.isLocal(top.dst);
-    // A download several times the usual rate is ordinary on most networks: worth a line on the
-    // timeline, not an alarm, unless it is far out of scale or looks like data leaving.
+    // Downloads far above the usual rate are ordinary on most networks (updates, videos): worth a
+    // line on the timeline, not an alarm. Data leaving is what matters: an outbound surge is
+    // medium, a large upload to one remote address high.
     const severity: Severity =
       top && toRemote && top.bytes >= R.highBytes && top.bytes >= (outbound ? outBytes : bytes) / 2
         ? 'high'
-        : peak >= R.mediumFactor * (outbound ? usualOut : usual)
+        : outbound && peak >= R.mediumFactor * usualOut
           ? 'medium'
           : 'low';
     const who = top
