@@ -1,49 +1,15 @@
-import { DURATION_KEYS, SIZE_KEYS } from '../../analysis/index.js';
+import { DURATION_KEYS, SIZE_KEYS, type WindowRow } from '../../analysis/index.js';
 import type { Db } from '../db.js';
 
-/** One stored window: every per-window figure of SPEC §2 (bigints cast so both backends give numbers). */
-export interface WindowRecord {
-  window_id: number;
-  start_ts: number;
-  end_ts: number;
-  packet_count: number;
-  byte_count: number;
-  bytes_per_sec: number;
-  packets_per_sec: number;
-  tcp_count: number;
-  udp_count: number;
-  icmp_count: number;
-  other_count: number;
-  tcp_ratio: number;
-  udp_ratio: number;
-  icmp_ratio: number;
-  avg_packet_size: number;
-  min_packet_size: number;
-  max_packet_size: number;
-  std_packet_size: number;
-  unique_src_ips: number;
-  unique_dst_ips: number;
-  port_diversity: number;
-  new_flows: number;
-  connection_rate: number;
-  tcp_syn_count: number;
-  tcp_synack_count: number;
-  tcp_ack_count: number;
-  tcp_rst_count: number;
-  tcp_fin_count: number;
-  tcp_retransmissions: number;
-  inbound_bytes: number;
-  outbound_bytes: number;
-  internal_bytes: number;
-  external_bytes: number;
-  inbound_packets: number;
-  outbound_packets: number;
-  internal_packets: number;
-  external_packets: number;
+/**
+ * One stored window: every per-window figure of SPEC §2 as the analysis made it (bigints cast so
+ * both backends give numbers), its distributions as SPEC's JSON objects.
+ */
+export type WindowRecord = Omit<WindowRow, 'packet_size_distribution' | 'flow_duration_distribution'> & {
   packet_size_distribution: Record<string, number>;
   flow_duration_distribution: Record<string, number>;
   features_json?: unknown;
-}
+};
 
 /** The columns of a window answer, in order; bigint ones are cast so both backends give numbers. */
 const NAMES = [
