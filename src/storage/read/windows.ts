@@ -1,5 +1,6 @@
 import { DURATION_KEYS, SIZE_KEYS, type WindowRow } from '../../analysis/index.js';
 import type { Db } from '../db.js';
+import { WINDOW_COLUMNS } from '../prepare.js';
 
 /**
  * One stored window: every per-window figure of SPEC §2 as the analysis made it (bigints cast so
@@ -11,53 +12,37 @@ export type WindowRecord = Omit<WindowRow, 'packet_size_distribution' | 'flow_du
   features_json?: unknown;
 };
 
-/** The columns of a window answer, in order; bigint ones are cast so both backends give numbers. */
-const NAMES = [
-  'window_id',
-  'start_ts',
-  'end_ts',
-  'packet_count*',
-  'byte_count*',
-  'bytes_per_sec',
-  'packets_per_sec',
-  'tcp_count*',
-  'udp_count*',
-  'icmp_count*',
-  'other_count*',
-  'tcp_ratio',
-  'udp_ratio',
-  'icmp_ratio',
-  'avg_packet_size',
-  'min_packet_size',
-  'max_packet_size',
-  'std_packet_size',
-  'unique_src_ips',
-  'unique_dst_ips',
-  'port_diversity',
-  'new_flows*',
-  'connection_rate',
-  'tcp_syn_count*',
-  'tcp_synack_count*',
-  'tcp_ack_count*',
-  'tcp_rst_count*',
-  'tcp_fin_count*',
-  'tcp_retransmissions*',
-  'inbound_bytes*',
-  'outbound_bytes*',
-  'internal_bytes*',
-  'external_bytes*',
-  'inbound_packets*',
-  'outbound_packets*',
-  'internal_packets*',
-  'external_packets*',
-  'packet_size_distribution',
-  'flow_duration_distribution',
-];
+// The bigint columns of traffic_windows (migration 1): pg returns them as strings, so they are cast.
+const BIGINT = new Set([
+  'packet_count',
+  'byte_count',
+  'tcp_count',
+  'udp_count',
+  'icmp_count',
+  'other_count',
+  'new_flows',
+  'tcp_syn_count',
+  'tcp_synack_count',
+  'tcp_ack_count',
+  'tcp_rst_count',
+  'tcp_fin_count',
+  'tcp_retransmissions',
+  'inbound_bytes',
+  'outbound_bytes',
+  'internal_bytes',
+  'external_bytes',
+  'inbound_packets',
+  'outbound_packets',
+  'internal_packets',
+  'external_packets',
+]);
+
 /** A column's select expression: bigint ones cast so both backends give numbers. */
-const EXPRESSION = new Map(
-  NAMES.map((n) =>
-    n.endsWith('*') ? [n.slice(0, -1), `${n.slice(0, -1)}::float8 AS ${n.slice(0, -1)}`] : [n, n],
-  ),
+const EXPRESSION = new Map<string, string>(
+  WINDOW_COLUMNS.filter((c) => c !== 'session_id' && c !== 'features_json').map((c) => [
+    c,
+    BIGINT.has(c) ? `${c}::float8 AS ${c}` : c,
+  ]),
 );
 /** The columns a window answer has (for checking a `fields` list). */
 export const WINDOW_FIELDS: ReadonlySet<string> = new Set([...EXPRESSION.keys(), 'features_json']);
