@@ -256,7 +256,9 @@ describe.skipIf(!hasSharedPcaps)('a full disk and an unwritable data folder', ()
       writeBusyCapture(fits, Math.floor((free * 0.6) / 118));
       const up = await uploadFile(server.url, fits);
       expect(up.status).toBe(202);
-      const s = await waitForSession(server.url, up.body.session_id!);
+      const s = await waitForSession(server.url, up.body.session_id!).catch((e: Error) => {
+        throw new Error(`${e.message}\nserver output:\n${server.output()}`);
+      });
       expect(s.status).toBe('failed');
       expect(s.error).toMatch(/not enough free disk space for the database|no space left on device/i);
       expect((await getJson<{ status: string }>(server.url, '/api/health')).status).toBe('ok');
