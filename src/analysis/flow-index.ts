@@ -1,22 +1,7 @@
+import { CONN_STATES } from './conn-states.js';
 import type { FlowRecord } from './flow-table.js';
 
-/** Zeek conn_state values, in the order of their codes in a FlowIndex. */
-export const CONN_STATES = [
-  'OTH',
-  'S0',
-  'S1',
-  'SF',
-  'REJ',
-  'S2',
-  'S3',
-  'RSTO',
-  'RSTR',
-  'RSTOS0',
-  'RSTRH',
-  'SH',
-  'SHR',
-] as const;
-const STATE_CODE = new Map<string, number>(CONN_STATES.map((s, i) => [s, i]));
+export { CONN_STATES };
 
 /** A state where the responder never completed a handshake: what floods and scans leave. */
 export function unansweredState(code: number): boolean {
@@ -25,6 +10,13 @@ export function unansweredState(code: number): boolean {
 }
 
 const CHUNK = 1 << 16;
+
+export interface FlowIndexState {
+  limit: number;
+  size: number;
+  dropped: number;
+  chunks: (Float64Array | Uint32Array)[][];
+}
 
 /**
  * A compact column store of every finished flow (48 bytes each, in 64k-flow chunks, so
@@ -74,9 +66,45 @@ export class FlowIndex {
     this.dstPacketsChunks[c][i] = Math.min(f.dstPackets, 0xffffffff);
     this.srcChunks[c][i] = f.srcId;
     this.dstChunks[c][i] = f.dstId;
-    this.metaChunks[c][i] =
-      ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | (STATE_CODE.get(f.connState) ?? 0);
+    this.metaChunks[c][i] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
     this.size++;
+  }
+
+  /** The index's columns, to send to another thread (the chunks can be transferred). */
+  exportState(): FlowIndexState {
+    return {
+      limit: this.limit,
+      size: this.size,
+      dropped: this.dropped,
+      chunks: [
+        this.startChunks,
+        this.endChunks,
+        this.srcBytesChunks,
+        this.dstBytesChunks,
+        this.srcPacketsChunks,
+        this.dstPacketsChunks,
+        this.srcChunks,
+        this.dstChunks,
+        this.metaChunks,
+      ],
+    };
+  }
+
+  static restore(state: FlowIndexState): FlowIndex {
+    const x = new FlowIndex(state.limit);
+    const c = state.chunks;
+    x.startChunks = c[0] as Float64Array[];
+    x.endChunks = c[1] as Float64Array[];
+    x.srcBytesChunks = c[2] as Float64Array[];
+    x.dstBytesChunks = c[3] as Float64Array[];
+    x.srcPacketsChunks = c[4] as Uint32Array[];
+    x.dstPacketsChunks = c[5] as Uint32Array[];
+    x.srcChunks = c[6] as Uint32Array[];
+    x.dstChunks = c[7] as Uint32Array[];
+    x.metaChunks = c[8] as Uint32Array[];
+    x.size = state.size;
+    x.dropped = state.dropped;
+    return x;
   }
 
   start(n: number): number {

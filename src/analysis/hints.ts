@@ -4,6 +4,29 @@ import type { FlowHints } from './flow-table.js';
 
 const DNS_PORTS = new Set([53, 5353, 5355]);
 
+function dnsPort(port: number): boolean {
+  return port === 53 || port === 5353 || port === 5355;
+}
+
+/**
+ * Whether `parseFlowHints` could learn anything from this payload (it returns the hints unchanged
+ * otherwise): DNS by port, TLS and HTTP by their first byte. `buf[offset]` is the payload's first
+ * byte, which must be captured.
+ */
+export function hintCandidate(
+  proto: number,
+  srcPort: number,
+  dstPort: number,
+  buf: Uint8Array,
+  offset: number,
+): boolean {
+  if (proto !== L4_TCP && proto !== L4_UDP) return false;
+  if (dnsPort(srcPort) || dnsPort(dstPort)) return true;
+  if (proto !== L4_TCP) return false;
+  const first = buf[offset];
+  return first === 0x16 || (first >= 0x41 && first <= 0x5a);
+}
+
 /**
  * Reads application hints from one of a flow's first payload packets: DNS by port, TLS and HTTP by
  * their first bytes (so they are found on any port). Returns the flow's hints object, created on

@@ -39,6 +39,21 @@ export const F = {
 } as const;
 const W = 40;
 
+/** The columns the flow half fills (the rest are the packet half's). */
+const FLOW_COLUMNS: number[] = [
+  F.retrans,
+  F.newFlows,
+  F.inBytes,
+  F.outBytes,
+  F.intBytes,
+  F.extBytes,
+  F.inPackets,
+  F.outPackets,
+  F.intPackets,
+  F.extPackets,
+  ...Array.from({ length: 9 }, (_, i) => F.durationBucket + i),
+];
+
 // Base granularities. Each divides every ladder length at or above the point where it is used, so
 // base windows roll up exactly into whatever length `auto` finally picks.
 const BASES = [1, 5, 30, 300, 3600];
@@ -76,7 +91,16 @@ function tooManyWindows(count: number, length: number): WindowLimitError {
 /** Most base rows kept before the capture's time span is refused (bounded memory). */
 const MAX_ROWS = 1_000_000;
 
-type DistinctKind = 0 | 1 | 2; // source addresses, destination addresses, destination ports
+type DistinctKind = 0 | 1 | 2;
+
+export interface WindowAccumulatorState {
+  fixed: number | null;
+  base: number;
+  baseIdx: number;
+  anchorSec: number;
+  pages: Map<number, Float64Array>;
+  entries: Int32Array[];
+} // source addresses, destination addresses, destination ports
 
 /**
  * Accumulates per-window figures in one pass without knowing the capture's duration in advance:
@@ -96,7 +120,7 @@ export class WindowAccumulator {
   private anchorSec = Number.NaN;
   private readonly fixed: number | null;
   // Distinct values: (row, value) pairs, deduplicated per row by "last row seen" per value.
-  private readonly entries: Int32Array[] = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+  private entries: Int32Array[] = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly entryCount = [0, 0, 0];
   private readonly lastRow: Int32Array[] = [
     new Int32Array(1024),
@@ -122,6 +146,32 @@ export class WindowAccumulator {
     this.base = fixedLength ?? BASES[0];
     this.integerBase = Number.isInteger(this.base);
     for (const a of this.lastRow) a.fill(-0x80000000);
+  }
+
+  /** What `absorb` needs of this accumulator, to send to another thread. */
+  exportState(): WindowAccumulatorState {
+    return {
+      fixed: this.fixed,
+      base: this.base,
+      baseIdx: this.baseIdx,
+      anchorSec: this.anchorSec,
+      pages: this.pages,
+      entries: this.entries.map((e, k) => e.subarray(0, this.entryCount[k])),
+    };
+  }
+
+  /** An accumulator holding exported contents (for `absorb`). */
+  static restore(state: WindowAccumulatorState): WindowAccumulator {
+    const w = new WindowAccumulator(state.fixed);
+    w.base = state.base;
+    w.baseIdx = state.baseIdx;
+    w.anchorSec = state.anchorSec;
+    w.pages = state.pages;
+    for (let k = 0; k < 3; k++) {
+      w.entries[k] = state.entries[k];
+      w.entryCount[k] = state.entries[k].length;
+    }
+    return w;
   }
 
   /** Offset in `rows` of the row holding time (sec, nsec); re-read `rows` afterwards. */
@@ -255,6 +305,51 @@ export class WindowAccumulator {
   }
 
   /**
+   * Adds what the flow half's accumulator collected (the flow columns: new flows, retransmissions,
+   * direction, flow durations, and the distinct values) into this one's rows. This accumulator saw
+   * every packet, the other only IP packets, so its base is the same or coarser and a multiple of
+   * the other's: the mapping is exact.
+   */
+  absorb(other: WindowAccumulator): void {
+    if (other === this || Number.isNaN(other.anchorSec)) return;
+    const from = other.base;
+    const to = this.base;
+    if (to % from !== 0 && from !== to) throw new Error('window bases do not nest');
+    const fromAnchor = other.indexOf(other.anchorSec, 0);
+    const toAnchor = this.indexOf(this.anchorSec, 0);
+    const mapRel =
+      from === to
+        ? (rel: number) => rel + fromAnchor - toAnchor
+        : (rel: number) => Math.floor(((rel + fromAnchor) * from) / to) - toAnchor;
+    for (const [p, page] of other.pages) {
+      for (let r = 0; r < PAGE; r++) {
+        if (isEmpty(page, r)) continue;
+        const rel = mapRel(p * PAGE + r);
+        const dst = pageOf(this.pages, rel);
+        const d = (rel - Math.floor(rel / PAGE) * PAGE) * W;
+        for (const c of FLOW_COLUMNS) dst[d + c] += page[r * W + c];
+      }
+    }
+    for (let k = 0; k < 3; k++) {
+      const e = other.entries[k];
+      const n = other.entryCount[k];
+      let mine = this.entries[k];
+      const c = this.entryCount[k];
+      if (c + n > mine.length) {
+        const grown = new Int32Array(c + n);
+        grown.set(mine.subarray(0, c));
+        this.entries[k] = mine = grown;
+      }
+      for (let i = 0; i < n; i += 2) {
+        mine[c + i] = mapRel(e[i]);
+        mine[c + i + 1] = e[i + 1];
+      }
+      this.entryCount[k] = c + n;
+    }
+    this.lastSec = Number.NaN;
+  }
+
+  /**
    * Rolls the base rows up into windows of the final length. `minTs`/`maxTs` are the capture's
    * earliest and latest times (seconds); with `auto`, the length is the smallest of the ladder
    * giving at most 1000 windows.
@@ -339,6 +434,8 @@ function pageOf(pages: Map<number, Float64Array>, rel: number): Float64Array {
 function isEmpty(page: Float64Array, r: number): boolean {
   const o = r * W;
   if (page[o + F.packets] !== 0) return false;
+  // The flow half's rows have no packet count, but every IP packet counts in one direction.
+  for (let i = 0; i < 4; i++) if (page[o + F.inPackets + i] !== 0) return false;
   for (let i = 0; i < DURATION_KEYS.length; i++) if (page[o + F.durationBucket + i] !== 0) return false;
   return true;
 }
