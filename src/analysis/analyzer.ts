@@ -22,23 +22,25 @@ import {
   type PortUsage,
 } from './flow-stage.js';
 import { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts, type HintParser } from './flow-table.js';
-import { hintCandidate, parseFlowHints } from './hints.js';
+import { hintBytes, parseFlowHints } from './hints.js';
 import { LocalNets } from './local-nets.js';
 import {
   FLAGS_SHIFT,
   HINT_BYTES_MAX,
+  keyHash4,
+  keyHash6,
   MAX_FIXED_WORDS,
   MIN_BATCH_WORDS,
   PROTO_SHIFT,
+  R_ECHO,
   R_END,
   R_FLOW,
   R_HINT,
-  R_ICMP_ID,
   R_IP,
   R_NO_PORTS,
   R_NOTE_PORT,
   R_PAYLOAD,
-  R_PORTS,
+  R_SIDE_B,
   R_TCP,
   R_TIME,
   R_V6,
@@ -106,6 +108,7 @@ export class Analyzer {
   // The record batch being written.
   private out: Int32Array;
   private outBytes: Buffer;
+  private outF64: Float64Array;
   private pos = 0;
   private limit: number;
   private outlet: RecordOutlet | null;
@@ -132,6 +135,7 @@ export class Analyzer {
     this.out = outlet ? outlet.words : new Int32Array(LOCAL_BATCH_WORDS);
     if (this.out.length < MIN_BATCH_WORDS) throw new RangeError('record batch too small');
     this.outBytes = Buffer.from(this.out.buffer, this.out.byteOffset, this.out.byteLength);
+    this.outF64 = new Float64Array(this.out.buffer, this.out.byteOffset, this.out.length >> 1);
     this.limit = this.out.length - MAX_FIXED_WORDS;
   }
 
@@ -198,34 +202,32 @@ export class Analyzer {
       if (flags & TCP_RST) rows[o + F.rst]++;
       if (flags & TCP_FIN) rows[o + F.fin]++;
     }
-    this.record(rec, pkt, l4, sec, nsec, len);
+    this.record(rec, pkt, l4);
   }
 
   /** Writes the IP packet's record for the flow half. */
-  private record(
-    rec: CaptureRecord,
-    pkt: DecodedPacket,
-    l4: number,
-    sec: number,
-    nsec: number,
-    len: number,
-  ): void {
+  private record(rec: CaptureRecord, pkt: DecodedPacket, l4: number): void {
+    // (Times are read here, not passed: seconds beyond 2^30 would be boxed on every call.)
+    const sec = rec.tsSec;
+    const nsec = rec.tsNsec;
+    const len = rec.origLen;
     // Flows: transport packets with their ports, and other IP protocols by address pair. Later
     // fragments carry no transport header and belong to no flow.
     const sport = pkt.srcPort;
     const dport = pkt.dstPort;
     const inFlow = l4 !== 0 ? sport >= 0 && dport >= 0 : !pkt.fragment;
     const proto = l4 !== 0 ? l4 : pkt.ipProto;
-    // The hint parsers read the payload from the record: attach it when they could use it.
-    let hintBytes = -1;
+    // The hint parsers read the payload from the record: attach what they could use.
+    let hint = -1;
     const captured = pkt.payloadCaptured;
     if (inFlow && captured > 0 && this.hintParser !== null) {
-      if (!this.exactHints || hintCandidate(proto, sport, dport, rec.buf, pkt.payloadOffset))
-        hintBytes = Math.min(captured, HINT_BYTES_MAX);
+      hint = this.exactHints
+        ? hintBytes(proto, sport, dport, rec.buf, pkt.payloadOffset, captured)
+        : Math.min(captured, HINT_BYTES_MAX);
     }
     let W = this.out;
     let p = this.pos;
-    if (p > this.limit || (hintBytes >= 0 && p + MAX_FIXED_WORDS + 1 + (hintBytes >> 2) + 1 > W.length)) {
+    if (p > this.limit || (hint >= 0 && p + MAX_FIXED_WORDS + 2 + (hint >> 2) > W.length)) {
       W = this.handOver(p);
       p = 0;
     }
@@ -234,62 +236,113 @@ export class Analyzer {
       W[p] = R_TIME;
       W[p + 1] = Math.floor(sec / 4294967296);
       W[p + 2] = sec >>> 0;
-      p += 3;
+      W[p + 3] = 0;
+      p += 4;
     }
     const h = p;
     let hdr = R_IP;
-    W[p + 1] = nsec;
-    W[p + 2] = len;
+    W[p + 1] = len;
+    this.outF64[(p + 2) >> 1] = sec + nsec / 1e9;
     const src = pkt.src;
     const dst = pkt.dst;
-    if (pkt.ip === 6) {
-      hdr |= R_V6;
-      W[p + 3] = src[0];
-      W[p + 4] = src[1];
-      W[p + 5] = src[2];
-      W[p + 6] = src[3];
-      W[p + 7] = dst[0];
-      W[p + 8] = dst[1];
-      W[p + 9] = dst[2];
-      W[p + 10] = dst[3];
-      p += 11;
-    } else {
-      W[p + 3] = src[0];
-      W[p + 4] = dst[0];
-      p += 5;
+    const v6 = pkt.ip === 6;
+    if (!inFlow) {
+      if (v6) {
+        hdr |= R_V6;
+        for (let i = 0; i < 4; i++) {
+          W[p + 4 + i] = src[i];
+          W[p + 8 + i] = dst[i];
+        }
+        p += 12;
+      } else {
+        W[p + 4] = src[0];
+        W[p + 5] = dst[0];
+        p += 6;
+      }
+      W[h] = hdr;
+      this.pos = p;
+      return;
     }
-    if (inFlow) {
-      hdr |= R_FLOW | (proto << PROTO_SHIFT);
-      const icmp = proto === L4_ICMP || proto === L4_ICMPV6;
-      if (proto === L4_TCP || proto === L4_UDP || icmp) {
-        if (sport >= 0) {
-          hdr |= R_PORTS;
-          W[p++] = (sport << 16) | dport;
-        } else hdr |= R_NO_PORTS;
+    // The flow key in canonical order: the lower address (then port) is end A.
+    let c = 0;
+    if (src[0] !== dst[0]) c = src[0] < dst[0] ? -1 : 1;
+    else if (v6) {
+      for (let i = 1; i < 4; i++) {
+        if (src[i] !== dst[i]) {
+          c = src[i] < dst[i] ? -1 : 1;
+          break;
+        }
       }
-      if (icmp && pkt.icmpId >= 0) {
-        hdr |= R_ICMP_ID;
-        W[p++] = pkt.icmpId;
+    }
+    let kpa = 0;
+    let kpb = 0;
+    let swap: boolean;
+    hdr |= R_FLOW | (proto << PROTO_SHIFT);
+    if (proto === L4_ICMP || proto === L4_ICMPV6) {
+      kpa = sport;
+      kpb = dport;
+      // Echo request and reply are one flow, told apart from other pings by the identifier.
+      const id = pkt.icmpId;
+      if (id >= 0) {
+        hdr |= R_ECHO;
+        kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
+        kpb = id;
       }
-      if ((l4 === L4_TCP || l4 === L4_UDP) && dport >= 0) hdr |= R_NOTE_PORT;
-      const flags = proto === L4_TCP ? pkt.tcpFlags : -1;
-      if (flags >= 0) {
-        hdr |= R_TCP | (flags << FLAGS_SHIFT);
-        W[p] = pkt.seq;
-        W[p + 1] = pkt.payloadLength;
-        p += 2;
+      swap = c > 0;
+    } else {
+      let sp = 0;
+      let dp = 0;
+      if (proto === L4_TCP || proto === L4_UDP) {
+        sp = sport;
+        dp = dport;
       }
-      if (captured > 0 && this.hintParser !== null) hdr |= R_PAYLOAD;
-      if (hintBytes >= 0) {
-        hdr |= R_HINT;
-        W[p] = hintBytes;
-        const off = pkt.payloadOffset;
-        rec.buf.copy(this.outBytes, (p + 1) * 4, off, off + hintBytes);
-        p += 1 + ((hintBytes + 3) >> 2);
+      swap = c > 0 || (c === 0 && sp > dp);
+      kpa = swap ? dp : sp;
+      kpb = swap ? sp : dp;
+    }
+    if (swap) hdr |= R_SIDE_B;
+    const noPorts = kpa < 0;
+    if (noPorts) hdr |= R_NO_PORTS;
+    const ports = noPorts ? 0 : (kpa << 16) | (kpb & 0xffff);
+    const key = proto | ((v6 ? 6 : 4) << 8) | (noPorts ? 1 << 16 : 0);
+    const a = swap ? dst : src;
+    const b = swap ? src : dst;
+    let hash: number;
+    if (v6) {
+      hdr |= R_V6;
+      for (let i = 0; i < 4; i++) {
+        W[p + 4 + i] = a[i];
+        W[p + 8 + i] = b[i];
       }
+      hash = keyHash6(key, a[0] | 0, b[0] | 0, a[1] | 0, a[3] | 0, b[2] | 0, b[3] | 0, ports);
+      p += 12;
+    } else {
+      W[p + 4] = a[0];
+      W[p + 5] = b[0];
+      hash = keyHash4(key, a[0] | 0, b[0] | 0, ports);
+      p += 6;
+    }
+    W[p] = ports;
+    W[p + 1] = hash;
+    p += 2;
+    if ((l4 === L4_TCP || l4 === L4_UDP) && dport >= 0) hdr |= R_NOTE_PORT;
+    const flags = proto === L4_TCP ? pkt.tcpFlags : -1;
+    if (flags >= 0) {
+      hdr |= R_TCP | (flags << FLAGS_SHIFT);
+      W[p] = pkt.seq;
+      W[p + 1] = pkt.payloadLength;
+      p += 2;
+    }
+    if (captured > 0 && this.hintParser !== null) hdr |= R_PAYLOAD;
+    if (hint >= 0) {
+      hdr |= R_HINT;
+      W[p] = hint;
+      const off = pkt.payloadOffset;
+      rec.buf.copy(this.outBytes, (p + 1) * 4, off, off + hint);
+      p += 1 + ((hint + 3) >> 2);
     }
     W[h] = hdr;
-    this.pos = p;
+    this.pos = p + (p & 1);
   }
 
   /** Hands the batch over (up to `used` words) and starts the next one. */
@@ -304,6 +357,7 @@ export class Analyzer {
     if (next !== this.out) {
       this.out = next;
       this.outBytes = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
+      this.outF64 = new Float64Array(next.buffer, next.byteOffset, next.length >> 1);
       this.limit = next.length - MAX_FIXED_WORDS;
     }
     this.pos = 0;

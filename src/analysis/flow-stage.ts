@@ -2,24 +2,15 @@ import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP } from '../decode/index.js';
 import { AddressTable, type AddressTableState } from './address-table.js';
 import { CONN_STATES } from './conn-states.js';
 import { FlowIndex, type FlowIndexState } from './flow-index.js';
-import { type FlowRecord, FlowTable, type FlowTimeouts, type HintParser } from './flow-table.js';
-import type { LocalNets } from './local-nets.js';
 import {
-  FLAGS_SHIFT,
-  KIND_MASK,
-  PROTO_SHIFT,
-  R_FLOW,
-  R_HINT,
-  R_ICMP_ID,
-  R_IP,
-  R_NO_PORTS,
-  R_NOTE_PORT,
-  R_PAYLOAD,
-  R_PORTS,
-  R_TCP,
-  R_TIME,
-  R_V6,
-} from './packet-records.js';
+  type AddressBook,
+  type FlowRecord,
+  FlowTable,
+  type FlowTimeouts,
+  type HintParser,
+} from './flow-table.js';
+import type { LocalNets } from './local-nets.js';
+import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import { durationBucket, F, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
 
 /** A finished flow kept for the report (top flows by bytes). */
@@ -108,7 +99,7 @@ const REMOTE = 2;
  * connection states, port usage, top flows, the flow index). It runs in the calling thread or in a
  * worker of its own (see `pipeline.ts`).
  */
-export class FlowStage {
+export class FlowStage implements AddressBook {
   readonly addresses: AddressTable;
   readonly localNets: LocalNets;
   readonly flows: FlowTable;
@@ -144,8 +135,9 @@ export class FlowStage {
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
-  /** Whole seconds of the records being read (from the last time record). */
+  /** Whole seconds of the records being read (from the last time record), and their row (or -1). */
   private sec = 0;
+  private secRow = -1;
 
   constructor(
     options: FlowStageOptions,
@@ -161,12 +153,7 @@ export class FlowStage {
     this.addresses = addresses ? AddressTable.restore(addresses) : new AddressTable();
     if (flowIndex !== undefined) this.flowIndex = flowIndex ? FlowIndex.restore(flowIndex) : null;
     else this.flowIndex = options.flowIndex ? new FlowIndex() : null;
-    this.flows = new FlowTable(
-      this.timeouts,
-      { intern: (ip, words, at) => this.intern(ip, words, at), isLocal: (id) => this.isLocal(id) },
-      (f) => this.flowEnded(f),
-      options.hintParser,
-    );
+    this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser);
     const t = this.timeouts;
     this.sweepEvery = Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
   }
@@ -174,99 +161,50 @@ export class FlowStage {
   /** Reads the records in W[start, end). */
   consume(W: Int32Array, start: number, end: number): void {
     const bytes = new Uint8Array(W.buffer, W.byteOffset, W.byteLength);
+    const F64 = new Float64Array(W.buffer, W.byteOffset, W.length >> 1);
     let p = start;
     while (p < end) {
       const hdr = W[p];
       const kind = hdr & KIND_MASK;
       if (kind === R_TIME) {
         this.sec = W[p + 1] * 4294967296 + (W[p + 2] >>> 0);
-        p += 3;
+        this.secRow = -1;
+        p += 4;
         continue;
       }
-      if (kind !== R_IP) break; // end of the batch
-      p = this.ip(W, bytes, p, hdr);
+      if (kind !== R_IP) {
+        if (kind === R_END) break; // the batch ends early
+        throw new Error(`damaged record batch at word ${p}`);
+      }
+      p = this.ip(W, F64, bytes, p, hdr);
     }
   }
 
   /** One IP packet record at W[p]; returns where the next record starts. */
-  private ip(W: Int32Array, bytes: Uint8Array, p: number, hdr: number): number {
-    const sec = this.sec;
-    const nsec = W[p + 1];
-    const len = W[p + 2];
-    const v6 = (hdr & R_V6) !== 0;
-    const s = p + 3;
-    const t = v6 ? p + 7 : p + 4;
-    let q = v6 ? p + 11 : p + 5;
+  private ip(W: Int32Array, F64: Float64Array, bytes: Uint8Array, p: number, hdr: number): number {
+    const len = W[p + 1];
+    const ts = F64[(p + 2) >> 1];
     const win = this.windows;
-    let o = win.rowOf(sec, nsec);
-    const ts = sec + nsec / 1e9;
+    // The row: with whole-second bases, one lookup per second (the time record) is enough.
+    let o = this.secRow;
+    if (o < 0) {
+      o = win.rowOfTime(this.sec, ts);
+      if (win.wholeSeconds) this.secRow = o;
+    }
     let src: number;
     let dst: number;
     let srcLocal: boolean;
     let dstLocal: boolean;
     let note = true;
-    let dstPort = -1;
+    let q: number;
     if ((hdr & R_FLOW) !== 0) {
-      const proto = (hdr >>> PROTO_SHIFT) & 0xff;
-      let sport = 0;
-      let dport = 0;
-      if ((hdr & R_PORTS) !== 0) {
-        const ports = W[q++];
-        sport = ports >>> 16;
-        dport = ports & 0xffff;
-      } else if ((hdr & R_NO_PORTS) !== 0) {
-        sport = -1;
-        dport = -1;
-      }
-      dstPort = dport;
-      let icmpId = -1;
-      if ((hdr & R_ICMP_ID) !== 0) icmpId = W[q++];
-      let flags = -1;
-      let seq = 0;
-      let payloadLength = 0;
-      if ((hdr & R_TCP) !== 0) {
-        flags = (hdr >>> FLAGS_SHIFT) & 0x1ff;
-        seq = W[q];
-        payloadLength = W[q + 1];
-        q += 2;
-      }
-      let hint: Uint8Array | null = null;
-      let hintOffset = 0;
-      let hintLength = 0;
-      if ((hdr & R_HINT) !== 0) {
-        hintLength = W[q];
-        hintOffset = (q + 1) * 4;
-        hint = bytes;
-        q += 1 + ((hintLength + 3) >> 2);
-      }
       const flows = this.flows;
-      flows.packet(
-        proto,
-        v6,
-        W,
-        s,
-        t,
-        sport,
-        dport,
-        icmpId,
-        flags,
-        seq,
-        payloadLength,
-        (hdr & R_PAYLOAD) !== 0,
-        hint,
-        hintOffset,
-        hintLength,
-        ts,
-        len,
-        win.noteKey(),
-      );
-      src = flows.srcId;
-      dst = flows.dstId;
+      q = flows.packet(W, F64, bytes, p, hdr, win.noteKey());
       srcLocal = flows.srcLocal;
       dstLocal = flows.dstLocal;
       note = flows.firstInWindow;
-      // Ending flows may have added window pages: look the row up again (cached per second).
-      o = win.rowOf(sec, nsec);
+      src = note ? flows.senderId : 0;
+      dst = note ? flows.receiverId : 0;
       const rows = win.rows;
       if (flows.newFlow) rows[o + F.newFlows]++;
       if (flows.retransmission) {
@@ -275,9 +213,11 @@ export class FlowStage {
       }
     } else {
       // Not part of a flow: talkers are counted here rather than when a flow ends.
+      const v6 = (hdr & R_V6) !== 0;
       const ip = v6 ? 6 : 4;
-      src = this.intern(ip, W, s);
-      dst = this.intern(ip, W, t);
+      src = this.intern(ip, W, p + 4);
+      dst = this.intern(ip, W, v6 ? p + 8 : p + 5);
+      q = v6 ? p + 12 : p + 6;
       srcLocal = this.isLocal(src);
       dstLocal = this.isLocal(dst);
       const talk = this.talk;
@@ -297,21 +237,26 @@ export class FlowStage {
     if (note) {
       win.note(0, src);
       win.note(1, dst);
-      if ((hdr & R_NOTE_PORT) !== 0) win.note(2, dstPort);
+      if ((hdr & R_NOTE_PORT) !== 0) {
+        // The packet's destination port: the key's, in the sender's order.
+        const ports = W[(hdr & R_V6) !== 0 ? p + 12 : p + 6];
+        win.note(2, (hdr & R_SIDE_B) !== 0 ? ports >>> 16 : ports & 0xffff);
+      }
     }
     if (ts > this.maxTs) {
       this.maxTs = ts;
       // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
       if (ts >= this.nextSweep) {
         this.flows.expire(ts);
+        this.secRow = -1;
         this.nextSweep = ts + this.sweepEvery;
       }
     }
-    return q;
+    return q + (q & 1);
   }
 
   /** Interns an address, growing the per-address arrays with the table. */
-  private intern(ip: number, words: Int32Array, at: number): number {
+  intern(ip: number, words: Int32Array, at: number): number {
     const id = this.addresses.intern(ip, words, at);
     if (id >= this.locality.length) this.growAddresses();
     return id;
@@ -355,9 +300,9 @@ export class FlowStage {
     else if (f.proto === L4_UDP) c.udp++;
     else if (f.proto === L4_ICMP || f.proto === L4_ICMPV6) c.icmp++;
     else c.other++;
-    const duration = f.duration;
-    this.flowDurations[durationBucket(duration)]++;
-    this.windows.flowEnded(f.firstTs, duration);
+    const bucket = durationBucket(f.lastTs - f.firstTs);
+    this.flowDurations[bucket]++;
+    this.windows.flowEnded(f, bucket);
     const code = f.connStateCode;
     if (this.stateCounts[code]++ === 0) this.stateOrder.push(code);
     if (f.proto === L4_TCP || f.proto === L4_UDP) {
@@ -462,7 +407,8 @@ export class FlowStage {
     };
     for (const a of [addresses.words, addresses.family, this.talk, this.locality]) add(a);
     for (const a of [this.portFlows, this.portPackets, this.portBytes]) add(a);
-    for (const column of index?.chunks ?? []) for (const a of column) add(a);
+    for (const a of index?.doubles ?? []) add(a);
+    for (const a of index?.words ?? []) add(a);
     for (const page of windows.pages.values()) add(page);
     for (const e of windows.entries) add(e);
     return { state, transfer: [...buffers] };

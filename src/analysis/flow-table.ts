@@ -1,5 +1,18 @@
 import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/index.js';
 import { CONN_STATES } from './conn-states.js';
+import {
+  FLAGS_SHIFT,
+  keyHash4,
+  keyHash6,
+  PROTO_SHIFT,
+  R_ECHO,
+  R_HINT,
+  R_NO_PORTS,
+  R_PAYLOAD,
+  R_SIDE_B,
+  R_TCP,
+  R_V6,
+} from './packet-records.js';
 
 /** Idle timeouts in seconds (SPEC §2): a flow quiet for longer ends, and its tuple starts anew. */
 export interface FlowTimeouts {
@@ -87,30 +100,30 @@ export interface AddressBook {
 }
 
 // One flow is one 128-byte record (32 int32 words, or 16 doubles) in one ArrayBuffer seen through
-// an Int32Array and a Float64Array: the key and what every packet updates share two cache lines.
-// IPv6 flows keep their other six address words in a side array. Addresses are stored as int32
-// bit patterns.
-const STRIDE = 32; // words
-const SHIFT = 5;
-const K_KEY = 0; // protocol | family << 8 | NO_PORTS
-/** In the key: a TCP/UDP flow whose ports were not captured (ports -1, e.g. under too many AH headers). */
-const NO_PORTS = 1 << 16;
+// an Int32Array and a Float64Array. The first cache line holds the key and what every packet
+// updates; the second what TCP, hints and address notes need. IPv6 flows keep their other six
+// address words in a side array. Addresses are stored as int32 bit patterns.
+const SHIFT = 5; // 32 words
+const K_KEY = 0; // protocol | family << 8 | R_NO_PORTS-style flag (see packet-records)
 const K_A = 1; // first address word of end A
 const K_B = 2;
 const K_PORTS = 3; // port of end A << 16 | port of end B
-const PKTS = 4; // + side
-const BITS = 6; // + side: flags, state, sequence set, hint packets (see below)
-const HIGH = 8; // + side: highest sequence end (uint32 as int32 bits)
-const NOTED = 10; // + side: the window key this side was last noted in
-const ID = 12; // + side: address ids of ends A and B
-const FLOW = 14; // flow bits (F_*)
-const FLOW_ID = 15;
-const RETRANS = 16;
-// Doubles (index in the record's 16): times and byte counts.
-const D_LAST = 9;
-const D_FIRST = 10;
-const D_BYTES = 11; // + side
-const D_ADVANCED = 13; // + side: time the highest sequence end last moved
+const D_LAST = 2; // double index: words 4-5
+const D_BYTES = 3; // + side: words 6-9
+const FLOW = 10; // flow bits (F_*)
+const FLOW_ID = 11;
+const PKTS = 12; // + side
+const NOTED = 14; // + side: the window key this side was last noted in
+// Second line.
+const BITS = 16; // + side: flags, state, sequence set, hint packets (see below)
+const HIGH = 18; // + side: highest sequence end (uint32 as int32 bits)
+const ID = 20; // + side: address ids of ends A and B
+const RETRANS = 22;
+const D_FIRST = 12; // words 24-25
+const D_ADVANCED = 13; // + side, words 26-29: time the highest sequence end last moved
+
+/** In the key: a TCP/UDP flow whose ports were not captured (ports -1). */
+const NO_PORTS = 1 << 16;
 
 // Per-side bits: TCP flags (9 bits), state, whether a sequence end is known, hint packets offered.
 const FLAG_MASK = 0x1ff;
@@ -132,6 +145,8 @@ const F_SYN_DECIDED = 8;
 const F_HINTS = 16;
 const F_ECHO = 32;
 const F_ALIVE = 64;
+/** Side A (B) has offered all its hint packets: its payload packets need no more looking at. */
+const F_HINTS_DONE_A = 128;
 
 const NOT_NOTED = -2147483648;
 
@@ -145,9 +160,10 @@ export class FlowTable {
   // Set by `packet` for the caller.
   newFlow = false;
   retransmission = false;
-  /** Address ids of this packet's sender and receiver, and whether each is local. */
-  srcId = 0;
-  dstId = 0;
+  /** The flow and side (0: end A sent) of the last packet: see `senderId` and `receiverId`. */
+  flow = 0;
+  side = 0;
+  /** Whether this packet's sender and receiver are local. */
   srcLocal = false;
   dstLocal = false;
   /** True when this flow side has not yet been noted in the window the caller passed. */
@@ -159,6 +175,11 @@ export class FlowTable {
   private D = new Float64Array(0);
   /** Address words 1-3 of both ends of IPv6 flows (6 per flow). */
   private V6 = new Int32Array(0);
+  // What the idle sweep looks at, per flow, in small arrays of their own (so a sweep stays in
+  // cache): the flow id while the flow lives (0 after), its last packet time and its timeout.
+  private liveId = new Int32Array(0);
+  private lastTs = new Float64Array(0);
+  private timeout = new Float64Array(0);
   private cap = 0;
   /** Pairs (flow index + 1, key hash): probes and deletions compare hashes without touching records. */
   private slots = new Int32Array(0);
@@ -167,8 +188,10 @@ export class FlowTable {
   private freeList = new Int32Array(0);
   private freeCount = 0;
   private nextId = 1;
-  // Idle queue of (flow index, flow id, time queued); entries of ended flows are skipped.
-  private queue = new Float64Array(3 * 1024);
+  // Idle queue (a ring) of flow index, flow id and time queued; entries of ended flows are skipped.
+  private qFlow = new Int32Array(1024);
+  private qId = new Int32Array(1024);
+  private qStamp = new Float64Array(1024);
   private qHead = 0;
   private qLen = 0;
   private readonly timeoutTcp: number;
@@ -179,6 +202,8 @@ export class FlowTable {
   /** Hints by flow index (a plain array: no hash-map churn as millions of flows come and go). */
   private hints: (FlowHints | null)[] = [];
   private readonly rec = new FlowRecord();
+  /** The time of the packet being accounted (a field: passing a double boxes it). */
+  private now = 0;
 
   constructor(
     private readonly timeouts: FlowTimeouts,
@@ -193,64 +218,39 @@ export class FlowTable {
     this.grow(1024);
   }
 
+  /** Address id of the last packet's sender. */
+  get senderId(): number {
+    return this.I[(this.flow << SHIFT) + ID + this.side];
+  }
+
+  /** Address id of the last packet's receiver. */
+  get receiverId(): number {
+    return this.I[(this.flow << SHIFT) + ID + 1 - this.side];
+  }
+
   /**
-   * Accounts one packet to its flow. `proto` is the transport (or IP protocol); the sender's
-   * address words are at W[s…], the receiver's at W[t…] (1 word for IPv4, 4 for IPv6); `flags`
-   * are the TCP flags or -1; `hint` holds the payload for the hint parsers (or null); `ts` is the
-   * time in seconds and `noteKey` the caller's current window (see `firstInWindow`).
+   * Accounts one flow packet, from its record at W[p] (see `packet-records.ts`; `F` is the same
+   * memory as doubles, `bytes` as bytes), to its flow; `noteKey` is the caller's current window
+   * (see `firstInWindow`). Returns where the next record starts.
    */
-  packet(
-    proto: number,
-    v6: boolean,
-    W: Int32Array,
-    s: number,
-    t: number,
-    sport: number,
-    dport: number,
-    icmpId: number,
-    flags: number,
-    seq: number,
-    payloadLength: number,
-    hasPayload: boolean,
-    hint: Uint8Array | null,
-    hintOffset: number,
-    hintLength: number,
-    ts: number,
-    wireLen: number,
-    noteKey: number,
-  ): void {
+  packet(W: Int32Array, F: Float64Array, bytes: Uint8Array, p: number, hdr: number, noteKey: number): number {
+    // Doubles are read here rather than passed: a double argument is boxed on every call.
+    const ts = F[(p + 2) >> 1];
+    this.now = ts;
     this.newFlow = false;
     this.retransmission = false;
-    let kpa: number;
-    let kpb: number;
-    let isEcho = false;
-    let swap: boolean;
-    const c = compareAddr(W, s, t, v6);
-    if (proto === L4_ICMP || proto === L4_ICMPV6) {
-      kpa = sport;
-      kpb = dport;
-      // Echo request and reply are one flow, told apart from other pings by the identifier.
-      if (icmpId >= 0) {
-        isEcho = true;
-        kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
-        kpb = icmpId;
-      }
-      swap = c > 0;
-    } else {
-      swap = c > 0 || (c === 0 && sport > dport);
-      kpa = swap ? dport : sport;
-      kpb = swap ? sport : dport;
-    }
-    const a = swap ? t : s;
-    const b = swap ? s : t;
-    const side = swap ? 1 : 0;
+    const v6 = (hdr & R_V6) !== 0;
+    const proto = (hdr >>> PROTO_SHIFT) & 0xff;
+    const a = p + 4;
+    const b = v6 ? p + 8 : p + 5;
+    let q = v6 ? p + 12 : p + 6;
+    const ports = W[q];
+    const h = W[q + 1];
+    q += 2;
+    const side = (hdr & R_SIDE_B) !== 0 ? 1 : 0;
+    const key = proto | ((v6 ? 6 : 4) << 8) | ((hdr & R_NO_PORTS) !== 0 ? NO_PORTS : 0);
     const a0 = W[a];
     const b0 = W[b];
-    const key = proto | ((v6 ? 6 : 4) << 8) | (kpa < 0 ? NO_PORTS : 0);
-    const ports = kpa < 0 ? 0 : (kpa << 16) | (kpb & 0xffff);
-    const h = v6
-      ? keyHash6(key, a0, b0, W[a + 1], W[a + 3], W[b + 2], W[b + 3], ports)
-      : keyHash4(key, a0, b0, ports);
     const I = this.I;
     const mask = this.mask;
     const slots = this.slots;
@@ -274,12 +274,14 @@ export class FlowTable {
       }
       i = (i + 1) & mask;
     }
+    const tcp = (hdr & R_TCP) !== 0;
+    const flags = tcp ? (hdr >>> FLAGS_SHIFT) & FLAG_MASK : -1;
     if (f >= 0) {
       const o = f << SHIFT;
       const idle = ts - this.D[(f << 4) + D_LAST] > this.timeoutOf(proto);
       // A SYN on a tuple whose flow already closed (FIN or RST) starts a new connection.
       const reopened =
-        flags >= 0 &&
+        tcp &&
         (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
         ((I[o + BITS] | I[o + BITS + 1]) & (S_FIN | S_RST)) !== 0;
       if (idle || reopened) {
@@ -288,7 +290,7 @@ export class FlowTable {
       }
     }
     if (f < 0) {
-      f = this.create(key, v6, W, a, b, ports, isEcho, side, ts, h);
+      f = this.create(key, v6, W, a, b, ports, (hdr & R_ECHO) !== 0, side, h);
       this.newFlow = true;
     }
 
@@ -297,34 +299,44 @@ export class FlowTable {
     const o = f << SHIFT;
     const od = f << 4;
     Ic[o + PKTS + side]++;
-    Dc[od + D_BYTES + side] += wireLen;
-    if (ts > Dc[od + D_LAST]) Dc[od + D_LAST] = ts;
-    else if (ts < Dc[od + D_FIRST]) Dc[od + D_FIRST] = ts;
+    Dc[od + D_BYTES + side] += W[p + 1];
+    if (ts > Dc[od + D_LAST]) {
+      Dc[od + D_LAST] = ts;
+      this.lastTs[f] = ts;
+    } else if (ts < Dc[od + D_FIRST]) Dc[od + D_FIRST] = ts;
     const bits = Ic[o + FLOW];
-    this.srcId = Ic[o + ID + side];
-    this.dstId = Ic[o + ID + 1 - side];
+    this.flow = f;
+    this.side = side;
     this.srcLocal = (bits & (side === 0 ? F_LOCAL_A : F_LOCAL_B)) !== 0;
     this.dstLocal = (bits & (side === 0 ? F_LOCAL_B : F_LOCAL_A)) !== 0;
     const first = Ic[o + NOTED + side] !== noteKey;
     this.firstInWindow = first;
     if (first) Ic[o + NOTED + side] = noteKey;
 
-    if (flags >= 0) this.tcp(f, side, flags, seq, payloadLength, ts);
-
-    if (hasPayload && this.parseHints !== null) {
-      const sideBits = Ic[o + BITS + side];
-      if ((sideBits & HINT_MASK) < HINT_PACKETS << HINT_SHIFT) {
-        Ic[o + BITS + side] = sideBits + HINT_ONE;
-        if (hint !== null) {
-          const before = (bits & F_HINTS) !== 0 ? this.hints[f] : null;
-          const after = this.parseHints(before, proto, sport, dport, hint, hintOffset, hintLength);
-          if (after !== null && after !== before) {
-            this.hints[f] = after;
-            Ic[o + FLOW] |= F_HINTS;
-          }
+    if (tcp) {
+      this.tcp(f, side, flags, W[q], W[q + 1]);
+      q += 2;
+    }
+    if ((hdr & R_PAYLOAD) !== 0 && (bits & (F_HINTS_DONE_A << side)) === 0 && this.parseHints !== null) {
+      const sideBits = Ic[o + BITS + side] + HINT_ONE;
+      Ic[o + BITS + side] = sideBits;
+      if ((sideBits & HINT_MASK) === HINT_PACKETS << HINT_SHIFT) Ic[o + FLOW] |= F_HINTS_DONE_A << side;
+      if ((hdr & R_HINT) !== 0) {
+        // The hint parsers see the packet's own ports: the key's, in the sender's order.
+        const noPorts = (hdr & R_NO_PORTS) !== 0;
+        const tcpUdp = proto === L4_TCP || proto === L4_UDP;
+        const sport = noPorts ? -1 : tcpUdp ? (side === 0 ? ports >>> 16 : ports & 0xffff) : 0;
+        const dport = noPorts ? -1 : tcpUdp ? (side === 0 ? ports & 0xffff : ports >>> 16) : 0;
+        const before = (Ic[o + FLOW] & F_HINTS) !== 0 ? this.hints[f] : null;
+        const after = this.parseHints(before, proto, sport, dport, bytes, (q + 1) * 4, W[q]);
+        if (after !== null && after !== before) {
+          this.hints[f] = after;
+          Ic[o + FLOW] |= F_HINTS;
         }
       }
     }
+    if ((hdr & R_HINT) !== 0) q += 1 + ((W[q] + 3) >> 2);
+    return q + (q & 1);
   }
 
   private sameV6(f: number, W: Int32Array, a: number, b: number): boolean {
@@ -340,7 +352,8 @@ export class FlowTable {
     );
   }
 
-  private tcp(f: number, side: number, flags: number, seq: number, payloadLength: number, ts: number): void {
+  private tcp(f: number, side: number, flags: number, seq: number, payloadLength: number): void {
+    const ts = this.now;
     const I = this.I;
     const o = f << SHIFT;
     const k = o + BITS + side;
@@ -406,17 +419,19 @@ export class FlowTable {
   expire(now: number): void {
     const shortest = minTimeout(this.timeouts);
     while (this.qLen > 0) {
-      const q = this.queue;
-      const at = (this.qHead % (q.length / 3)) * 3;
-      if (now - q[at + 2] <= shortest) break;
-      const f = q[at];
-      const id = q[at + 1];
-      this.qHead = (this.qHead + 1) % (q.length / 3);
+      const n = this.qStamp.length;
+      const at = this.qHead;
+      if (now - this.qStamp[at] <= shortest) break;
+      const f = this.qFlow[at];
+      const id = this.qId[at];
+      this.qHead = at + 1 === n ? 0 : at + 1;
       this.qLen--;
-      const o = f << SHIFT;
-      if ((this.I[o + FLOW] & F_ALIVE) === 0 || this.I[o + FLOW_ID] !== id) continue; // ended already
-      if (now - this.D[(f << 4) + D_LAST] > this.timeoutOf(this.I[o + K_KEY] & 0xff)) this.end(f);
-      else this.enqueue(f, id, now);
+      if (this.liveId[f] !== id) continue; // ended already
+      if (now - this.lastTs[f] > this.timeout[f]) this.end(f);
+      else {
+        this.now = now;
+        this.enqueue(f, id);
+      }
     }
   }
 
@@ -430,25 +445,31 @@ export class FlowTable {
     this.qLen = 0;
   }
 
-  private enqueue(f: number, id: number, stamp: number): void {
-    let q = this.queue;
-    const n = q.length / 3;
+  /** Queues flow f (its id) as checked at time `this.now`. */
+  private enqueue(f: number, id: number): void {
+    let n = this.qStamp.length;
     if (this.qLen === n) {
       // Full: unroll into a twice larger ring.
-      const grown = new Float64Array(q.length * 2);
+      const flow = new Int32Array(n * 2);
+      const ids = new Int32Array(n * 2);
+      const stamp = new Float64Array(n * 2);
       for (let i = 0; i < this.qLen; i++) {
-        const at = ((this.qHead + i) % n) * 3;
-        grown[i * 3] = q[at];
-        grown[i * 3 + 1] = q[at + 1];
-        grown[i * 3 + 2] = q[at + 2];
+        const at = (this.qHead + i) % n;
+        flow[i] = this.qFlow[at];
+        ids[i] = this.qId[at];
+        stamp[i] = this.qStamp[at];
       }
-      this.queue = q = grown;
+      this.qFlow = flow;
+      this.qId = ids;
+      this.qStamp = stamp;
       this.qHead = 0;
+      n *= 2;
     }
-    const at = ((this.qHead + this.qLen) % (q.length / 3)) * 3;
-    q[at] = f;
-    q[at + 1] = id;
-    q[at + 2] = stamp;
+    let at = this.qHead + this.qLen;
+    if (at >= n) at -= n;
+    this.qFlow[at] = f;
+    this.qId[at] = id;
+    this.qStamp[at] = this.now;
     this.qLen++;
   }
 
@@ -461,9 +482,9 @@ export class FlowTable {
     ports: number,
     isEcho: boolean,
     side: number,
-    ts: number,
     hash: number,
   ): number {
+    const ts = this.now;
     let f: number;
     if (this.freeCount > 0) f = this.freeList[--this.freeCount];
     else {
@@ -481,16 +502,9 @@ export class FlowTable {
     I[o + K_A] = W[a];
     I[o + K_B] = W[b];
     I[o + K_PORTS] = ports;
-    I[o + PKTS] = 0;
-    I[o + PKTS + 1] = 0;
-    I[o + BITS] = 0;
-    I[o + BITS + 1] = 0;
-    I[o + HIGH] = 0;
-    I[o + HIGH + 1] = 0;
-    I[o + NOTED] = NOT_NOTED;
-    I[o + NOTED + 1] = NOT_NOTED;
-    I[o + ID] = idA;
-    I[o + ID + 1] = idB;
+    D[od + D_LAST] = ts;
+    D[od + D_BYTES] = 0;
+    D[od + D_BYTES + 1] = 0;
     I[o + FLOW] =
       F_ALIVE |
       (side === 0 ? F_INIT_A : 0) |
@@ -499,11 +513,21 @@ export class FlowTable {
       (this.book.isLocal(idB) ? F_LOCAL_B : 0);
     const id = this.nextId++;
     I[o + FLOW_ID] = id;
+    this.liveId[f] = id;
+    this.lastTs[f] = ts;
+    this.timeout[f] = this.timeoutOf(key & 0xff);
+    I[o + PKTS] = 0;
+    I[o + PKTS + 1] = 0;
+    I[o + NOTED] = NOT_NOTED;
+    I[o + NOTED + 1] = NOT_NOTED;
+    I[o + BITS] = 0;
+    I[o + BITS + 1] = 0;
+    I[o + HIGH] = 0;
+    I[o + HIGH + 1] = 0;
+    I[o + ID] = idA;
+    I[o + ID + 1] = idB;
     I[o + RETRANS] = 0;
     D[od + D_FIRST] = ts;
-    D[od + D_LAST] = ts;
-    D[od + D_BYTES] = 0;
-    D[od + D_BYTES + 1] = 0;
     D[od + D_ADVANCED] = 0;
     D[od + D_ADVANCED + 1] = 0;
     if (v6) {
@@ -517,7 +541,7 @@ export class FlowTable {
       V[v + 5] = W[b + 3];
     }
     this.place(f, hash);
-    this.enqueue(f, id, ts);
+    this.enqueue(f, id);
     this.live++;
     return f;
   }
@@ -556,6 +580,7 @@ export class FlowTable {
     const o = f << SHIFT;
     const bits = this.I[o + FLOW];
     this.I[o + FLOW] = bits & ~F_ALIVE;
+    this.liveId[f] = 0;
     if ((bits & F_HINTS) !== 0) this.hints[f] = null;
     this.freeList[this.freeCount++] = f;
     this.live--;
@@ -608,7 +633,7 @@ export class FlowTable {
   }
 
   private grow(cap: number): void {
-    const buffer = new ArrayBuffer(cap * STRIDE * 4);
+    const buffer = new ArrayBuffer(cap << (SHIFT + 2));
     const I = new Int32Array(buffer);
     I.set(this.I);
     this.I = I;
@@ -616,6 +641,15 @@ export class FlowTable {
     const V6 = new Int32Array(cap * 6);
     V6.set(this.V6);
     this.V6 = V6;
+    const liveId = new Int32Array(cap);
+    liveId.set(this.liveId);
+    this.liveId = liveId;
+    const lastTs = new Float64Array(cap);
+    lastTs.set(this.lastTs);
+    this.lastTs = lastTs;
+    const timeout = new Float64Array(cap);
+    timeout.set(this.timeout);
+    this.timeout = timeout;
     while (this.hints.length < cap) this.hints.push(null);
     const free = new Int32Array(cap);
     free.set(this.freeList.subarray(0, this.freeCount));
@@ -635,44 +669,6 @@ export class FlowTable {
     this.slots[2 * i] = f + 1;
     this.slots[2 * i + 1] = hash;
   }
-}
-
-/** Hash of an IPv4 flow key. */
-function keyHash4(key: number, a0: number, b0: number, ports: number): number {
-  let h = Math.imul(a0 ^ Math.imul(b0, 0x85ebca6b) ^ Math.imul(key + 1, 0x27d4eb2d), 0x9e3779b1);
-  h = Math.imul(h ^ ports, 0xc2b2ae35);
-  return h ^ (h >>> 15);
-}
-
-/** Hash of an IPv6 flow key: more address words mixed in. */
-function keyHash6(
-  key: number,
-  a0: number,
-  b0: number,
-  a1: number,
-  a3: number,
-  b2: number,
-  b3: number,
-  ports: number,
-): number {
-  let h = Math.imul(a0 ^ Math.imul(b0, 0x85ebca6b) ^ Math.imul(key + 1, 0x27d4eb2d), 0x9e3779b1);
-  h ^= Math.imul(a3 ^ Math.imul(b3, 0x85ebca6b) ^ a1 ^ b2, 0xcc9e2d51);
-  h = Math.imul(h ^ ports, 0xc2b2ae35);
-  return h ^ (h >>> 15);
-}
-
-/** Orders two addresses in W (word by word, unsigned); IPv4 compares word 0 only. */
-function compareAddr(W: Int32Array, s: number, t: number, v6: boolean): number {
-  let x = W[s] >>> 0;
-  let y = W[t] >>> 0;
-  if (x !== y) return x < y ? -1 : 1;
-  if (!v6) return 0;
-  for (let i = 1; i < 4; i++) {
-    x = W[s + i] >>> 0;
-    y = W[t + i] >>> 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
 }
 
 function minTimeout(t: FlowTimeouts): number {

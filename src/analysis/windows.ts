@@ -148,6 +148,11 @@ export class WindowAccumulator {
     for (const a of this.lastRow) a.fill(-0x80000000);
   }
 
+  /** Whether rows are whole seconds or more (a row is then found from the seconds alone). */
+  get wholeSeconds(): boolean {
+    return this.integerBase;
+  }
+
   /** What `absorb` needs of this accumulator, to send to another thread. */
   exportState(): WindowAccumulatorState {
     return {
@@ -192,14 +197,25 @@ export class WindowAccumulator {
     return offset;
   }
 
-  private slowRowOf(sec: number, nsec: number): number {
+  /**
+   * `rowOf` for a time given as whole seconds and the time in seconds (`sec + nsec / 1e9` as the
+   * packet half computed it): what the flow half has.
+   */
+  rowOfTime(sec: number, ts: number): number {
+    if (this.integerBase) return this.rowOf(sec, 0); // whole-second bases use the seconds alone
+    return this.slowRowOf(sec, 0, ts);
+  }
+
+  private slowRowOf(sec: number, nsec: number, ts = Number.NaN): number {
     if (Number.isNaN(this.anchorSec)) this.anchorSec = sec;
-    let rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+    const at = () =>
+      Number.isNaN(ts) || Number.isInteger(this.base) ? this.indexOf(sec, nsec) : Math.floor(ts / this.base);
+    let rel = at() - this.indexOf(this.anchorSec, 0);
     if (rel < this.usedLo || rel >= this.usedHi) {
       // Outside the span so far: first coarsen the base if the span now allows it.
       if (this.fixed === null) {
         while (this.promote(Math.min(this.usedLo, rel), Math.max(this.usedHi, rel + 1))) {
-          rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+          rel = at() - this.indexOf(this.anchorSec, 0);
         }
       }
       const lo = Math.min(this.usedLo, rel);
@@ -287,10 +303,12 @@ export class WindowAccumulator {
   }
 
   /**
-   * Adds a finished flow's duration to the row of the window it started in. Looked up on its own,
+   * Counts a finished flow in its duration bucket in the row of the window it started in. Looked up on its own,
    * so the per-packet row cache of rowOf stays as it was.
    */
-  flowEnded(firstTs: number, duration: number): void {
+  flowEnded(flow: { readonly firstTs: number }, bucket: number): void {
+    // The flow is passed rather than its start time: a double argument is boxed on every call.
+    const firstTs = flow.firstTs;
     const sec = Math.floor(firstTs);
     const rel = this.indexOf(sec, Math.round((firstTs - sec) * 1e9)) - this.indexOf(this.anchorSec, 0);
     const p = Math.floor(rel / PAGE);
@@ -301,7 +319,7 @@ export class WindowAccumulator {
       this.flowPageIndex = p;
       this.flowPageGeneration = this.generation;
     }
-    page[(rel - p * PAGE) * W + F.durationBucket + durationBucket(duration)]++;
+    page[(rel - p * PAGE) * W + F.durationBucket + bucket]++;
   }
 
   /**
