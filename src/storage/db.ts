@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_HEADER, COPY_TRAILER } from './copy-binary.js';
 
 /**
  * One interface over the embedded PGlite database and a PostgreSQL server: the same SQL, the same
@@ -21,9 +22,32 @@ export interface Db {
   exec(sql: string): Promise<void>;
   /** Bulk-loads CSV rows into `table (columns)` with COPY. Table and columns are constants. */
   copyCsv(table: string, columns: readonly string[], csv: string): Promise<void>;
+  /**
+   * Starts a binary COPY into `table (columns)` that takes rows in pieces (see copy-binary.ts):
+   * on PostgreSQL one COPY streams them all; PGlite runs one COPY per piece.
+   */
+  copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy>;
+  /**
+   * A connection for one long load: on PostgreSQL a connection of its own (so the load's
+   * transaction and COPY do not hold up other queries); PGlite has one connection, this one.
+   * Close it with `endLoad`.
+   */
+  forLoad(): Promise<Db>;
+  /** Ends a connection from `forLoad` (nothing for the shared one). */
+  endLoad(): Promise<void>;
   /** Runs `fn` in one transaction: everything it wrote is kept, or nothing. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A binary COPY in progress (see Db.copyBinary). */
+export interface BinaryCopy {
+  /** Sends rows (whole rows, no header or trailer); resolves when they may be reused. */
+  write(rows: Uint8Array): Promise<void>;
+  /** Ends the COPY; resolves once every row is in. */
+  end(): Promise<void>;
+  /** Abandons the COPY (the transaction is then rolled back). */
+  abort(): Promise<void>;
 }
 
 export class DbError extends Error {
@@ -42,8 +66,8 @@ export async function openDb(target: string): Promise<Db> {
   return PgliteDb.open(resolve(target));
 }
 
-function copySql(table: string, columns: readonly string[], source: string): string {
-  return `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+function copySql(table: string, columns: readonly string[], source: string, format = 'csv'): string {
+  return `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
 }
 
 // ---------------------------------------------------------------------------------------- PGlite
@@ -84,6 +108,24 @@ class PgliteDb implements Db {
     if (csv.length === 0) return;
     await this.conn.query(copySql(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
   }
+
+  async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
+    const sql = copySql(table, columns, "'/dev/blob'", 'binary');
+    return {
+      write: async (rows) => {
+        if (rows.length === 0) return;
+        await this.conn.query(sql, [], { blob: new Blob([COPY_HEADER, rows, COPY_TRAILER]) });
+      },
+      end: async () => undefined,
+      abort: async () => undefined,
+    };
+  }
+
+  async forLoad(): Promise<Db> {
+    return this;
+  }
+
+  async endLoad(): Promise<void> {}
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (!(this.conn instanceof PGlite)) return fn(this);
@@ -146,9 +188,11 @@ class PostgresDb implements Db {
   private constructor(
     private readonly client: pg.Client,
     readonly location: string,
+    private readonly url: string,
+    private readonly own: boolean,
   ) {}
 
-  static async connect(url: string): Promise<PostgresDb> {
+  static async connect(url: string, own = false): Promise<PostgresDb> {
     const client = new pg.Client({ connectionString: url });
     const shown = url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
     client.on('error', () => {
@@ -159,7 +203,7 @@ class PostgresDb implements Db {
     } catch (err) {
       throw new DbError(`cannot connect to ${shown}: ${(err as Error).message}`);
     }
-    return new PostgresDb(client, shown);
+    return new PostgresDb(client, shown, url, own);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -174,6 +218,59 @@ class PostgresDb implements Db {
     if (csv.length === 0) return;
     const stream = this.client.query(copyFrom(copySql(table, columns, 'STDIN')));
     await pipeline(Readable.from([csv]), stream);
+  }
+
+  async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
+    const stream = this.client.query(copyFrom(copySql(table, columns, 'STDIN', 'binary')));
+    let failure: Error | null = null;
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('finish', () => resolve());
+      stream.on('error', (e: Error) => {
+        failure = e;
+        reject(e);
+      });
+    });
+    done.catch(() => undefined); // observed by write and end
+    const send = async (chunk: Uint8Array) => {
+      if (failure) throw failure;
+      if (!stream.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            stream.off('error', onError);
+            resolve();
+          };
+          const onError = (e: Error) => {
+            stream.off('drain', onDrain);
+            reject(e);
+          };
+          stream.once('drain', onDrain);
+          stream.once('error', onError);
+        });
+      }
+    };
+    await send(COPY_HEADER);
+    return {
+      write: async (rows) => send(rows),
+      end: async () => {
+        if (failure) throw failure;
+        stream.end(COPY_TRAILER);
+        await done;
+      },
+      abort: async () => {
+        if (stream.writableFinished || failure) return;
+        // Sends CopyFail: the server ends the COPY with an error and the connection is usable again.
+        stream.destroy(new Error('load abandoned'));
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async forLoad(): Promise<Db> {
+    return PostgresDb.connect(this.url, true);
+  }
+
+  async endLoad(): Promise<void> {
+    if (this.own) await this.client.end();
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
