@@ -10,18 +10,7 @@ import {
   type HintParser,
 } from './flow-table.js';
 import type { LocalNets } from './local-nets.js';
-import {
-  KIND_MASK,
-  R_END,
-  R_FLOW,
-  R_HINT,
-  R_IP,
-  R_NOTE_PORT,
-  R_SIDE_B,
-  R_TCP,
-  R_TIME,
-  R_V6,
-} from './packet-records.js';
+import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import { durationBucket, F, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
 
 /** A finished flow kept for the report (top flows by bytes). */
@@ -99,12 +88,6 @@ export interface FlowStageState {
   windows: WindowAccumulatorState;
 }
 
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-
 const LOCAL = 1;
 const REMOTE = 2;
 
@@ -152,11 +135,6 @@ export class FlowStage implements AddressBook {
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
-  // Record positions and hashes of the batch being read (see consume), and where the loads that
-  // only warm the cache go (kept, so they are not optimised away).
-  private at: Int32Array = new Int32Array(1 << 15);
-  private hashes: Int32Array = new Int32Array(1 << 15);
-  sink = 0;
   /** Whole seconds of the records being read (from the last time record), and their row (or -1). */
   private sec = 0;
   private secRow = -1;
@@ -180,30 +158,17 @@ export class FlowStage implements AddressBook {
     this.sweepEvery = Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
   }
 
-  /**
-   * Reads the records in W[start, end). The flow table is a random walk through memory, so the
-   * records are first located (a sequential pass), and while one is accounted the hash slot of
-   * the record two ahead and the flow record of the next one are already loaded: their cache
-   * misses overlap with the work instead of following it.
-   */
+  /** Reads the records in W[start, end). */
   consume(W: Int32Array, start: number, end: number): void {
     const bytes = new Uint8Array(W.buffer, W.byteOffset, W.byteLength);
     const F64 = new Float64Array(W.buffer, W.byteOffset, W.length >> 1);
-    // Pass 1: where each IP record starts, and the hash of each flow record (0 otherwise).
-    let at = this.at;
-    let hashes = this.hashes;
-    let n = 0;
     let p = start;
     while (p < end) {
       const hdr = W[p];
       const kind = hdr & KIND_MASK;
-      if (n === at.length) {
-        at = this.at = grow(at);
-        hashes = this.hashes = grow(hashes);
-      }
       if (kind === R_TIME) {
-        at[n] = p;
-        hashes[n++] = 0;
+        this.sec = W[p + 1] * 4294967296 + (W[p + 2] >>> 0);
+        this.secRow = -1;
         p += 4;
         continue;
       }
@@ -211,34 +176,8 @@ export class FlowStage implements AddressBook {
         if (kind === R_END) break; // the batch ends early
         throw new Error(`damaged record batch at word ${p}`);
       }
-      at[n] = p;
-      let q = p + ((hdr & R_V6) !== 0 ? 12 : 6);
-      if ((hdr & R_FLOW) !== 0) {
-        hashes[n] = W[q + 1];
-        q += 2;
-        if ((hdr & R_TCP) !== 0) q += 2;
-        if ((hdr & R_HINT) !== 0) q += 1 + ((W[q] + 3) >> 2);
-      } else hashes[n] = 0;
-      n++;
-      p = q + (q & 1);
+      p = this.ip(W, F64, bytes, p, hdr);
     }
-    // Pass 2: account them, looking ahead.
-    const flows = this.flows;
-    let ahead = n > 0 ? flows.slotOf(hashes[0]) : 0;
-    let next = n > 1 ? flows.slotOf(hashes[1]) : 0;
-    let sink = 0;
-    for (let i = 0; i < n; i++) {
-      sink ^= flows.touch(next);
-      next = i + 2 < n ? flows.slotOf(hashes[i + 2]) : 0;
-      const q = at[i];
-      const hdr = W[q];
-      if ((hdr & KIND_MASK) === R_TIME) {
-        this.sec = W[q + 1] * 4294967296 + (W[q + 2] >>> 0);
-        this.secRow = -1;
-      } else this.ip(W, F64, bytes, q, hdr);
-      ahead = next;
-    }
-    this.sink = sink ^ ahead;
   }
 
   /** One IP packet record at W[p]; returns where the next record starts. */

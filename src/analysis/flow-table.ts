@@ -218,19 +218,6 @@ export class FlowTable {
     this.grow(1024);
   }
 
-  /** The hash slot's content for a key hash (0 for none): loading it warms the cache. */
-  slotOf(hash: number): number {
-    return hash === 0 ? 0 : this.slots[2 * (hash & this.mask)];
-  }
-
-  /** Loads the first words of the flow in a slot (as `slotOf` gave it), to warm the cache. */
-  touch(slot: number): number {
-    if (slot <= 0) return 0;
-    const o = (slot - 1) << SHIFT;
-    const I = this.I;
-    return o < I.length ? I[o] ^ I[o + BITS] : 0;
-  }
-
   /** Address id of the last packet's sender. */
   get senderId(): number {
     return this.I[(this.flow << SHIFT) + ID + this.side];
