@@ -4,6 +4,7 @@ import { CONN_STATES } from './conn-states.js';
 import { FlowIndex, type FlowIndexState } from './flow-index.js';
 import {
   type AddressBook,
+  DIRECTION,
   type FlowRecord,
   FlowTable,
   type FlowTimeouts,
@@ -193,15 +194,13 @@ export class FlowStage implements AddressBook {
     }
     let src: number;
     let dst: number;
-    let srcLocal: boolean;
-    let dstLocal: boolean;
+    let d: number;
     let note = true;
     let q: number;
     if ((hdr & R_FLOW) !== 0) {
       const flows = this.flows;
       q = flows.packet(W, F64, bytes, p, hdr, win.noteKey());
-      srcLocal = flows.srcLocal;
-      dstLocal = flows.dstLocal;
+      d = flows.direction;
       note = flows.firstInWindow;
       src = note ? flows.senderId : 0;
       dst = note ? flows.receiverId : 0;
@@ -209,7 +208,6 @@ export class FlowStage implements AddressBook {
       if (flows.newFlow) rows[o + F.newFlows]++;
       if (flows.retransmission) {
         rows[o + F.retrans]++;
-        this.retransmissions++;
       }
     } else {
       // Not part of a flow: talkers are counted here rather than when a flow ends.
@@ -218,18 +216,15 @@ export class FlowStage implements AddressBook {
       src = this.intern(ip, W, p + 4);
       dst = this.intern(ip, W, v6 ? p + 8 : p + 5);
       q = v6 ? p + 12 : p + 6;
-      srcLocal = this.isLocal(src);
-      dstLocal = this.isLocal(dst);
+      d = DIRECTION[((this.isLocal(src) ? 1 : 0) << 1) | (this.isLocal(dst) ? 1 : 0)];
       const talk = this.talk;
       talk[4 * src] += len;
       talk[4 * src + 2]++;
       talk[4 * dst + 1] += len;
       talk[4 * dst + 3]++;
     }
-    // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external.
-    const d = srcLocal ? (dstLocal ? 2 : 1) : dstLocal ? 0 : 3;
-    this.directionBytes[d] += len;
-    this.directionPackets[d]++;
+    // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external. The
+    // capture's totals are the sums of the windows' (see `finish`).
     const rows = win.rows;
     rows[o + F.inBytes + d] += len;
     rows[o + F.inPackets + d]++;
@@ -372,9 +367,15 @@ export class FlowStage implements AddressBook {
     }));
   }
 
-  /** Ends the pass: ends every live flow. */
+  /** Ends the pass: ends every live flow, and sums the windows' direction and retransmissions. */
   finish(): void {
     this.flows.flush();
+    const totals = this.windows.columnTotals();
+    for (let d = 0; d < 4; d++) {
+      this.directionBytes[d] = totals[F.inBytes + d];
+      this.directionPackets[d] = totals[F.inPackets + d];
+    }
+    this.retransmissions = totals[F.retrans];
   }
 
   /** Everything the report needs, to send to another thread; `transfer` lists its big buffers. */

@@ -150,6 +150,9 @@ const F_HINTS_DONE_A = 128;
 
 const NOT_NOTED = -2147483648;
 
+/** Direction by (sender local) << 1 | (receiver local): external, inbound, outbound, internal. */
+export const DIRECTION = new Int32Array([3, 0, 1, 2]);
+
 /**
  * Live bidirectional flows: numeric keys (protocol, raw address words, ports) in an open-addressing
  * table over flow records in typed arrays, no allocation per packet. Addresses are interned only
@@ -163,9 +166,11 @@ export class FlowTable {
   /** The flow and side (0: end A sent) of the last packet: see `senderId` and `receiverId`. */
   flow = 0;
   side = 0;
-  /** Whether this packet's sender and receiver are local. */
-  srcLocal = false;
-  dstLocal = false;
+  /**
+   * This packet's direction: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external
+   * (from whether its sender and receiver are local).
+   */
+  direction = 0;
   /** True when this flow side has not yet been noted in the window the caller passed. */
   firstInWindow = false;
   ended = 0;
@@ -307,8 +312,8 @@ export class FlowTable {
     const bits = Ic[o + FLOW];
     this.flow = f;
     this.side = side;
-    this.srcLocal = (bits & (side === 0 ? F_LOCAL_A : F_LOCAL_B)) !== 0;
-    this.dstLocal = (bits & (side === 0 ? F_LOCAL_B : F_LOCAL_A)) !== 0;
+    // F_LOCAL_A is bit 0 and F_LOCAL_B bit 1: the sender's bit, then the receiver's.
+    this.direction = DIRECTION[(((bits >> side) & 1) << 1) | ((bits >> (1 - side)) & 1)];
     const first = Ic[o + NOTED + side] !== noteKey;
     this.firstInWindow = first;
     if (first) Ic[o + NOTED + side] = noteKey;

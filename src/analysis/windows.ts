@@ -148,6 +148,18 @@ export class WindowAccumulator {
     for (const a of this.lastRow) a.fill(-0x80000000);
   }
 
+  /** Every column summed over the rows (counts: exact). */
+  columnTotals(): Float64Array {
+    const out = new Float64Array(W);
+    for (const page of this.pages.values()) {
+      for (let r = 0; r < PAGE; r++) {
+        const o = r * W;
+        for (let c = 0; c < W; c++) if (c !== F.sizeMin && c !== F.sizeMax) out[c] += page[o + c];
+      }
+    }
+    return out;
+  }
+
   /** Whether rows are whole seconds or more (a row is then found from the seconds alone). */
   get wholeSeconds(): boolean {
     return this.integerBase;
