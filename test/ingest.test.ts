@@ -14,7 +14,7 @@ import {
   listSessions,
   openStore,
 } from '../src/storage/index.js';
-import { type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
+import { dnsQuery, type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
 
 /**
  * The ingest stores flows while the capture is still read (binary COPY batches from the analysis'
@@ -170,6 +170,28 @@ describe.each(backends)('ingest into %s', (_name, target) => {
     const next = await ingestCapture(db, path);
     expect(next.summary.windows.length_s).toBe(900);
   }, 120_000);
+
+  it('a DNS name with a NUL byte is stored (as U+FFFD: PostgreSQL text has no NUL)', async () => {
+    const q = dnsQuery(7, 'a\u0000b.example');
+    const path = writeCapture(
+      [
+        { sec: T, nsec: 0, data: udpFrame('10.0.0.5', '10.0.0.1', 5353, 53, q) },
+        {
+          sec: T,
+          nsec: 1000,
+          data: udpFrame('10.0.0.1', '10.0.0.5', 53, 5353, dnsQuery(7, 'a\u0000b.example', true)),
+        },
+      ],
+      'nul-in-dns.pcap',
+    );
+    for (const worker of [true, false]) {
+      const stored = await ingestCapture(db, path, { worker });
+      const rows = await db.query<{ q: string }>('SELECT dns_query AS q FROM flows WHERE session_id = $1', [
+        stored.sessionId,
+      ]);
+      expect(rows).toEqual([{ q: 'a\uFFFDb.example' }]);
+    }
+  }, 60_000);
 
   it('a capture cut short and followed by garbage is stored with what was read, and says so', async () => {
     const whole = readFileSync(big);

@@ -72,13 +72,17 @@ export class BinaryRows {
     this.pos += 4 + b.length;
   }
 
-  /** A text value, or NULL. */
-  text(s: string | null | undefined): void {
-    if (s === null || s === undefined) {
+  /**
+   * A text value, or NULL. PostgreSQL text cannot hold NUL characters (a DNS label may carry one):
+   * they are stored as U+FFFD.
+   */
+  text(value: string | null | undefined): void {
+    if (value === null || value === undefined) {
       this.reserve(4);
       this.null();
       return;
     }
+    const s = value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
     this.reserve(4 + 3 * s.length);
     const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos + 4));
     this.view.setInt32(this.pos, written);

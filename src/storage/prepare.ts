@@ -144,12 +144,15 @@ export const PORT_COLUMNS = [
 /** How many rows go into one COPY. */
 export const BATCH_ROWS = 20_000;
 
-/** A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive. */
+/**
+ * A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive, NUL
+ * characters (which PostgreSQL text cannot hold) as U+FFFD.
+ */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : JSON.stringify(v);
   return `"${s.replace(/"/g, '""')}"`;
 }
 
