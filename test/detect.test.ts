@@ -167,7 +167,8 @@ describe('detection on a capture with a port scan and a SYN flood at known times
 
   it("names distinct ports as the scan window's top reason and SYNs for the flood's", () => {
     const scanTop = byWindow(SCAN_AT).contributing_features[0];
-    expect(['max_dst_ports_per_src', 'port_diversity']).toContain(scanTop.feature);
+    // Distinct ports: per source, in the window, or as their entropy (log2 of the effective number).
+    expect(['max_dst_ports_per_src', 'port_diversity', 'dst_port_entropy']).toContain(scanTop.feature);
     expect(scanTop.direction).toBe('higher');
     const floodTop = byWindow(FLOOD_AT).contributing_features[0];
     expect(['syn_per_sec', 'syn_synack_ratio', 'unanswered_flows']).toContain(floodTop.feature);
@@ -226,6 +227,42 @@ describe.skipIf(!hasSharedPcaps)('detection on the real captures', () => {
     expect(targets.size).toBeGreaterThan(200);
     expect(sweep?.severity).toBe('high');
   });
+
+  it("reports nmap's TCP probes to port 80 as a host sweep by the same scanner, and finds no port scan", async () => {
+    const file = `${SHARED_PCAPS}/real/eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap`;
+    // Independent count: hosts that 192.168.1.71 sent a SYN (without ACK) to port 80, from the frames.
+    const probed = new Set<string>();
+    await readCapture(file, (rec) => {
+      const b = rec.buf;
+      const o = rec.offset;
+      if (b[o + 12] !== 0x08 || b[o + 13] !== 0x00 || b[o + 23] !== 6) return;
+      const t = o + 14 + (b[o + 14] & 15) * 4;
+      const src = `${b[o + 26]}.${b[o + 27]}.${b[o + 28]}.${b[o + 29]}`;
+      if (src === '192.168.1.71' && ((b[t + 2] << 8) | b[t + 3]) === 80 && (b[t + 13] & 0x12) === 0x02)
+        probed.add(`${b[o + 30]}.${b[o + 31]}.${b[o + 32]}.${b[o + 33]}`);
+    });
+    const { detection } = await detectFile(file);
+    const sweep = detection.insights.find(
+      (i) => i.alert_type === 'host_sweep' && i.details.protocol === 'tcp',
+    );
+    expect(sweep?.details).toMatchObject({ attacker: '192.168.1.71', port: 80, distinct_hosts: probed.size });
+    expect(probed.size).toBeGreaterThan(0);
+    expect(detection.insights.filter((i) => i.alert_type === 'port_scan')).toEqual([]);
+  });
+
+  it('times every insight on the real captures within the capture, never at analysis time', async () => {
+    const outside: string[] = [];
+    for (const file of realCaptures()) {
+      const { detection, summary } = await detectFile(`${SHARED_PCAPS}/real/${file}`);
+      if (summary.file.first_ts === null) continue;
+      const first = Number(summary.file.first_ts);
+      const last = Number(summary.file.last_ts);
+      for (const i of detection.insights)
+        if (i.event_ts === null || i.event_ts < first - 1e-6 || i.event_ts > last + 1e-6)
+          outside.push(`${file}: ${i.alert_type} at ${i.event_ts}`);
+    }
+    expect(outside).toEqual([]);
+  }, 120_000);
 
   it('finds the DHCP request flood and the ICMPv6 flood, with their packet counts', async () => {
     const dhcp = 'eth-dhcp-discover-flood-same-timestamp-3MB_dhcp-request-flood.pcap';

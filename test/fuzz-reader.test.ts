@@ -112,7 +112,7 @@ interface Field {
   at: number;
   width: 1 | 2 | 4;
   le: boolean;
-  kind: 'length' | 'ihl' | 'tcp-offset';
+  kind: 'length' | 'ihl' | 'tcp-offset' | 'linktype' | 'blocktype' | 'optcode' | 'optlen' | 'tsresol';
 }
 
 function read32(b: Buffer, p: number, le: boolean): number {
@@ -127,7 +127,7 @@ function structuralFields(buf: Buffer): Field[] {
   const le = magics.includes(buf.readUInt32LE(0));
   if (le || magics.includes(buf.readUInt32BE(0))) {
     const hdr = read32(buf, 0, le) === 0xa1b2cd34 ? 24 : 16;
-    out.push({ at: 16, width: 4, le, kind: 'length' });
+    out.push({ at: 16, width: 4, le, kind: 'length' }, { at: 20, width: 4, le, kind: 'linktype' });
     for (let p = 24; p + hdr <= buf.length && out.length < 4000; ) {
       out.push({ at: p + 8, width: 4, le, kind: 'length' }, { at: p + 12, width: 4, le, kind: 'length' });
       p += hdr + read32(buf, p + 8, le);
@@ -142,16 +142,35 @@ function structuralFields(buf: Buffer): Field[] {
       const f = (at: number) => out.push({ at: p + at, width: 4, le: sectionLe, kind: 'length' });
       f(4);
       f(len - 4);
+      out.push({ at: p, width: 4, le: sectionLe, kind: 'blocktype' });
       if ((type === 6 || type === 2) && len >= 32) {
         f(20); // captured length
         f(24); // original length
+        const cap = read32(buf, p + 20, sectionLe);
+        if (cap <= len) options(buf, p + 28 + ((cap + 3) & ~3), p + len - 4, sectionLe, out);
       } else if (type === 3 && len >= 16)
         f(8); // SPB original length
-      else if (type === 1 && len >= 20) f(12); // IDB snaplen
+      else if (type === 1 && len >= 20) {
+        f(12); // IDB snaplen
+        out.push({ at: p + 8, width: 2, le: sectionLe, kind: 'linktype' });
+        options(buf, p + 16, p + len - 4, sectionLe, out);
+      } else if (type === 0x0a0d0d0a && len >= 28) options(buf, p + 24, p + len - 4, sectionLe, out);
       p += len;
     }
   }
   return out;
+}
+
+/** The option list of a pcapng block, from `at` to `end`: codes, lengths and if_tsresol values. */
+function options(buf: Buffer, at: number, end: number, le: boolean, out: Field[]): void {
+  for (let p = at; p + 4 <= end && out.length < 4000; ) {
+    const code = le ? buf.readUInt16LE(p) : buf.readUInt16BE(p);
+    const len = le ? buf.readUInt16LE(p + 2) : buf.readUInt16BE(p + 2);
+    out.push({ at: p, width: 2, le, kind: 'optcode' }, { at: p + 2, width: 2, le, kind: 'optlen' });
+    if (code === 9 && len === 1 && p + 4 < end) out.push({ at: p + 4, width: 1, le, kind: 'tsresol' });
+    if (code === 0) break;
+    p += 4 + ((len + 3) & ~3);
+  }
 }
 
 /** IPv4 headers found by their checksum: IHL byte, total length, TCP data offset, UDP length. */
@@ -185,8 +204,33 @@ const LENGTHS_32 = [
 ];
 const LENGTHS_16 = [0, 1, 7, 8, 19, 20, 21, 40, 0x7fff, 0xfffe, 0xffff];
 
+// Link types the decoder knows, some it does not, and the reserved bits of the pcap field.
+const LINK_TYPES = [
+  0, 1, 9, 12, 14, 101, 105, 108, 113, 127, 228, 229, 274, 276, 0xffff, 0x3ffffff, 0xfc000001,
+];
+// pcapng block types: every standard one, custom blocks, an obsolete one, nonsense.
+const BLOCK_TYPES = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xbad, 0x40000bad, 0x80000001, 0x0a0d0d0a, 0, 0xffffffff,
+];
+const OPTION_CODES = [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 0x8000, 2988, 2989, 19372, 0xffff];
+
 function overwrite(buf: Buffer, f: Field, rng: Rng): void {
   if (f.at + f.width > buf.length) return;
+  if (f.kind === 'linktype' || f.kind === 'blocktype' || f.kind === 'optcode') {
+    const table = f.kind === 'linktype' ? LINK_TYPES : f.kind === 'blocktype' ? BLOCK_TYPES : OPTION_CODES;
+    const v = (rng.chance(0.85) ? rng.pick(table) : rng.u32()) >>> 0;
+    if (f.width === 2) {
+      if (f.le) buf.writeUInt16LE(v & 0xffff, f.at);
+      else buf.writeUInt16BE(v & 0xffff, f.at);
+    } else if (f.le) buf.writeUInt32LE(v, f.at);
+    else buf.writeUInt32BE(v, f.at);
+    return;
+  }
+  if (f.kind === 'tsresol') {
+    // Decimal and binary resolutions, including ones no clock has (2^-127, 10^-255).
+    buf[f.at] = rng.pick([0, 3, 6, 9, 12, 19, 20, 63, 0x80, 0x94, 0xbf, 0xff, rng.int(256)]);
+    return;
+  }
   if (f.kind === 'ihl') {
     buf[f.at] = rng.chance(0.8) ? 0x40 | rng.int(16) : rng.int(256);
     return;
@@ -196,9 +240,10 @@ function overwrite(buf: Buffer, f: Field, rng: Rng): void {
     return;
   }
   if (f.width === 2) {
-    const cur = buf.readUInt16BE(f.at);
-    const v = rng.pick([...LENGTHS_16, cur + 1, cur - 1, cur * 2, rng.int(0x10000)]);
-    buf.writeUInt16BE(v & 0xffff, f.at);
+    const cur = f.le ? buf.readUInt16LE(f.at) : buf.readUInt16BE(f.at);
+    const v = rng.pick([...LENGTHS_16, cur + 1, cur - 1, cur + 4, cur * 2, rng.int(0x10000)]) & 0xffff;
+    if (f.le) buf.writeUInt16LE(v, f.at);
+    else buf.writeUInt16BE(v, f.at);
     return;
   }
   const cur = read32(buf, f.at, f.le);

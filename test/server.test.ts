@@ -59,7 +59,8 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
   const get = (url: string) => app.inject({ method: 'GET', url });
 
   beforeAll(async () => {
-    db = await openStore(target());
+    // The server keeps PGlite in a thread of its own, as `flowlens serve` does.
+    db = await openStore(target(), { pgliteThread: true });
     server = await buildApp({
       db,
       uploadsDir: uploads,
@@ -308,6 +309,32 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(again[0]).toMatchObject({ event: 'end', data: { status: 'completed' } });
   });
 
+  it('SQL metacharacters in every filter and field are refused or taken literally', async () => {
+    const evil = ["'; DROP TABLE flows; --", '1 OR 1=1', '$1', '\\x00', '%27%20OR%20%271%27=%271'];
+    const params = ['ip', 'port', 'protocol', 'sort', 'order', 'limit', 'offset', 'window_from', 'window_to'];
+    for (const v of evil) {
+      for (const p of params) {
+        const res = await get(`/api/sessions/${office}/flows?${p}=${encodeURIComponent(v)}`);
+        expect(res.statusCode, `${p}=${v}`).toBe(400);
+      }
+      for (const url of [
+        `/api/sessions/${office}/talkers?direction=${encodeURIComponent(v)}`,
+        `/api/sessions/${office}/insights?type=${encodeURIComponent(v)}`,
+        `/api/sessions/${office}/insights?severity=${encodeURIComponent(v)}`,
+        `/api/sessions/${office}/windows?fields=${encodeURIComponent(v)}`,
+        `/api/sessions/${encodeURIComponent(v)}`,
+      ]) {
+        expect((await get(url)).statusCode, url).toBe(400);
+      }
+    }
+    // A name is data, stored and shown as typed.
+    const id = await ingest(NMAP, { name: "Robert'); DROP TABLE pcap_sessions;--" });
+    expect((await get(`/api/sessions/${id}`)).json().session.name).toBe(
+      "Robert'); DROP TABLE pcap_sessions;--",
+    );
+    expect((await get(`/api/sessions/${office}`)).statusCode).toBe(200);
+  });
+
   it('bad parameters get 400 with a message naming the parameter', async () => {
     const cases: [string, RegExp][] = [
       [`/api/sessions/${office}/flows?limit=0`, /limit/],
@@ -470,8 +497,14 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(readdirSync(uploads)).toContain(`${id}.capture`);
     const noHeader = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}` });
     expect(noHeader.statusCode).toBe(403);
+    // Answers about a finished session are kept and sent again as they were …
+    const first = await get(`/api/sessions/${id}/windows`);
+    const again = await get(`/api/sessions/${id}/windows`);
+    expect(again.body).toBe(first.body);
     const res = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}`, headers: CSRF });
     expect(res.statusCode).toBe(204);
+    // … until the session is deleted.
+    expect((await get(`/api/sessions/${id}/windows`)).statusCode).toBe(404);
     expect(Object.values(await childRowCounts(db, id)).every((n) => n === 0)).toBe(true);
     expect(readdirSync(uploads)).not.toContain(`${id}.capture`);
     expect((await get(`/api/sessions/${id}`)).statusCode).toBe(404);

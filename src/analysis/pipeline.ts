@@ -89,6 +89,14 @@ export function flowWorkerFile(): string | null {
   return existsSync(built) ? built : null;
 }
 
+/**
+ * The Node flags a worker gets: the process' own, except those that only make sense for the main
+ * script (`--input-type` is refused by a worker started from a file).
+ */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+}
+
 /** Whether a pipeline can help here: more than one core and a compiled worker. */
 export function pipelineAvailable(): boolean {
   return availableParallelism() > 1 && flowWorkerFile() !== null;
@@ -119,6 +127,7 @@ export class FlowPipeline implements RecordOutlet {
       sink: sink ? { module: sink.module, options: sink.options, port: sink.port } : null,
     };
     this.worker = new Worker(file, {
+      execArgv: workerExecArgv(),
       workerData: job,
       transferList: sink?.port ? [sink.port] : [],
     });

@@ -12,6 +12,7 @@ import {
 } from '../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../capture/index.js';
 import { detect, type FullSummary, withDetection } from '../detect/index.js';
+import { DEMO_DURATION_S, defaultDemoDir, loadDemo } from '../generate/index.js';
 import { ListenError, type RunningServer, startServer } from '../server/index.js';
 import {
   DbError,
@@ -58,6 +59,11 @@ Commands:
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows (zeek: a conn.log) on stdout.
   delete ID                   Delete a session and everything stored with it.
+  demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
+                              Generate a labelled sample capture (office traffic with a port
+                              scan, host sweep, SYN flood, connection burst, exfiltration and
+                              RST storm at known times; ground truth in a .truth.json beside it)
+                              in ${defaultDemoDir()} and store it as a session.
   help                        Show this text.
 
 Every command that stores or reads sessions takes --db: a folder for the embedded database
@@ -94,6 +100,8 @@ export async function main(
         return await exportFlows(rest, io, err);
       case 'serve':
         return await serve(rest, io);
+      case 'demo':
+        return await demo(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -464,4 +472,59 @@ function parseTimeouts(text: string | undefined): FlowTimeouts {
     timeouts[key as keyof FlowTimeouts] = n;
   }
   return timeouts;
+}
+
+async function demo(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...DB_OPTION,
+      json: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      duration: { type: 'string', default: String(DEMO_DURATION_S) },
+      hosts: { type: 'string', default: '40' },
+      dir: { type: 'string' },
+    },
+  });
+  const seed = Number(values.seed);
+  const durationS = Number(values.duration);
+  if (!/^\d+$/.test(values.seed ?? '') || seed > 0xffffffff)
+    throw new UsageError(`--seed must be a whole number from 0 to 4294967295, not '${values.seed}'`);
+  if (!/^\d+(\.\d+)?$/.test(values.duration ?? '') || durationS < 600 || durationS > 7200)
+    throw new UsageError(`--duration must be seconds from 600 to 7200, not '${values.duration}'`);
+  const hosts = Number(values.hosts);
+  if (!/^\d+$/.test(values.hosts ?? '') || hosts < 1 || hosts > 220)
+    throw new UsageError(`--hosts must be a number of clients from 1 to 220, not '${values.hosts}'`);
+  const db = await openStore(dbTarget(values.db));
+  const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
+  const bar = tty ? new ProgressBar('demo capture', io.stderr as NodeJS.WriteStream) : null;
+  bar?.update({ bytesRead: 0, bytesTotal: null, packets: 0, phase: 'generating' });
+  try {
+    const r = await loadDemo(db, {
+      seed,
+      durationS,
+      hosts,
+      dir: values.dir,
+      onProgress: bar ? (p) => bar.update(p) : undefined,
+    });
+    bar?.done();
+    if (values.json) {
+      io.stdout.write(
+        `${JSON.stringify({ session_id: r.sessionId, capture: r.path, truth: r.truthPath }, null, 2)}\n`,
+      );
+      return EXIT_OK;
+    }
+    const t = r.truth;
+    const lines = [
+      `demo capture ${r.path}`,
+      `  ${formatCount(t.packets)} packets, ${formatBytes(t.bytes)} over ${formatDuration(t.end_ts - t.start_ts)}; ground truth in ${r.truthPath}`,
+      ...t.attacks.map((a) => `  ${formatTimestampUtc(a.start_ts.toFixed(6))}  ${a.description}`),
+      `stored as session ${r.sessionId} in ${db.location}`,
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT_OK;
+  } finally {
+    bar?.done();
+    await db.close();
+  }
 }

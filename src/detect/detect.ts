@@ -56,7 +56,11 @@ export interface Detection {
 export function detect(result: AnalysisResult, summary: Summary, baseline?: Baseline): Detection {
   const windows = result.report.windows;
   const index = result.analyzer.flowIndex;
-  const features = computeFeatures(windows, index);
+  const analyzer = result.analyzer;
+  const features = computeFeatures(windows, index, {
+    arp: analyzer.arp,
+    isLocal: (id) => analyzer.isLocal(id),
+  });
   const warnings: string[] = [];
   if (index && index.dropped > 0)
     warnings.push(

@@ -22,6 +22,8 @@ export const RULES = {
   portScan: { minPorts: 100, highPorts: 1000 },
   /** Many hosts, or a few where nearly every probe failed (no answer, refused, or reset at once). */
   hostSweep: {
+    /** ARP requests further apart than this (seconds) belong to different sweeps. */
+    arpGap: 10,
     minHosts: 50,
     minFailedHosts: 5,
     failedShare: 0.8,
@@ -33,8 +35,11 @@ export const RULES = {
   packetFlood: { minPackets: 1000, minPerSecond: 500, maxReplyShare: 0.1, criticalPackets: 100_000 },
   synFlood: { minUnanswered: 200, minPerSecond: 50, criticalUnanswered: 10_000 },
   rstStorm: { minResets: 100, minPerSecond: 50, minRate: 0.2, highResets: 1000 },
-  trafficBurst: { minFactor: 4, minBytes: 1_000_000, highBytes: 10_000_000 },
-  connectionBurst: { minFlows: 100, minFactor: 10, minAnsweredShare: 0.5, highFlows: 1000 },
+  /** Total or outbound bytes/s far above the capture's usual; high for a large upload to a remote address. */
+  /** From 4× the usual rate: low; an outbound surge of 10× the usual outbound: medium; one local host uploading ≥ 50 MB of it to one remote address: high. */
+  trafficBurst: { minFactor: 4, mediumFactor: 10, minBytes: 1_000_000, highBytes: 50_000_000 },
+  /** Per window ≥ 10× the usual most-flows-to-one-service and ≥ 5/s; the run ≥ 100 flows. */
+  connectionBurst: { minFlows: 100, minFactor: 10, minPerSecond: 5, minAnsweredShare: 0.5, highFlows: 1000 },
   retransmissionSpike: { minRetransmissions: 20, minRate: 0.05, minFactor: 3, mediumRate: 0.1 },
   /** The model's view alone is never above medium: the rules say what happened. */
   anomalyBurst: { minWindows: 2, singleScore: 0.8, mediumScore: 0.75 },
@@ -99,6 +104,21 @@ function runs(n: number, key: (k: number) => string | null): { key: string; from
   return out;
 }
 
+/**
+ * A run of windows where one actor crossed a rule's threshold, widened by a window on each side:
+ * an attack's first and last probes often fall in windows where it had only begun or was
+ * ending, below the threshold, and they are still part of it (its count and first-packet time).
+ */
+function widened(ctx: Ctx, run: { from: number; to: number }): [number, number] {
+  return [Math.max(0, run.from - 1), Math.min(ctx.rows.length - 1, run.to + 1)];
+}
+
+/** The windows of an event's first and last flow (the run itself when it had none). */
+function eventRange(ctx: Ctx, run: { from: number; to: number }, first: number, last: number) {
+  if (!Number.isFinite(first)) return windowRange(ctx, run.from, run.to);
+  return windowRange(ctx, windowOf(first, ctx.windows), windowOf(last, ctx.windows));
+}
+
 /** Flows whose start falls in windows from..to, filtered. */
 function* flowsIn(ctx: Ctx, from: number, to: number, keep: (f: number) => boolean): Generator<number> {
   const index = ctx.index;
@@ -160,7 +180,11 @@ function portScans(ctx: Ctx): { insights: Insight[]; victims: Set<number> } {
     const open = new Set<number>();
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
-    for (const f of flowsIn(ctx, run.from, run.to, (f) => index!.src(f) === src && index!.dst(f) === dst)) {
+    for (const f of flowsIn(
+      ctx,
+      ...widened(ctx, run),
+      (f) => index!.src(f) === src && index!.dst(f) === dst,
+    )) {
       const port = index!.dstPort(f);
       ports.add(port);
       const st = CONN_STATES[index!.state(f)];
@@ -186,7 +210,7 @@ function portScans(ctx: Ctx): { insights: Insight[]; victims: Set<number> } {
         first_ts: first,
         last_ts: last,
       },
-      ...windowRange(ctx, run.from, run.to),
+      ...eventRange(ctx, run, first, last),
       event_ts: first,
     });
   }
@@ -210,8 +234,7 @@ function hostSweeps(ctx: Ctx): Insight[] {
     let probes = 0;
     for (const f of flowsIn(
       ctx,
-      run.from,
-      run.to,
+      ...widened(ctx, run),
       (f) => index!.src(f) === src && index!.dstPort(f) === port && index!.proto(f) === proto,
     )) {
       const dst = index!.dst(f);
@@ -265,7 +288,7 @@ function hostSweeps(ctx: Ctx): Insight[] {
         first_ts: first,
         last_ts: last,
       },
-      ...windowRange(ctx, run.from, run.to),
+      ...eventRange(ctx, run, first, last),
       event_ts: first,
     });
   }
@@ -292,7 +315,7 @@ function arpSweeps(ctx: Ctx): Insight[] {
   for (const [sender, list] of bySender) {
     let start = 0;
     for (let j = 1; j <= list.length; j++) {
-      if (j < list.length && arp.ts[list[j]] - arp.ts[list[j - 1]] <= 60) continue;
+      if (j < list.length && arp.ts[list[j]] - arp.ts[list[j - 1]] <= R.arpGap) continue;
       const burst = list.slice(start, j);
       start = j;
       const targets = new Set(burst.map((i) => arp.target[i]));
@@ -352,8 +375,7 @@ function synFloods(ctx: Ctx): Insight[] {
     let last = Number.NEGATIVE_INFINITY;
     for (const f of flowsIn(
       ctx,
-      run.from,
-      run.to,
+      ...widened(ctx, run),
       (f) =>
         index!.dst(f) === dst &&
         index!.dstPort(f) === port &&
@@ -379,6 +401,8 @@ function synFloods(ctx: Ctx): Insight[] {
       details: {
         victim: ip(ctx, dst),
         port,
+        // One source sent most of them; spoofed floods come from many.
+        attacker: top[0] && top[0][1] >= flows / 2 ? ip(ctx, top[0][0]) : null,
         addresses: [ip(ctx, dst), ...top.map(([s]) => ip(ctx, s))],
         unanswered_flows: flows,
         distinct_sources: sources.size,
@@ -388,7 +412,7 @@ function synFloods(ctx: Ctx): Insight[] {
         first_ts: first,
         last_ts: last,
       },
-      ...windowRange(ctx, run.from, run.to),
+      ...eventRange(ctx, run, first, last),
       event_ts: first,
     });
   }
@@ -506,41 +530,66 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
     const ws = ctx.rows.slice(run.from, run.to + 1);
     const resets = ws.reduce((a, w) => a + w.tcp_rst_count, 0);
     const tcp = ws.reduce((a, w) => a + w.tcp_count, 0);
-    // Who reset: the responder for REJ/RSTR/RSTRH, the originator for RSTO/RSTOS0.
+    // Who reset: the responder for REJ/RSTR/RSTRH, the originator for RSTO/RSTOS0, and the sender
+    // of one-way TCP packets without a handshake (blind resets aimed at guessed connections).
     const senders = new Map<number, number>();
     const receivers = new Map<number, number>();
+    let first = Number.POSITIVE_INFINITY;
     for (const f of flowsIn(ctx, run.from, run.to, (f) => index!.proto(f) === 6)) {
       const st = CONN_STATES[index!.state(f)];
       const byResponder = st === 'REJ' || st === 'RSTR' || st === 'RSTRH';
       const byOriginator = st === 'RSTO' || st === 'RSTOS0';
-      if (!byResponder && !byOriginator) continue;
+      const blind = st === 'OTH' && index!.dstPackets(f) === 0;
+      if (!byResponder && !byOriginator && !blind) continue;
       const s = byResponder ? index!.dst(f) : index!.src(f);
       const r = byResponder ? index!.src(f) : index!.dst(f);
-      senders.set(s, (senders.get(s) ?? 0) + 1);
-      receivers.set(r, (receivers.get(r) ?? 0) + 1);
+      const n = blind ? index!.srcPackets(f) : 1;
+      senders.set(s, (senders.get(s) ?? 0) + n);
+      receivers.set(r, (receivers.get(r) ?? 0) + n);
+      first = Math.min(first, index!.start(f));
     }
-    const topSender = [...senders.entries()].sort((a, b) => b[1] - a[1])[0];
-    const topReceiver = [...receivers.entries()].sort((a, b) => b[1] - a[1])[0];
+    const bySize = (m: Map<number, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+    const topSender = bySize(senders)[0];
+    const topReceiver = bySize(receivers)[0];
     // A port scan's victim answering closed ports is the scan, already reported.
     if (topSender && scanVictims.has(topSender[0])) continue;
+    const counted = [...senders.values()].reduce((a, b) => a + b, 0);
+    // One address sent most of them, or they came from many (spoofed) sources.
+    const attacker = topSender && topSender[1] >= counted / 2 ? topSender[0] : null;
+    const victim = topReceiver && topReceiver[1] >= counted / 2 ? topReceiver[0] : null;
     const dur = ws[ws.length - 1].end_ts - ws[0].start_ts;
-    const who =
-      topSender && topReceiver ? `, mostly from ${ip(ctx, topSender[0])} to ${ip(ctx, topReceiver[0])}` : '';
+    const from =
+      attacker !== null
+        ? ` from ${ip(ctx, attacker)}`
+        : senders.size > 1
+          ? ` from ${fmtInt(senders.size)} source addresses`
+          : '';
+    const to = victim !== null ? ` to ${ip(ctx, victim)}` : '';
     out.push({
       insight_type: 'alert',
       alert_type: 'rst_storm',
       severity: resets >= R.highResets ? 'high' : 'medium',
-      summary: `${fmtInt(resets)} TCP resets in ${formatSeconds(dur)} (${((resets / tcp) * 100).toFixed(1)}% of TCP packets)${who}.`,
+      summary: `${fmtInt(resets)} TCP resets in ${formatSeconds(dur)} (${((resets / tcp) * 100).toFixed(1)}% of TCP packets)${from}${to}.`,
       details: {
         resets,
         tcp_packets: tcp,
-        addresses: [topSender, topReceiver].filter(Boolean).map((e) => ip(ctx, e![0])),
-        top_resetters: [...senders.entries()]
-          .sort((a, b) => b[1] - a[1])
+        attacker: attacker === null ? null : ip(ctx, attacker),
+        victim: victim === null ? null : ip(ctx, victim),
+        distinct_sources: senders.size,
+        addresses: [
+          ...(victim === null ? [] : [ip(ctx, victim)]),
+          ...bySize(senders)
+            .slice(0, 10)
+            .map(([a]) => ip(ctx, a)),
+        ],
+        top_resetters: bySize(senders)
           .slice(0, 10)
-          .map(([s, n]) => ({ ip: ip(ctx, s), flows: n })),
+          .map(([a, n]) => ({ ip: ip(ctx, a), resets: n })),
+        first_ts: Number.isFinite(first) ? first : null,
       },
       ...windowRange(ctx, run.from, run.to),
+      // The first reset's time when the flows show it (a run's first window may start earlier).
+      ...(Number.isFinite(first) ? { event_ts: Math.max(first, ws[0].start_ts) } : {}),
     });
   }
   return out;
@@ -549,22 +598,29 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
 function trafficBursts(ctx: Ctx): Insight[] {
   const R = RULES.trafficBurst;
   const index = ctx.index;
-  const rates = ctx.rows.map((w) => w.bytes_per_sec);
-  const usual = median(rates.filter((r) => r > 0));
+  const usual = median(ctx.rows.map((w) => w.bytes_per_sec).filter((r) => r > 0));
+  const outRate = (w: WindowRow) => w.outbound_bytes / (w.end_ts - w.start_ts || 1);
+  const usualOut = median(ctx.rows.map(outRate).filter((r) => r > 0));
   const out: Insight[] = [];
   if (usual === 0) return out;
-  for (const run of runs(ctx.rows.length, (k) => {
-    const w = ctx.rows[k];
-    return w.bytes_per_sec >= R.minFactor * usual && w.byte_count >= R.minBytes ? 'burst' : null;
-  })) {
+  // A window is a burst in all its traffic, or in what local hosts sent out (an upload can be far
+  // above the usual outbound rate while downloads keep the total ordinary).
+  const total = (w: WindowRow) => w.bytes_per_sec >= R.minFactor * usual && w.byte_count >= R.minBytes;
+  const upload = (w: WindowRow) =>
+    usualOut > 0 && outRate(w) >= R.minFactor * usualOut && w.outbound_bytes >= R.minBytes;
+  for (const run of runs(ctx.rows.length, (k) =>
+    total(ctx.rows[k]) || upload(ctx.rows[k]) ? 'burst' : null,
+  )) {
     const ws = ctx.rows.slice(run.from, run.to + 1);
     const t0 = ws[0].start_ts;
     const t1 = ws[ws.length - 1].end_ts;
     const bytes = ws.reduce((a, w) => a + w.byte_count, 0);
-    const peak = Math.max(...ws.map((w) => w.bytes_per_sec));
+    const outBytes = ws.reduce((a, w) => a + w.outbound_bytes, 0);
+    const outbound = ws.filter(upload).length > ws.filter(total).length;
+    const peak = Math.max(...ws.map((w) => (outbound ? outRate(w) : w.bytes_per_sec)));
     // The conversation that carried most of it: flows overlapping the burst, bytes prorated by
     // the part of the flow inside it (a flow's bytes are assumed spread evenly over its life).
-    const pairs = new Map<string, { src: number; dst: number; port: number; bytes: number }>();
+    const pairs = new Map<string, { src: number; dst: number; port: number; bytes: number; first: number }>();
     if (index)
       for (let f = 0; f < index.size; f++) {
         const s = index.start(f);
@@ -577,35 +633,50 @@ function trafficBursts(ctx: Ctx): Insight[] {
         const forward = sb >= db;
         const src = forward ? index.src(f) : index.dst(f);
         const dst = forward ? index.dst(f) : index.src(f);
+        if (outbound && !(ctx.analyzer.isLocal(src) && !ctx.analyzer.isLocal(dst))) continue;
         const key = `${src}>${dst}`;
-        const p = pairs.get(key) ?? { src, dst, port: index.dstPort(f), bytes: 0 };
+        const p = pairs.get(key) ?? { src, dst, port: index.dstPort(f), bytes: 0, first: s };
         p.bytes += Math.max(sb, db);
+        p.first = Math.min(p.first, s);
         pairs.set(key, p);
       }
     const top = [...pairs.values()].sort((a, b) => b.bytes - a.bytes)[0];
-    const outbound = top && ctx.analyzer.isLocal(top.src) && !ctx.analyzer.isLocal(top.dst);
+    const toRemote = top && ctx.analyzer.isLocal(top.src) && !ctx.analyzer.isLocal(top.dst);
+    // Downloads far above the usual rate are ordinary on most networks (updates, videos): worth a
+    // line on the timeline, not an alarm. Data leaving is what matters: an outbound surge is
+    // medium, a large upload to one remote address high.
     const severity: Severity =
-      top && outbound && top.bytes >= R.highBytes && top.bytes >= bytes / 2 ? 'high' : 'medium';
+      top && toRemote && top.bytes >= R.highBytes && top.bytes >= (outbound ? outBytes : bytes) / 2
+        ? 'high'
+        : outbound && peak >= R.mediumFactor * usualOut
+          ? 'medium'
+          : 'low';
     const who = top
       ? `; ${ip(ctx, top.src)} sent ${formatBytes(top.bytes)} of it to ${ip(ctx, top.dst)}${top.port ? `:${top.port}` : ''}`
       : '';
+    const base = outbound ? usualOut : usual;
+    const what = outbound ? 'Outbound traffic (local hosts to remote addresses)' : 'Traffic';
     out.push({
       insight_type: 'alert',
       alert_type: 'traffic_burst',
       severity,
-      summary: `Traffic rose to ${formatBytes(peak)}/s for ${formatSeconds(t1 - t0)}, ${(peak / usual).toFixed(0)}× the capture's usual ${formatBytes(usual)}/s (${formatBytes(bytes)} in all)${who}.`,
+      summary: `${what} rose to ${formatBytes(peak)}/s for ${formatSeconds(t1 - t0)}, ${(peak / base).toFixed(0)}× the capture's usual ${formatBytes(base)}/s (${formatBytes(outbound ? outBytes : bytes)} in all)${who}.`,
       details: {
+        direction: outbound ? 'outbound' : 'all',
         bytes,
+        outbound_bytes: outBytes,
         peak_bytes_per_sec: peak,
-        usual_bytes_per_sec: usual,
+        usual_bytes_per_sec: base,
         addresses: top ? [ip(ctx, top.src), ip(ctx, top.dst)] : [],
         top_sender: top ? ip(ctx, top.src) : null,
         top_receiver: top ? ip(ctx, top.dst) : null,
         port: top?.port ?? null,
         top_bytes: top ? Math.round(top.bytes) : 0,
-        outbound_to_remote: Boolean(outbound),
+        outbound_to_remote: Boolean(toRemote),
       },
       ...windowRange(ctx, run.from, run.to),
+      // When the conversation that carried it began inside the burst, that is when it started.
+      event_ts: top ? Math.max(t0, top.first) : t0,
     });
   }
   return out;
@@ -618,7 +689,9 @@ function connectionBursts(ctx: Ctx): Insight[] {
   const out: Insight[] = [];
   for (const run of runs(ctx.rows.length, (k) => {
     const a = ctx.actors[k];
-    return a.burstFlows >= R.minFlows && a.burstFlows >= R.minFactor * Math.max(usual, 1)
+    const w = ctx.rows[k];
+    const dur = w.end_ts - w.start_ts || 1;
+    return a.burstFlows >= R.minFactor * Math.max(usual, 1) && a.burstFlows / dur >= R.minPerSecond
       ? `${a.burstSrc}>${a.burstDst}>${a.burstPort}`
       : null;
   })) {
@@ -629,17 +702,17 @@ function connectionBursts(ctx: Ctx): Insight[] {
     let last = Number.NEGATIVE_INFINITY;
     for (const f of flowsIn(
       ctx,
-      run.from,
-      run.to,
+      ...widened(ctx, run),
       (f) => index!.src(f) === src && index!.dst(f) === dst && index!.dstPort(f) === port,
     )) {
       flows++;
-      if (!unansweredState(index!.state(f))) answered++;
+      // Answered: the responder sent something and did not refuse (a lone RST is no connection).
+      if (index!.dstPackets(f) > 0 && !unansweredState(index!.state(f))) answered++;
       first = Math.min(first, index!.start(f));
       last = Math.max(last, index!.start(f));
     }
     // Mostly unanswered attempts are a flood or a scan, reported by those rules.
-    if (flows === 0 || answered / flows < R.minAnsweredShare) continue;
+    if (flows < R.minFlows || answered / flows < R.minAnsweredShare) continue;
     out.push({
       insight_type: 'alert',
       alert_type: 'connection_burst',
@@ -648,6 +721,8 @@ function connectionBursts(ctx: Ctx): Insight[] {
       details: {
         source: ip(ctx, src),
         destination: ip(ctx, dst),
+        attacker: ip(ctx, src),
+        victim: ip(ctx, dst),
         port,
         addresses: [ip(ctx, src), ip(ctx, dst)],
         flows,
@@ -656,7 +731,7 @@ function connectionBursts(ctx: Ctx): Insight[] {
         first_ts: first,
         last_ts: last,
       },
-      ...windowRange(ctx, run.from, run.to),
+      ...eventRange(ctx, run, first, last),
       event_ts: first,
     });
   }

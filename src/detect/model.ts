@@ -1,4 +1,4 @@
-import { FEATURE_COUNT, FEATURES } from './features.js';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURES, type FeatureName, RISE_ONLY } from './features.js';
 import { IsolationForest } from './forest.js';
 
 /** Model settings; stored with the results so a score can be reproduced. */
@@ -11,7 +11,15 @@ export const MODEL = {
   threshold: 0.65,
   /** Robust z-scores are clamped here before the forest sees them. */
   zClamp: 30,
+  /** A window with a feature this many robust deviations from its median is explained by how far
+   * each feature is from its median; below it (unusual only as a combination), by path credits. */
+  explainZ: 3,
+  /** How far below its median a rise-only feature can be scaled in a window with traffic. */
+  riseOnlyFloor: -1,
 } as const;
+
+const RISE = Uint8Array.from(FEATURE_NAMES, (n) => (RISE_ONLY.has(n as FeatureName) ? 1 : 0));
+const PACKETS = FEATURE_NAMES.indexOf('packets_per_sec');
 
 export interface Contribution {
   feature: string;
@@ -51,8 +59,9 @@ function median(sorted: Float64Array): number {
 }
 
 /**
- * Robust scaling (median and MAD, with a mean-absolute-deviation fallback when more than half the
- * rows share one value, and each feature's floor), then an Isolation Forest on the scaled rows.
+ * Robust scaling (median and MAD; when more than half the rows share one value, so MAD = 0, the
+ * mean absolute deviation of the rows left after the largest tenth of deviations; each feature's
+ * floor), then an Isolation Forest on the scaled rows.
  */
 export function fitModel(raw: Float64Array, rows: number): FittedModel {
   const F = FEATURE_COUNT;
@@ -64,15 +73,21 @@ export function fitModel(raw: Float64Array, rows: number): FittedModel {
     for (let r = 0; r < rows; r++) col[r] = raw[r * F + f];
     col.sort();
     const m = median(col);
-    let meanAbs = 0;
-    for (let r = 0; r < rows; r++) {
-      dev[r] = Math.abs(col[r] - m);
-      meanAbs += dev[r];
-    }
+    for (let r = 0; r < rows; r++) dev[r] = Math.abs(col[r] - m);
     dev.sort();
-    meanAbs = rows ? meanAbs / rows : 0;
     medians[f] = m;
-    scales[f] = Math.max(1.4826 * median(dev), 1.2533 * meanAbs, FEATURES[f].floor);
+    // Neither estimate may be widened by the unusual rows themselves: an attack that lasts a tenth
+    // of the capture must not set the scale it is judged on. MAD ignores them; the fallback
+    // leaves out the largest tenth of deviations.
+    const mad = 1.4826 * median(dev);
+    let spread = mad;
+    if (spread === 0) {
+      const kept = Math.ceil(rows * 0.9);
+      let sum = 0;
+      for (let r = 0; r < kept; r++) sum += dev[r];
+      spread = kept ? (1.2533 * sum) / kept : 0;
+    }
+    scales[f] = Math.max(spread, FEATURES[f].floor);
   }
   const scaled = new Float64Array(rows * F);
   for (let r = 0; r < rows; r++) scaleRow(raw, r * F, medians, scales, scaled, r * F);
@@ -99,8 +114,10 @@ function scaleRow(
   out: Float64Array,
   outAt: number,
 ): void {
+  const busy = raw[at + PACKETS] > 0;
   for (let f = 0; f < FEATURE_COUNT; f++) {
-    const z = (raw[at + f] - medians[f]) / scales[f];
+    let z = (raw[at + f] - medians[f]) / scales[f];
+    if (busy && RISE[f] && z < MODEL.riseOnlyFloor) z = MODEL.riseOnlyFloor;
     out[outAt + f] = Math.max(-MODEL.zClamp, Math.min(MODEL.zClamp, z));
   }
 }
@@ -133,7 +150,7 @@ export function scoreWindow(model: FittedModel, raw: Float64Array, at: number): 
   const zScore = zViewScore(maxAbsZ);
   const score = Math.max(forestScore, zScore);
   const weights = new Float64Array(F);
-  if (forestScore >= zScore) {
+  if (maxAbsZ < MODEL.explainZ) {
     for (let f = 0; f < F; f++) weights[f] = Math.max(credit[f] - model.meanCredit[f], 0);
   } else {
     for (let f = 0; f < F; f++) weights[f] = Math.max(Math.abs(scaled[f]) - 2, 0);

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AnswerCache, registerAnswerCache } from './answer-cache.js';
 import { checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
+import { FlowIndexer } from './indexer.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
@@ -13,6 +15,7 @@ import { sessionRoutes } from './routes/sessions.js';
 export interface App {
   app: FastifyInstance;
   queue: IngestQueue;
+  indexer: FlowIndexer;
 }
 
 interface RouteDoc {
@@ -31,7 +34,11 @@ export async function buildApp(
 ): Promise<App> {
   mkdirSync(options.uploadsDir, { recursive: true });
   const queue = new IngestQueue(options.concurrency);
-  const ctx: ServerContext = { options, db: options.db, queue };
+  const indexer = new FlowIndexer(options.db, (id, err) =>
+    app.log.error({ session: id, err }, 'indexing flows failed'),
+  );
+  const answers = new AnswerCache();
+  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,
@@ -80,6 +87,9 @@ export async function buildApp(
   });
 
   await app.register(multipart, {
+    // The size limit truncates the file and sets `truncated`: the route still reads the whole
+    // request, then answers 413 (a thrown error would cut the connection under the client).
+    throwFileSizeLimit: false,
     limits: {
       fileSize: options.maxUploadBytes,
       files: 1,
@@ -90,6 +100,7 @@ export async function buildApp(
     },
   });
 
+  registerAnswerCache(app, answers);
   metaRoutes(app, ctx, () => openApiDocument(routes));
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);
@@ -97,7 +108,19 @@ export async function buildApp(
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: web, wildcard: false, index: false, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: web,
+      wildcard: false,
+      index: false,
+      cacheControl: false,
+      // Built assets have content hashes in their names: they never change under one name.
+      setHeaders: (res, path) => {
+        res.header(
+          'cache-control',
+          path.includes(`${join('assets', '')}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
@@ -105,8 +128,13 @@ export async function buildApp(
       return reply.code(404).send({ error: `no such route: ${req.method} ${path}` });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply.code(404).send({ error: 'not found' });
+    // A file that is not there (an asset of an older build) is a 404, not the app's page.
+    if (path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path)) {
+      return reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${path}\n`);
+    }
     // Every other GET is a page of the single-page app, which routes it itself.
-    if (hasWeb) return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    if (hasWeb)
+      return reply.sendFile('index.html', { cacheControl: false }).header('cache-control', 'no-cache');
     return reply
       .code(404)
       .type('text/plain; charset=utf-8')
@@ -115,8 +143,10 @@ export async function buildApp(
 
   app.addHook('onClose', async () => {
     await queue.close();
+    await indexer.close();
   });
-  return { app, queue };
+  await indexer.addUnindexed();
+  return { app, queue, indexer };
 }
 
 interface SchemaError {

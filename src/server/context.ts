@@ -1,4 +1,6 @@
 import type { Db, SessionRow } from '../storage/index.js';
+import type { AnswerCache } from './answer-cache.js';
+import type { FlowIndexer } from './indexer.js';
 import type { IngestQueue, LiveState } from './queue.js';
 
 export interface ServerOptions {
@@ -16,14 +18,19 @@ export interface ServerOptions {
   concurrency: number;
   /** The address the server listens on: on loopback, only loopback Host headers are answered. */
   host: string;
-  /** Writes the demo capture to `path` (see src/generate); without it POST /api/demo is absent. */
-  writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Writes the demo capture to `path` and names it (see src/generate); without it POST /api/demo
+   * is absent.
+   */
+  writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
 }
 
 export interface ServerContext {
   options: ServerOptions;
   db: Db;
   queue: IngestQueue;
+  indexer: FlowIndexer;
+  answers: AnswerCache;
 }
 
 export type Phase = LiveState['phase'] | 'failed';

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoName, writeDemoCapture } from '../generate/index.js';
 import { type Db, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
@@ -46,9 +47,14 @@ export class ListenError extends Error {
   override name = 'ListenError';
 }
 
+/** The labelled demo capture (src/generate), named after what it holds. */
+async function writeNamedDemo(path: string, signal: AbortSignal): Promise<{ name: string }> {
+  return { name: demoName(await writeDemoCapture(path, signal)) };
+}
+
 /** Opens the database, starts the server and returns once it listens. */
 export async function startServer(o: StartOptions): Promise<RunningServer> {
-  const db = await openStore(o.dbTarget);
+  const db = await openStore(o.dbTarget, { pgliteThread: true });
   const { app } = await buildApp({
     db,
     uploadsDir: o.uploadsDir ?? defaultUploadsDir(o.dbTarget),
@@ -57,7 +63,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     maxUploadBytes: o.maxUploadBytes,
     concurrency: o.concurrency,
     host: o.host,
-    writeDemoCapture: o.writeDemoCapture,
+    writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
   });
   try {
     await app.listen({ host: o.host, port: o.port });

@@ -5,7 +5,7 @@ import { constants, gunzipSync } from 'node:zlib';
 /** Why an upload is refused; the route turns it into a status code. */
 export class UploadError extends Error {
   constructor(
-    readonly statusCode: 400 | 413 | 415,
+    readonly statusCode: 400 | 413 | 415 | 507,
     message: string,
   ) {
     super(message);
@@ -45,9 +45,11 @@ export function looksLikeCapture(head: Buffer): boolean {
 const HEAD_BYTES = 64 * 1024;
 
 /**
- * Writes an upload stream to `path`, refusing it (415) once its first bytes show it is not a
- * capture, or (413) when the multipart parser cut it at the size limit. Nothing is left on disk
- * when it is refused or the stream fails.
+ * Writes an upload stream to `path`, refusing it (415) when its first bytes show it is not a
+ * capture, (413) when the multipart parser cut it at the size limit, or (507) when the disk will
+ * not take it. The rest of the stream is still read after a refusal, so the client has sent its
+ * whole request when the answer comes (else it sees a reset connection, not the message).
+ * Nothing is left on disk when it is refused or the stream fails.
  */
 export async function saveUpload(
   stream: Readable & { truncated?: boolean },
@@ -55,15 +57,20 @@ export async function saveUpload(
   maxBytes: number,
 ): Promise<number> {
   const out = createWriteStream(path, { flags: 'wx' });
-  const closed = new Promise<void>((resolve, reject) => {
+  let failure: unknown = null;
+  const closed = new Promise<void>((resolve) => {
     out.on('close', resolve);
-    out.on('error', reject);
+    out.on('error', (e) => {
+      failure ??= e;
+      resolve();
+    });
   });
   let size = 0;
   let head: Buffer | null = Buffer.alloc(0);
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (failure !== null) continue;
+    try {
       if (head !== null) {
         head = Buffer.concat([head, chunk]);
         if (head.length >= HEAD_BYTES || isCaptureMagic(head)) {
@@ -71,34 +78,54 @@ export async function saveUpload(
           await write(out, head);
           head = null;
         }
-        continue;
+      } else {
+        await write(out, chunk);
       }
-      await write(out, chunk);
+    } catch (err) {
+      failure ??= err;
     }
-    if (stream.truncated) {
-      throw new UploadError(413, `the file is larger than the upload limit of ${formatLimit(maxBytes)}`);
-    }
-    if (head !== null) {
-      if (head.length === 0)
-        throw new UploadError(415, 'the file is empty: expected pcap or pcapng (optionally gzip-compressed)');
-      if (!looksLikeCapture(head)) throw notCapture();
-      out.write(head);
-    }
+  }
+  if (failure === null && stream.truncated) {
+    failure = new UploadError(413, `the file is larger than the upload limit of ${formatLimit(maxBytes)}`);
+  }
+  if (failure === null && head !== null) {
+    if (head.length === 0)
+      failure = new UploadError(
+        415,
+        'the file is empty: expected pcap or pcapng (optionally gzip-compressed)',
+      );
+    else if (!looksLikeCapture(head)) failure = notCapture();
+    else out.write(head);
+  }
+  if (failure === null) {
     out.end();
     await closed;
-    return size;
-  } catch (err) {
-    out.destroy();
-    await closed.catch(() => undefined);
-    rmSync(path, { force: true });
-    // Drain the rest of the part so the request can finish and the answer be sent.
-    stream.resume();
-    throw err;
   }
+  if (failure === null) return size;
+  out.destroy();
+  await closed;
+  rmSync(path, { force: true });
+  const code = (failure as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    throw new UploadError(507, "the server's disk is full: the upload was not kept");
+  }
+  if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+    throw new UploadError(
+      507,
+      `the server cannot write its uploads folder (${code}): the upload was not kept`,
+    );
+  }
+  throw failure;
 }
 
+/** Writes a chunk, waiting for the file to drain (or fail: the caller sees the failure). */
 async function write(out: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
-  if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  if (!out.write(chunk)) {
+    await new Promise<void>((resolve) => {
+      out.once('drain', () => resolve());
+      out.once('error', () => resolve());
+    });
+  }
 }
 
 function notCapture(): UploadError {

@@ -24,17 +24,10 @@ export interface Db {
   copyCsv(table: string, columns: readonly string[], csv: string): Promise<void>;
   /**
    * Starts a binary COPY into `table (columns)` that takes rows in pieces (see copy-binary.ts):
-   * on PostgreSQL one COPY streams them all; PGlite runs one COPY per piece.
+   * on PostgreSQL one COPY streams them all (inside a transaction, on its connection); PGlite runs
+   * one COPY per piece.
    */
   copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy>;
-  /**
-   * A connection for one long load: on PostgreSQL a connection of its own (so the load's
-   * transaction and COPY do not hold up other queries); PGlite has one connection, this one.
-   * Close it with `endLoad`.
-   */
-  forLoad(): Promise<Db>;
-  /** Ends a connection from `forLoad` (nothing for the shared one). */
-  endLoad(): Promise<void>;
   /** Runs `fn` in one transaction: everything it wrote is kept, or nothing. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -61,13 +54,50 @@ export function defaultDbDir(): string {
 }
 
 /** `postgres://…` opens a server connection; anything else is a PGlite data directory. */
-export async function openDb(target: string): Promise<Db> {
+export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
-  return PgliteDb.open(resolve(target));
+  const dir = resolve(target);
+  makeFolder(dirname(dir), dir);
+  if (options.pgliteThread) {
+    const { openThreadedPglite } = await import('./pglite-thread.js');
+    const threaded = await openThreadedPglite(dir, () => takeLock(`${dir}.lock`, dir));
+    if (threaded) return threaded;
+  }
+  return PgliteDb.open(dir);
+}
+
+export interface OpenOptions {
+  /**
+   * Run PGlite in a thread of its own. PGlite executes each statement synchronously on the
+   * thread that owns it, so a server keeps its event loop free this way (health checks, event
+   * streams) while a large query or COPY runs. Needs the compiled worker (falls back otherwise).
+   */
+  pgliteThread?: boolean;
+}
+
+/** PGlite in the calling thread, without the folder lock: for the thread that a caller locked for. */
+export async function openPgliteUnlocked(dir: string): Promise<Db> {
+  return PgliteDb.open(dir, false);
 }
 
 function copySql(table: string, columns: readonly string[], source: string, format = 'csv'): string {
   return `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
+}
+
+/** PGlite's binary COPY: one statement per piece, from a blob. */
+export function pgliteCopyBinary(
+  run: (sql: string, blob: Blob) => Promise<unknown>,
+  table: string,
+  columns: readonly string[],
+): BinaryCopy {
+  const sql = copySql(table, columns, "'/dev/blob'", 'binary');
+  return {
+    write: async (rows) => {
+      if (rows.length > 0) await run(sql, new Blob([COPY_HEADER, rows, COPY_TRAILER]));
+    },
+    end: async () => undefined,
+    abort: async () => undefined,
+  };
 }
 
 // ---------------------------------------------------------------------------------------- PGlite
@@ -83,9 +113,8 @@ class PgliteDb implements Db {
     private readonly release: (() => void) | null,
   ) {}
 
-  static async open(dir: string): Promise<PgliteDb> {
-    mkdirSync(dirname(dir), { recursive: true });
-    const release = takeLock(`${dir}.lock`, dir);
+  static async open(dir: string, lock = true): Promise<PgliteDb> {
+    const release = lock ? takeLock(`${dir}.lock`, dir) : () => undefined;
     try {
       const db = new PGlite(dir);
       await db.waitReady;
@@ -110,22 +139,8 @@ class PgliteDb implements Db {
   }
 
   async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
-    const sql = copySql(table, columns, "'/dev/blob'", 'binary');
-    return {
-      write: async (rows) => {
-        if (rows.length === 0) return;
-        await this.conn.query(sql, [], { blob: new Blob([COPY_HEADER, rows, COPY_TRAILER]) });
-      },
-      end: async () => undefined,
-      abort: async () => undefined,
-    };
+    return pgliteCopyBinary((sql, blob) => this.conn.query(sql, [], { blob }), table, columns);
   }
-
-  async forLoad(): Promise<Db> {
-    return this;
-  }
-
-  async endLoad(): Promise<void> {}
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (!(this.conn instanceof PGlite)) return fn(this);
@@ -135,6 +150,26 @@ class PgliteDb implements Db {
   async close(): Promise<void> {
     if (this.conn instanceof PGlite) await this.conn.close();
     this.release?.();
+  }
+}
+
+/** Creates the database's parent folder, or says in one line why it cannot. */
+function makeFolder(folder: string, dir: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${(err as NodeJS.ErrnoException).path ?? folder} is a file, not a folder`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `permission denied (${code})`
+          : code === 'EROFS'
+            ? 'the file system is read-only (EROFS)'
+            : code === 'ENOSPC'
+              ? 'the disk is full (ENOSPC)'
+              : (err as Error).message;
+    throw new DbError(`cannot open the database in ${dir}: ${reason}`);
   }
 }
 
@@ -181,47 +216,78 @@ function isAlive(pid: number): boolean {
 
 // ------------------------------------------------------------------------------------ PostgreSQL
 
+/**
+ * A checked-out connection reports a dropped server as an 'error' event, which would end the
+ * process if nobody listened; the statement running on it fails with the reason anyway.
+ */
+function watch(c: pg.PoolClient): () => void {
+  const ignore = () => undefined;
+  c.on('error', ignore);
+  return () => c.off('error', ignore);
+}
+
+/**
+ * A pool of connections: reads from a server's pages run beside an ingest's open transaction
+ * instead of inside it, and a connection lost when the server restarts is replaced on the next
+ * query. A transaction (and a COPY outside one) holds one connection of its own.
+ */
 class PostgresDb implements Db {
   readonly kind = 'postgres';
-  private inTransaction = false;
 
   private constructor(
-    private readonly client: pg.Client,
+    private readonly pool: pg.Pool,
+    private readonly client: pg.PoolClient | null,
     readonly location: string,
-    private readonly url: string,
-    private readonly own: boolean,
   ) {}
 
-  static async connect(url: string, own = false): Promise<PostgresDb> {
-    const client = new pg.Client({ connectionString: url });
+  static async connect(url: string): Promise<PostgresDb> {
+    const pool = new pg.Pool({ connectionString: url, max: 8, idleTimeoutMillis: 30_000 });
     const shown = url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
-    client.on('error', () => {
-      // A dropped connection surfaces on the next query; keep the process alive until then.
+    pool.on('error', () => {
+      // An idle connection dropped (server restart): the pool replaces it on the next query.
     });
     try {
-      await client.connect();
+      await pool.query('SELECT 1');
     } catch (err) {
+      await pool.end().catch(() => undefined);
       throw new DbError(`cannot connect to ${shown}: ${(err as Error).message}`);
     }
-    return new PostgresDb(client, shown, url, own);
+    return new PostgresDb(pool, null, shown);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(sql, params)).rows as T[];
+    return (await (this.client ?? this.pool).query(sql, params)).rows as T[];
   }
 
   async exec(sql: string): Promise<void> {
-    await this.client.query(sql);
+    await (this.client ?? this.pool).query(sql);
   }
 
   async copyCsv(table: string, columns: readonly string[], csv: string): Promise<void> {
     if (csv.length === 0) return;
-    const stream = this.client.query(copyFrom(copySql(table, columns, 'STDIN')));
-    await pipeline(Readable.from([csv]), stream);
+    const copy = async (c: pg.PoolClient) => {
+      await pipeline(Readable.from([csv]), c.query(copyFrom(copySql(table, columns, 'STDIN'))));
+    };
+    if (this.client) return copy(this.client);
+    const c = await this.pool.connect();
+    const unwatch = watch(c);
+    try {
+      await copy(c);
+      c.release();
+    } catch (err) {
+      c.release(err as Error);
+      throw err;
+    } finally {
+      unwatch();
+    }
   }
 
   async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
-    const stream = this.client.query(copyFrom(copySql(table, columns, 'STDIN', 'binary')));
+    // One COPY for every piece: on the transaction's connection, or one taken for the COPY.
+    const own = this.client === null ? await this.pool.connect() : null;
+    const c = this.client ?? own!;
+    const unwatch = own ? watch(own) : () => undefined;
+    const stream = c.query(copyFrom(copySql(table, columns, 'STDIN', 'binary')));
     let failure: Error | null = null;
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', () => resolve());
@@ -231,6 +297,11 @@ class PostgresDb implements Db {
       });
     });
     done.catch(() => undefined); // observed by write and end
+    const settle = () => {
+      unwatch();
+      own?.release(failure ?? undefined);
+    };
+    void done.then(settle, settle);
     const send = async (chunk: Uint8Array) => {
       if (failure) throw failure;
       if (!stream.write(chunk)) {
@@ -265,31 +336,28 @@ class PostgresDb implements Db {
     };
   }
 
-  async forLoad(): Promise<Db> {
-    return PostgresDb.connect(this.url, true);
-  }
-
-  async endLoad(): Promise<void> {
-    if (this.own) await this.client.end();
-  }
-
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return fn(this);
-    await this.client.query('BEGIN');
-    this.inTransaction = true;
+    if (this.client) return fn(this);
+    const c = await this.pool.connect();
+    const unwatch = watch(c);
+    let broken: Error | undefined;
     try {
-      const result = await fn(this);
-      await this.client.query('COMMIT');
+      await c.query('BEGIN');
+      const result = await fn(new PostgresDb(this.pool, c, this.location));
+      await c.query('COMMIT');
       return result;
     } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
+      await c.query('ROLLBACK').catch((e: Error) => {
+        broken = e; // the connection is gone: do not hand it out again
+      });
       throw err;
     } finally {
-      this.inTransaction = false;
+      unwatch();
+      c.release(broken);
     }
   }
 
   async close(): Promise<void> {
-    await this.client.end();
+    if (this.client === null) await this.pool.end();
   }
 }

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { type Db, openDb } from './db.js';
+import { type Db, type OpenOptions, openDb } from './db.js';
 import { migrate } from './migrations.js';
 import { failAbandonedSessions } from './queries.js';
 
-export { type Db, DbError, defaultDbDir, openDb } from './db.js';
+export { type Db, DbError, defaultDbDir, type OpenOptions, openDb } from './db.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export {
   createSession,
@@ -22,11 +22,15 @@ export {
   deleteSession,
   type FlowRow,
   failAbandonedSessions,
+  failSession,
   getSession,
   getSessionSummary,
+  getSummaryPart,
+  indexSessionFlows,
   listSessions,
   type SessionRow,
   sessionFlows,
+  sessionsToIndex,
 } from './queries.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
 export {
@@ -45,11 +49,11 @@ export {
   type TalkerDirection,
   type TalkerRecord,
 } from './read/rankings.js';
-export { getWindows, type WindowRecord } from './read/windows.js';
+export { getWindows, WINDOW_FIELDS, type WindowRecord } from './read/windows.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
-export async function openStore(target: string): Promise<Db> {
-  const db = await openDb(target);
+export async function openStore(target: string, options: OpenOptions = {}): Promise<Db> {
+  const db = await openDb(target, options);
   try {
     await migrate(db);
     await failAbandonedSessions(db, hostname(), (pid) => {

@@ -7,6 +7,7 @@ import {
   openSync,
   readSync,
   rmSync,
+  statfsSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -15,9 +16,11 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type AnalyzeOptions, type CaptureWindowing, WindowLimitError } from '../analysis/index.js';
+import { workerExecArgv } from '../analysis/pipeline.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { type Baseline, baselineFromFeatures } from '../detect/index.js';
 import type { BinaryCopy, Db } from './db.js';
+import { DiskSpaceError, ensureSpaceForLoad } from './disk-space.js';
 import {
   type FlowCopyOptions,
   type FlowRowsBatch,
@@ -95,6 +98,8 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
      VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7)`,
     [sessionId, s.name, s.fileName, s.fileSize, JSON.stringify(s.localNets ?? null), hostname(), process.pid],
   );
+  // The session's own flows table (a partition), empty until its load commits.
+  await db.query('SELECT flowlens_create_flows($1)', [sessionId]);
   return sessionId;
 }
 
@@ -230,36 +235,38 @@ export async function ingestCapture(
         bytesTotal: fileSize,
         packets: prepared.summary.file.packets,
       });
+      if (db.kind === 'pglite')
+        ensureSpaceForLoad(
+          db.location,
+          Object.values(prepared.files).filter((f): f is string => f !== null),
+        );
       const loadStarted = performance.now();
       await db.transaction(async (tx) => {
         rowsStored += await loadSpooledFlows(tx, sessionId, prepared, signal);
         await finish(tx, prepared, prepared.sha256, loadStarted);
       });
     } else {
-      const loader = await db.forLoad();
-      try {
-        prepared = await loader.transaction(async (tx) => {
-          const loadStarted = performance.now();
-          await prepareBulkLoad(tx, sessionId);
-          const load = new OverlappedLoad(tx, workerFile, spool, sessionId, stored, afterFlowBatch);
-          try {
-            const [done, facts] = await Promise.all([
-              load.run(path, prepareOptions, report, signal),
-              load.facts(path, prepareOptions.windowLength ?? null),
-            ]);
-            signal?.throwIfAborted();
-            await finish(tx, done, facts.sha256, loadStarted);
-            return done;
-          } catch (err) {
-            await load.abort();
-            throw err;
-          } finally {
-            load.close();
-          }
-        });
-      } finally {
-        await loader.endLoad();
-      }
+      // (On PostgreSQL a transaction holds a pooled connection of its own: other queries go on.)
+      prepared = await db.transaction(async (tx) => {
+        const loadStarted = performance.now();
+        await prepareBulkLoad(tx, sessionId);
+        const space = db.kind === 'pglite' ? db.location : null;
+        const load = new OverlappedLoad(tx, workerFile, spool, sessionId, space, stored, afterFlowBatch);
+        try {
+          const [done, facts] = await Promise.all([
+            load.run(path, prepareOptions, report, signal),
+            load.facts(path, prepareOptions.windowLength ?? null),
+          ]);
+          signal?.throwIfAborted();
+          await finish(tx, done, facts.sha256, loadStarted);
+          return done;
+        } catch (err) {
+          await load.abort();
+          throw err;
+        } finally {
+          load.close();
+        }
+      });
     }
     report({
       phase: 'done',
@@ -336,6 +343,8 @@ class OverlappedLoad {
     private readonly workerFile: string,
     private readonly spoolDir: string,
     private readonly sessionId: string,
+    /** PGlite's folder, whose free space is checked before each batch (see below). */
+    private readonly dataDir: string | null,
     private readonly onRows: (rows: number) => void,
     private readonly afterBatch?: (rows: number) => Promise<void> | void,
   ) {
@@ -458,6 +467,7 @@ class OverlappedLoad {
         else {
           if (batch.patch && this.windowing) patchWindows(batch, this.windowing);
           if (!this.copy) throw this.failure ?? new Error('the load was abandoned');
+          if (this.dataDir) ensureSpaceForRows(this.dataDir, batch.data.length);
           await this.copy.write(batch.data);
         }
         this.rows += batch.rows;
@@ -543,6 +553,27 @@ class OverlappedLoad {
   }
 }
 
+/**
+ * PGlite does not recover well from a disk that fills up in the middle of a COPY (see
+ * `disk-space.ts`), and the flows are not spooled first, so their total is not known up front: each
+ * batch needs room for itself (table, indexes, write-ahead log: three times its size) and a margin.
+ */
+function ensureSpaceForRows(dataDir: string, bytes: number): void {
+  const need = bytes * 3 + 16 * 1024 * 1024;
+  let free: number;
+  try {
+    const s = statfsSync(dataDir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return; // no way to tell: let the load try
+  }
+  if (free < need) {
+    throw new DiskSpaceError(
+      `not enough free disk space for the database in ${dataDir}: the next rows need about ${(need / 1e6).toFixed(1)} MB, ${(free / 1e6).toFixed(1)} MB is free`,
+    );
+  }
+}
+
 function sameWindowing(a: CaptureWindowing, b: CaptureWindowing): boolean {
   return a.t0 === b.t0 && a.lengthS === b.lengthS && a.count === b.count;
 }
@@ -568,7 +599,7 @@ function runPrepareWorker(
   onWorker: (w: Worker) => void,
 ): Promise<Prepared> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(file, { workerData: job, transferList: transfer });
+    const worker = new Worker(file, { execArgv: workerExecArgv(), workerData: job, transferList: transfer });
     onWorker(worker);
     let settled = false;
     const finish = (fn: () => void) => {

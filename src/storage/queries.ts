@@ -47,14 +47,39 @@ export async function listSessions(db: Db): Promise<SessionRow[]> {
   return rows.map(sessionRow);
 }
 
-export async function getSessionSummary(db: Db, sessionId: string): Promise<StoredSummary | null> {
+/**
+ * A stored session's summary document, as `analyze --json` printed it; `withoutAnomalies` leaves
+ * out the per-window anomalies (most of a long session's summary). Dropped here rather than in
+ * SQL: parsing the text is quicker in V8 than turning it into jsonb in PGlite.
+ */
+export async function getSessionSummary(
+  db: Db,
+  sessionId: string,
+  options: { withoutAnomalies?: boolean } = {},
+): Promise<StoredSummary | null> {
   const rows = await db.query<{ summary_json: StoredSummary | string | null }>(
     'SELECT summary_json FROM pcap_sessions WHERE session_id = $1',
     [sessionId],
   );
   if (rows.length === 0 || rows[0].summary_json === null) return null;
-  const s = rows[0].summary_json;
-  return typeof s === 'string' ? (JSON.parse(s) as StoredSummary) : s;
+  const v = rows[0].summary_json;
+  const s = typeof v === 'string' ? (JSON.parse(v) as StoredSummary) : v;
+  if (options.withoutAnomalies) delete (s as { anomalies?: unknown }).anomalies;
+  return s;
+}
+
+/**
+ * One part of a stored summary (`tcp`, `direction` …), taken out in SQL so that a small answer
+ * does not carry the whole document (whose per-window anomalies grow with the windows).
+ */
+export async function getSummaryPart<T>(db: Db, sessionId: string, part: string): Promise<T | null> {
+  const rows = await db.query<{ v: T | string | null }>(
+    'SELECT summary_json -> $2 AS v FROM pcap_sessions WHERE session_id = $1',
+    [sessionId, part],
+  );
+  if (rows.length === 0 || rows[0].v === null) return null;
+  const v = rows[0].v;
+  return typeof v === 'string' ? (JSON.parse(v) as T) : v;
 }
 
 export async function getSession(db: Db, sessionId: string): Promise<SessionRow | null> {
@@ -65,13 +90,53 @@ export async function getSession(db: Db, sessionId: string): Promise<SessionRow 
   return rows.length === 0 ? null : sessionRow(rows[0]);
 }
 
-/** Deletes a session; its windows, flows, rankings, anomalies and insights go with it (cascade). */
+/**
+ * Deletes a session; its windows, rankings, anomalies and insights go with it (cascade), its flows
+ * table is dropped whole.
+ */
 export async function deleteSession(db: Db, sessionId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT flowlens_drop_flows($1)', [sessionId]);
+    const rows = await tx.query<{ session_id: string }>(
+      'DELETE FROM pcap_sessions WHERE session_id = $1 RETURNING session_id',
+      [sessionId],
+    );
+    return rows.length > 0;
+  });
+}
+
+/**
+ * Builds the indexes of a completed session's flows (sorts and filters of the flows endpoint, the
+ * export's paging). Done after the load commits, so an ingest is not held up by it; idempotent.
+ */
+export async function indexSessionFlows(db: Db, sessionId: string): Promise<void> {
+  for (const kind of FLOW_INDEXES) await db.query('SELECT flowlens_index_flows($1, $2)', [sessionId, kind]);
+  await db.query('SELECT flowlens_analyze_flows($1)', [sessionId]);
+  await db.query('UPDATE pcap_sessions SET flows_indexed_at = now() WHERE session_id = $1', [sessionId]);
+}
+
+/** The flow indexes of a session (migration 3's flowlens_index_flows), the default view's first. */
+const FLOW_INDEXES = [
+  'bytes',
+  'src',
+  'dst',
+  'proto',
+  'dport',
+  'sport',
+  'packets',
+  'duration',
+  'start',
+  'retrans',
+  'flow',
+];
+
+/** Completed sessions whose flows are not indexed yet (loaded by another process, or interrupted). */
+export async function sessionsToIndex(db: Db): Promise<string[]> {
   const rows = await db.query<{ session_id: string }>(
-    'DELETE FROM pcap_sessions WHERE session_id = $1 RETURNING session_id',
-    [sessionId],
+    `SELECT session_id FROM pcap_sessions WHERE status = 'completed' AND flows_indexed_at IS NULL
+      ORDER BY created_at DESC`,
   );
-  return rows.length > 0;
+  return rows.map((r) => r.session_id);
 }
 
 export interface FlowRow {
@@ -100,22 +165,31 @@ export interface FlowRow {
   http_host: string | null;
 }
 
-/** A session's flows in pages (keyset on the row id), so an export never holds them all. */
+/**
+ * A session's flows in pages (keyset on the flow id, which the session's flow index serves), so an
+ * export never holds them all.
+ */
 export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000): AsyncGenerator<FlowRow[]> {
-  let after = 0;
+  const state = await db.query<{ indexed: boolean }>(
+    'SELECT flows_indexed_at IS NOT NULL AS indexed FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
+  // Without its flow-id index every page would sort the whole session again.
+  if (state.length === 1 && !state[0].indexed) await indexSessionFlows(db, sessionId);
+  let after = -1;
   for (;;) {
-    const rows = await db.query<FlowRow & { id: number }>(
-      `SELECT id::float8 AS id, flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
+    const rows = await db.query<FlowRow>(
+      `SELECT flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
               packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
               start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
               src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
               dns_query, dns_rcode, tls_sni, http_method, http_host
-         FROM flows WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+         FROM flows WHERE session_id = $1 AND flow_id > $2 ORDER BY flows.flow_id LIMIT $3`,
       [sessionId, after, pageSize],
     );
     if (rows.length === 0) return;
-    after = rows[rows.length - 1].id;
-    yield rows.map(({ id: _id, ...flow }) => flow);
+    after = rows[rows.length - 1].flow_id;
+    yield rows;
   }
 }
 
@@ -131,6 +205,27 @@ export async function childRowCounts(db: Db, sessionId: string): Promise<Record<
     [sessionId],
   );
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
+}
+
+/**
+ * Marks a session failed unless it already finished. Retries for a while: when the database
+ * itself was the trouble (a server restarting), the first attempts fail too, and a session must
+ * not stay `processing` for ever.
+ */
+export async function failSession(db: Db, sessionId: string, reason: string, attempts = 20): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await db.query(
+        `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now()
+          WHERE session_id = $1 AND status IN ('queued', 'processing')`,
+        [sessionId, reason],
+      );
+      return;
+    } catch (err) {
+      if (i + 1 >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 2000)));
+    }
+  }
 }
 
 /**

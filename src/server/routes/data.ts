@@ -12,14 +12,16 @@ import {
   getInsights,
   getPorts,
   getSession,
-  getSessionSummary,
+  getSummaryPart,
   getTopTalkers,
   getWindows,
   type SessionRow,
   type StoredSummary,
   sessionFlows,
   type TalkerDirection,
+  WINDOW_FIELDS,
 } from '../../storage/index.js';
+import { keepAnswer } from '../answer-cache.js';
 import type { ServerContext } from '../context.js';
 import { errorSchema, sessionParams } from '../schemas.js';
 import { notFound } from './sessions.js';
@@ -54,14 +56,23 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
       return null;
     }
+    keepAnswer(req);
     return row;
   }
 
-  async function summaryOf(req: Req<unknown>, reply: FastifyReply): Promise<StoredSummary | null> {
+  /** Parts of a completed session's summary, or an error answer already sent (null). */
+  async function summaryParts<K extends keyof StoredSummary>(
+    req: Req<unknown>,
+    reply: FastifyReply,
+    ...parts: K[]
+  ): Promise<Pick<StoredSummary, K> | null> {
     if ((await completed(req, reply)) === null) return null;
-    const s = await getSessionSummary(db, req.params.id);
-    if (s === null) notFound(reply, req.params.id);
-    return s;
+    const values = await Promise.all(parts.map((p) => getSummaryPart(db, req.params.id, p)));
+    if (values.some((v) => v === null)) {
+      notFound(reply, req.params.id);
+      return null;
+    }
+    return Object.fromEntries(parts.map((p, i) => [p, values[i]])) as Pick<StoredSummary, K>;
   }
 
   const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema };
@@ -72,17 +83,35 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Time windows with every per-window figure (window ids from..to, inclusive)',
         params: sessionParams,
-        querystring: query({ from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }),
+        querystring: query({
+          from: { type: 'integer', minimum: 0 },
+          to: { type: 'integer', minimum: 0 },
+          features: { type: 'boolean', default: false, description: "include each window's features_json" },
+          fields: {
+            type: 'string',
+            pattern: '^[a-z_]+(,[a-z_]+)*$',
+            maxLength: 1000,
+            description: 'only these columns (comma-separated; window_id and start_ts always)',
+          },
+        }),
         response: errors,
       },
     },
-    async (req: Req<{ from?: number; to?: number }>, reply) => {
+    async (req: Req<{ from?: number; to?: number; features: boolean; fields?: string }>, reply) => {
       const row = await completed(req, reply);
       if (row === null) return;
       const from = req.query.from ?? 0;
       const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
       if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
-      return { length_s: row.window_length, windows: await getWindows(db, row.session_id, from, to) };
+      const fields = req.query.fields?.split(',');
+      const unknown = fields?.find((f) => !WINDOW_FIELDS.has(f));
+      if (unknown)
+        return reply.code(400).send({ error: `querystring/fields: no window column '${unknown}'` });
+      const windows = await getWindows(db, row.session_id, from, to, {
+        features: req.query.features,
+        fields,
+      });
+      return { length_s: row.window_length, windows };
     },
   );
 
@@ -132,12 +161,26 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ip,
         port: q.port ?? null,
         protocol: q.protocol ?? null,
-        windowFrom: q.window_from ?? null,
-        windowTo: q.window_to ?? null,
+        // A flow belongs to the window it started in: a window range is a range of start times.
+        startFrom: q.window_from === undefined ? null : windowStart(row, q.window_from),
+        startBefore: q.window_to === undefined ? null : windowStart(row, q.window_to + 1),
         limit: q.limit,
         offset: q.offset,
       });
-      return { total: page.total, limit: q.limit, offset: q.offset, flows: page.flows };
+      return {
+        total: page.total,
+        total_exact: page.totalExact,
+        limit: q.limit,
+        offset: q.offset,
+        // The service port's label ("443 (HTTPS)") for TCP and UDP, as port usage shows it.
+        flows: page.flows.map((f) => ({
+          ...f,
+          service:
+            f.protocol === 'TCP' || f.protocol === 'UDP'
+              ? serviceLabel(f.protocol === 'TCP' ? 'tcp' : 'udp', f.dst_port)
+              : null,
+        })),
+      };
     },
   );
 
@@ -191,7 +234,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: { summary: 'TCP flag counts and health ratios', params: sessionParams, response: errors },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'tcp', 'protocols');
       if (s === null) return;
       return { ...s.tcp, tcp_packets: s.protocols.tcp };
     },
@@ -207,7 +250,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'packet_size_distribution', 'flow_duration_distribution');
       if (s === null) return;
       return { packet_size: s.packet_size_distribution, flow_duration: s.flow_duration_distribution };
     },
@@ -223,7 +266,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+      const s = await summaryParts(req, reply, 'direction');
       if (s === null) return;
       return s.direction;
     },
@@ -235,13 +278,20 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "Every window's anomaly score with the features that drove it",
         params: sessionParams,
+        querystring: query({
+          contributions: {
+            type: 'boolean',
+            default: true,
+            description: "false leaves out each window's contributing_features (scores only)",
+          },
+        }),
         response: errors,
       },
     },
-    async (req: Req, reply) => {
-      const s = await summaryOf(req, reply);
+    async (req: Req<{ contributions: boolean }>, reply) => {
+      const s = await summaryParts(req, reply, 'anomaly_model');
       if (s === null) return;
-      const rows = await getAnomalies(db, req.params.id);
+      const rows = await getAnomalies(db, req.params.id, req.query.contributions);
       const m = s.anomaly_model;
       return {
         threshold: m.threshold,
@@ -310,4 +360,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         .send(Readable.from(body()));
     },
   );
+}
+
+/** Capture time (s) where window k of a session starts. */
+function windowStart(row: SessionRow, k: number): number {
+  const L = row.window_length ?? 1;
+  return Math.floor(Number(row.first_ts ?? 0) / L) * L + k * L;
 }

@@ -18,6 +18,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
               status: { type: 'string' },
               version: { type: 'string' },
               database: { type: 'string' },
+              demo: { type: 'boolean', description: 'whether POST /api/demo is there' },
               queue: {
                 type: 'object',
                 properties: { running: { type: 'integer' }, queued: { type: 'integer' } },
@@ -27,7 +28,13 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
         },
       },
     },
-    async () => ({ status: 'ok', version: VERSION, database: ctx.db.kind, queue: ctx.queue.counts() }),
+    async () => ({
+      status: 'ok',
+      version: VERSION,
+      database: ctx.db.kind,
+      demo: ctx.options.writeDemoCapture !== undefined,
+      queue: ctx.queue.counts(),
+    }),
   );
 
   app.get('/api/openapi.json', { schema: { summary: 'This API as an OpenAPI 3.1 document' } }, async () =>

@@ -6,11 +6,13 @@ import { OptionError, parseLocalNetsOption, parseWindowOption } from '../../anal
 import {
   createSession,
   deleteSession,
+  failSession,
   getSession,
   getSessionSummary,
   ingestCapture,
   listSessions,
 } from '../../storage/index.js';
+import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, saveUpload, UploadError } from '../upload.js';
@@ -23,7 +25,19 @@ export function capturePath(ctx: ServerContext, sessionId: string): string {
 }
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { db, queue } = ctx;
+  const { db, queue, indexer } = ctx;
+
+  /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
+  async function ensureFinished(sessionId: string, job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      await failSession(db, sessionId, (err as Error).message).catch((e) =>
+        app.log.error({ session: sessionId, err: e }, 'could not mark the session failed'),
+      );
+      throw err;
+    }
+  }
 
   app.get(
     '/api/sessions',
@@ -51,6 +65,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           400: errorSchema,
           413: errorSchema,
           415: errorSchema,
+          507: errorSchema,
         },
       },
     },
@@ -104,17 +119,19 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         renameSync(tmp, path);
         queue.add({
           sessionId,
-          run: async (signal, onProgress) => {
-            await ingestCapture(db, path, {
-              sessionId,
-              fileName: file,
-              windowLength,
-              localNets,
-              baselineSessionId: baseline,
-              signal,
-              onProgress,
-            });
-          },
+          run: (signal, onProgress) =>
+            ensureFinished(sessionId, async () => {
+              await ingestCapture(db, path, {
+                sessionId,
+                fileName: file,
+                windowLength,
+                localNets,
+                baselineSessionId: baseline,
+                signal,
+                onProgress,
+              });
+              indexer.add(sessionId);
+            }),
         });
         return reply.code(202).send({ session_id: sessionId });
       } catch (err) {
@@ -136,13 +153,29 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'One session: status, progress and, once completed, its summary document',
         params: sessionParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            anomalies: {
+              type: 'boolean',
+              default: true,
+              description: "false leaves out the summary's per-window anomalies (see …/anomalies)",
+            },
+          },
+          additionalProperties: false,
+        },
         response: { 404: errorSchema },
       },
     },
-    async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    async (req: FastifyRequest<{ Params: { id: string }; Querystring: { anomalies: boolean } }>, reply) => {
       const row = await getSession(db, req.params.id);
       if (row === null) return notFound(reply, req.params.id);
-      const summary = row.status === 'completed' ? await getSessionSummary(db, row.session_id) : null;
+      // Only a finished session's answer is final: a queued or running one's progress moves.
+      if (row.status === 'completed' || row.status === 'failed') keepAnswer(req);
+      const summary =
+        row.status === 'completed'
+          ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
+          : null;
       return { session: sessionView(row, queue.state(row.session_id)), summary };
     },
   );
@@ -226,8 +259,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const id = req.params.id;
       await queue.cancel(id);
-      if (!(await deleteSession(db, id))) return notFound(reply, id);
+      const deleted = await deleteSession(db, id);
+      // After the rows are gone, so an answer being sent meanwhile is not kept beyond it.
+      ctx.answers.forgetSession(id);
+      if (!deleted) return notFound(reply, id);
       rmSync(capturePath(ctx, id), { force: true });
+      rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
       return reply.code(204).send();
     },
   );
@@ -248,22 +285,22 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const path = capturePath(ctx, sessionId);
         queue.add({
           sessionId,
-          run: async (signal, onProgress) => {
-            try {
-              await writeDemo(path, signal);
-            } catch (err) {
-              await db.query(
-                `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
-                [sessionId, `the demo capture could not be written: ${(err as Error).message}`],
-              );
-              throw err;
-            }
-            await db.query('UPDATE pcap_sessions SET file_size = $2 WHERE session_id = $1', [
-              sessionId,
-              statSync(path).size,
-            ]);
-            await ingestCapture(db, path, { sessionId, fileName, signal, onProgress });
-          },
+          run: (signal, onProgress) =>
+            ensureFinished(sessionId, async () => {
+              let name: string;
+              try {
+                ({ name } = await writeDemo(path, signal));
+              } catch (err) {
+                throw new Error(`the demo capture could not be written: ${(err as Error).message}`);
+              }
+              await db.query('UPDATE pcap_sessions SET file_size = $2, name = $3 WHERE session_id = $1', [
+                sessionId,
+                statSync(path).size,
+                name,
+              ]);
+              await ingestCapture(db, path, { sessionId, fileName, name: fileName, signal, onProgress });
+              indexer.add(sessionId);
+            }),
         });
         return reply.code(202).send({ session_id: sessionId });
       },

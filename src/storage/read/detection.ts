@@ -7,18 +7,25 @@ export interface AnomalyRecord {
   score: number;
   is_anomaly: boolean;
   threshold: number;
-  contributing_features: unknown;
+  contributing_features?: unknown;
 }
 
-/** Every window's anomaly score, in window order. */
-export async function getAnomalies(db: Db, sessionId: string): Promise<AnomalyRecord[]> {
-  const rows = await db.query<AnomalyRecord>(
-    `SELECT a.window_id, w.start_ts, a.anomaly_score AS score, a.is_anomaly, a.threshold, a.contributing_features
+const ANOMALIES = `SELECT a.window_id, w.start_ts, a.anomaly_score AS score, a.is_anomaly, a.threshold`;
+const ANOMALIES_FROM = `
        FROM anomaly_results a JOIN traffic_windows w USING (session_id, window_id)
-      WHERE a.session_id = $1 ORDER BY a.window_id`,
+      WHERE a.session_id = $1 ORDER BY a.window_id`;
+
+/** Every window's anomaly score, in window order; with the features that drove it unless told not to. */
+export async function getAnomalies(
+  db: Db,
+  sessionId: string,
+  withContributions = true,
+): Promise<AnomalyRecord[]> {
+  const rows = await db.query<AnomalyRecord>(
+    withContributions ? `${ANOMALIES}, a.contributing_features${ANOMALIES_FROM}` : ANOMALIES + ANOMALIES_FROM,
     [sessionId],
   );
-  for (const r of rows) r.contributing_features = json(r.contributing_features);
+  if (withContributions) for (const r of rows) r.contributing_features = json(r.contributing_features);
   return rows;
 }
 

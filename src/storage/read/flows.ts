@@ -18,18 +18,27 @@ export interface FlowQuery {
   ip: string | null;
   port: number | null;
   protocol: FlowProtocol | null;
-  windowFrom: number | null;
-  windowTo: number | null;
+  /** Flows that started at or after this capture time (s)… */
+  startFrom: number | null;
+  /** …and before this one. */
+  startBefore: number | null;
   limit: number;
   offset: number;
 }
 
 export interface FlowPage {
+  /** Flows that match, exact up to COUNT_CAP (counting a million matches would take too long). */
   total: number;
+  totalExact: boolean;
   flows: FlowRow[];
 }
 
-// Stored protocol names (analysis' `protocolName`); `other` is every IP protocol besides these.
+/** Most matching flows counted one by one; beyond it `total` says "at least". */
+export const COUNT_CAP = 100_000;
+
+// Stored protocol names (analysis' `protocolName`); `other` is every IP protocol besides these,
+// stored as "IP-47" and so on, which sort between "ICMPv6" and "TCP" (in the C collation and in
+// the locales', which compare letters before punctuation): a range the protocol index serves.
 const PROTOCOL_NAMES: Record<Exclude<FlowProtocol, 'other'>, string> = {
   tcp: 'TCP',
   udp: 'UDP',
@@ -43,9 +52,9 @@ const WHERE = `
  WHERE session_id = $1
    AND ($2::text IS NULL OR src_ip = $2 OR dst_ip = $2)
    AND ($3::int IS NULL OR src_port = $3 OR dst_port = $3)
-   AND ($4::text IS NULL OR protocol = $4 OR ($4 = 'other' AND protocol NOT IN ('TCP', 'UDP', 'ICMP', 'ICMPv6')))
-   AND ($5::int IS NULL OR window_id >= $5)
-   AND ($6::int IS NULL OR window_id <= $6)`;
+   AND ($4::text IS NULL OR protocol = $4 OR ($4 = 'other' AND protocol > 'ICMPv6' AND protocol < 'TCP'))
+   AND ($5::float8 IS NULL OR start_timestamp >= $5)
+   AND ($6::float8 IS NULL OR start_timestamp < $6)`;
 
 const COLUMNS = `flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
        packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
@@ -59,21 +68,29 @@ for (const sort of FLOW_SORTS) {
   for (const order of ['asc', 'desc'] as const) {
     PAGE_SQL.set(
       `${sort} ${order}`,
-      `SELECT ${COLUMNS} FROM flows ${WHERE} ORDER BY ${sort} ${order}, flow_id ${order} LIMIT $7 OFFSET $8`,
+      // Qualified: the bare names would mean the float8 output columns, which no index serves.
+      `SELECT ${COLUMNS} FROM flows ${WHERE} ORDER BY flows.${sort} ${order}, flows.flow_id ${order} LIMIT $7 OFFSET $8`,
     );
   }
 }
-const COUNT_SQL = `SELECT count(*)::float8 AS n FROM flows ${WHERE}`;
+const COUNT_SQL = `SELECT count(*)::float8 AS n FROM (SELECT 1 FROM flows ${WHERE} LIMIT $7) matching`;
+const TOTAL_SQL = `SELECT (summary_json->'flows'->>'count')::float8 AS n FROM pcap_sessions WHERE session_id = $1`;
 
 /** One page of a session's flows, sorted and filtered, with the number of flows that match. */
 export async function getFlows(db: Db, sessionId: string, q: FlowQuery): Promise<FlowPage> {
   const protocol = q.protocol === null ? null : q.protocol === 'other' ? 'other' : PROTOCOL_NAMES[q.protocol];
-  const filters = [sessionId, q.ip, q.port, protocol, q.windowFrom, q.windowTo];
+  const filters = [sessionId, q.ip, q.port, protocol, q.startFrom, q.startBefore];
   const sql = PAGE_SQL.get(`${q.sort} ${q.order}`);
   if (sql === undefined) throw new Error(`unknown flow sort ${q.sort} ${q.order}`);
+  const unfiltered = filters.slice(1).every((f) => f === null);
   const [flows, count] = await Promise.all([
     db.query<FlowRow>(sql, [...filters, q.limit, q.offset]),
-    db.query<{ n: number }>(COUNT_SQL, filters),
+    // Without filters the summary knows the number; with them, count up to the cap.
+    unfiltered
+      ? db.query<{ n: number }>(TOTAL_SQL, [sessionId])
+      : db.query<{ n: number }>(COUNT_SQL, [...filters, COUNT_CAP + 1]),
   ]);
-  return { total: Number(count[0].n), flows };
+  const n = Number(count[0]?.n ?? 0);
+  if (unfiltered) return { total: n, totalExact: true, flows };
+  return { total: Math.min(n, COUNT_CAP), totalExact: n <= COUNT_CAP, flows };
 }

@@ -1,80 +1,94 @@
-import { DURATION_KEYS, SIZE_KEYS } from '../../analysis/index.js';
+import { DURATION_KEYS, SIZE_KEYS, type WindowRow } from '../../analysis/index.js';
 import type { Db } from '../db.js';
+import { WINDOW_COLUMNS } from '../prepare.js';
 
-/** One stored window: every per-window figure of SPEC §2 (bigints cast so both backends give numbers). */
-export interface WindowRecord {
-  window_id: number;
-  start_ts: number;
-  end_ts: number;
-  packet_count: number;
-  byte_count: number;
-  bytes_per_sec: number;
-  packets_per_sec: number;
-  tcp_count: number;
-  udp_count: number;
-  icmp_count: number;
-  other_count: number;
-  tcp_ratio: number;
-  udp_ratio: number;
-  icmp_ratio: number;
-  avg_packet_size: number;
-  min_packet_size: number;
-  max_packet_size: number;
-  std_packet_size: number;
-  unique_src_ips: number;
-  unique_dst_ips: number;
-  port_diversity: number;
-  new_flows: number;
-  connection_rate: number;
-  tcp_syn_count: number;
-  tcp_synack_count: number;
-  tcp_ack_count: number;
-  tcp_rst_count: number;
-  tcp_fin_count: number;
-  tcp_retransmissions: number;
-  inbound_bytes: number;
-  outbound_bytes: number;
-  internal_bytes: number;
-  external_bytes: number;
-  inbound_packets: number;
-  outbound_packets: number;
-  internal_packets: number;
-  external_packets: number;
+/**
+ * One stored window: every per-window figure of SPEC §2 as the analysis made it (bigints cast so
+ * both backends give numbers), its distributions as SPEC's JSON objects.
+ */
+export type WindowRecord = Omit<WindowRow, 'packet_size_distribution' | 'flow_duration_distribution'> & {
   packet_size_distribution: Record<string, number>;
   flow_duration_distribution: Record<string, number>;
-  features_json: unknown;
-}
+  features_json?: unknown;
+};
 
-const SQL = `
-SELECT window_id, start_ts, end_ts, packet_count::float8 AS packet_count, byte_count::float8 AS byte_count,
-       bytes_per_sec, packets_per_sec, tcp_count::float8 AS tcp_count, udp_count::float8 AS udp_count,
-       icmp_count::float8 AS icmp_count, other_count::float8 AS other_count, tcp_ratio, udp_ratio, icmp_ratio,
-       avg_packet_size, min_packet_size, max_packet_size, std_packet_size, unique_src_ips, unique_dst_ips,
-       port_diversity, new_flows::float8 AS new_flows, connection_rate, tcp_syn_count::float8 AS tcp_syn_count,
-       tcp_synack_count::float8 AS tcp_synack_count, tcp_ack_count::float8 AS tcp_ack_count,
-       tcp_rst_count::float8 AS tcp_rst_count, tcp_fin_count::float8 AS tcp_fin_count,
-       tcp_retransmissions::float8 AS tcp_retransmissions, inbound_bytes::float8 AS inbound_bytes,
-       outbound_bytes::float8 AS outbound_bytes, internal_bytes::float8 AS internal_bytes,
-       external_bytes::float8 AS external_bytes, inbound_packets::float8 AS inbound_packets,
-       outbound_packets::float8 AS outbound_packets, internal_packets::float8 AS internal_packets,
-       external_packets::float8 AS external_packets, packet_size_distribution, flow_duration_distribution,
-       features_json
+// The bigint columns of traffic_windows (migration 1): pg returns them as strings, so they are cast.
+const BIGINT = new Set([
+  'packet_count',
+  'byte_count',
+  'tcp_count',
+  'udp_count',
+  'icmp_count',
+  'other_count',
+  'new_flows',
+  'tcp_syn_count',
+  'tcp_synack_count',
+  'tcp_ack_count',
+  'tcp_rst_count',
+  'tcp_fin_count',
+  'tcp_retransmissions',
+  'inbound_bytes',
+  'outbound_bytes',
+  'internal_bytes',
+  'external_bytes',
+  'inbound_packets',
+  'outbound_packets',
+  'internal_packets',
+  'external_packets',
+]);
+
+/** A column's select expression: bigint ones cast so both backends give numbers. */
+const EXPRESSION = new Map<string, string>(
+  WINDOW_COLUMNS.filter((c) => c !== 'session_id' && c !== 'features_json').map((c) => [
+    c,
+    BIGINT.has(c) ? `${c}::float8 AS ${c}` : c,
+  ]),
+);
+/** The columns a window answer has (for checking a `fields` list). */
+export const WINDOW_FIELDS: ReadonlySet<string> = new Set([...EXPRESSION.keys(), 'features_json']);
+const FROM = `
   FROM traffic_windows
  WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
  ORDER BY window_id`;
 
-/** A session's windows from `from` to `to` (inclusive ids). */
+// Statements by column list, built from the constant expressions above only (a caller's list is
+// checked against WINDOW_FIELDS first), so no caller text reaches the SQL.
+const statements = new Map<string, string>();
+function statement(columns: string[]): string {
+  const key = columns.join(',');
+  let sql = statements.get(key);
+  if (sql === undefined) {
+    sql = `SELECT ${columns.map((c) => (c === 'features_json' ? c : EXPRESSION.get(c)!)).join(', ')}${FROM}`;
+    statements.set(key, sql);
+  }
+  return sql;
+}
+const ALL = [...EXPRESSION.keys()];
+
+/**
+ * A session's windows from `from` to `to` (inclusive ids): every figure, or only `fields`
+ * (names from WINDOW_FIELDS; window_id and start_ts always). The model's inputs
+ * (`features_json`) are most of a window's bytes and come only when asked for.
+ */
 export async function getWindows(
   db: Db,
   sessionId: string,
   from: number,
   to: number,
+  options: { features?: boolean; fields?: string[] } = {},
 ): Promise<WindowRecord[]> {
-  const rows = await db.query<WindowRecord>(SQL, [sessionId, from, to]);
+  const wanted = options.fields ? ['window_id', 'start_ts', ...options.fields] : ALL;
+  for (const f of wanted) if (!WINDOW_FIELDS.has(f)) throw new Error(`no window column '${f}'`);
+  const columns = [...new Set(options.features ? [...wanted, 'features_json'] : wanted)];
+  const rows = await db.query<WindowRecord>(statement(columns), [sessionId, from, to]);
+  const sizes = columns.includes('packet_size_distribution');
+  const durations = columns.includes('flow_duration_distribution');
+  const features = columns.includes('features_json');
   for (const r of rows) {
-    r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
-    r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
-    r.features_json = json(r.features_json);
+    if (sizes) r.packet_size_distribution = inKeyOrder(SIZE_KEYS, json(r.packet_size_distribution));
+    if (durations)
+      r.flow_duration_distribution = inKeyOrder(DURATION_KEYS, json(r.flow_duration_distribution));
+    if (features) r.features_json = json(r.features_json);
   }
   return rows;
 }

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/**
+ * Answers about completed sessions never change (a session is immutable once its ingest commits),
+ * so the JSON of each one is kept, up to a memory budget, and sent again without touching the
+ * database: opening a page a second time costs no query. Deleting a session forgets its answers.
+ */
+export class AnswerCache {
+  private readonly entries = new Map<string, string>();
+  private bytes = 0;
+
+  constructor(private readonly budget = 128 * 1024 * 1024) {}
+
+  get(key: string): string | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined) {
+      // Most recently used last: the first entries are the ones to drop.
+      this.entries.delete(key);
+      this.entries.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, body: string): void {
+    if (body.length > this.budget / 8) return;
+    this.forgetKey(key);
+    this.entries.set(key, body);
+    this.bytes += body.length;
+    for (const [k] of this.entries) {
+      if (this.bytes <= this.budget) break;
+      this.forgetKey(k);
+    }
+  }
+
+  forgetSession(sessionId: string): void {
+    for (const k of [...this.entries.keys()])
+      if (k.startsWith(`/api/sessions/${sessionId}`)) this.forgetKey(k);
+  }
+
+  private forgetKey(key: string): void {
+    const v = this.entries.get(key);
+    if (v === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= v.length;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a route whose answer is about a completed session (so it may be kept). */
+    cacheable: boolean;
+  }
+}
+
+/** Marks the request's answer as one that can be kept. */
+export function keepAnswer(req: FastifyRequest): void {
+  req.cacheable = true;
+}
+
+export function registerAnswerCache(app: FastifyInstance, cache: AnswerCache): void {
+  app.decorateRequest('cacheable', false);
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.method !== 'GET' || !req.url.startsWith('/api/sessions/')) return;
+    const body = cache.get(req.url);
+    if (body === undefined) return;
+    return reply.header('content-type', 'application/json; charset=utf-8').send(body);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.cacheable && reply.statusCode === 200 && typeof payload === 'string') cache.set(req.url, payload);
+    return payload;
+  });
+}

@@ -1,0 +1,386 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultWebDir, type RunningServer, startServer } from '../../src/server/index.js';
+import {
+  formatBytes,
+  formatCount,
+  formatFraction,
+  formatPercent,
+  formatRatio,
+} from '../../web/src/format.js';
+import { independentCounts, topOf } from '../helpers/independent.js';
+import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
+
+/**
+ * The dashboard in Debian's Chromium, driven by playwright-core, against a real server on a fresh
+ * embedded database: the demo button and a real capture uploaded through the page, every page
+ * opened, and the figures on screen checked against the API, tshark and an independent reading of
+ * the file. A screenshot of every page at 1440×900 goes to test-output/screenshots (or
+ * $SCREENSHOT_DIR). Needs `npm run build:web` first (npm test does it) and /usr/bin/chromium
+ * (or $CHROMIUM_PATH); skips without them.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT =
+  process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
+const OFFICE = 'eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap';
+const NMAP = 'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
+if (!ready) {
+  if (process.env.CI)
+    throw new Error(`CI needs the browser tests: ${CHROMIUM}, the capture corpus and dist/web`);
+  console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
+}
+
+describe.skipIf(!ready)('dashboard in Chromium', () => {
+  let dir: string;
+  let server: RunningServer;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let officeId: string;
+  let demoId: string;
+  const errors: string[] = [];
+
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as T;
+  };
+  const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`) });
+  /** Waits until the locator's text is `want` (or matches it): pages fill in as answers arrive. */
+  const textOf = async (loc: Locator, want: string | RegExp, timeout = 15_000) => {
+    const until = Date.now() + timeout;
+    let last = '';
+    for (;;) {
+      last = await loc.innerText({ timeout }).catch(() => '');
+      if (typeof want === 'string' ? last === want : want.test(last)) return last;
+      if (Date.now() > until) throw new Error(`expected ${String(want)}, saw ${JSON.stringify(last)}`);
+      await page.waitForTimeout(100);
+    }
+  };
+  /** Navigates and waits until the page's data has arrived (no request for 500 ms). */
+  const open = async (path: string) => {
+    await page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'flowlens-browser-'));
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dbTarget: join(dir, 'db'),
+      token: null,
+      maxUploadBytes: 100_000_000,
+      concurrency: 1,
+      // The demo button's capture: here a real one from the corpus, so the test needs no generator.
+      // A stand-in for the generated demo (test/demo.test.ts covers that one): quick to analyse.
+      writeDemoCapture: async (path) => {
+        copyFileSync(`${SHARED_PCAPS}/real/${NMAP}`, path);
+        return { name: 'Demo capture' };
+      },
+    });
+    base = server.url.replace(/\/$/, '');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('offers the demo capture on an empty server and follows its analysis', async () => {
+    await open('/');
+    expect(new URL(page.url()).pathname).toBe('/sessions');
+    await page.getByText('No captures analysed yet.').waitFor();
+    await shot('sessions-empty');
+    await page.getByRole('button', { name: 'Load the demo capture' }).click();
+    const row = page.locator('tr[data-session-id]').filter({ hasText: 'Demo capture' });
+    await row.getByText('Completed').waitFor({ timeout: 60_000 });
+    demoId = (await row.getAttribute('data-session-id')) as string;
+    expect(demoId).toMatch(/^[0-9a-f-]{36}$/);
+  }, 90_000);
+
+  it('uploads a real capture through the page and shows its analysis complete', async () => {
+    await page.getByTestId('file-input').setInputFiles(`${SHARED_PCAPS}/real/${OFFICE}`);
+    await page.getByText(`${OFFICE}`, { exact: false }).first().waitFor();
+    await page.getByRole('button', { name: 'Upload and analyse' }).click();
+    await page.getByText(`${OFFICE} uploaded`).waitFor({ timeout: 30_000 });
+    const row = page.locator('tr[data-session-id]').filter({ hasText: OFFICE });
+    await row.getByText('Completed').waitFor({ timeout: 60_000 });
+    officeId = (await row.getAttribute('data-session-id')) as string;
+    const want = expectedFor(OFFICE);
+    await expect(row.locator('td').nth(3).innerText()).resolves.toBe(formatCount(want.packets));
+    await expect(row.locator('td').nth(2).innerText()).resolves.toBe(formatBytes(want.file_size));
+    await shot('sessions');
+  }, 90_000);
+
+  it('overview: headline figures equal tshark and the API; top talker equals an independent count', async () => {
+    await page
+      .locator('tr[data-session-id]')
+      .filter({ hasText: OFFICE })
+      .getByRole('link', { name: 'Open' })
+      .click();
+    await page.waitForURL(`**/sessions/${officeId}`);
+    await page.getByTestId('top-talkers').waitFor();
+    await page.waitForLoadState('networkidle');
+    const want = expectedFor(OFFICE);
+    await expect(page.getByTestId('stat-packets').innerText()).resolves.toBe(formatCount(want.packets));
+    await expect(page.getByTestId('stat-bytes').innerText()).resolves.toBe(formatBytes(want.bytes));
+    const counts = independentCounts(`${SHARED_PCAPS}/real/${OFFICE}`);
+    const [topIp, topBytes] = topOf(counts.bytesByAddress);
+    const talkers = await api<{ talkers: { ip: string; bytes: number; share: number }[] }>(
+      `/api/sessions/${officeId}/talkers?direction=both&limit=10`,
+    );
+    expect(talkers.talkers[0].ip).toBe(topIp);
+    const first = page.getByTestId('top-talkers').locator('li').first();
+    await expect(first.locator('.barlist-label').innerText()).resolves.toBe(topIp);
+    await expect(first.locator('.barlist-value').innerText()).resolves.toBe(formatBytes(topBytes));
+    await expect(first.locator('.barlist-share').innerText()).resolves.toBe(
+      formatPercent(talkers.talkers[0].share),
+    );
+    await expect(page.getByTestId('top-talkers').locator('li').count()).resolves.toBe(talkers.talkers.length);
+    const alerts = await api<{ insights: unknown[] }>(`/api/sessions/${officeId}/insights?type=alert`);
+    await textOf(page.getByTestId('stat-alerts'), formatCount(alerts.insights.length));
+    // Every chart drew on its canvas.
+    await expect(page.locator('.chart:has(canvas)').count()).resolves.toBe(3);
+    await shot('overview');
+  }, 60_000);
+
+  it('protocols: TCP health, the top port and the flows table follow the API, sorted and filtered by the server', async () => {
+    await page.getByRole('link', { name: 'Protocols' }).click();
+    await page.waitForURL(`**/protocols?session=${officeId}`);
+    await page.getByTestId('flows-table').locator('tbody tr').first().waitFor();
+    const health = await api<{ syn_ack_ratio: number | null; rst_rate: number; retransmission_rate: number }>(
+      `/api/sessions/${officeId}/tcp-health`,
+    );
+    await expect(page.getByTestId('syn-ack-ratio').innerText()).resolves.toBe(
+      formatRatio(health.syn_ack_ratio),
+    );
+    await expect(page.getByTestId('rst-rate').innerText()).resolves.toBe(formatFraction(health.rst_rate));
+    await expect(page.getByTestId('retransmission-rate').innerText()).resolves.toBe(
+      formatFraction(health.retransmission_rate),
+    );
+    const want = expectedFor(OFFICE);
+    // tshark: SYN without ACK / SYN-ACK.
+    expect(formatRatio(health.syn_ack_ratio)).toBe(formatRatio(want.tcp_syn_only / want.tcp_synack));
+
+    const [topPort] = topOf(independentCounts(`${SHARED_PCAPS}/real/${OFFICE}`).packetsByPort);
+    const ports = await api<{
+      ports: { protocol: string; port: number; label: string; percentage: number }[];
+    }>(`/api/sessions/${officeId}/ports?limit=20`);
+    expect(`${ports.ports[0].protocol}/${ports.ports[0].port}`).toBe(topPort);
+    const portRow = page.getByTestId('port-usage').locator('tbody tr').first();
+    await expect(portRow.locator('td').first().innerText()).resolves.toContain(ports.ports[0].label);
+    await expect(portRow.locator('.share-text').innerText()).resolves.toBe(
+      formatPercent(ports.ports[0].percentage),
+    );
+
+    const all = await api<{ total: number; flows: { total_bytes: number }[] }>(
+      `/api/sessions/${officeId}/flows?limit=50`,
+    );
+    await expect(page.getByTestId('flows-range').innerText()).resolves.toBe(
+      `1–${Math.min(50, all.total)} of ${formatCount(all.total)} flows`,
+    );
+    const firstBytes = page.getByTestId('flows-table').locator('tbody tr').first().locator('td').nth(7);
+    await expect(firstBytes.innerText()).resolves.toBe(formatBytes(all.flows[0].total_bytes));
+
+    // Sort by packets (server-side): the first row is the API's.
+    const byPackets = await api<{ flows: { packet_count: number }[] }>(
+      `/api/sessions/${officeId}/flows?sort=packet_count&order=desc&limit=1`,
+    );
+    await page
+      .getByTestId('flows-table')
+      .getByRole('button', { name: /Packets/ })
+      .click();
+    await page.waitForURL(/sort=packet_count/);
+    await textOf(
+      page.getByTestId('flows-table').locator('tbody tr').first().locator('td').nth(6),
+      formatCount(byPackets.flows[0].packet_count),
+    );
+
+    // Filter by port 53: the count is the API's.
+    const dns = await api<{ total: number }>(`/api/sessions/${officeId}/flows?port=53&limit=1`);
+    await page.getByPlaceholder('any').fill('53');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.waitForURL(/port=53/);
+    await textOf(page.getByTestId('flows-range'), new RegExp(`of ${formatCount(dns.total)} flows$`));
+    const services = await page
+      .getByTestId('flows-table')
+      .locator('tbody tr td:nth-child(4)')
+      .allInnerTexts();
+    expect(services.length).toBe(Math.min(50, dns.total));
+    for (const t of services) expect(t).toBe('53 (DNS)');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await textOf(
+      page.getByTestId('flows-range'),
+      `1–${Math.min(50, all.total)} of ${formatCount(all.total)} flows`,
+    );
+    await shot('protocols');
+  }, 60_000);
+
+  it('traffic: histograms, heatmap and direction from the API', async () => {
+    await page.getByRole('link', { name: 'Traffic' }).click();
+    await page.waitForURL(`**/traffic?session=${officeId}`);
+    await page.getByTestId('direction').waitFor();
+    await page.getByText('Direction over time').waitFor();
+    await page.waitForLoadState('networkidle');
+    const d = await api<{ inbound_bytes: number; outbound_bytes: number }>(
+      `/api/sessions/${officeId}/direction`,
+    );
+    await expect(page.getByTestId('direction').locator('.split-value').first().innerText()).resolves.toBe(
+      formatBytes(d.inbound_bytes),
+    );
+    await expect(page.getByTestId('direction').locator('.split-value').nth(1).innerText()).resolves.toBe(
+      formatBytes(d.outbound_bytes),
+    );
+    // 95.6 s in 1 s windows: seconds × minutes, 3 rows of 60 (08:38, 08:39, 08:40).
+    await page.getByText('one row per 1 min (UTC), 3 rows × 60').waitFor();
+    await expect(page.locator('.chart:has(canvas)').count()).resolves.toBe(4);
+    await shot('traffic');
+  }, 60_000);
+
+  it('timeline: one marker and list entry per alert; clicking one focuses its windows', async () => {
+    await page.getByRole('link', { name: 'Timeline' }).click();
+    await page.waitForURL(`**/timeline?session=${officeId}`);
+    await page.getByTestId('events').waitFor();
+    await page.waitForLoadState('networkidle');
+    const alerts = await api<{ insights: { id: number; summary: string }[] }>(
+      `/api/sessions/${officeId}/insights?type=alert`,
+    );
+    const items = page.getByTestId('events').locator('li');
+    await expect(items.count()).resolves.toBe(alerts.insights.length);
+    expect(alerts.insights.length).toBeGreaterThan(0);
+    await expect(items.first().innerText()).resolves.toContain(alerts.insights[0].summary);
+    await items.first().getByRole('button').click();
+    await page.waitForURL(new RegExp(`event=${alerts.insights[0].id}`));
+    await expect(items.first().getByRole('button').getAttribute('aria-pressed')).resolves.toBe('true');
+    await page.getByRole('button', { name: 'Show the whole capture' }).waitFor();
+    await shot('timeline');
+  }, 60_000);
+
+  it('anomalies: top-scoring windows and a selected window’s explanation from the API', async () => {
+    await page.getByRole('link', { name: 'Anomalies' }).click();
+    await page.waitForURL(`**/anomalies?session=${officeId}`);
+    await page.getByTestId('explanation').waitFor();
+    const a = await api<{
+      anomalies: { window_id: number; score: number; contributing_features: unknown[] }[];
+    }>(`/api/sessions/${officeId}/anomalies`);
+    const ranked = [...a.anomalies].sort((x, y) => y.score - x.score || x.window_id - y.window_id);
+    const rows = page.getByTestId('top-windows').locator('tbody tr');
+    await expect(rows.first().locator('td').nth(1).innerText()).resolves.toBe(ranked[0].score.toFixed(3));
+    await expect(page.locator('.explain-title').innerText()).resolves.toContain(
+      `Window ${ranked[0].window_id}`,
+    );
+    await rows.nth(1).getByRole('button').click();
+    await page.waitForURL(new RegExp(`window=${ranked[1].window_id}`));
+    await expect(page.locator('.explain-title').innerText()).resolves.toContain(
+      `Window ${ranked[1].window_id}`,
+    );
+    await expect(page.getByTestId('contributions').locator('tbody tr').count()).resolves.toBe(
+      ranked[1].contributing_features.length,
+    );
+    await rows.first().getByRole('button').click();
+    await page.waitForURL(new RegExp(`window=${ranked[0].window_id}`));
+    await shot('anomalies');
+  }, 60_000);
+
+  it('the header’s selector switches the session and keeps the page', async () => {
+    await page.getByLabel('Session').selectOption(demoId);
+    await page.waitForURL(`**/anomalies?session=${demoId}`);
+    await page.getByTestId('explanation').waitFor();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.waitForURL(`**/sessions/${demoId}`);
+    const want = expectedFor(NMAP);
+    await textOf(page.getByTestId('stat-packets'), formatCount(want.packets));
+    await page.getByTestId('top-talkers').waitFor();
+    await shot('overview-demo');
+    await page.getByLabel('Session').selectOption(officeId);
+    await page.waitForURL(`**/sessions/${officeId}`);
+  }, 60_000);
+
+  it('no errors in the console on any page', () => {
+    expect(errors).toEqual([]);
+  });
+
+  it('deletes a session only after confirmation', async () => {
+    await open('/sessions');
+    const row = page.locator('tr[data-session-id]').filter({ hasText: 'Demo capture' });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Delete this session?').waitFor();
+    await shot('sessions-delete');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(row.count()).resolves.toBe(1);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete session' }).click();
+    await row.waitFor({ state: 'detached' });
+    const list = await api<{ sessions: { session_id: string }[] }>('/api/sessions');
+    expect(list.sessions.map((s) => s.session_id)).toEqual([officeId]);
+    const res = await fetch(`${base}/api/sessions/${demoId}`);
+    expect(res.status).toBe(404);
+    await open(`/sessions/${demoId}`);
+    await page.getByText(`There is no session ${demoId}`).waitFor();
+  }, 60_000);
+});
+
+describe.skipIf(!ready)('dashboard with a token', () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flowlens-browser-token-'));
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dbTarget: join(dir, 'db'),
+      token: 'correct horse battery staple',
+      maxUploadBytes: 100_000_000,
+      concurrency: 1,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for the token, refuses a wrong one and lets the right one in', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${server.url}sessions`, { waitUntil: 'networkidle' });
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Token').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That token is not right.').waitFor();
+    await page.screenshot({ path: join(OUT, 'login.png') });
+    await page.getByLabel('Token').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('No captures analysed yet.').waitFor();
+    await page.close();
+  }, 60_000);
+});

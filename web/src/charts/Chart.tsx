@@ -1,0 +1,81 @@
+import type { ECharts, EChartsCoreOption } from 'echarts/core';
+import { useEffect, useRef, useState } from 'react';
+
+// ECharts is most of the app's code: it loads as a chunk of its own (./echarts-setup), started as
+// soon as this module runs, so the page's API requests do not wait behind it.
+type EChartsModule = typeof import('./echarts-setup');
+let loaded: EChartsModule | null = null;
+const loading: Promise<EChartsModule> = import('./echarts-setup').then((m) => {
+  loaded = m;
+  return m;
+});
+
+export type ChartOption = EChartsCoreOption;
+export type ChartInstance = ECharts;
+
+export interface ChartClick {
+  seriesIndex?: number;
+  seriesName?: string;
+  dataIndex: number;
+  data: unknown;
+  componentType: string;
+}
+
+export const FONT =
+  'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif';
+
+interface Props {
+  option: ChartOption;
+  height: number | string;
+  /** Clicks on data items (points, bars, cells). */
+  onClick?: (e: ChartClick) => void;
+  /** Clicks anywhere on the plot area, as the x value under the pointer (for time axes). */
+  onPlotClick?: (x: number) => void;
+  /** Receives the instance after every option update (to dispatch zoom actions). */
+  onReady?: (chart: ChartInstance) => void;
+  ariaLabel: string;
+}
+
+/** An ECharts canvas that follows its container's size and replaces its option on change. */
+export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel }: Props) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<ChartInstance | null>(null);
+  const handlers = useRef({ onClick, onPlotClick });
+  handlers.current = { onClick, onPlotClick };
+  const [lib, setLib] = useState<EChartsModule | null>(loaded);
+  useEffect(() => {
+    if (!lib) void loading.then(setLib);
+  }, [lib]);
+
+  useEffect(() => {
+    const node = el.current;
+    if (!node || !lib) return;
+    const c = lib.echarts.init(node, undefined, { renderer: 'canvas' });
+    chart.current = c;
+    c.on('click', (e) => handlers.current.onClick?.(e as unknown as ChartClick));
+    c.getZr().on('click', (e) => {
+      const cb = handlers.current.onPlotClick;
+      if (!cb) return;
+      const point = [e.offsetX, e.offsetY];
+      if (!c.containPixel('grid', point)) return;
+      const [x] = c.convertFromPixel('grid', point) as number[];
+      if (Number.isFinite(x)) cb(x);
+    });
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(node);
+    return () => {
+      ro.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, [lib]);
+
+  useEffect(() => {
+    const c = chart.current;
+    if (!c || !lib) return;
+    c.setOption({ textStyle: { fontFamily: FONT }, animation: false, ...option }, { notMerge: true });
+    onReady?.(c);
+  }, [option, onReady, lib]);
+
+  return <div ref={el} className="chart" style={{ height }} role="img" aria-label={ariaLabel} />;
+}

@@ -1,0 +1,49 @@
+import { sessionPath } from './api';
+import type { PageKey } from './routes';
+
+// The per-session answers the pages read, one spelling each, so the cache and the prefetch share
+// their keys.
+/**
+ * The window columns the pages draw (one list for all, so they share one cached answer): the
+ * distributions and the rest stay on the server, which makes the answer a third of the size.
+ */
+const WINDOW_FIELDS = [
+  'end_ts',
+  'packet_count',
+  'byte_count',
+  'bytes_per_sec',
+  'packets_per_sec',
+  'tcp_count',
+  'udp_count',
+  'icmp_count',
+  'other_count',
+  'new_flows',
+  'unique_src_ips',
+  'unique_dst_ips',
+  'tcp_syn_count',
+  'tcp_rst_count',
+  'tcp_retransmissions',
+  'inbound_bytes',
+  'outbound_bytes',
+  'internal_bytes',
+  'external_bytes',
+];
+export const windowsPath = (id: string) => sessionPath(id, `/windows?fields=${WINDOW_FIELDS.join(',')}`);
+export const anomaliesPath = (id: string) => sessionPath(id, '/anomalies');
+/** Scores only, for the overview's timeline: the explanations are most of the answer. */
+export const anomalyScoresPath = (id: string) => sessionPath(id, '/anomalies?contributions=false');
+export const insightsPath = (id: string) => sessionPath(id, '/insights');
+export const talkersPath = (id: string) => sessionPath(id, '/talkers?direction=both&limit=10');
+export const portsPath = (id: string) => sessionPath(id, '/ports?limit=200');
+export const tcpHealthPath = (id: string) => sessionPath(id, '/tcp-health');
+export const distributionsPath = (id: string) => sessionPath(id, '/distributions');
+export const directionPath = (id: string) => sessionPath(id, '/direction');
+
+/** What each page asks for first; fetched while the session itself is being checked. */
+export const PAGE_DATA: Record<PageKey, (id: string) => string[]> = {
+  overview: (id) => [windowsPath(id), talkersPath(id), anomalyScoresPath(id), insightsPath(id)],
+  protocols: (id) => [tcpHealthPath(id), portsPath(id)],
+  traffic: (id) => [distributionsPath(id), directionPath(id), windowsPath(id)],
+  timeline: (id) => [insightsPath(id), windowsPath(id)],
+  anomalies: (id) => [anomaliesPath(id), windowsPath(id)],
+};

@@ -1,0 +1,275 @@
+// Shapes of the HTTP API's answers (docs/API.md). Names are SPEC's, snake_case as served.
+
+export type SessionStatus = 'queued' | 'processing' | 'completed' | 'failed';
+export type Phase = 'queued' | 'reading' | 'detecting' | 'storing' | 'done';
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'other';
+
+export interface Session {
+  session_id: string;
+  name: string;
+  file_name: string;
+  file_size: number | null;
+  status: SessionStatus;
+  phase: Phase | null;
+  progress: number | null;
+  error: string | null;
+  packets: number | null;
+  bytes: number | null;
+  first_ts: string | null;
+  last_ts: string | null;
+  duration_s: number | null;
+  window_length: number | null;
+  window_count: number | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface ProgressEvent {
+  status: SessionStatus;
+  phase: Phase;
+  progress: number;
+  bytes_read: number;
+  bytes_total: number | null;
+  packets: number;
+}
+
+export interface Talker {
+  rank?: number;
+  ip: string;
+  bytes: number;
+  packets: number;
+  share: number;
+}
+
+export interface PortUsage {
+  protocol: string;
+  port: number;
+  service: string | null;
+  label: string;
+  flows: number;
+  packets: number;
+  bytes: number;
+  percentage: number;
+}
+
+export interface TcpHealth {
+  syn: number;
+  synack: number;
+  ack: number;
+  rst: number;
+  fin: number;
+  retransmissions: number;
+  tcp_packets: number;
+  syn_ack_ratio: number | null;
+  rst_rate: number;
+  retransmission_rate: number;
+}
+
+export interface Direction {
+  local_networks: string[];
+  inbound_bytes: number;
+  outbound_bytes: number;
+  internal_bytes: number;
+  external_bytes: number;
+  inbound_packets: number;
+  outbound_packets: number;
+  internal_packets: number;
+  external_packets: number;
+}
+
+/** The `analyze --json` summary document (SPEC §4): the parts the pages read. */
+export interface Summary {
+  file: {
+    path?: string;
+    format: string;
+    compression?: string | null;
+    link_types: { id: number; name: string }[];
+    packets: number;
+    bytes: number;
+    captured_bytes: number;
+    first_ts: string | null;
+    last_ts: string | null;
+    duration_s: number;
+    malformed_packets: number;
+    unsupported_linktype_packets?: number;
+    packets_without_timestamp?: number;
+    truncated: boolean;
+    warnings: string[];
+  };
+  protocols: {
+    tcp: number;
+    udp: number;
+    icmp: number;
+    icmpv6: number;
+    other: number;
+    non_ip: number;
+    ipv4: number;
+    ipv6: number;
+  };
+  tcp: {
+    syn: number;
+    synack: number;
+    ack: number;
+    rst: number;
+    fin: number;
+    retransmissions: number;
+    syn_ack_ratio: number | null;
+    rst_rate: number;
+    retransmission_rate: number;
+  };
+  flows: {
+    count: number;
+    tcp: number;
+    udp: number;
+    icmp: number;
+    other: number;
+    conn_states?: Record<string, number>;
+  };
+  addresses?: { distinct: number; local: number; remote: number };
+  top_talkers: Talker[];
+  ports: PortUsage[];
+  packet_size_distribution: Record<string, number>;
+  flow_duration_distribution: Record<string, number>;
+  direction: Direction;
+  windows: { length_s: number; count: number; start_ts?: number | null };
+  anomaly_model?: {
+    threshold?: number;
+    feature_descriptions?: Record<string, string>;
+  };
+}
+
+export interface SessionDetail {
+  session: Session;
+  summary: Summary | null;
+}
+
+export interface TrafficWindow {
+  window_id: number;
+  start_ts: number;
+  end_ts: number;
+  packet_count: number;
+  byte_count: number;
+  bytes_per_sec: number;
+  packets_per_sec: number;
+  tcp_count: number;
+  udp_count: number;
+  icmp_count: number;
+  other_count: number;
+  new_flows?: number;
+  unique_src_ips?: number;
+  unique_dst_ips?: number;
+  tcp_syn_count?: number;
+  tcp_rst_count?: number;
+  tcp_retransmissions?: number;
+  inbound_bytes?: number;
+  outbound_bytes?: number;
+  internal_bytes?: number;
+  external_bytes?: number;
+}
+
+export interface WindowsResponse {
+  length_s: number;
+  windows: TrafficWindow[];
+}
+
+export interface Flow {
+  flow_id: number;
+  window_id: number;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number | null;
+  dst_port: number | null;
+  protocol: string;
+  packet_count: number;
+  total_bytes: number;
+  duration_seconds: number;
+  start_timestamp: number;
+  end_timestamp: number;
+  src_packets: number;
+  dst_packets: number;
+  src_bytes: number;
+  dst_bytes: number;
+  conn_state: string;
+  retransmissions: number;
+  dns_query: string | null;
+  dns_rcode: number | null;
+  tls_sni: string | null;
+  http_method: string | null;
+  http_host: string | null;
+}
+
+export interface FlowsResponse {
+  /** Matching flows; when `total_exact` is false, at least this many (the server stops counting). */
+  total: number;
+  total_exact?: boolean;
+  limit: number;
+  offset: number;
+  flows: Flow[];
+}
+
+export type FlowSort =
+  | 'total_bytes'
+  | 'packet_count'
+  | 'duration_seconds'
+  | 'start_timestamp'
+  | 'retransmissions';
+
+export interface Contribution {
+  feature: string;
+  share: number;
+  direction: 'higher' | 'lower';
+  value?: number | null;
+  baseline?: number | null;
+  z?: number | null;
+}
+
+export interface Anomaly {
+  window_id: number;
+  start_ts: number;
+  score: number;
+  is_anomaly: boolean;
+  /** Absent when asked for scores only (`contributions=false`). */
+  contributing_features?: Contribution[];
+}
+
+export interface AnomaliesResponse {
+  threshold: number;
+  model?: {
+    kind?: string;
+    trees?: number;
+    sample_size?: number;
+    seed?: number;
+    baseline_session_id?: string | null;
+    feature_descriptions?: Record<string, string>;
+  };
+  features?: string[];
+  feature_descriptions?: Record<string, string>;
+  anomalies: Anomaly[];
+}
+
+export interface Insight {
+  id: number;
+  insight_type: 'alert' | 'summary';
+  alert_type: string | null;
+  severity: Severity;
+  summary: string;
+  details: Record<string, unknown> | null;
+  event_ts: number | null;
+  window_start: number | null;
+  window_end: number | null;
+}
+
+export interface InsightsResponse {
+  insights: Insight[];
+}
+
+export interface Distributions {
+  packet_size: Record<string, number>;
+  flow_duration: Record<string, number>;
+}
+
+export interface AuthState {
+  required: boolean;
+  authenticated: boolean;
+}
