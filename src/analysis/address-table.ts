@@ -3,17 +3,30 @@
  * array and flow keys stay numeric. Open addressing with linear probing; addresses are stored as
  * four 32-bit words (IPv4 in word 0) plus the family.
  */
+export interface AddressTableState {
+  size: number;
+  words: Uint32Array;
+  family: Uint8Array;
+}
+
 export class AddressTable {
   size = 0;
-  private words = new Uint32Array(4 * 1024);
-  private family = new Uint8Array(1024);
+  private words: Uint32Array = new Uint32Array(4 * 1024);
+  private family: Uint8Array = new Uint8Array(1024);
   private slots = new Int32Array(2048); // id + 1, 0 = empty
   private mask = 2047;
 
-  /** Returns the id of the address, adding it when new. */
-  intern(ip: number, w: Uint32Array): number {
-    const w0 = w[0];
-    const h = hashAddress(ip, w0, w[1], w[2], w[3]);
+  /**
+   * Returns the id of the address in w[at, at + 1) (IPv4) or w[at, at + 4) (IPv6), words as int32
+   * bit patterns, adding it when new.
+   */
+  intern(ip: number, w: Int32Array, at: number): number {
+    const v6 = ip !== 4;
+    const w0 = w[at] >>> 0;
+    const w1 = v6 ? w[at + 1] >>> 0 : 0;
+    const w2 = v6 ? w[at + 2] >>> 0 : 0;
+    const w3 = v6 ? w[at + 3] >>> 0 : 0;
+    const h = hashAddress(ip, w0, w1, w2, w3);
     const mask = this.mask;
     const slots = this.slots;
     const words = this.words;
@@ -26,7 +39,7 @@ export class AddressTable {
       if (
         words[o] === w0 &&
         this.family[id] === ip &&
-        (ip === 4 || (words[o + 1] === w[1] && words[o + 2] === w[2] && words[o + 3] === w[3]))
+        (!v6 || (words[o + 1] === w1 && words[o + 2] === w2 && words[o + 3] === w3))
       ) {
         return id;
       }
@@ -36,13 +49,29 @@ export class AddressTable {
     if (id >= this.family.length) this.growStorage();
     const o = id << 2;
     this.words[o] = w0;
-    this.words[o + 1] = ip === 4 ? 0 : w[1];
-    this.words[o + 2] = ip === 4 ? 0 : w[2];
-    this.words[o + 3] = ip === 4 ? 0 : w[3];
+    this.words[o + 1] = w1;
+    this.words[o + 2] = w2;
+    this.words[o + 3] = w3;
     this.family[id] = ip;
     slots[i] = id + 1;
     if (this.size * 2 > mask) this.rehash();
     return id;
+  }
+
+  /** The table's contents, to send to another thread (its buffers can be transferred). */
+  exportState(): AddressTableState {
+    return { size: this.size, words: this.words, family: this.family };
+  }
+
+  /** A table with the exported contents; it formats and looks up, but is not interned into again. */
+  static restore(state: AddressTableState): AddressTable {
+    const t = new AddressTable();
+    t.size = state.size;
+    t.words = state.words;
+    t.family = state.family;
+    t.slots = new Int32Array(0);
+    t.mask = -1;
+    return t;
   }
 
   familyOf(id: number): number {

@@ -1,14 +1,31 @@
+import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { type CaptureInfo, linkTypeName, type ReadProgress, readCapture } from '../capture/index.js';
 import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/index.js';
 import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
+import { DEFAULT_TIMEOUTS } from './flow-table.js';
 import { parseFlowHints } from './hints.js';
+import { DEFAULT_LOCAL_NETS } from './local-nets.js';
+import {
+  FlowPipeline,
+  type FlowSinkSpec,
+  loadFlowSink,
+  PIPELINE_MIN_BYTES,
+  pipelineAvailable,
+} from './pipeline.js';
 
 export interface AnalyzeOptions extends Omit<AnalyzerOptions, 'hintParser'> {
   onProgress?: (progress: ReadProgress) => void;
   signal?: AbortSignal;
   /** Name shown in messages and in the summary's file.path. */
   name?: string;
+  /**
+   * Run the flow half in a worker thread (see `pipeline.ts`): by default for capture files of 16 MiB
+   * or more on a machine with several cores, unless `onFlow` is given (it runs in this thread).
+   */
+  pipeline?: boolean;
+  /** Finished flows go to this module's sink, in whichever thread runs the flow half. */
+  flowSink?: FlowSinkSpec;
 }
 
 export interface AnalysisResult {
@@ -20,23 +37,66 @@ export interface AnalysisResult {
   warnings: string[];
 }
 
+function bigFile(source: string | Readable): boolean {
+  if (typeof source !== 'string') return false;
+  try {
+    return statSync(source).size >= PIPELINE_MIN_BYTES;
+  } catch {
+    return false;
+  }
+}
+
 /** One pass over a capture: read → decode → analyse. */
 export async function analyzeCapture(
   source: string | Readable,
   options: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
-  const analyzer = new Analyzer({ ...options, hintParser: parseFlowHints });
-  const pkt = new DecodedPacket();
   const name = options.name ?? (typeof source === 'string' ? source : 'stream');
-  const info = await readCapture(
-    source,
-    (rec) => {
-      decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
-      analyzer.add(rec, pkt);
-    },
-    { onProgress: options.onProgress, signal: options.signal, name },
-  );
-  const report = analyzer.finish();
+  const pipelined = options.pipeline ?? (!options.onFlow && pipelineAvailable() && bigFile(source));
+  if (pipelined && options.onFlow)
+    throw new Error('onFlow runs in this thread: use flowSink with a pipeline');
+  const pipe = pipelined
+    ? new FlowPipeline(
+        {
+          windowLength: options.windowLength ?? null,
+          localNets: options.localNets ?? DEFAULT_LOCAL_NETS,
+          timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+          topN: options.topN ?? 100,
+          hints: true,
+          flowIndex: options.flowIndex !== false,
+        },
+        options.flowSink ?? null,
+      )
+    : null;
+  let onFlow = options.onFlow;
+  let sinkFinish: (() => Promise<void> | void) | undefined;
+  if (!pipe && options.flowSink) {
+    const sink = await loadFlowSink(options.flowSink, { beat: () => undefined });
+    onFlow = (f, a) => sink.flow(f, a.addresses);
+    sinkFinish = sink.finish;
+  }
+  const analyzer = new Analyzer({ ...options, onFlow, hintParser: parseFlowHints }, pipe);
+  const pkt = new DecodedPacket();
+  let info: CaptureInfo;
+  let report: AnalysisReport;
+  try {
+    info = await readCapture(
+      source,
+      (rec) => {
+        decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
+        analyzer.add(rec, pkt);
+      },
+      { onProgress: options.onProgress, signal: options.signal, name },
+    );
+    if (pipe) report = analyzer.finishWith(await pipe.finish(analyzer.pendingWords));
+    else {
+      report = analyzer.finish();
+      await sinkFinish?.();
+    }
+  } catch (err) {
+    pipe?.stop();
+    throw err;
+  }
   const stats = analyzer.stats;
   const warnings = [...info.warnings];
   const malformed = stats.malformedSummary();

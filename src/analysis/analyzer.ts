@@ -11,18 +11,43 @@ import {
   TCP_RST,
   TCP_SYN,
 } from '../decode/index.js';
-import { AddressTable } from './address-table.js';
+import type { AddressTable } from './address-table.js';
 import { CaptureStats } from './capture-stats.js';
-import { ArpLog, FlowIndex } from './flow-index.js';
+import { ArpLog, type FlowIndex } from './flow-index.js';
 import {
-  DEFAULT_TIMEOUTS,
-  type FlowRecord,
-  FlowTable,
-  type FlowTimeouts,
-  type HintParser,
-} from './flow-table.js';
+  FlowStage,
+  type FlowStageOptions,
+  type FlowStageState,
+  type FlowSummary,
+  type PortUsage,
+} from './flow-stage.js';
+import { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts, type HintParser } from './flow-table.js';
+import { hintBytes, parseFlowHints } from './hints.js';
 import { LocalNets } from './local-nets.js';
-import { durationBucket, F, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
+import {
+  FLAGS_SHIFT,
+  HINT_BYTES_MAX,
+  keyHash4,
+  keyHash6,
+  MAX_FIXED_WORDS,
+  MIN_BATCH_WORDS,
+  PROTO_SHIFT,
+  R_ECHO,
+  R_END,
+  R_FLOW,
+  R_HINT,
+  R_IP,
+  R_NO_PORTS,
+  R_NOTE_PORT,
+  R_PAYLOAD,
+  R_SIDE_B,
+  R_TCP,
+  R_TIME,
+  R_V6,
+} from './packet-records.js';
+import { F, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
+
+export { type FlowSummary, type PortUsage, protocolName } from './flow-stage.js';
 
 export interface AnalyzerOptions {
   /** Window length in seconds, or null for `auto`. */
@@ -38,40 +63,6 @@ export interface AnalyzerOptions {
   flowIndex?: boolean;
 }
 
-/** A finished flow kept for the report (top flows by bytes). */
-export interface FlowSummary {
-  flow_id: number;
-  protocol: string;
-  src_ip: string;
-  dst_ip: string;
-  src_port: number;
-  dst_port: number;
-  first_ts: number;
-  last_ts: number;
-  duration_s: number;
-  packets: number;
-  bytes: number;
-  src_packets: number;
-  dst_packets: number;
-  src_bytes: number;
-  dst_bytes: number;
-  conn_state: string;
-  retransmissions: number;
-  dns_query: string | null;
-  dns_rcode: number | null;
-  tls_sni: string | null;
-  http_method: string | null;
-  http_host: string | null;
-}
-
-export interface PortUsage {
-  protocol: 'tcp' | 'udp';
-  port: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-}
-
 export interface Talker {
   id: number;
   bytesSent: number;
@@ -80,73 +71,103 @@ export interface Talker {
   packetsReceived: number;
 }
 
-export function protocolName(proto: number): string {
-  if (proto === L4_TCP) return 'TCP';
-  if (proto === L4_UDP) return 'UDP';
-  if (proto === L4_ICMP) return 'ICMP';
-  if (proto === L4_ICMPV6) return 'ICMPv6';
-  return `IP-${proto}`;
+/** Where the packet half hands its records to the flow half (see `packet-records.ts`). */
+export interface RecordOutlet {
+  /** The batch being written (records go at `pos`; a full batch is handed over by `next`). */
+  words: Int32Array;
+  /** Hands the first `used` words over and returns the batch to write next. */
+  next(used: number): Int32Array;
 }
 
-const LOCAL = 1;
-const REMOTE = 2;
+/** Batch size of the in-thread hand-over: large enough for the biggest record. */
+const LOCAL_BATCH_WORDS = 1 << 17;
 
 /**
- * The one pass of SPEC §2: every packet updates the capture counters, its base window, its two
- * addresses and its flow; finished flows feed the rankings. Per-packet work touches typed arrays
+ * The one pass of SPEC §2, in two halves. The packet half (here) updates the capture counters and
+ * the per-window packet counters and writes one compact record per IP packet; the flow half
+ * (`FlowStage`) reads them and keeps flows, addresses, talkers, direction and rankings. Both run in
+ * this thread, or the flow half in a worker (`pipeline.ts`). Per-packet work touches typed arrays
  * only.
  */
 export class Analyzer {
   readonly stats = new CaptureStats();
-  readonly addresses = new AddressTable();
   readonly localNets: LocalNets;
   readonly windows: WindowAccumulator;
-  readonly flows: FlowTable;
   readonly timeouts: FlowTimeouts;
-  private readonly topN: number;
-
-  // Per address id: bytes sent, bytes received, packets sent, packets received (interleaved, so
-  // one address is one cache line), and whether it is local.
-  private talk = new Float64Array(4 * 1024);
-  private locality = new Uint8Array(1024);
-
-  // Direction totals: inbound, outbound, internal, external.
-  readonly directionBytes = new Float64Array(4);
-  readonly directionPackets = new Float64Array(4);
-  retransmissions = 0;
-
-  // From finished flows.
-  readonly flowCounts = { total: 0, tcp: 0, udp: 0, icmp: 0, other: 0 };
-  readonly flowDurations = new Float64Array(9);
-  readonly connStates = new Map<string, number>();
-  private readonly ports = new Map<number, PortUsage>();
-  private readonly topFlows: FlowSummary[] = [];
-  private readonly onFlow: AnalyzerOptions['onFlow'];
-  readonly flowIndex: FlowIndex | null;
   /** ARP requests and replies, for the detection of ARP sweeps. */
   readonly arp = new ArpLog();
+  /**
+   * The flow half: in this thread, or (with an outlet, once `finishWith` has run) rebuilt from what
+   * the worker sent back. Its figures (addresses, flows, talkers…) are complete after `finish`.
+   */
+  stage!: FlowStage;
+  readonly stageOptions: FlowStageOptions;
+  private readonly hintParser: HintParser | null;
+  private readonly exactHints: boolean;
 
-  private nextSweep = Number.NEGATIVE_INFINITY;
-  private maxTs = Number.NEGATIVE_INFINITY;
-  private readonly sweepEvery: number;
+  // The record batch being written.
+  private out: Int32Array;
+  private outBytes: Buffer;
+  private outF64: Float64Array;
+  private pos = 0;
+  private limit: number;
+  private outlet: RecordOutlet | null;
+  private lastSec = Number.NaN;
 
-  constructor(options: AnalyzerOptions = {}) {
+  constructor(options: AnalyzerOptions = {}, outlet: RecordOutlet | null = null) {
     this.localNets = new LocalNets(options.localNets);
     this.windows = new WindowAccumulator(options.windowLength ?? null);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.topN = options.topN ?? 100;
-    this.onFlow = options.onFlow;
-    this.flowIndex = options.flowIndex === false ? null : new FlowIndex();
-    this.flows = new FlowTable(
-      this.timeouts,
-      { intern: (ip, words) => this.intern(ip, words), isLocal: (id) => this.isLocal(id) },
-      (f) => this.flowEnded(f),
-      options.hintParser ?? null,
-    );
-    this.sweepEvery = Math.max(
-      1,
-      Math.min(this.timeouts.tcp, this.timeouts.udp, this.timeouts.icmp, this.timeouts.other),
-    );
+    this.hintParser = options.hintParser ?? null;
+    this.exactHints = this.hintParser === parseFlowHints;
+    const onFlow = options.onFlow;
+    this.stageOptions = {
+      localNets: this.localNets,
+      timeouts: this.timeouts,
+      topN: options.topN ?? 100,
+      hintParser: this.hintParser,
+      flowIndex: options.flowIndex !== false,
+      onFlow: onFlow ? (f) => onFlow(f, this) : null,
+    };
+    if (outlet === null)
+      this.stage = new FlowStage(this.stageOptions, new WindowAccumulator(options.windowLength ?? null));
+    this.outlet = outlet;
+    this.out = outlet ? outlet.words : new Int32Array(LOCAL_BATCH_WORDS);
+    if (this.out.length < MIN_BATCH_WORDS) throw new RangeError('record batch too small');
+    this.outBytes = Buffer.from(this.out.buffer, this.out.byteOffset, this.out.byteLength);
+    this.outF64 = new Float64Array(this.out.buffer, this.out.byteOffset, this.out.length >> 1);
+    this.limit = this.out.length - MAX_FIXED_WORDS;
+  }
+
+  get addresses(): AddressTable {
+    return this.stage.addresses;
+  }
+  get flowIndex(): FlowIndex | null {
+    return this.stage.flowIndex;
+  }
+  get directionBytes(): Float64Array {
+    return this.stage.directionBytes;
+  }
+  get directionPackets(): Float64Array {
+    return this.stage.directionPackets;
+  }
+  get retransmissions(): number {
+    return this.stage.retransmissions;
+  }
+  get flowCounts(): FlowStage['flowCounts'] {
+    return this.stage.flowCounts;
+  }
+  get flowDurations(): Float64Array {
+    return this.stage.flowDurations;
+  }
+  get connStates(): Map<string, number> {
+    return this.stage.connStates;
+  }
+  isLocal(id: number): boolean {
+    return this.stage.isLocal(id);
+  }
+  summarizeFlow(f: FlowRecord): FlowSummary {
+    return this.stage.summarizeFlow(f);
   }
 
   add(rec: CaptureRecord, pkt: DecodedPacket): void {
@@ -155,8 +176,8 @@ export class Analyzer {
     const nsec = rec.tsNsec;
     const len = rec.origLen;
     const win = this.windows;
-    let o = win.rowOf(sec, nsec);
-    let rows = win.rows;
+    const o = win.rowOf(sec, nsec);
+    const rows = win.rows;
     rows[o + F.packets]++;
     rows[o + F.bytes] += len;
     rows[o + F.sizeSumSq] += len * len;
@@ -174,7 +195,6 @@ export class Analyzer {
       if (pkt.arpOffset >= 0) this.arp.add(rec, pkt.arpOffset);
       return;
     }
-
     const flags = pkt.tcpFlags;
     if (l4 === L4_TCP && flags >= 0) {
       if (flags & TCP_SYN) rows[o + (flags & TCP_ACK ? F.synack : F.syn)]++;
@@ -182,197 +202,217 @@ export class Analyzer {
       if (flags & TCP_RST) rows[o + F.rst]++;
       if (flags & TCP_FIN) rows[o + F.fin]++;
     }
+    this.record(rec, pkt, l4);
+  }
 
+  /** Writes the IP packet's record for the flow half. */
+  private record(rec: CaptureRecord, pkt: DecodedPacket, l4: number): void {
+    // (Times are read here, not passed: seconds beyond 2^30 would be boxed on every call.)
+    const sec = rec.tsSec;
+    const nsec = rec.tsNsec;
+    const len = rec.origLen;
     // Flows: transport packets with their ports, and other IP protocols by address pair. Later
     // fragments carry no transport header and belong to no flow.
-    const inFlow = l4 !== 0 ? pkt.srcPort >= 0 && pkt.dstPort >= 0 : !pkt.fragment;
-    let src: number;
-    let dst: number;
-    let srcLocal: boolean;
-    let dstLocal: boolean;
-    let note = true;
-    const ts = sec + nsec / 1e9;
-    if (inFlow) {
-      const flows = this.flows;
-      flows.packet(pkt, l4 !== 0 ? l4 : pkt.ipProto, ts, len, rec.buf, win.noteKey());
-      src = flows.srcId;
-      dst = flows.dstId;
-      srcLocal = flows.srcLocal;
-      dstLocal = flows.dstLocal;
-      note = flows.firstInWindow;
-      // Ending flows may have moved the window rows: look the row up again (cached per second).
-      o = win.rowOf(sec, nsec);
-      rows = win.rows;
-      if (flows.newFlow) rows[o + F.newFlows]++;
-      if (flows.retransmission) {
-        rows[o + F.retrans]++;
-        this.retransmissions++;
+    const sport = pkt.srcPort;
+    const dport = pkt.dstPort;
+    const inFlow = l4 !== 0 ? sport >= 0 && dport >= 0 : !pkt.fragment;
+    const proto = l4 !== 0 ? l4 : pkt.ipProto;
+    // The hint parsers read the payload from the record: attach what they could use.
+    let hint = -1;
+    const captured = pkt.payloadCaptured;
+    if (inFlow && captured > 0 && this.hintParser !== null) {
+      hint = this.exactHints
+        ? hintBytes(proto, sport, dport, rec.buf, pkt.payloadOffset, captured)
+        : Math.min(captured, HINT_BYTES_MAX);
+    }
+    let W = this.out;
+    let p = this.pos;
+    if (p > this.limit || (hint >= 0 && p + MAX_FIXED_WORDS + 2 + (hint >> 2) > W.length)) {
+      W = this.handOver(p);
+      p = 0;
+    }
+    if (sec !== this.lastSec) {
+      this.lastSec = sec;
+      W[p] = R_TIME;
+      W[p + 1] = Math.floor(sec / 4294967296);
+      W[p + 2] = sec >>> 0;
+      W[p + 3] = 0;
+      p += 4;
+    }
+    const h = p;
+    let hdr = R_IP;
+    W[p + 1] = len;
+    this.outF64[(p + 2) >> 1] = sec + nsec / 1e9;
+    const src = pkt.src;
+    const dst = pkt.dst;
+    const v6 = pkt.ip === 6;
+    if (!inFlow) {
+      if (v6) {
+        hdr |= R_V6;
+        for (let i = 0; i < 4; i++) {
+          W[p + 4 + i] = src[i];
+          W[p + 8 + i] = dst[i];
+        }
+        p += 12;
+      } else {
+        W[p + 4] = src[0];
+        W[p + 5] = dst[0];
+        p += 6;
       }
+      W[h] = hdr;
+      this.pos = p;
+      return;
+    }
+    // The flow key in canonical order: the lower address (then port) is end A.
+    let c = 0;
+    if (src[0] !== dst[0]) c = src[0] < dst[0] ? -1 : 1;
+    else if (v6) {
+      for (let i = 1; i < 4; i++) {
+        if (src[i] !== dst[i]) {
+          c = src[i] < dst[i] ? -1 : 1;
+          break;
+        }
+      }
+    }
+    let kpa = 0;
+    let kpb = 0;
+    let swap: boolean;
+    hdr |= R_FLOW | (proto << PROTO_SHIFT);
+    if (proto === L4_ICMP || proto === L4_ICMPV6) {
+      kpa = sport;
+      kpb = dport;
+      // Echo request and reply are one flow, told apart from other pings by the identifier.
+      const id = pkt.icmpId;
+      if (id >= 0) {
+        hdr |= R_ECHO;
+        kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
+        kpb = id;
+      }
+      swap = c > 0;
     } else {
-      // Not part of a flow: talkers are counted here rather than when a flow ends.
-      src = this.intern(pkt.ip, pkt.src);
-      dst = this.intern(pkt.ip, pkt.dst);
-      srcLocal = this.isLocal(src);
-      dstLocal = this.isLocal(dst);
-      const talk = this.talk;
-      talk[4 * src] += len;
-      talk[4 * src + 2]++;
-      talk[4 * dst + 1] += len;
-      talk[4 * dst + 3]++;
-    }
-    // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external.
-    const d = srcLocal ? (dstLocal ? 2 : 1) : dstLocal ? 0 : 3;
-    this.directionBytes[d] += len;
-    this.directionPackets[d]++;
-    rows[o + F.inBytes + d] += len;
-    rows[o + F.inPackets + d]++;
-    // Distinct values per window: a flow side notes its addresses and port once per window.
-    if (note) {
-      win.note(0, src);
-      win.note(1, dst);
-      if ((l4 === L4_TCP || l4 === L4_UDP) && pkt.dstPort >= 0) win.note(2, pkt.dstPort);
-    }
-    if (ts > this.maxTs) {
-      this.maxTs = ts;
-      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
-      if (ts >= this.nextSweep) {
-        this.flows.expire(ts);
-        this.nextSweep = ts + this.sweepEvery;
+      let sp = 0;
+      let dp = 0;
+      if (proto === L4_TCP || proto === L4_UDP) {
+        sp = sport;
+        dp = dport;
       }
+      swap = c > 0 || (c === 0 && sp > dp);
+      kpa = swap ? dp : sp;
+      kpb = swap ? sp : dp;
     }
-  }
-
-  /** Interns an address, growing the per-address arrays with the table. */
-  private intern(ip: number, words: Uint32Array): number {
-    const id = this.addresses.intern(ip, words);
-    if (id >= this.locality.length) this.growAddresses();
-    return id;
-  }
-
-  isLocal(id: number): boolean {
-    let l = this.locality[id];
-    if (l === 0) {
-      l = this.localNets.contains(this.addresses.familyOf(id), this.addresses.wordsOf(id)) ? LOCAL : REMOTE;
-      this.locality[id] = l;
-    }
-    return l === LOCAL;
-  }
-
-  private growAddresses(): void {
-    const n = Math.max(this.locality.length * 2, this.addresses.size + 1);
-    const talk = new Float64Array(4 * n);
-    talk.set(this.talk);
-    this.talk = talk;
-    const loc = new Uint8Array(n);
-    loc.set(this.locality);
-    this.locality = loc;
-  }
-
-  private flowEnded(f: FlowRecord): void {
-    // Talkers from the flow's totals each way.
-    const talk = this.talk;
-    const s = 4 * f.srcId;
-    const d = 4 * f.dstId;
-    talk[s] += f.srcBytes;
-    talk[s + 1] += f.dstBytes;
-    talk[s + 2] += f.srcPackets;
-    talk[s + 3] += f.dstPackets;
-    talk[d] += f.dstBytes;
-    talk[d + 1] += f.srcBytes;
-    talk[d + 2] += f.dstPackets;
-    talk[d + 3] += f.srcPackets;
-    const c = this.flowCounts;
-    c.total++;
-    if (f.proto === L4_TCP) c.tcp++;
-    else if (f.proto === L4_UDP) c.udp++;
-    else if (f.proto === L4_ICMP || f.proto === L4_ICMPV6) c.icmp++;
-    else c.other++;
-    const duration = f.duration;
-    this.flowDurations[durationBucket(duration)]++;
-    this.windows.flowEnded(f.firstTs, duration);
-    this.connStates.set(f.connState, (this.connStates.get(f.connState) ?? 0) + 1);
-    if (f.proto === L4_TCP || f.proto === L4_UDP) {
-      const key = (f.proto << 16) | f.dstPort;
-      let p = this.ports.get(key);
-      if (!p) {
-        p = { protocol: f.proto === L4_TCP ? 'tcp' : 'udp', port: f.dstPort, flows: 0, packets: 0, bytes: 0 };
-        this.ports.set(key, p);
+    if (swap) hdr |= R_SIDE_B;
+    const noPorts = kpa < 0;
+    if (noPorts) hdr |= R_NO_PORTS;
+    const ports = noPorts ? 0 : (kpa << 16) | (kpb & 0xffff);
+    const key = proto | ((v6 ? 6 : 4) << 8) | (noPorts ? 1 << 16 : 0);
+    const a = swap ? dst : src;
+    const b = swap ? src : dst;
+    let hash: number;
+    if (v6) {
+      hdr |= R_V6;
+      for (let i = 0; i < 4; i++) {
+        W[p + 4 + i] = a[i];
+        W[p + 8 + i] = b[i];
       }
-      p.flows++;
-      p.packets += f.packets;
-      p.bytes += f.bytes;
+      hash = keyHash6(key, a[0] | 0, b[0] | 0, a[1] | 0, a[3] | 0, b[2] | 0, b[3] | 0, ports);
+      p += 12;
+    } else {
+      W[p + 4] = a[0];
+      W[p + 5] = b[0];
+      hash = keyHash4(key, a[0] | 0, b[0] | 0, ports);
+      p += 6;
     }
-    this.keepTopFlow(f);
-    this.flowIndex?.add(f);
-    this.onFlow?.(f, this);
+    W[p] = ports;
+    W[p + 1] = hash;
+    p += 2;
+    if ((l4 === L4_TCP || l4 === L4_UDP) && dport >= 0) hdr |= R_NOTE_PORT;
+    const flags = proto === L4_TCP ? pkt.tcpFlags : -1;
+    if (flags >= 0) {
+      hdr |= R_TCP | (flags << FLAGS_SHIFT);
+      W[p] = pkt.seq;
+      W[p + 1] = pkt.payloadLength;
+      p += 2;
+    }
+    if (captured > 0 && this.hintParser !== null) hdr |= R_PAYLOAD;
+    if (hint >= 0) {
+      hdr |= R_HINT;
+      W[p] = hint;
+      const off = pkt.payloadOffset;
+      rec.buf.copy(this.outBytes, (p + 1) * 4, off, off + hint);
+      p += 1 + ((hint + 3) >> 2);
+    }
+    W[h] = hdr;
+    this.pos = p + (p & 1);
   }
 
-  /** Keeps the topN flows by bytes; only flows that make the list are copied. */
-  private keepTopFlow(f: FlowRecord): void {
-    const top = this.topFlows;
-    const bytes = f.bytes;
-    if (top.length >= this.topN && bytes <= top[top.length - 1].bytes) return;
-    const entry = this.summarizeFlow(f);
-    let i = top.length;
-    while (i > 0 && top[i - 1].bytes < bytes) i--;
-    top.splice(i, 0, entry);
-    if (top.length > this.topN) top.pop();
+  /** Hands the batch over (up to `used` words) and starts the next one. */
+  private handOver(used: number): Int32Array {
+    if (used < this.out.length) this.out[used] = R_END;
+    let next: Int32Array;
+    if (this.outlet) next = this.outlet.next(used);
+    else {
+      this.stage.consume(this.out, 0, used);
+      next = this.out;
+    }
+    if (next !== this.out) {
+      this.out = next;
+      this.outBytes = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
+      this.outF64 = new Float64Array(next.buffer, next.byteOffset, next.length >> 1);
+      this.limit = next.length - MAX_FIXED_WORDS;
+    }
+    this.pos = 0;
+    // A new batch starts with the time again.
+    this.lastSec = Number.NaN;
+    return next;
   }
 
-  summarizeFlow(f: FlowRecord): FlowSummary {
-    const h = f.hints;
-    return {
-      flow_id: f.flowId,
-      protocol: protocolName(f.proto),
-      src_ip: this.addresses.format(f.srcId),
-      dst_ip: this.addresses.format(f.dstId),
-      src_port: f.srcPort,
-      dst_port: f.dstPort,
-      first_ts: f.firstTs,
-      last_ts: f.lastTs,
-      duration_s: Math.round(f.duration * 1e6) / 1e6, // times are kept to the microsecond
-      packets: f.packets,
-      bytes: f.bytes,
-      src_packets: f.srcPackets,
-      dst_packets: f.dstPackets,
-      src_bytes: f.srcBytes,
-      dst_bytes: f.dstBytes,
-      conn_state: f.connState,
-      retransmissions: f.retransmissions,
-      dns_query: h?.dnsQuery ?? null,
-      dns_rcode: h?.dnsRcode ?? null,
-      tls_sni: h?.tlsSni ?? null,
-      http_method: h?.httpMethod ?? null,
-      http_host: h?.httpHost ?? null,
-    };
+  /** Words of records written but not handed over yet (with an outlet: for its last hand-over). */
+  get pendingWords(): number {
+    return this.pos;
   }
 
-  /** Ends the pass: flushes live flows and rolls the windows up. Call once. */
+  /** Ends the pass: flushes live flows and rolls the windows up. Call once (in-thread analysis). */
   finish(): AnalysisReport {
-    this.flows.flush();
+    if (this.outlet !== null) throw new Error('a pipelined analysis ends with finishWith');
+    this.stage.consume(this.out, 0, this.pos);
+    this.pos = 0;
+    this.stage.finish();
+    return this.report();
+  }
+
+  /** Ends a pipelined pass with the flow half's results (sent back by its worker). */
+  finishWith(state: FlowStageState): AnalysisReport {
+    this.stage = FlowStage.restore(state, this.stageOptions);
+    return this.report();
+  }
+
+  /** The report, once the flow half has finished (in this thread or in its worker). */
+  report(): AnalysisReport {
+    const stage = this.stage;
+    this.windows.absorb(stage.windows);
     const s = this.stats;
     const windows = this.windows.finish(s.minSec, s.minNsec, s.maxSec, s.maxNsec, s.hasTimestamp);
     const talkers: Talker[] = [];
-    for (let id = 0; id < this.addresses.size; id++) {
+    const talk = stage.talk;
+    const n = stage.addresses.size;
+    for (let id = 0; id < n; id++) {
       const t = 4 * id;
       talkers.push({
         id,
-        bytesSent: this.talk[t],
-        bytesReceived: this.talk[t + 1],
-        packetsSent: this.talk[t + 2],
-        packetsReceived: this.talk[t + 3],
+        bytesSent: talk[t],
+        bytesReceived: talk[t + 1],
+        packetsSent: talk[t + 2],
+        packetsReceived: talk[t + 3],
       });
     }
-    const ports = [...this.ports.values()].sort(
-      (a, b) => b.packets - a.packets || b.bytes - a.bytes || a.port - b.port,
-    );
+    const ports = stage.ports.sort((a, b) => b.packets - a.packets || b.bytes - a.bytes || a.port - b.port);
     let localAddresses = 0;
-    for (let id = 0; id < this.addresses.size; id++) if (this.isLocal(id)) localAddresses++;
+    for (let id = 0; id < n; id++) if (stage.isLocal(id)) localAddresses++;
     return {
       windows,
       talkers,
       ports,
-      topFlows: this.topFlows,
+      topFlows: stage.topFlows,
       localAddresses,
     };
   }

@@ -3,6 +3,8 @@
 // never an exception. Only called for a flow's first few payload packets, so strings are fine.
 
 const MAX_NAME = 255;
+/** Bytes of a DNS message the parser can reach: 2 (TCP length) + 12 (header) + a 255-byte name. */
+export const DNS_SCAN = 512;
 
 export interface DnsHint {
   queryName: string | null;
@@ -50,11 +52,16 @@ export interface TlsHint {
   sni: string | null;
 }
 
+/** Whether the payload starts like a TLS ClientHello (what `parseTlsClientHello` needs to start). */
+export function isClientHello(buf: Uint8Array, off: number, len: number): boolean {
+  // Record: type 22 (handshake), version 3.x, length; then handshake type 1 (ClientHello).
+  return len >= 9 && buf[off] === 0x16 && buf[off + 1] === 3 && buf[off + 5] === 1;
+}
+
 /** TLS ClientHello: the server_name extension's first host name. */
 export function parseTlsClientHello(buf: Uint8Array, off: number, len: number): TlsHint | null {
   const end = off + len;
-  // Record: type 22 (handshake), version 3.x, length; then handshake type 1 (ClientHello).
-  if (len < 9 || buf[off] !== 0x16 || buf[off + 1] !== 3 || buf[off + 5] !== 1) return null;
+  if (!isClientHello(buf, off, len)) return null;
   let p = off + 9; // record header (5) + handshake type and length (4)
   p += 2 + 32; // client version, random
   if (p + 1 > end) return { sni: null };
@@ -95,17 +102,20 @@ export interface HttpHint {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
-const HTTP_SCAN = 4096;
+/** Bytes of a request the HTTP parser looks at. */
+export const HTTP_SCAN = 4096;
+
+/** The HTTP request method the payload starts with (and a space), or null. */
+export function httpMethodAt(buf: Uint8Array, off: number, len: number): string | null {
+  for (const m of METHODS) {
+    if (len > m.length && buf[off + m.length] === 0x20 && startsWith(buf, off, off + len, m)) return m;
+  }
+  return null;
+}
 
 /** HTTP/1.x request: its method and Host header. */
 export function parseHttpRequest(buf: Uint8Array, off: number, len: number): HttpHint | null {
-  let method: string | null = null;
-  for (const m of METHODS) {
-    if (len > m.length && buf[off + m.length] === 0x20 && startsWith(buf, off, off + len, m)) {
-      method = m;
-      break;
-    }
-  }
+  const method = httpMethodAt(buf, off, len);
   if (method === null) return null;
   const end = off + Math.min(len, HTTP_SCAN);
   // Walk header lines; stop at the blank line that ends the headers.

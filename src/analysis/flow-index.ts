@@ -1,22 +1,7 @@
+import { CONN_STATES } from './conn-states.js';
 import type { FlowRecord } from './flow-table.js';
 
-/** Zeek conn_state values, in the order of their codes in a FlowIndex. */
-export const CONN_STATES = [
-  'OTH',
-  'S0',
-  'S1',
-  'SF',
-  'REJ',
-  'S2',
-  'S3',
-  'RSTO',
-  'RSTR',
-  'RSTOS0',
-  'RSTRH',
-  'SH',
-  'SHR',
-] as const;
-const STATE_CODE = new Map<string, number>(CONN_STATES.map((s, i) => [s, i]));
+export { CONN_STATES };
 
 /** A state where the responder never completed a handshake: what floods and scans leave. */
 export function unansweredState(code: number): boolean {
@@ -25,92 +10,114 @@ export function unansweredState(code: number): boolean {
 }
 
 const CHUNK = 1 << 16;
+// Per flow: 4 doubles (start, end, source bytes, destination bytes) and 5 words (source packets,
+// destination packets, source and destination address ids, and dst port << 16 | protocol << 8 |
+// conn_state code), each chunk's rows in one Float64Array and one Uint32Array.
+const DW = 4;
+const UW = 5;
+
+export interface FlowIndexState {
+  limit: number;
+  size: number;
+  dropped: number;
+  doubles: Float64Array[];
+  words: Uint32Array[];
+}
 
 /**
- * A compact column store of every finished flow (48 bytes each, in 64k-flow chunks, so
- * growing never copies): what the detection stage needs to find who scanned, swept, flooded or
- * sent what in each window, long after the flow table has reused the record. Holds at most
- * `limit` flows; beyond that it counts what it dropped, and the detection says so.
+ * A compact store of every finished flow (52 bytes each, in 64k-flow chunks, so growing never
+ * copies): what the detection stage needs to find who scanned, swept, flooded or sent what in
+ * each window, long after the flow table has reused the record. Holds at most `limit` flows;
+ * beyond that it counts what it dropped, and the detection says so.
  */
 export class FlowIndex {
-  private startChunks: Float64Array[] = [];
-  private endChunks: Float64Array[] = [];
-  private srcBytesChunks: Float64Array[] = [];
-  private dstBytesChunks: Float64Array[] = [];
-  private srcPacketsChunks: Uint32Array[] = [];
-  private dstPacketsChunks: Uint32Array[] = [];
-  private srcChunks: Uint32Array[] = [];
-  private dstChunks: Uint32Array[] = [];
-  /** dst port << 16 | protocol << 8 | conn_state code. */
-  private metaChunks: Uint32Array[] = [];
+  private doubles: Float64Array[] = [];
+  private words: Uint32Array[] = [];
   size = 0;
   dropped = 0;
 
   constructor(readonly limit = 8_000_000) {}
 
   add(f: FlowRecord): void {
-    if (this.size >= this.limit) {
+    const n = this.size;
+    if (n >= this.limit) {
       this.dropped++;
       return;
     }
-    const c = this.size >>> 16;
-    const i = this.size & (CHUNK - 1);
-    if (i === 0 && c === this.startChunks.length) {
-      this.startChunks.push(new Float64Array(CHUNK));
-      this.endChunks.push(new Float64Array(CHUNK));
-      this.srcBytesChunks.push(new Float64Array(CHUNK));
-      this.dstBytesChunks.push(new Float64Array(CHUNK));
-      this.srcPacketsChunks.push(new Uint32Array(CHUNK));
-      this.dstPacketsChunks.push(new Uint32Array(CHUNK));
-      this.srcChunks.push(new Uint32Array(CHUNK));
-      this.dstChunks.push(new Uint32Array(CHUNK));
-      this.metaChunks.push(new Uint32Array(CHUNK));
+    const c = n >>> 16;
+    const i = n & (CHUNK - 1);
+    if (i === 0 && c === this.doubles.length) {
+      this.doubles.push(new Float64Array(CHUNK * DW));
+      this.words.push(new Uint32Array(CHUNK * UW));
     }
-    this.startChunks[c][i] = f.firstTs;
-    this.endChunks[c][i] = f.lastTs;
-    this.srcBytesChunks[c][i] = f.srcBytes;
-    this.dstBytesChunks[c][i] = f.dstBytes;
-    this.srcPacketsChunks[c][i] = Math.min(f.srcPackets, 0xffffffff);
-    this.dstPacketsChunks[c][i] = Math.min(f.dstPackets, 0xffffffff);
-    this.srcChunks[c][i] = f.srcId;
-    this.dstChunks[c][i] = f.dstId;
-    this.metaChunks[c][i] =
-      ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | (STATE_CODE.get(f.connState) ?? 0);
-    this.size++;
+    const d = this.doubles[c];
+    const w = this.words[c];
+    const o = i * DW;
+    d[o] = f.firstTs;
+    d[o + 1] = f.lastTs;
+    d[o + 2] = f.srcBytes;
+    d[o + 3] = f.dstBytes;
+    const u = i * UW;
+    w[u] = Math.min(f.srcPackets, 0xffffffff);
+    w[u + 1] = Math.min(f.dstPackets, 0xffffffff);
+    w[u + 2] = f.srcId;
+    w[u + 3] = f.dstId;
+    w[u + 4] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
+    this.size = n + 1;
+  }
+
+  /** The index's rows, to send to another thread (the chunks can be transferred). */
+  exportState(): FlowIndexState {
+    return {
+      limit: this.limit,
+      size: this.size,
+      dropped: this.dropped,
+      doubles: this.doubles,
+      words: this.words,
+    };
+  }
+
+  static restore(state: FlowIndexState): FlowIndex {
+    const x = new FlowIndex(state.limit);
+    x.doubles = state.doubles;
+    x.words = state.words;
+    x.size = state.size;
+    x.dropped = state.dropped;
+    return x;
   }
 
   start(n: number): number {
-    return this.startChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.doubles[n >>> 16][(n & (CHUNK - 1)) * DW];
   }
   end(n: number): number {
-    return this.endChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.doubles[n >>> 16][(n & (CHUNK - 1)) * DW + 1];
   }
   srcBytes(n: number): number {
-    return this.srcBytesChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.doubles[n >>> 16][(n & (CHUNK - 1)) * DW + 2];
   }
   dstBytes(n: number): number {
-    return this.dstBytesChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.doubles[n >>> 16][(n & (CHUNK - 1)) * DW + 3];
   }
   srcPackets(n: number): number {
-    return this.srcPacketsChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW];
   }
   dstPackets(n: number): number {
-    return this.dstPacketsChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 1];
   }
   src(n: number): number {
-    return this.srcChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 2];
   }
   dst(n: number): number {
-    return this.dstChunks[n >>> 16][n & (CHUNK - 1)];
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 3];
   }
   dstPort(n: number): number {
-    return this.metaChunks[n >>> 16][n & (CHUNK - 1)] >>> 16;
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 4] >>> 16;
   }
   proto(n: number): number {
-    return (this.metaChunks[n >>> 16][n & (CHUNK - 1)] >>> 8) & 0xff;
+    return (this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 4] >>> 8) & 0xff;
   }
   state(n: number): number {
-    return this.metaChunks[n >>> 16][n & (CHUNK - 1)] & 0xff;
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 4] & 0xff;
   }
 }
 

@@ -1,14 +1,18 @@
+import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/index.js';
+import { CONN_STATES } from './conn-states.js';
 import {
-  type DecodedPacket,
-  L4_ICMP,
-  L4_ICMPV6,
-  L4_TCP,
-  L4_UDP,
-  TCP_ACK,
-  TCP_FIN,
-  TCP_RST,
-  TCP_SYN,
-} from '../decode/index.js';
+  FLAGS_SHIFT,
+  keyHash4,
+  keyHash6,
+  PROTO_SHIFT,
+  R_ECHO,
+  R_HINT,
+  R_NO_PORTS,
+  R_PAYLOAD,
+  R_SIDE_B,
+  R_TCP,
+  R_V6,
+} from './packet-records.js';
 
 /** Idle timeouts in seconds (SPEC §2): a flow quiet for longer ends, and its tuple starts anew. */
 export interface FlowTimeouts {
@@ -48,7 +52,9 @@ export class FlowRecord {
   dstBytes = 0;
   srcFlags = 0;
   dstFlags = 0;
-  connState = 'OTH';
+  connState: string = 'OTH';
+  /** The index of `connState` in CONN_STATES. */
+  connStateCode = 0;
   retransmissions = 0;
   hints: FlowHints | null = null;
 
@@ -63,11 +69,11 @@ export class FlowRecord {
   }
 }
 
-// Per-side state bits, in order of what conn_state needs to know.
-const S_SYN = 1; // SYN without ACK sent
-const S_SYNACK = 2;
-const S_FIN = 4;
-const S_RST = 8;
+// conn_state's view of what one side sent (a side's state bits, shifted down).
+const C_SYN = 1; // SYN without ACK
+const C_SYNACK = 2;
+const C_FIN = 4;
+const C_RST = 8;
 
 /** tshark's default out-of-order threshold (its `ooo_thres` when no round trip is known). */
 const OUT_OF_ORDER_S = 0.003;
@@ -88,47 +94,64 @@ export type HintParser = (
 
 /** Gives an address its dense id (and learns whether it is local) when a flow first sees it. */
 export interface AddressBook {
-  intern(ip: number, words: Uint32Array): number;
+  /** Interns the address in words[at, at + 1 or 4) (int32 bit patterns). */
+  intern(ip: number, words: Int32Array, at: number): number;
   isLocal(id: number): boolean;
 }
 
-// One flow is one record in an Int32Array (I) plus a few doubles (D), so a packet touches two or
-// three cache lines instead of one per field. Key first (compared on every probe), then what every
-// packet updates, then the rest. Addresses are stored as int32 bit patterns (`| 0`).
-const K_PROTO = 0;
-const K_FAMILY = 1;
-const K_A = 2; // 4 address words of end A
-const K_B = 6; // 4 address words of end B
-const K_PORT_A = 10;
-const K_PORT_B = 11;
-const SIDE = 12; // per side (A at SIDE, B at SIDE + SIDE_STRIDE): the fields below
-const S_PKTS = 0;
-const S_FLAGS = 1;
-const S_STATE = 2;
-const S_SEQ_SET = 3;
-const S_HIGH_END = 4; // uint32 sequence number as int32 bits
-const S_NOTED = 5;
-const S_HINT_PKTS = 6; // payload packets offered to the hint parsers
-const SIDE_STRIDE = 7;
-const ID_A = 26;
-const ID_B = 27;
-const LOCAL_A = 28;
-const LOCAL_B = 29;
-const INIT_A = 30; // 1 when end A initiated
-const SYN_DECIDED = 31;
-const HAS_HINTS = 32;
-const ECHO = 33;
-const FLOW_ID = 34;
-const RETRANS = 35;
-const ALIVE = 36;
-const STRIDE = 37;
-// Doubles: times and byte counts.
-const D_LAST = 0;
-const D_FIRST = 1;
-const D_BYTES = 2; // + side
-const D_ADVANCED = 4; // + side: time the highest sequence end last moved
-const D_STRIDE = 6;
+// One flow is one 128-byte record (32 int32 words, or 16 doubles) in one ArrayBuffer seen through
+// an Int32Array and a Float64Array. The first cache line holds the key and what every packet
+// updates; the second what TCP, hints and address notes need. IPv6 flows keep their other six
+// address words in a side array. Addresses are stored as int32 bit patterns.
+const SHIFT = 5; // 32 words
+const K_KEY = 0; // protocol | family << 8 | R_NO_PORTS-style flag (see packet-records)
+const K_A = 1; // first address word of end A
+const K_B = 2;
+const K_PORTS = 3; // port of end A << 16 | port of end B
+const D_LAST = 2; // double index: words 4-5
+const D_BYTES = 3; // + side: words 6-9
+const FLOW = 10; // flow bits (F_*)
+const FLOW_ID = 11;
+const PKTS = 12; // + side
+const NOTED = 14; // + side: the window key this side was last noted in
+// Second line.
+const BITS = 16; // + side: flags, state, sequence set, hint packets (see below)
+const HIGH = 18; // + side: highest sequence end (uint32 as int32 bits)
+const ID = 20; // + side: address ids of ends A and B
+const RETRANS = 22;
+const D_FIRST = 12; // words 24-25
+const D_ADVANCED = 13; // + side, words 26-29: time the highest sequence end last moved
+
+/** In the key: a TCP/UDP flow whose ports were not captured (ports -1). */
+const NO_PORTS = 1 << 16;
+
+// Per-side bits: TCP flags (9 bits), state, whether a sequence end is known, hint packets offered.
+const FLAG_MASK = 0x1ff;
+const S_SYN = 1 << 9; // SYN without ACK sent
+const S_SYNACK = 2 << 9;
+const S_FIN = 4 << 9;
+const S_RST = 8 << 9;
+const STATE_SHIFT = 9;
+const SEQ_SET = 1 << 13;
+const HINT_SHIFT = 14;
+const HINT_ONE = 1 << HINT_SHIFT;
+const HINT_MASK = 7 << HINT_SHIFT;
+
+// Flow bits.
+const F_LOCAL_A = 1;
+const F_LOCAL_B = 2;
+const F_INIT_A = 4; // end A initiated
+const F_SYN_DECIDED = 8;
+const F_HINTS = 16;
+const F_ECHO = 32;
+const F_ALIVE = 64;
+/** Side A (B) has offered all its hint packets: its payload packets need no more looking at. */
+const F_HINTS_DONE_A = 128;
+
 const NOT_NOTED = -2147483648;
+
+/** Direction by (sender local) << 1 | (receiver local): external, inbound, outbound, internal. */
+export const DIRECTION = new Int32Array([3, 0, 1, 2]);
 
 /**
  * Live bidirectional flows: numeric keys (protocol, raw address words, ports) in an open-addressing
@@ -137,14 +160,17 @@ const NOT_NOTED = -2147483648;
  * live flows; idle ones are found through a queue in the order flows were last checked.
  */
 export class FlowTable {
-  // Set by `packet` for the analyzer.
+  // Set by `packet` for the caller.
   newFlow = false;
   retransmission = false;
-  /** Address ids of this packet's sender and receiver, and whether each is local. */
-  srcId = 0;
-  dstId = 0;
-  srcLocal = false;
-  dstLocal = false;
+  /** The flow and side (0: end A sent) of the last packet: see `senderId` and `receiverId`. */
+  flow = 0;
+  side = 0;
+  /**
+   * This packet's direction: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external
+   * (from whether its sender and receiver are local).
+   */
+  direction = 0;
   /** True when this flow side has not yet been noted in the window the caller passed. */
   firstInWindow = false;
   ended = 0;
@@ -152,6 +178,13 @@ export class FlowTable {
 
   private I = new Int32Array(0);
   private D = new Float64Array(0);
+  /** Address words 1-3 of both ends of IPv6 flows (6 per flow). */
+  private V6 = new Int32Array(0);
+  // What the idle sweep looks at, per flow, in small arrays of their own (so a sweep stays in
+  // cache): the flow id while the flow lives (0 after), its last packet time and its timeout.
+  private liveId = new Int32Array(0);
+  private lastTs = new Float64Array(0);
+  private timeout = new Float64Array(0);
   private cap = 0;
   /** Pairs (flow index + 1, key hash): probes and deletions compare hashes without touching records. */
   private slots = new Int32Array(0);
@@ -160,14 +193,22 @@ export class FlowTable {
   private freeList = new Int32Array(0);
   private freeCount = 0;
   private nextId = 1;
-  // Idle queue of (flow index, flow id, time queued); entries of ended flows are skipped.
-  private queue = new Float64Array(3 * 1024);
+  // Idle queue (a ring) of flow index, flow id and time queued; entries of ended flows are skipped.
+  private qFlow = new Int32Array(1024);
+  private qId = new Int32Array(1024);
+  private qStamp = new Float64Array(1024);
   private qHead = 0;
   private qLen = 0;
+  private readonly timeoutTcp: number;
+  private readonly timeoutUdp: number;
+  private readonly timeoutIcmp: number;
+  private readonly timeoutOther: number;
 
   /** Hints by flow index (a plain array: no hash-map churn as millions of flows come and go). */
   private hints: (FlowHints | null)[] = [];
   private readonly rec = new FlowRecord();
+  /** The time of the packet being accounted (a field: passing a double boxes it). */
+  private now = 0;
 
   constructor(
     private readonly timeouts: FlowTimeouts,
@@ -175,73 +216,47 @@ export class FlowTable {
     private readonly onEnd: (flow: FlowRecord) => void,
     private readonly parseHints: HintParser | null = null,
   ) {
+    this.timeoutTcp = timeouts.tcp;
+    this.timeoutUdp = timeouts.udp;
+    this.timeoutIcmp = timeouts.icmp;
+    this.timeoutOther = timeouts.other;
     this.grow(1024);
   }
 
+  /** Address id of the last packet's sender. */
+  get senderId(): number {
+    return this.I[(this.flow << SHIFT) + ID + this.side];
+  }
+
+  /** Address id of the last packet's receiver. */
+  get receiverId(): number {
+    return this.I[(this.flow << SHIFT) + ID + 1 - this.side];
+  }
+
   /**
-   * Accounts one packet to its flow: `proto` is the transport (or IP protocol), `ts` the time in
-   * seconds, `noteKey` the caller's current window (see `firstInWindow`).
+   * Accounts one flow packet, from its record at W[p] (see `packet-records.ts`; `F` is the same
+   * memory as doubles, `bytes` as bytes), to its flow; `noteKey` is the caller's current window
+   * (see `firstInWindow`). Returns where the next record starts.
    */
-  packet(
-    pkt: DecodedPacket,
-    proto: number,
-    ts: number,
-    wireLen: number,
-    buf: Uint8Array,
-    noteKey: number,
-  ): void {
+  packet(W: Int32Array, F: Float64Array, bytes: Uint8Array, p: number, hdr: number, noteKey: number): number {
+    // Doubles are read here rather than passed: a double argument is boxed on every call.
+    const ts = F[(p + 2) >> 1];
+    this.now = ts;
     this.newFlow = false;
     this.retransmission = false;
-    const ip = pkt.ip;
-    const s = pkt.src;
-    const t = pkt.dst;
-    const v6 = ip === 6;
-    let sport = 0;
-    let dport = 0;
-    let kpa: number;
-    let kpb: number;
-    let isEcho = 0;
-    let swap: boolean;
-    if (proto === L4_ICMP || proto === L4_ICMPV6) {
-      sport = pkt.srcPort;
-      dport = pkt.dstPort;
-      kpa = sport;
-      kpb = dport;
-      // Echo request and reply are one flow, told apart from other pings by the identifier.
-      if (pkt.icmpId >= 0) {
-        isEcho = 1;
-        kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
-        kpb = pkt.icmpId;
-      }
-      swap = compareAddr(s, t, v6) > 0;
-    } else {
-      if (proto === L4_TCP || proto === L4_UDP) {
-        sport = pkt.srcPort;
-        dport = pkt.dstPort;
-      }
-      const c = compareAddr(s, t, v6);
-      swap = c > 0 || (c === 0 && sport > dport);
-      kpa = swap ? dport : sport;
-      kpb = swap ? sport : dport;
-    }
-    const a = swap ? t : s;
-    const b = swap ? s : t;
-    const side = swap ? 1 : 0;
-    const a0 = a[0] | 0;
-    const b0 = b[0] | 0;
-    const h = keyHash(
-      proto,
-      a0,
-      b0,
-      v6 ? a[1] | 0 : 0,
-      v6 ? a[3] | 0 : 0,
-      v6 ? b[2] | 0 : 0,
-      v6 ? b[3] | 0 : 0,
-      kpa,
-      kpb,
-    );
+    const v6 = (hdr & R_V6) !== 0;
+    const proto = (hdr >>> PROTO_SHIFT) & 0xff;
+    const a = p + 4;
+    const b = v6 ? p + 8 : p + 5;
+    let q = v6 ? p + 12 : p + 6;
+    const ports = W[q];
+    const h = W[q + 1];
+    q += 2;
+    const side = (hdr & R_SIDE_B) !== 0 ? 1 : 0;
+    const key = proto | ((v6 ? 6 : 4) << 8) | ((hdr & R_NO_PORTS) !== 0 ? NO_PORTS : 0);
+    const a0 = W[a];
+    const b0 = W[b];
     const I = this.I;
-    const D = this.D;
     const mask = this.mask;
     const slots = this.slots;
     let i = h & mask;
@@ -249,125 +264,144 @@ export class FlowTable {
     for (;;) {
       const sl = slots[2 * i];
       if (sl === 0) break;
-      const o = (sl - 1) * STRIDE;
-      if (
-        slots[2 * i + 1] === h &&
-        I[o + K_A] === a0 &&
-        I[o + K_B] === b0 &&
-        I[o + K_PORT_A] === kpa &&
-        I[o + K_PORT_B] === kpb &&
-        I[o + K_PROTO] === proto &&
-        I[o + K_FAMILY] === ip &&
-        (!v6 ||
-          (I[o + K_A + 1] === (a[1] | 0) &&
-            I[o + K_A + 2] === (a[2] | 0) &&
-            I[o + K_A + 3] === (a[3] | 0) &&
-            I[o + K_B + 1] === (b[1] | 0) &&
-            I[o + K_B + 2] === (b[2] | 0) &&
-            I[o + K_B + 3] === (b[3] | 0)))
-      ) {
-        f = sl - 1;
-        break;
+      if (slots[2 * i + 1] === h) {
+        const o = (sl - 1) << SHIFT;
+        if (
+          I[o + K_A] === a0 &&
+          I[o + K_B] === b0 &&
+          I[o + K_PORTS] === ports &&
+          I[o + K_KEY] === key &&
+          (!v6 || this.sameV6(sl - 1, W, a, b))
+        ) {
+          f = sl - 1;
+          break;
+        }
       }
       i = (i + 1) & mask;
     }
-    const flags = proto === L4_TCP ? pkt.tcpFlags : -1;
+    const tcp = (hdr & R_TCP) !== 0;
+    const flags = tcp ? (hdr >>> FLAGS_SHIFT) & FLAG_MASK : -1;
     if (f >= 0) {
-      const idle = ts - D[f * D_STRIDE + D_LAST] > this.timeoutOf(proto);
+      const o = f << SHIFT;
+      const idle = ts - this.D[(f << 4) + D_LAST] > this.timeoutOf(proto);
       // A SYN on a tuple whose flow already closed (FIN or RST) starts a new connection.
-      const o = f * STRIDE;
       const reopened =
-        flags >= 0 &&
+        tcp &&
         (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
-        ((I[o + SIDE + S_STATE] | I[o + SIDE + SIDE_STRIDE + S_STATE]) & (S_FIN | S_RST)) !== 0;
+        ((I[o + BITS] | I[o + BITS + 1]) & (S_FIN | S_RST)) !== 0;
       if (idle || reopened) {
         this.end(f);
         f = -1;
       }
     }
     if (f < 0) {
-      f = this.create(proto, ip, a, b, kpa, kpb, isEcho, side, ts, h);
+      f = this.create(key, v6, W, a, b, ports, (hdr & R_ECHO) !== 0, side, h);
       this.newFlow = true;
     }
 
-    const o = f * STRIDE;
-    const k = o + SIDE + side * SIDE_STRIDE;
-    const od = f * D_STRIDE;
     const Ic = this.I;
     const Dc = this.D;
-    Ic[k + S_PKTS]++;
-    Dc[od + D_BYTES + side] += wireLen;
-    if (ts > Dc[od + D_LAST]) Dc[od + D_LAST] = ts;
-    else if (ts < Dc[od + D_FIRST]) Dc[od + D_FIRST] = ts;
-    this.srcId = Ic[o + ID_A + side];
-    this.dstId = Ic[o + ID_B - side];
-    this.srcLocal = Ic[o + LOCAL_A + side] === 1;
-    this.dstLocal = Ic[o + LOCAL_B - side] === 1;
-    this.firstInWindow = Ic[k + S_NOTED] !== noteKey;
-    if (this.firstInWindow) Ic[k + S_NOTED] = noteKey;
+    const o = f << SHIFT;
+    const od = f << 4;
+    Ic[o + PKTS + side]++;
+    Dc[od + D_BYTES + side] += W[p + 1];
+    if (ts > Dc[od + D_LAST]) {
+      Dc[od + D_LAST] = ts;
+      this.lastTs[f] = ts;
+    } else if (ts < Dc[od + D_FIRST]) Dc[od + D_FIRST] = ts;
+    const bits = Ic[o + FLOW];
+    this.flow = f;
+    this.side = side;
+    // F_LOCAL_A is bit 0 and F_LOCAL_B bit 1: the sender's bit, then the receiver's.
+    this.direction = DIRECTION[(((bits >> side) & 1) << 1) | ((bits >> (1 - side)) & 1)];
+    const first = Ic[o + NOTED + side] !== noteKey;
+    this.firstInWindow = first;
+    if (first) Ic[o + NOTED + side] = noteKey;
 
-    if (flags >= 0) this.tcp(f, k, side, flags, pkt.seq, pkt.payloadLength, ts);
-
-    if (pkt.payloadCaptured > 0 && this.parseHints !== null && Ic[k + S_HINT_PKTS] < HINT_PACKETS) {
-      Ic[k + S_HINT_PKTS]++;
-      const before = Ic[o + HAS_HINTS] === 1 ? this.hints[f] : null;
-      const after = this.parseHints(before, proto, sport, dport, buf, pkt.payloadOffset, pkt.payloadCaptured);
-      if (after !== null && after !== before) {
-        this.hints[f] = after;
-        Ic[o + HAS_HINTS] = 1;
+    if (tcp) {
+      this.tcp(f, side, flags, W[q], W[q + 1]);
+      q += 2;
+    }
+    if ((hdr & R_PAYLOAD) !== 0 && (bits & (F_HINTS_DONE_A << side)) === 0 && this.parseHints !== null) {
+      const sideBits = Ic[o + BITS + side] + HINT_ONE;
+      Ic[o + BITS + side] = sideBits;
+      if ((sideBits & HINT_MASK) === HINT_PACKETS << HINT_SHIFT) Ic[o + FLOW] |= F_HINTS_DONE_A << side;
+      if ((hdr & R_HINT) !== 0) {
+        // The hint parsers see the packet's own ports: the key's, in the sender's order.
+        const noPorts = (hdr & R_NO_PORTS) !== 0;
+        const tcpUdp = proto === L4_TCP || proto === L4_UDP;
+        const sport = noPorts ? -1 : tcpUdp ? (side === 0 ? ports >>> 16 : ports & 0xffff) : 0;
+        const dport = noPorts ? -1 : tcpUdp ? (side === 0 ? ports & 0xffff : ports >>> 16) : 0;
+        const before = (Ic[o + FLOW] & F_HINTS) !== 0 ? this.hints[f] : null;
+        const after = this.parseHints(before, proto, sport, dport, bytes, (q + 1) * 4, W[q]);
+        if (after !== null && after !== before) {
+          this.hints[f] = after;
+          Ic[o + FLOW] |= F_HINTS;
+        }
       }
     }
+    if ((hdr & R_HINT) !== 0) q += 1 + ((W[q] + 3) >> 2);
+    return q + (q & 1);
   }
 
-  private tcp(
-    f: number,
-    k: number,
-    side: number,
-    flags: number,
-    seq: number,
-    payloadLength: number,
-    ts: number,
-  ): void {
+  private sameV6(f: number, W: Int32Array, a: number, b: number): boolean {
+    const V = this.V6;
+    const v = f * 6;
+    return (
+      V[v] === W[a + 1] &&
+      V[v + 1] === W[a + 2] &&
+      V[v + 2] === W[a + 3] &&
+      V[v + 3] === W[b + 1] &&
+      V[v + 4] === W[b + 2] &&
+      V[v + 5] === W[b + 3]
+    );
+  }
+
+  private tcp(f: number, side: number, flags: number, seq: number, payloadLength: number): void {
+    const ts = this.now;
     const I = this.I;
-    const D = this.D;
-    const o = f * STRIDE;
-    I[k + S_FLAGS] |= flags;
+    const o = f << SHIFT;
+    const k = o + BITS + side;
+    let bits = I[k] | flags;
     const syn = (flags & TCP_SYN) !== 0;
     const ack = (flags & TCP_ACK) !== 0;
     if (syn && !ack) {
-      I[k + S_STATE] |= S_SYN;
+      bits |= S_SYN;
       // The first SYN without ACK names the initiator, even when the flow began mid-stream.
-      if (I[o + SYN_DECIDED] === 0) {
-        I[o + SYN_DECIDED] = 1;
-        I[o + INIT_A] = side === 0 ? 1 : 0;
-      }
-    } else if (syn) I[k + S_STATE] |= S_SYNACK;
-    if (flags & TCP_FIN) I[k + S_STATE] |= S_FIN;
-    if (flags & TCP_RST) I[k + S_STATE] |= S_RST;
+      const fb = I[o + FLOW];
+      if ((fb & F_SYN_DECIDED) === 0)
+        I[o + FLOW] = ((fb | F_SYN_DECIDED) & ~F_INIT_A) | (side === 0 ? F_INIT_A : 0);
+    } else if (syn) bits |= S_SYNACK;
+    if (flags & TCP_FIN) bits |= S_FIN;
+    if (flags & TCP_RST) bits |= S_RST;
 
     // Retransmission: a segment with sequence space (payload, SYN or FIN) that lies wholly at or
     // below the highest sequence end already seen this way; keep-alives excepted.
     const segLen = payloadLength + (syn ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-    if (segLen === 0 || flags & TCP_RST) return;
-    const end = (seq + segLen) | 0;
-    const adv = f * D_STRIDE + D_ADVANCED + side;
-    if (I[k + S_SEQ_SET] === 0) {
-      I[k + S_SEQ_SET] = 1;
-      I[k + S_HIGH_END] = end;
-      D[adv] = ts;
+    if (segLen === 0 || flags & TCP_RST) {
+      I[k] = bits;
       return;
     }
-    const high = I[k + S_HIGH_END];
+    const end = (seq + segLen) | 0;
+    const adv = (f << 4) + D_ADVANCED + side;
+    if ((bits & SEQ_SET) === 0) {
+      I[k] = bits | SEQ_SET;
+      I[o + HIGH + side] = end;
+      this.D[adv] = ts;
+      return;
+    }
+    I[k] = bits;
+    const high = I[o + HIGH + side];
     // 32-bit wrap-around: the segment moves the sequence on when end - high is in (0, 2^31).
     if (((high - end) | 0) < 0) {
-      I[k + S_HIGH_END] = end;
-      D[adv] = ts;
+      I[o + HIGH + side] = end;
+      this.D[adv] = ts;
       return;
     }
     const keepAlive = segLen === payloadLength && payloadLength <= 1 && ((high - seq) | 0) === 1;
     // Like tshark: a segment that fills a gap within 3 ms of the sequence moving on arrived out of
     // order; it was not sent again.
-    const outOfOrder = end !== high && ts - D[adv] < OUT_OF_ORDER_S;
+    const outOfOrder = end !== high && ts - this.D[adv] < OUT_OF_ORDER_S;
     if (!keepAlive && !outOfOrder) {
       I[o + RETRANS]++;
       this.retransmission = true;
@@ -375,11 +409,10 @@ export class FlowTable {
   }
 
   private timeoutOf(proto: number): number {
-    const t = this.timeouts;
-    if (proto === L4_TCP) return t.tcp;
-    if (proto === L4_UDP) return t.udp;
-    if (proto === L4_ICMP || proto === L4_ICMPV6) return t.icmp;
-    return t.other;
+    if (proto === L4_TCP) return this.timeoutTcp;
+    if (proto === L4_UDP) return this.timeoutUdp;
+    if (proto === L4_ICMP || proto === L4_ICMPV6) return this.timeoutIcmp;
+    return this.timeoutOther;
   }
 
   /**
@@ -391,64 +424,72 @@ export class FlowTable {
   expire(now: number): void {
     const shortest = minTimeout(this.timeouts);
     while (this.qLen > 0) {
-      const q = this.queue;
-      const at = (this.qHead % (q.length / 3)) * 3;
-      if (now - q[at + 2] <= shortest) break;
-      const f = q[at];
-      const id = q[at + 1];
-      this.qHead = (this.qHead + 1) % (q.length / 3);
+      const n = this.qStamp.length;
+      const at = this.qHead;
+      if (now - this.qStamp[at] <= shortest) break;
+      const f = this.qFlow[at];
+      const id = this.qId[at];
+      this.qHead = at + 1 === n ? 0 : at + 1;
       this.qLen--;
-      const o = f * STRIDE;
-      if (this.I[o + ALIVE] !== 1 || this.I[o + FLOW_ID] !== id) continue; // ended already
-      if (now - this.D[f * D_STRIDE + D_LAST] > this.timeoutOf(this.I[o + K_PROTO])) this.end(f);
-      else this.enqueue(f, id, now);
+      if (this.liveId[f] !== id) continue; // ended already
+      if (now - this.lastTs[f] > this.timeout[f]) this.end(f);
+      else {
+        this.now = now;
+        this.enqueue(f, id);
+      }
     }
   }
 
   /** Ends every live flow (end of capture), oldest first. */
   flush(): void {
     const order: number[] = [];
-    for (let f = 0; f < this.used; f++) if (this.I[f * STRIDE + ALIVE] === 1) order.push(f);
-    order.sort((x, y) => this.I[x * STRIDE + FLOW_ID] - this.I[y * STRIDE + FLOW_ID]);
+    for (let f = 0; f < this.used; f++) if ((this.I[(f << SHIFT) + FLOW] & F_ALIVE) !== 0) order.push(f);
+    order.sort((x, y) => this.I[(x << SHIFT) + FLOW_ID] - this.I[(y << SHIFT) + FLOW_ID]);
     for (const f of order) this.end(f);
     this.qHead = 0;
     this.qLen = 0;
   }
 
-  private enqueue(f: number, id: number, stamp: number): void {
-    let q = this.queue;
-    const n = q.length / 3;
+  /** Queues flow f (its id) as checked at time `this.now`. */
+  private enqueue(f: number, id: number): void {
+    let n = this.qStamp.length;
     if (this.qLen === n) {
       // Full: unroll into a twice larger ring.
-      const grown = new Float64Array(q.length * 2);
+      const flow = new Int32Array(n * 2);
+      const ids = new Int32Array(n * 2);
+      const stamp = new Float64Array(n * 2);
       for (let i = 0; i < this.qLen; i++) {
-        const at = ((this.qHead + i) % n) * 3;
-        grown[i * 3] = q[at];
-        grown[i * 3 + 1] = q[at + 1];
-        grown[i * 3 + 2] = q[at + 2];
+        const at = (this.qHead + i) % n;
+        flow[i] = this.qFlow[at];
+        ids[i] = this.qId[at];
+        stamp[i] = this.qStamp[at];
       }
-      this.queue = q = grown;
+      this.qFlow = flow;
+      this.qId = ids;
+      this.qStamp = stamp;
       this.qHead = 0;
+      n *= 2;
     }
-    const at = ((this.qHead + this.qLen) % (q.length / 3)) * 3;
-    q[at] = f;
-    q[at + 1] = id;
-    q[at + 2] = stamp;
+    let at = this.qHead + this.qLen;
+    if (at >= n) at -= n;
+    this.qFlow[at] = f;
+    this.qId[at] = id;
+    this.qStamp[at] = this.now;
     this.qLen++;
   }
 
   private create(
-    proto: number,
-    ip: number,
-    a: Uint32Array,
-    b: Uint32Array,
-    kpa: number,
-    kpb: number,
-    isEcho: number,
+    key: number,
+    v6: boolean,
+    W: Int32Array,
+    a: number,
+    b: number,
+    ports: number,
+    isEcho: boolean,
     side: number,
-    ts: number,
     hash: number,
   ): number {
+    const ts = this.now;
     let f: number;
     if (this.freeCount > 0) f = this.freeList[--this.freeCount];
     else {
@@ -457,57 +498,67 @@ export class FlowTable {
     }
     const I = this.I;
     const D = this.D;
-    const o = f * STRIDE;
-    I.fill(0, o, o + STRIDE);
-    I[o + K_PROTO] = proto;
-    I[o + K_FAMILY] = ip;
-    I[o + K_A] = a[0] | 0;
-    I[o + K_B] = b[0] | 0;
-    if (ip === 6) {
-      for (let w = 1; w < 4; w++) {
-        I[o + K_A + w] = a[w] | 0;
-        I[o + K_B + w] = b[w] | 0;
-      }
-    }
-    I[o + K_PORT_A] = kpa;
-    I[o + K_PORT_B] = kpb;
-    I[o + ECHO] = isEcho;
-    I[o + ALIVE] = 1;
-    I[o + INIT_A] = side === 0 ? 1 : 0;
+    const o = f << SHIFT;
+    const od = f << 4;
+    const ip = v6 ? 6 : 4;
+    const idA = this.book.intern(ip, W, a);
+    const idB = this.book.intern(ip, W, b);
+    I[o + K_KEY] = key;
+    I[o + K_A] = W[a];
+    I[o + K_B] = W[b];
+    I[o + K_PORTS] = ports;
+    D[od + D_LAST] = ts;
+    D[od + D_BYTES] = 0;
+    D[od + D_BYTES + 1] = 0;
+    I[o + FLOW] =
+      F_ALIVE |
+      (side === 0 ? F_INIT_A : 0) |
+      (isEcho ? F_ECHO : 0) |
+      (this.book.isLocal(idA) ? F_LOCAL_A : 0) |
+      (this.book.isLocal(idB) ? F_LOCAL_B : 0);
     const id = this.nextId++;
     I[o + FLOW_ID] = id;
-    I[o + SIDE + S_NOTED] = NOT_NOTED;
-    I[o + SIDE + SIDE_STRIDE + S_NOTED] = NOT_NOTED;
-    const od = f * D_STRIDE;
-    D.fill(0, od, od + D_STRIDE);
+    this.liveId[f] = id;
+    this.lastTs[f] = ts;
+    this.timeout[f] = this.timeoutOf(key & 0xff);
+    I[o + PKTS] = 0;
+    I[o + PKTS + 1] = 0;
+    I[o + NOTED] = NOT_NOTED;
+    I[o + NOTED + 1] = NOT_NOTED;
+    I[o + BITS] = 0;
+    I[o + BITS + 1] = 0;
+    I[o + HIGH] = 0;
+    I[o + HIGH + 1] = 0;
+    I[o + ID] = idA;
+    I[o + ID + 1] = idB;
+    I[o + RETRANS] = 0;
     D[od + D_FIRST] = ts;
-    D[od + D_LAST] = ts;
-    const idA = this.book.intern(ip, a);
-    const idB = this.book.intern(ip, b);
-    I[o + ID_A] = idA;
-    I[o + ID_B] = idB;
-    I[o + LOCAL_A] = this.book.isLocal(idA) ? 1 : 0;
-    I[o + LOCAL_B] = this.book.isLocal(idB) ? 1 : 0;
+    D[od + D_ADVANCED] = 0;
+    D[od + D_ADVANCED + 1] = 0;
+    if (v6) {
+      const V = this.V6;
+      const v = f * 6;
+      V[v] = W[a + 1];
+      V[v + 1] = W[a + 2];
+      V[v + 2] = W[a + 3];
+      V[v + 3] = W[b + 1];
+      V[v + 4] = W[b + 2];
+      V[v + 5] = W[b + 3];
+    }
     this.place(f, hash);
-    this.enqueue(f, id, ts);
+    this.enqueue(f, id);
     this.live++;
     return f;
   }
 
   private hashOf(f: number): number {
     const I = this.I;
-    const o = f * STRIDE;
-    return keyHash(
-      I[o + K_PROTO],
-      I[o + K_A],
-      I[o + K_B],
-      I[o + K_A + 1],
-      I[o + K_A + 3],
-      I[o + K_B + 2],
-      I[o + K_B + 3],
-      I[o + K_PORT_A],
-      I[o + K_PORT_B],
-    );
+    const o = f << SHIFT;
+    const key = I[o + K_KEY];
+    if (((key >>> 8) & 0xff) !== 6) return keyHash4(key, I[o + K_A], I[o + K_B], I[o + K_PORTS]);
+    const V = this.V6;
+    const v = f * 6;
+    return keyHash6(key, I[o + K_A], I[o + K_B], V[v], V[v + 2], V[v + 4], V[v + 5], I[o + K_PORTS]);
   }
 
   /** Emits the flow and removes it (backward-shift deletion keeps probe chains intact). */
@@ -531,9 +582,11 @@ export class FlowTable {
       }
     }
     slots[2 * i] = 0;
-    const o = f * STRIDE;
-    this.I[o + ALIVE] = 0;
-    if (this.I[o + HAS_HINTS] === 1) this.hints[f] = null;
+    const o = f << SHIFT;
+    const bits = this.I[o + FLOW];
+    this.I[o + FLOW] = bits & ~F_ALIVE;
+    this.liveId[f] = 0;
+    if ((bits & F_HINTS) !== 0) this.hints[f] = null;
     this.freeList[this.freeCount++] = f;
     this.live--;
     this.ended++;
@@ -543,47 +596,65 @@ export class FlowTable {
     const I = this.I;
     const D = this.D;
     const r = this.rec;
-    const o = f * STRIDE;
-    const od = f * D_STRIDE;
-    const a = I[o + INIT_A] === 1;
-    const oside = a ? 0 : 1; // originator side
+    const o = f << SHIFT;
+    const od = f << 4;
+    const bits = I[o + FLOW];
+    const oside = (bits & F_INIT_A) !== 0 ? 0 : 1; // originator side
     const rside = 1 - oside;
-    const os = o + SIDE + oside * SIDE_STRIDE;
-    const rs = o + SIDE + rside * SIDE_STRIDE;
-    const proto = I[o + K_PROTO];
+    const key = I[o + K_KEY];
+    const proto = key & 0xff;
+    const ports = I[o + K_PORTS];
     r.flowId = I[o + FLOW_ID];
     r.proto = proto;
-    r.srcId = I[o + ID_A + oside];
-    r.dstId = I[o + ID_A + rside];
+    r.srcId = I[o + ID + oside];
+    r.dstId = I[o + ID + rside];
     if (proto === L4_ICMP || proto === L4_ICMPV6) {
       // Zeek's convention: type and code; an echo flow shows the request type and code 0.
-      r.srcPort = I[o + K_PORT_A];
-      r.dstPort = I[o + ECHO] === 1 ? 0 : I[o + K_PORT_B];
+      r.srcPort = ports >>> 16;
+      r.dstPort = (bits & F_ECHO) !== 0 ? 0 : ports & 0xffff;
+    } else if ((key & NO_PORTS) !== 0) {
+      r.srcPort = -1;
+      r.dstPort = -1;
     } else {
-      r.srcPort = I[o + K_PORT_A + oside];
-      r.dstPort = I[o + K_PORT_A + rside];
+      r.srcPort = oside === 0 ? ports >>> 16 : ports & 0xffff;
+      r.dstPort = oside === 0 ? ports & 0xffff : ports >>> 16;
     }
     r.firstTs = D[od + D_FIRST];
     r.lastTs = D[od + D_LAST];
-    r.srcPackets = I[os + S_PKTS];
-    r.dstPackets = I[rs + S_PKTS];
+    r.srcPackets = I[o + PKTS + oside];
+    r.dstPackets = I[o + PKTS + rside];
     r.srcBytes = D[od + D_BYTES + oside];
     r.dstBytes = D[od + D_BYTES + rside];
-    r.srcFlags = I[os + S_FLAGS];
-    r.dstFlags = I[rs + S_FLAGS];
+    const ob = I[o + BITS + oside];
+    const rb = I[o + BITS + rside];
+    r.srcFlags = ob & FLAG_MASK;
+    r.dstFlags = rb & FLAG_MASK;
     r.retransmissions = I[o + RETRANS];
-    r.connState = connState(proto, I[os + S_STATE], I[rs + S_STATE], I[rs + S_PKTS]);
-    r.hints = I[o + HAS_HINTS] === 1 ? this.hints[f] : null;
+    const code = connStateCode(proto, ob >>> STATE_SHIFT, rb >>> STATE_SHIFT, r.dstPackets);
+    r.connStateCode = code;
+    r.connState = CONN_STATES[code];
+    r.hints = (bits & F_HINTS) !== 0 ? this.hints[f] : null;
     this.onEnd(r);
   }
 
   private grow(cap: number): void {
-    const I = new Int32Array(cap * STRIDE);
+    const buffer = new ArrayBuffer(cap << (SHIFT + 2));
+    const I = new Int32Array(buffer);
     I.set(this.I);
     this.I = I;
-    const D = new Float64Array(cap * D_STRIDE);
-    D.set(this.D);
-    this.D = D;
+    this.D = new Float64Array(buffer);
+    const V6 = new Int32Array(cap * 6);
+    V6.set(this.V6);
+    this.V6 = V6;
+    const liveId = new Int32Array(cap);
+    liveId.set(this.liveId);
+    this.liveId = liveId;
+    const lastTs = new Float64Array(cap);
+    lastTs.set(this.lastTs);
+    this.lastTs = lastTs;
+    const timeout = new Float64Array(cap);
+    timeout.set(this.timeout);
+    this.timeout = timeout;
     while (this.hints.length < cap) this.hints.push(null);
     const free = new Int32Array(cap);
     free.set(this.freeList.subarray(0, this.freeCount));
@@ -593,7 +664,8 @@ export class FlowTable {
     const size = 1 << Math.ceil(Math.log2(cap * 2));
     this.slots = new Int32Array(2 * size);
     this.mask = size - 1;
-    for (let f = 0; f < this.used; f++) if (I[f * STRIDE + ALIVE] === 1) this.place(f, this.hashOf(f));
+    for (let f = 0; f < this.used; f++)
+      if ((I[(f << SHIFT) + FLOW] & F_ALIVE) !== 0) this.place(f, this.hashOf(f));
   }
 
   private place(f: number, hash: number): void {
@@ -604,56 +676,50 @@ export class FlowTable {
   }
 }
 
-/** Hash of a flow key (IPv6 mixes in more address words; IPv4 passes zeros for them). */
-function keyHash(
-  proto: number,
-  a0: number,
-  b0: number,
-  a1: number,
-  a3: number,
-  b2: number,
-  b3: number,
-  pa: number,
-  pb: number,
-): number {
-  let h = Math.imul(a0 ^ Math.imul(b0, 0x85ebca6b) ^ Math.imul(proto + 1, 0x27d4eb2d), 0x9e3779b1);
-  h ^= Math.imul(a3 ^ Math.imul(b3, 0x85ebca6b) ^ a1 ^ b2, 0xcc9e2d51);
-  h = Math.imul(h ^ ((pa << 16) | (pb & 0xffff)), 0xc2b2ae35);
-  return h ^ (h >>> 15);
-}
-
-/** Orders two addresses (word by word); IPv4 compares word 0 only. */
-function compareAddr(x: Uint32Array, y: Uint32Array, v6: boolean): number {
-  if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
-  if (!v6) return 0;
-  for (let i = 1; i < 4; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
-  return 0;
-}
-
 function minTimeout(t: FlowTimeouts): number {
   return Math.min(t.tcp, t.udp, t.icmp, t.other);
 }
 
 /** Zeek's conn_state from what each side sent (o = originator, r = responder). */
 export function connState(proto: number, o: number, r: number, respPackets: number): string {
-  if (proto !== L4_TCP) return respPackets > 0 ? 'SF' : 'S0';
-  const oSyn = (o & S_SYN) !== 0;
-  const rSynAck = (r & S_SYNACK) !== 0;
+  return CONN_STATES[connStateCode(proto, o, r, respPackets)];
+}
+
+// Codes of CONN_STATES.
+const OTH = 0;
+const S0 = 1;
+const S1 = 2;
+const SF = 3;
+const REJ = 4;
+const S2 = 5;
+const S3 = 6;
+const RSTO = 7;
+const RSTR = 8;
+const RSTOS0 = 9;
+const RSTRH = 10;
+const SH = 11;
+const SHR = 12;
+
+/** conn_state as its index in CONN_STATES. */
+export function connStateCode(proto: number, o: number, r: number, respPackets: number): number {
+  if (proto !== L4_TCP) return respPackets > 0 ? SF : S0;
+  const oSyn = (o & C_SYN) !== 0;
+  const rSynAck = (r & C_SYNACK) !== 0;
   if (oSyn && !rSynAck) {
-    if (r & S_RST) return 'REJ';
-    if (o & S_RST) return 'RSTOS0';
-    if (o & S_FIN) return 'SH';
-    return respPackets === 0 ? 'S0' : 'OTH';
+    if (r & C_RST) return REJ;
+    if (o & C_RST) return RSTOS0;
+    if (o & C_FIN) return SH;
+    return respPackets === 0 ? S0 : OTH;
   }
   if (!oSyn) {
-    if (rSynAck && r & S_RST) return 'RSTRH';
-    if (rSynAck && r & S_FIN) return 'SHR';
-    return 'OTH';
+    if (rSynAck && r & C_RST) return RSTRH;
+    if (rSynAck && r & C_FIN) return SHR;
+    return OTH;
   }
-  if (o & S_RST) return 'RSTO';
-  if (r & S_RST) return 'RSTR';
-  if (o & S_FIN && r & S_FIN) return 'SF';
-  if (o & S_FIN) return 'S2';
-  if (r & S_FIN) return 'S3';
-  return 'S1';
+  if (o & C_RST) return RSTO;
+  if (r & C_RST) return RSTR;
+  if (o & C_FIN && r & C_FIN) return SF;
+  if (o & C_FIN) return S2;
+  if (r & C_FIN) return S3;
+  return S1;
 }

@@ -1,8 +1,43 @@
 import { L4_TCP, L4_UDP } from '../decode/index.js';
-import { parseDns, parseHttpRequest, parseTlsClientHello } from './app-hints.js';
+import {
+  DNS_SCAN,
+  HTTP_SCAN,
+  httpMethodAt,
+  isClientHello,
+  parseDns,
+  parseHttpRequest,
+  parseTlsClientHello,
+} from './app-hints.js';
 import type { FlowHints } from './flow-table.js';
+import { HINT_BYTES_MAX as TLS_SCAN } from './packet-records.js';
 
 const DNS_PORTS = new Set([53, 5353, 5355]);
+
+function dnsPort(port: number): boolean {
+  return port === 53 || port === 5353 || port === 5355;
+}
+
+/**
+ * How many payload bytes `parseFlowHints` could use (cut to that, its answer is the same), or -1
+ * when it would return the hints unchanged: DNS by port, a TLS ClientHello, an HTTP request.
+ */
+export function hintBytes(
+  proto: number,
+  srcPort: number,
+  dstPort: number,
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+): number {
+  if (proto !== L4_TCP && proto !== L4_UDP) return -1;
+  if (dnsPort(srcPort) || dnsPort(dstPort)) return Math.min(length, DNS_SCAN);
+  if (proto !== L4_TCP) return -1;
+  const first = buf[offset];
+  if (first === 0x16) return isClientHello(buf, offset, length) ? Math.min(length, TLS_SCAN) : -1;
+  if (first >= 0x41 && first <= 0x5a && httpMethodAt(buf, offset, length) !== null)
+    return Math.min(length, HTTP_SCAN);
+  return -1;
+}
 
 /**
  * Reads application hints from one of a flow's first payload packets: DNS by port, TLS and HTTP by

@@ -1,3 +1,4 @@
+export type { AddressTable } from './address-table.js';
 export { type AnalysisResult, type AnalyzeOptions, analyzeCapture } from './analyze.js';
 export {
   type AnalysisReport,
@@ -13,6 +14,8 @@ export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr } from './local-nets.js';
 export { canonicalIp, OptionError, parseLocalNetsOption, parseWindowOption } from './options.js';
+export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
+export { type CaptureWindowing, scanWindowing } from './prescan.js';
 export { serviceLabel, serviceName } from './services.js';
 export { buildSummary, type Summary } from './summary.js';
 export {

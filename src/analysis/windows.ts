@@ -39,6 +39,21 @@ export const F = {
 } as const;
 const W = 40;
 
+/** The columns the flow half fills (the rest are the packet half's). */
+const FLOW_COLUMNS: number[] = [
+  F.retrans,
+  F.newFlows,
+  F.inBytes,
+  F.outBytes,
+  F.intBytes,
+  F.extBytes,
+  F.inPackets,
+  F.outPackets,
+  F.intPackets,
+  F.extPackets,
+  ...Array.from({ length: 9 }, (_, i) => F.durationBucket + i),
+];
+
 // Base granularities. Each divides every ladder length at or above the point where it is used, so
 // base windows roll up exactly into whatever length `auto` finally picks.
 const BASES = [1, 5, 30, 300, 3600];
@@ -76,7 +91,16 @@ function tooManyWindows(count: number, length: number): WindowLimitError {
 /** Most base rows kept before the capture's time span is refused (bounded memory). */
 const MAX_ROWS = 1_000_000;
 
-type DistinctKind = 0 | 1 | 2; // source addresses, destination addresses, destination ports
+type DistinctKind = 0 | 1 | 2;
+
+export interface WindowAccumulatorState {
+  fixed: number | null;
+  base: number;
+  baseIdx: number;
+  anchorSec: number;
+  pages: Map<number, Float64Array>;
+  entries: Int32Array[];
+} // source addresses, destination addresses, destination ports
 
 /**
  * Accumulates per-window figures in one pass without knowing the capture's duration in advance:
@@ -96,7 +120,7 @@ export class WindowAccumulator {
   private anchorSec = Number.NaN;
   private readonly fixed: number | null;
   // Distinct values: (row, value) pairs, deduplicated per row by "last row seen" per value.
-  private readonly entries: Int32Array[] = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+  private entries: Int32Array[] = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly entryCount = [0, 0, 0];
   private readonly lastRow: Int32Array[] = [
     new Int32Array(1024),
@@ -124,6 +148,49 @@ export class WindowAccumulator {
     for (const a of this.lastRow) a.fill(-0x80000000);
   }
 
+  /** Every column summed over the rows (counts: exact). */
+  columnTotals(): Float64Array {
+    const out = new Float64Array(W);
+    for (const page of this.pages.values()) {
+      for (let r = 0; r < PAGE; r++) {
+        const o = r * W;
+        for (let c = 0; c < W; c++) if (c !== F.sizeMin && c !== F.sizeMax) out[c] += page[o + c];
+      }
+    }
+    return out;
+  }
+
+  /** Whether rows are whole seconds or more (a row is then found from the seconds alone). */
+  get wholeSeconds(): boolean {
+    return this.integerBase;
+  }
+
+  /** What `absorb` needs of this accumulator, to send to another thread. */
+  exportState(): WindowAccumulatorState {
+    return {
+      fixed: this.fixed,
+      base: this.base,
+      baseIdx: this.baseIdx,
+      anchorSec: this.anchorSec,
+      pages: this.pages,
+      entries: this.entries.map((e, k) => e.subarray(0, this.entryCount[k])),
+    };
+  }
+
+  /** An accumulator holding exported contents (for `absorb`). */
+  static restore(state: WindowAccumulatorState): WindowAccumulator {
+    const w = new WindowAccumulator(state.fixed);
+    w.base = state.base;
+    w.baseIdx = state.baseIdx;
+    w.anchorSec = state.anchorSec;
+    w.pages = state.pages;
+    for (let k = 0; k < 3; k++) {
+      w.entries[k] = state.entries[k];
+      w.entryCount[k] = state.entries[k].length;
+    }
+    return w;
+  }
+
   /** Offset in `rows` of the row holding time (sec, nsec); re-read `rows` afterwards. */
   rowOf(sec: number, nsec: number): number {
     // Consecutive packets mostly share a second: reuse the last answer (whole-second bases only).
@@ -142,14 +209,25 @@ export class WindowAccumulator {
     return offset;
   }
 
-  private slowRowOf(sec: number, nsec: number): number {
+  /**
+   * `rowOf` for a time given as whole seconds and the time in seconds (`sec + nsec / 1e9` as the
+   * packet half computed it): what the flow half has.
+   */
+  rowOfTime(sec: number, ts: number): number {
+    if (this.integerBase) return this.rowOf(sec, 0); // whole-second bases use the seconds alone
+    return this.slowRowOf(sec, 0, ts);
+  }
+
+  private slowRowOf(sec: number, nsec: number, ts = Number.NaN): number {
     if (Number.isNaN(this.anchorSec)) this.anchorSec = sec;
-    let rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+    const at = () =>
+      Number.isNaN(ts) || Number.isInteger(this.base) ? this.indexOf(sec, nsec) : Math.floor(ts / this.base);
+    let rel = at() - this.indexOf(this.anchorSec, 0);
     if (rel < this.usedLo || rel >= this.usedHi) {
       // Outside the span so far: first coarsen the base if the span now allows it.
       if (this.fixed === null) {
         while (this.promote(Math.min(this.usedLo, rel), Math.max(this.usedHi, rel + 1))) {
-          rel = this.indexOf(sec, nsec) - this.indexOf(this.anchorSec, 0);
+          rel = at() - this.indexOf(this.anchorSec, 0);
         }
       }
       const lo = Math.min(this.usedLo, rel);
@@ -237,10 +315,12 @@ export class WindowAccumulator {
   }
 
   /**
-   * Adds a finished flow's duration to the row of the window it started in. Looked up on its own,
+   * Counts a finished flow in its duration bucket in the row of the window it started in. Looked up on its own,
    * so the per-packet row cache of rowOf stays as it was.
    */
-  flowEnded(firstTs: number, duration: number): void {
+  flowEnded(flow: { readonly firstTs: number }, bucket: number): void {
+    // The flow is passed rather than its start time: a double argument is boxed on every call.
+    const firstTs = flow.firstTs;
     const sec = Math.floor(firstTs);
     const rel = this.indexOf(sec, Math.round((firstTs - sec) * 1e9)) - this.indexOf(this.anchorSec, 0);
     const p = Math.floor(rel / PAGE);
@@ -251,7 +331,52 @@ export class WindowAccumulator {
       this.flowPageIndex = p;
       this.flowPageGeneration = this.generation;
     }
-    page[(rel - p * PAGE) * W + F.durationBucket + durationBucket(duration)]++;
+    page[(rel - p * PAGE) * W + F.durationBucket + bucket]++;
+  }
+
+  /**
+   * Adds what the flow half's accumulator collected (the flow columns: new flows, retransmissions,
+   * direction, flow durations, and the distinct values) into this one's rows. This accumulator saw
+   * every packet, the other only IP packets, so its base is the same or coarser and a multiple of
+   * the other's: the mapping is exact.
+   */
+  absorb(other: WindowAccumulator): void {
+    if (other === this || Number.isNaN(other.anchorSec)) return;
+    const from = other.base;
+    const to = this.base;
+    if (to % from !== 0 && from !== to) throw new Error('window bases do not nest');
+    const fromAnchor = other.indexOf(other.anchorSec, 0);
+    const toAnchor = this.indexOf(this.anchorSec, 0);
+    const mapRel =
+      from === to
+        ? (rel: number) => rel + fromAnchor - toAnchor
+        : (rel: number) => Math.floor(((rel + fromAnchor) * from) / to) - toAnchor;
+    for (const [p, page] of other.pages) {
+      for (let r = 0; r < PAGE; r++) {
+        if (isEmpty(page, r)) continue;
+        const rel = mapRel(p * PAGE + r);
+        const dst = pageOf(this.pages, rel);
+        const d = (rel - Math.floor(rel / PAGE) * PAGE) * W;
+        for (const c of FLOW_COLUMNS) dst[d + c] += page[r * W + c];
+      }
+    }
+    for (let k = 0; k < 3; k++) {
+      const e = other.entries[k];
+      const n = other.entryCount[k];
+      let mine = this.entries[k];
+      const c = this.entryCount[k];
+      if (c + n > mine.length) {
+        const grown = new Int32Array(c + n);
+        grown.set(mine.subarray(0, c));
+        this.entries[k] = mine = grown;
+      }
+      for (let i = 0; i < n; i += 2) {
+        mine[c + i] = mapRel(e[i]);
+        mine[c + i + 1] = e[i + 1];
+      }
+      this.entryCount[k] = c + n;
+    }
+    this.lastSec = Number.NaN;
   }
 
   /**
@@ -339,6 +464,8 @@ function pageOf(pages: Map<number, Float64Array>, rel: number): Float64Array {
 function isEmpty(page: Float64Array, r: number): boolean {
   const o = r * W;
   if (page[o + F.packets] !== 0) return false;
+  // The flow half's rows have no packet count, but every IP packet counts in one direction.
+  for (let i = 0; i < 4; i++) if (page[o + F.inPackets + i] !== 0) return false;
   for (let i = 0; i < DURATION_KEYS.length; i++) if (page[o + F.durationBucket + i] !== 0) return false;
   return true;
 }

@@ -21,6 +21,8 @@ export interface ReadOptions {
   chunkSize?: number;
   /** Name used in messages (defaults to the path). */
   name?: string;
+  /** Receives the source's bytes as they are read (compressed bytes for gzip), e.g. to hash them. */
+  onBytes?: (bytes: Buffer) => void;
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -126,6 +128,7 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
       const { bytesRead: n } = await pending;
       const buf = bufs[cur];
       bytesRead += n;
+      if (n > 0) options.onBytes?.(buf.subarray(head, head + n));
       const end = head + n;
       const other = bufs[cur ^ 1];
       if (n > 0) pending = read(other, head);
@@ -141,6 +144,7 @@ async function readFile(path: string, feeder: Feeder, options: ReadOptions): Pro
         // A record longer than the headroom: take the chunk in flight too and grow both buffers.
         const { bytesRead: n2 } = await pending;
         bytesRead += n2;
+        if (n2 > 0) options.onBytes?.(other.subarray(head, head + n2));
         const grown = Math.max(head * 2, rem + n2 + chunk);
         const next = Buffer.allocUnsafe(grown + chunk);
         buf.copy(next, grown - rem - n2, used, end);
@@ -184,8 +188,10 @@ async function readStream(
   if (firstChunk && firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b) {
     info.compression = 'gzip';
     rawBytes = firstChunk.length;
-    source = gunzip(firstChunk, iterator, (n) => {
-      rawBytes += n;
+    options.onBytes?.(firstChunk);
+    source = gunzip(firstChunk, iterator, (raw) => {
+      rawBytes += raw.length;
+      options.onBytes?.(raw);
     });
   } else {
     source = rest(firstChunk, iterator);
@@ -193,7 +199,10 @@ async function readStream(
   try {
     for await (const buf of source) {
       options.signal?.throwIfAborted();
-      if (info.compression === null) rawBytes += buf.length;
+      if (info.compression === null) {
+        rawBytes += buf.length;
+        options.onBytes?.(buf);
+      }
       feeder.reserve(buf.length);
       buf.copy(feeder.work, feeder.len);
       feeder.len += buf.length;
@@ -243,7 +252,7 @@ async function* rest(first: Buffer | null, iterator: AsyncIterator<Buffer>): Asy
 async function* gunzip(
   first: Buffer,
   iterator: AsyncIterator<Buffer>,
-  onRaw: (n: number) => void,
+  onRaw: (raw: Buffer) => void,
 ): AsyncGenerator<Buffer> {
   const gz = createGunzip();
   const pump = (async () => {
@@ -260,7 +269,7 @@ async function* gunzip(
       if (gz.destroyed) break;
       const next = await iterator.next();
       chunk = next.done ? null : toBuffer(next.value);
-      if (chunk) onRaw(chunk.length);
+      if (chunk) onRaw(chunk);
     }
     if (!gz.destroyed) gz.end();
   })().catch((err: Error) => gz.destroy(err));

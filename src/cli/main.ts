@@ -178,6 +178,12 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
                   bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
               : undefined,
           });
+          bar?.update({
+            phase: 'detecting',
+            bytesRead: 0,
+            bytesTotal: null,
+            packets: result.analyzer.stats.packets,
+          });
           const base = buildSummary(result);
           const detection = detect(result, base);
           summary = withDetection(base, detection);

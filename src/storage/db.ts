@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_HEADER, COPY_TRAILER } from './copy-binary.js';
 
 /**
  * One interface over the embedded PGlite database and a PostgreSQL server: the same SQL, the same
@@ -21,9 +22,25 @@ export interface Db {
   exec(sql: string): Promise<void>;
   /** Bulk-loads CSV rows into `table (columns)` with COPY. Table and columns are constants. */
   copyCsv(table: string, columns: readonly string[], csv: string): Promise<void>;
+  /**
+   * Starts a binary COPY into `table (columns)` that takes rows in pieces (see copy-binary.ts):
+   * on PostgreSQL one COPY streams them all (inside a transaction, on its connection); PGlite runs
+   * one COPY per piece.
+   */
+  copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy>;
   /** Runs `fn` in one transaction: everything it wrote is kept, or nothing. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A binary COPY in progress (see Db.copyBinary). */
+export interface BinaryCopy {
+  /** Sends rows (whole rows, no header or trailer); resolves when they may be reused. */
+  write(rows: Uint8Array): Promise<void>;
+  /** Ends the COPY; resolves once every row is in. */
+  end(): Promise<void>;
+  /** Abandons the COPY (the transaction is then rolled back). */
+  abort(): Promise<void>;
 }
 
 export class DbError extends Error {
@@ -63,8 +80,24 @@ export async function openPgliteUnlocked(dir: string): Promise<Db> {
   return PgliteDb.open(dir, false);
 }
 
-function copySql(table: string, columns: readonly string[], source: string): string {
-  return `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+function copySql(table: string, columns: readonly string[], source: string, format = 'csv'): string {
+  return `COPY ${table} (${columns.join(', ')}) FROM ${source} WITH (FORMAT ${format})`;
+}
+
+/** PGlite's binary COPY: one statement per piece, from a blob. */
+export function pgliteCopyBinary(
+  run: (sql: string, blob: Blob) => Promise<unknown>,
+  table: string,
+  columns: readonly string[],
+): BinaryCopy {
+  const sql = copySql(table, columns, "'/dev/blob'", 'binary');
+  return {
+    write: async (rows) => {
+      if (rows.length > 0) await run(sql, new Blob([COPY_HEADER, rows, COPY_TRAILER]));
+    },
+    end: async () => undefined,
+    abort: async () => undefined,
+  };
 }
 
 // ---------------------------------------------------------------------------------------- PGlite
@@ -103,6 +136,10 @@ class PgliteDb implements Db {
   async copyCsv(table: string, columns: readonly string[], csv: string): Promise<void> {
     if (csv.length === 0) return;
     await this.conn.query(copySql(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
+  }
+
+  async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
+    return pgliteCopyBinary((sql, blob) => this.conn.query(sql, [], { blob }), table, columns);
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -243,6 +280,60 @@ class PostgresDb implements Db {
     } finally {
       unwatch();
     }
+  }
+
+  async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
+    // One COPY for every piece: on the transaction's connection, or one taken for the COPY.
+    const own = this.client === null ? await this.pool.connect() : null;
+    const c = this.client ?? own!;
+    const unwatch = own ? watch(own) : () => undefined;
+    const stream = c.query(copyFrom(copySql(table, columns, 'STDIN', 'binary')));
+    let failure: Error | null = null;
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('finish', () => resolve());
+      stream.on('error', (e: Error) => {
+        failure = e;
+        reject(e);
+      });
+    });
+    done.catch(() => undefined); // observed by write and end
+    const settle = () => {
+      unwatch();
+      own?.release(failure ?? undefined);
+    };
+    void done.then(settle, settle);
+    const send = async (chunk: Uint8Array) => {
+      if (failure) throw failure;
+      if (!stream.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            stream.off('error', onError);
+            resolve();
+          };
+          const onError = (e: Error) => {
+            stream.off('drain', onDrain);
+            reject(e);
+          };
+          stream.once('drain', onDrain);
+          stream.once('error', onError);
+        });
+      }
+    };
+    await send(COPY_HEADER);
+    return {
+      write: async (rows) => send(rows),
+      end: async () => {
+        if (failure) throw failure;
+        stream.end(COPY_TRAILER);
+        await done;
+      },
+      abort: async () => {
+        if (stream.writableFinished || failure) return;
+        // Sends CopyFail: the server ends the COPY with an error and the connection is usable again.
+        stream.destroy(new Error('load abandoned'));
+        await done.catch(() => undefined);
+      },
+    };
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {

@@ -2,13 +2,21 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type Db, DbError } from './db.js';
+import { type BinaryCopy, type Db, DbError } from './db.js';
 
 /** Messages to the PGlite thread; `tx` routes a statement into an open transaction. */
 export type ThreadRequest =
   | { id: number; op: 'query'; sql: string; params: unknown[]; tx: number | null }
   | { id: number; op: 'exec'; sql: string; tx: number | null }
   | { id: number; op: 'copy'; table: string; columns: readonly string[]; csv: string; tx: number | null }
+  | {
+      id: number;
+      op: 'copyBinary';
+      table: string;
+      columns: readonly string[];
+      rows: Uint8Array;
+      tx: number | null;
+    }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
@@ -49,12 +57,12 @@ class Channel {
     worker.on('exit', (code) => fail(new DbError(`the database thread stopped (exit code ${code})`)));
   }
 
-  call<T>(req: WithoutId<ThreadRequest>): Promise<T> {
+  call<T>(req: WithoutId<ThreadRequest>, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...req, id });
+      this.worker.postMessage({ ...req, id }, transfer);
     });
   }
 }
@@ -81,6 +89,19 @@ class ThreadedPgliteDb implements Db {
   async copyCsv(table: string, columns: readonly string[], csv: string): Promise<void> {
     if (csv.length === 0) return;
     await this.channel.call({ op: 'copy', table, columns, csv, tx: this.tx });
+  }
+
+  async copyBinary(table: string, columns: readonly string[]): Promise<BinaryCopy> {
+    // Each piece is one COPY in the thread (as in PGlite itself); its bytes move there, not copied.
+    return {
+      write: async (rows) => {
+        if (rows.length === 0) return;
+        const transfer = rows.buffer instanceof ArrayBuffer && rows.byteOffset === 0 ? [rows.buffer] : [];
+        await this.channel.call({ op: 'copyBinary', table, columns, rows, tx: this.tx }, transfer);
+      },
+      end: async () => undefined,
+      abort: async () => undefined,
+    };
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {

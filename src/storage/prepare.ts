@@ -10,6 +10,7 @@ import {
   serviceName,
   type WindowRow,
 } from '../analysis/index.js';
+import type { FlowSinkSpec } from '../analysis/pipeline.js';
 import { type Baseline, type Detection, detect, type FullSummary, withDetection } from '../detect/index.js';
 
 /**
@@ -22,6 +23,13 @@ export type StoredSummary = FullSummary & { session_id: string };
 
 export interface PrepareOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgress' | 'signal'> {
   baseline?: Baseline;
+  /**
+   * Where finished flows go while the capture is read (see `flow-copy.ts`). Without it they are
+   * spooled to `files.flows` as CSV, with each flow's start time where its window id goes.
+   */
+  flowSink?: FlowSinkSpec;
+  /** Hash the file (default true; an ingest that hashes it elsewhere says false). */
+  sha256?: boolean;
   onProgress?: (p: {
     phase: 'reading' | 'detecting';
     bytesRead: number;
@@ -37,10 +45,10 @@ export interface Prepared {
   /** Where flows' window ids come from: the spool holds each flow's start time in their place. */
   windowing: { t0: number; lengthS: number; count: number };
   warnings: string[];
-  /** Spool files, each complete CSV for one table. */
+  /** Spool files, each complete CSV for one table (flows: none with a flow sink). */
   files: {
     windows: string;
-    flows: string;
+    flows: string | null;
     topIps: string;
     ports: string;
     anomalies: string;
@@ -136,12 +144,15 @@ export const PORT_COLUMNS = [
 /** How many rows go into one COPY. */
 export const BATCH_ROWS = 20_000;
 
-/** A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive. */
+/**
+ * A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive, NUL
+ * characters (which PostgreSQL text cannot hold) as U+FFFD.
+ */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : JSON.stringify(v);
   return `"${s.replace(/"/g, '""')}"`;
 }
 
@@ -192,13 +203,15 @@ export async function prepareCapture(
     anomalies: join(spoolDir, 'anomalies.csv'),
     insights: join(spoolDir, 'insights.csv'),
   };
-  const flows = new Spool(files.flows);
+  const flows = options.flowSink ? null : new Spool(files.flows);
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
   let sha256: string | null;
+  const { flowSink, sha256: hash, baseline: _b, ...analysis } = options;
   try {
     [result, sha256] = await Promise.all([
       analyzeCapture(path, {
-        ...options,
+        ...analysis,
+        flowSink,
         onProgress: options.onProgress
           ? (p) =>
               options.onProgress!({
@@ -208,18 +221,20 @@ export async function prepareCapture(
                 packets: p.records,
               })
           : undefined,
-        onFlow: (f, analyzer) => {
-          const h = f.hints;
-          // The window id is not known yet: its place holds the start time until loading.
-          flows.line(
-            `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)}\n`,
-          );
-        },
+        onFlow: flows
+          ? (f, analyzer) => {
+              const h = f.hints;
+              // The window id is not known yet: its place holds the start time until loading.
+              flows.line(
+                `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)}\n`,
+              );
+            }
+          : undefined,
       }),
-      fileSha256(path),
+      hash === false ? Promise.resolve(null) : fileSha256(path),
     ]);
   } finally {
-    flows.close();
+    flows?.close();
   }
   const stats = result.analyzer.stats;
   options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
@@ -259,7 +274,7 @@ export async function prepareCapture(
     analysisSeconds: (performance.now() - started) / 1000,
     windowing: { t0, lengthS, count },
     warnings: [...result.warnings, ...detection.warnings],
-    files,
+    files: { ...files, flows: flows ? files.flows : null },
   };
 }
 

@@ -1,0 +1,442 @@
+import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP } from '../decode/index.js';
+import { AddressTable, type AddressTableState } from './address-table.js';
+import { CONN_STATES } from './conn-states.js';
+import { FlowIndex, type FlowIndexState } from './flow-index.js';
+import {
+  type AddressBook,
+  DIRECTION,
+  type FlowRecord,
+  FlowTable,
+  type FlowTimeouts,
+  type HintParser,
+} from './flow-table.js';
+import type { LocalNets } from './local-nets.js';
+import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
+import { durationBucket, F, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
+
+/** A finished flow kept for the report (top flows by bytes). */
+export interface FlowSummary {
+  flow_id: number;
+  protocol: string;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number;
+  dst_port: number;
+  first_ts: number;
+  last_ts: number;
+  duration_s: number;
+  packets: number;
+  bytes: number;
+  src_packets: number;
+  dst_packets: number;
+  src_bytes: number;
+  dst_bytes: number;
+  conn_state: string;
+  retransmissions: number;
+  dns_query: string | null;
+  dns_rcode: number | null;
+  tls_sni: string | null;
+  http_method: string | null;
+  http_host: string | null;
+}
+
+export interface PortUsage {
+  protocol: 'tcp' | 'udp';
+  port: number;
+  flows: number;
+  packets: number;
+  bytes: number;
+}
+
+export function protocolName(proto: number): string {
+  if (proto === L4_TCP) return 'TCP';
+  if (proto === L4_UDP) return 'UDP';
+  if (proto === L4_ICMP) return 'ICMP';
+  if (proto === L4_ICMPV6) return 'ICMPv6';
+  return `IP-${proto}`;
+}
+
+/** Receives every finished flow (a reused record: copy what you keep) with the addresses. */
+export type FlowSink = (flow: FlowRecord, addresses: AddressTable) => void;
+
+export interface FlowStageOptions {
+  localNets: LocalNets;
+  timeouts: FlowTimeouts;
+  topN: number;
+  hintParser: HintParser | null;
+  flowIndex: boolean;
+  onFlow?: FlowSink | null;
+}
+
+/** A finished flow stage as sent between threads. */
+export interface FlowStageState {
+  addresses: AddressTableState;
+  talk: Float64Array;
+  locality: Uint8Array;
+  directionBytes: Float64Array;
+  directionPackets: Float64Array;
+  retransmissions: number;
+  flowCounts: FlowStage['flowCounts'];
+  flowDurations: Float64Array;
+  stateCounts: Float64Array;
+  stateOrder: number[];
+  portFlows: Float64Array;
+  portPackets: Float64Array;
+  portBytes: Float64Array;
+  portOrder: number[];
+  topFlows: FlowSummary[];
+  flowIndex: FlowIndexState | null;
+  windows: WindowAccumulatorState;
+}
+
+const LOCAL = 1;
+const REMOTE = 2;
+
+/**
+ * The flow half of the one pass: reads the packet records of `packet-records.ts` and keeps
+ * everything that needs a packet's addresses or flow: the flow table, the address table, talkers,
+ * direction, the per-window flow columns (new flows, retransmissions, direction, flow durations,
+ * distinct addresses and ports), and what finished flows feed (flow counts and durations,
+ * connection states, port usage, top flows, the flow index). It runs in the calling thread or in a
+ * worker of its own (see `pipeline.ts`).
+ */
+export class FlowStage implements AddressBook {
+  readonly addresses: AddressTable;
+  readonly localNets: LocalNets;
+  readonly flows: FlowTable;
+  readonly timeouts: FlowTimeouts;
+  private readonly topN: number;
+
+  // Per address id: bytes sent, bytes received, packets sent, packets received (interleaved, so
+  // one address is one cache line), and whether it is local.
+  talk: Float64Array = new Float64Array(4 * 1024);
+  locality: Uint8Array = new Uint8Array(1024);
+
+  // Direction totals: inbound, outbound, internal, external.
+  readonly directionBytes = new Float64Array(4);
+  readonly directionPackets = new Float64Array(4);
+  retransmissions = 0;
+
+  // From finished flows.
+  readonly flowCounts = { total: 0, tcp: 0, udp: 0, icmp: 0, other: 0 };
+  readonly flowDurations = new Float64Array(9);
+  /** Flows per conn_state code, and the codes in the order they were first seen. */
+  stateCounts: Float64Array = new Float64Array(CONN_STATES.length);
+  stateOrder: number[] = [];
+  /** Port usage by transport (TCP 0, UDP 1) × 65536 + service port: flows, packets, bytes. */
+  portFlows: Float64Array = new Float64Array(2 * 65536);
+  portPackets: Float64Array = new Float64Array(2 * 65536);
+  portBytes: Float64Array = new Float64Array(2 * 65536);
+  /** Keys of portFlows in the order they were first seen. */
+  portOrder: number[] = [];
+  readonly topFlows: FlowSummary[] = [];
+  readonly flowIndex: FlowIndex | null;
+  private readonly onFlow: FlowSink | null;
+
+  private nextSweep = Number.NEGATIVE_INFINITY;
+  private maxTs = Number.NEGATIVE_INFINITY;
+  private readonly sweepEvery: number;
+  /** Whole seconds of the records being read (from the last time record), and their row (or -1). */
+  private sec = 0;
+  private secRow = -1;
+
+  constructor(
+    options: FlowStageOptions,
+    /** The per-window flow columns go here (the packet half has its own accumulator). */
+    readonly windows: WindowAccumulator,
+    addresses?: AddressTableState,
+    flowIndex?: FlowIndexState | null,
+  ) {
+    this.localNets = options.localNets;
+    this.timeouts = options.timeouts;
+    this.topN = options.topN;
+    this.onFlow = options.onFlow ?? null;
+    this.addresses = addresses ? AddressTable.restore(addresses) : new AddressTable();
+    if (flowIndex !== undefined) this.flowIndex = flowIndex ? FlowIndex.restore(flowIndex) : null;
+    else this.flowIndex = options.flowIndex ? new FlowIndex() : null;
+    this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser);
+    const t = this.timeouts;
+    this.sweepEvery = Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
+  }
+
+  /** Reads the records in W[start, end). */
+  consume(W: Int32Array, start: number, end: number): void {
+    const bytes = new Uint8Array(W.buffer, W.byteOffset, W.byteLength);
+    const F64 = new Float64Array(W.buffer, W.byteOffset, W.length >> 1);
+    let p = start;
+    while (p < end) {
+      const hdr = W[p];
+      const kind = hdr & KIND_MASK;
+      if (kind === R_TIME) {
+        this.sec = W[p + 1] * 4294967296 + (W[p + 2] >>> 0);
+        this.secRow = -1;
+        p += 4;
+        continue;
+      }
+      if (kind !== R_IP) {
+        if (kind === R_END) break; // the batch ends early
+        throw new Error(`damaged record batch at word ${p}`);
+      }
+      p = this.ip(W, F64, bytes, p, hdr);
+    }
+  }
+
+  /** One IP packet record at W[p]; returns where the next record starts. */
+  private ip(W: Int32Array, F64: Float64Array, bytes: Uint8Array, p: number, hdr: number): number {
+    const len = W[p + 1];
+    const ts = F64[(p + 2) >> 1];
+    const win = this.windows;
+    // The row: with whole-second bases, one lookup per second (the time record) is enough.
+    let o = this.secRow;
+    if (o < 0) {
+      o = win.rowOfTime(this.sec, ts);
+      if (win.wholeSeconds) this.secRow = o;
+    }
+    let src: number;
+    let dst: number;
+    let d: number;
+    let note = true;
+    let q: number;
+    if ((hdr & R_FLOW) !== 0) {
+      const flows = this.flows;
+      q = flows.packet(W, F64, bytes, p, hdr, win.noteKey());
+      d = flows.direction;
+      note = flows.firstInWindow;
+      src = note ? flows.senderId : 0;
+      dst = note ? flows.receiverId : 0;
+      const rows = win.rows;
+      if (flows.newFlow) rows[o + F.newFlows]++;
+      if (flows.retransmission) {
+        rows[o + F.retrans]++;
+      }
+    } else {
+      // Not part of a flow: talkers are counted here rather than when a flow ends.
+      const v6 = (hdr & R_V6) !== 0;
+      const ip = v6 ? 6 : 4;
+      src = this.intern(ip, W, p + 4);
+      dst = this.intern(ip, W, v6 ? p + 8 : p + 5);
+      q = v6 ? p + 12 : p + 6;
+      d = DIRECTION[((this.isLocal(src) ? 1 : 0) << 1) | (this.isLocal(dst) ? 1 : 0)];
+      const talk = this.talk;
+      talk[4 * src] += len;
+      talk[4 * src + 2]++;
+      talk[4 * dst + 1] += len;
+      talk[4 * dst + 3]++;
+    }
+    // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external. The
+    // capture's totals are the sums of the windows' (see `finish`).
+    const rows = win.rows;
+    rows[o + F.inBytes + d] += len;
+    rows[o + F.inPackets + d]++;
+    // Distinct values per window: a flow side notes its addresses and port once per window.
+    if (note) {
+      win.note(0, src);
+      win.note(1, dst);
+      if ((hdr & R_NOTE_PORT) !== 0) {
+        // The packet's destination port: the key's, in the sender's order.
+        const ports = W[(hdr & R_V6) !== 0 ? p + 12 : p + 6];
+        win.note(2, (hdr & R_SIDE_B) !== 0 ? ports >>> 16 : ports & 0xffff);
+      }
+    }
+    if (ts > this.maxTs) {
+      this.maxTs = ts;
+      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
+      if (ts >= this.nextSweep) {
+        this.flows.expire(ts);
+        this.secRow = -1;
+        this.nextSweep = ts + this.sweepEvery;
+      }
+    }
+    return q + (q & 1);
+  }
+
+  /** Interns an address, growing the per-address arrays with the table. */
+  intern(ip: number, words: Int32Array, at: number): number {
+    const id = this.addresses.intern(ip, words, at);
+    if (id >= this.locality.length) this.growAddresses();
+    return id;
+  }
+
+  isLocal(id: number): boolean {
+    let l = this.locality[id];
+    if (l === 0) {
+      l = this.localNets.contains(this.addresses.familyOf(id), this.addresses.wordsOf(id)) ? LOCAL : REMOTE;
+      this.locality[id] = l;
+    }
+    return l === LOCAL;
+  }
+
+  private growAddresses(): void {
+    const n = Math.max(this.locality.length * 2, this.addresses.size + 1);
+    const talk = new Float64Array(4 * n);
+    talk.set(this.talk);
+    this.talk = talk;
+    const loc = new Uint8Array(n);
+    loc.set(this.locality);
+    this.locality = loc;
+  }
+
+  private flowEnded(f: FlowRecord): void {
+    // Talkers from the flow's totals each way.
+    const talk = this.talk;
+    const s = 4 * f.srcId;
+    const d = 4 * f.dstId;
+    talk[s] += f.srcBytes;
+    talk[s + 1] += f.dstBytes;
+    talk[s + 2] += f.srcPackets;
+    talk[s + 3] += f.dstPackets;
+    talk[d] += f.dstBytes;
+    talk[d + 1] += f.srcBytes;
+    talk[d + 2] += f.dstPackets;
+    talk[d + 3] += f.srcPackets;
+    const c = this.flowCounts;
+    c.total++;
+    if (f.proto === L4_TCP) c.tcp++;
+    else if (f.proto === L4_UDP) c.udp++;
+    else if (f.proto === L4_ICMP || f.proto === L4_ICMPV6) c.icmp++;
+    else c.other++;
+    const bucket = durationBucket(f.lastTs - f.firstTs);
+    this.flowDurations[bucket]++;
+    this.windows.flowEnded(f, bucket);
+    const code = f.connStateCode;
+    if (this.stateCounts[code]++ === 0) this.stateOrder.push(code);
+    if (f.proto === L4_TCP || f.proto === L4_UDP) {
+      const key = (f.proto === L4_TCP ? 0 : 65536) + f.dstPort;
+      if (this.portFlows[key]++ === 0) this.portOrder.push(key);
+      this.portPackets[key] += f.packets;
+      this.portBytes[key] += f.bytes;
+    }
+    this.keepTopFlow(f);
+    this.flowIndex?.add(f);
+    this.onFlow?.(f, this.addresses);
+  }
+
+  /** Keeps the topN flows by bytes; only flows that make the list are copied. */
+  private keepTopFlow(f: FlowRecord): void {
+    const top = this.topFlows;
+    const bytes = f.bytes;
+    if (top.length >= this.topN && bytes <= top[top.length - 1].bytes) return;
+    const entry = this.summarizeFlow(f);
+    let i = top.length;
+    while (i > 0 && top[i - 1].bytes < bytes) i--;
+    top.splice(i, 0, entry);
+    if (top.length > this.topN) top.pop();
+  }
+
+  summarizeFlow(f: FlowRecord): FlowSummary {
+    const h = f.hints;
+    return {
+      flow_id: f.flowId,
+      protocol: protocolName(f.proto),
+      src_ip: this.addresses.format(f.srcId),
+      dst_ip: this.addresses.format(f.dstId),
+      src_port: f.srcPort,
+      dst_port: f.dstPort,
+      first_ts: f.firstTs,
+      last_ts: f.lastTs,
+      duration_s: Math.round(f.duration * 1e6) / 1e6, // times are kept to the microsecond
+      packets: f.packets,
+      bytes: f.bytes,
+      src_packets: f.srcPackets,
+      dst_packets: f.dstPackets,
+      src_bytes: f.srcBytes,
+      dst_bytes: f.dstBytes,
+      conn_state: f.connState,
+      retransmissions: f.retransmissions,
+      dns_query: h?.dnsQuery ?? null,
+      dns_rcode: h?.dnsRcode ?? null,
+      tls_sni: h?.tlsSni ?? null,
+      http_method: h?.httpMethod ?? null,
+      http_host: h?.httpHost ?? null,
+    };
+  }
+
+  /** Flows per conn_state, in the order the states were first seen. */
+  get connStates(): Map<string, number> {
+    return new Map(this.stateOrder.map((code) => [CONN_STATES[code], this.stateCounts[code]]));
+  }
+
+  /** Port usage by (transport, service port), in the order first seen. */
+  get ports(): PortUsage[] {
+    return this.portOrder.map((key) => ({
+      protocol: key < 65536 ? 'tcp' : 'udp',
+      port: key & 0xffff,
+      flows: this.portFlows[key],
+      packets: this.portPackets[key],
+      bytes: this.portBytes[key],
+    }));
+  }
+
+  /** Ends the pass: ends every live flow, and sums the windows' direction and retransmissions. */
+  finish(): void {
+    this.flows.flush();
+    const totals = this.windows.columnTotals();
+    for (let d = 0; d < 4; d++) {
+      this.directionBytes[d] = totals[F.inBytes + d];
+      this.directionPackets[d] = totals[F.inPackets + d];
+    }
+    this.retransmissions = totals[F.retrans];
+  }
+
+  /** Everything the report needs, to send to another thread; `transfer` lists its big buffers. */
+  exportState(): { state: FlowStageState; transfer: ArrayBuffer[] } {
+    const addresses = this.addresses.exportState();
+    const index = this.flowIndex?.exportState() ?? null;
+    const windows = this.windows.exportState();
+    const state: FlowStageState = {
+      addresses,
+      talk: this.talk,
+      locality: this.locality,
+      directionBytes: this.directionBytes,
+      directionPackets: this.directionPackets,
+      retransmissions: this.retransmissions,
+      flowCounts: this.flowCounts,
+      flowDurations: this.flowDurations,
+      stateCounts: this.stateCounts,
+      stateOrder: this.stateOrder,
+      portFlows: this.portFlows,
+      portPackets: this.portPackets,
+      portBytes: this.portBytes,
+      portOrder: this.portOrder,
+      topFlows: this.topFlows,
+      flowIndex: index,
+      windows,
+    };
+    const buffers = new Set<ArrayBuffer>();
+    const add = (a: ArrayBufferView) => {
+      if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+    };
+    for (const a of [addresses.words, addresses.family, this.talk, this.locality]) add(a);
+    for (const a of [this.portFlows, this.portPackets, this.portBytes]) add(a);
+    for (const a of index?.doubles ?? []) add(a);
+    for (const a of index?.words ?? []) add(a);
+    for (const page of windows.pages.values()) add(page);
+    for (const e of windows.entries) add(e);
+    return { state, transfer: [...buffers] };
+  }
+
+  /** A finished stage rebuilt from `exportState` (in the thread that reports). */
+  static restore(state: FlowStageState, options: FlowStageOptions): FlowStage {
+    const stage = new FlowStage(
+      options,
+      WindowAccumulator.restore(state.windows),
+      state.addresses,
+      state.flowIndex,
+    );
+    stage.talk = state.talk;
+    stage.locality = state.locality;
+    stage.directionBytes.set(state.directionBytes);
+    stage.directionPackets.set(state.directionPackets);
+    stage.retransmissions = state.retransmissions;
+    Object.assign(stage.flowCounts, state.flowCounts);
+    stage.flowDurations.set(state.flowDurations);
+    stage.stateCounts = state.stateCounts;
+    stage.stateOrder = state.stateOrder;
+    stage.portFlows = state.portFlows;
+    stage.portPackets = state.portPackets;
+    stage.portBytes = state.portBytes;
+    stage.portOrder = state.portOrder;
+    stage.topFlows.push(...state.topFlows);
+    return stage;
+  }
+}

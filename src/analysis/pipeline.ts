@@ -1,0 +1,218 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import type { RecordOutlet } from './analyzer.js';
+import type { FlowSink, FlowStageState } from './flow-stage.js';
+import type { FlowTimeouts } from './flow-table.js';
+import { MIN_BATCH_WORDS } from './packet-records.js';
+
+/**
+ * The worker pipeline: the calling thread reads, decodes and counts packets and writes their
+ * records (`packet-records.ts`) into slots of shared memory; a worker (`flow-worker.ts`) owns the
+ * flow half and reads the slots in turn. Slot i is free when ctrl[i] is 0, holds n words when it
+ * is n + 1, and ends the stream when it is -1. Either side waits on the slot with Atomics.wait;
+ * ctrl[STOP] tells the worker to give up, ctrl[FAILED] tells the reader that the worker failed.
+ */
+
+/** Slots of the ring, and words per slot (1 MiB each). */
+export const SLOTS = 8;
+export const SLOT_WORDS = Math.max(1 << 18, MIN_BATCH_WORDS);
+export const STOP = SLOTS;
+export const FAILED = SLOTS + 1;
+/** Counted up by the worker while it runs or waits: a beat that stops means the worker died. */
+export const BEAT = SLOTS + 2;
+const CTRL_WORDS = SLOTS + 3;
+/** How long the reader waits without a beat before it gives the worker up. */
+const DEAD_AFTER_MS = 15_000;
+
+/** Captures smaller than this are analysed in one thread: a worker's start costs more than it saves. */
+export const PIPELINE_MIN_BYTES = 16 * 1024 * 1024;
+
+/** What the flow worker needs to build its half (plain data: it crosses threads). */
+export interface FlowWorkerOptions {
+  windowLength: number | null;
+  localNets: string[];
+  timeouts: FlowTimeouts;
+  topN: number;
+  hints: boolean;
+  flowIndex: boolean;
+}
+
+/**
+ * A module that turns finished flows into something (rows for the database) inside whichever
+ * thread runs the flow half. It must export `createFlowSink(options, port, env)` (see
+ * `FlowSinkModule`); `src/storage/flow-rows.ts` is one.
+ */
+export interface FlowSinkSpec {
+  module: string;
+  options: unknown;
+  /** Handed to the sink (for example to post batches to the thread that stores them). */
+  port?: MessagePort;
+}
+
+export interface FlowSinkModule {
+  createFlowSink(
+    options: unknown,
+    port: MessagePort | undefined,
+    env: FlowSinkEnv,
+  ): { flow: FlowSink; finish?: () => Promise<void> | void };
+}
+
+export interface FlowSinkEnv {
+  /** Call while waiting (for example for the database to catch up), so the reader knows the sink is alive. */
+  beat(): void;
+}
+
+/** Loads a sink module in this thread. */
+export async function loadFlowSink(
+  spec: FlowSinkSpec,
+  env: FlowSinkEnv,
+): Promise<{ flow: FlowSink; finish?: () => Promise<void> | void }> {
+  const m = (await import(spec.module)) as FlowSinkModule;
+  return m.createFlowSink(spec.options, spec.port, env);
+}
+
+export interface FlowWorkerJob {
+  ctrl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  options: FlowWorkerOptions;
+  sink: FlowSinkSpec | null;
+}
+
+/** The compiled worker script, or null when running from TypeScript sources without a build. */
+export function flowWorkerFile(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(here, '..', 'flow-worker.js');
+  const built = join(here, '..', '..', '..', 'dist', 'src', 'analysis', 'flow-worker.js');
+  return existsSync(built) ? built : null;
+}
+
+/**
+ * The Node flags a worker gets: the process' own, except those that only make sense for the main
+ * script (`--input-type` is refused by a worker started from a file).
+ */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+}
+
+/** Whether a pipeline can help here: more than one core and a compiled worker. */
+export function pipelineAvailable(): boolean {
+  return availableParallelism() > 1 && flowWorkerFile() !== null;
+}
+
+/** The reading side of a running pipeline. */
+export class FlowPipeline implements RecordOutlet {
+  words: Int32Array;
+  private readonly ctrl: Int32Array;
+  private readonly slots: Int32Array[] = [];
+  private cur = 0;
+  private readonly worker: Worker;
+  private readonly result: Promise<FlowStageState>;
+  private failure: Error | null = null;
+
+  constructor(options: FlowWorkerOptions, sink: FlowSinkSpec | null) {
+    const file = flowWorkerFile();
+    if (!file) throw new Error('the flow worker is not built (npm run build)');
+    const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
+    const data = new SharedArrayBuffer(SLOTS * SLOT_WORDS * 4);
+    this.ctrl = new Int32Array(ctrlBuf);
+    for (let i = 0; i < SLOTS; i++) this.slots.push(new Int32Array(data, i * SLOT_WORDS * 4, SLOT_WORDS));
+    this.words = this.slots[0];
+    const job: FlowWorkerJob = {
+      ctrl: ctrlBuf,
+      data,
+      options,
+      sink: sink ? { module: sink.module, options: sink.options, port: sink.port } : null,
+    };
+    this.worker = new Worker(file, {
+      execArgv: workerExecArgv(),
+      workerData: job,
+      transferList: sink?.port ? [sink.port] : [],
+    });
+    this.result = new Promise((resolve, reject) => {
+      let settled = false;
+      this.worker.on(
+        'message',
+        (m: { type: string; state?: FlowStageState; message?: string; stack?: string }) => {
+          if (m.type === 'done') {
+            settled = true;
+            resolve(m.state!);
+          } else if (m.type === 'error') {
+            settled = true;
+            const e = new Error(m.message);
+            e.stack = m.stack;
+            this.failure = e;
+            reject(e);
+          }
+        },
+      );
+      this.worker.on('error', (e) => {
+        settled = true;
+        this.failure = e;
+        Atomics.store(this.ctrl, FAILED, 1);
+        reject(e);
+      });
+      this.worker.on('exit', (code) => {
+        if (!settled) {
+          const e = new Error(`flow worker stopped (exit code ${code})`);
+          this.failure = e;
+          Atomics.store(this.ctrl, FAILED, 1);
+          reject(e);
+        }
+      });
+    });
+    this.result.catch(() => undefined); // observed by `finish`
+  }
+
+  /** Hands the current slot over (`used` words) and waits until the next one is free. */
+  next(used: number): Int32Array {
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, this.cur, used + 1);
+    Atomics.notify(ctrl, this.cur);
+    this.cur = (this.cur + 1) % SLOTS;
+    this.waitFree(this.cur);
+    this.words = this.slots[this.cur];
+    return this.words;
+  }
+
+  private waitFree(i: number): void {
+    const ctrl = this.ctrl;
+    let beat = Atomics.load(ctrl, BEAT);
+    let since = Date.now();
+    for (;;) {
+      const v = Atomics.load(ctrl, i);
+      if (v === 0) return;
+      if (Atomics.load(ctrl, FAILED) !== 0) throw this.failure ?? new Error('the flow worker failed');
+      Atomics.wait(ctrl, i, v, 200);
+      const b = Atomics.load(ctrl, BEAT);
+      if (b !== beat) {
+        beat = b;
+        since = Date.now();
+      } else if (Date.now() - since > DEAD_AFTER_MS) {
+        throw this.failure ?? new Error('the flow worker stopped responding');
+      }
+    }
+  }
+
+  /** Hands the last records over, ends the stream and waits for the flow half's results. */
+  async finish(used: number): Promise<FlowStageState> {
+    if (used > 0) this.next(used);
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, this.cur, -1);
+    Atomics.notify(ctrl, this.cur);
+    try {
+      return await this.result;
+    } finally {
+      void this.worker.terminate();
+    }
+  }
+
+  /** Stops the worker (reading failed or was cancelled). */
+  stop(): void {
+    Atomics.store(this.ctrl, STOP, 1);
+    for (let i = 0; i < SLOTS; i++) Atomics.notify(this.ctrl, i);
+    void this.worker.terminate();
+  }
+}

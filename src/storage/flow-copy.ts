@@ -1,0 +1,213 @@
+import type { MessagePort } from 'node:worker_threads';
+import { type AddressTable, type FlowRecord, protocolName } from '../analysis/index.js';
+import type { FlowSinkEnv } from '../analysis/pipeline.js';
+import { BinaryRows, utf8 } from './copy-binary.js';
+
+/**
+ * Finished flows as binary COPY rows for `flows`, in batches posted to the thread that loads
+ * them, while the capture is still being read. It runs wherever the flow half of the analysis
+ * runs (a worker of the pipeline, or the ingest worker). A flow's window id needs the window
+ * length, which `auto` knows only from the capture's time span: the loading thread learns it
+ * from a quick first pass over the file and shares it (`windowing`); rows written before that
+ * carry what is needed to fill the id in later (`patch`).
+ */
+
+export interface FlowCopyOptions {
+  sessionId: string;
+  /** Rows per batch. */
+  batchRows: number;
+  /** Int32 [0]: 1 once the doubles at byte 8 hold t0, window length and count. */
+  windowing: SharedArrayBuffer;
+  /**
+   * Int32 [0]: batches the loading thread can still take (the sink waits at 0); [1]: non-zero
+   * when the load stopped (the sink gives up). Null when the sink shares the loading thread.
+   */
+  credits: SharedArrayBuffer | null;
+}
+
+export interface FlowRowsBatch {
+  type: 'rows';
+  data: Uint8Array;
+  rows: number;
+  /** When the window ids were not known yet: where each row's id goes, and its flow's start. */
+  patch: { at: Int32Array; start: Float64Array } | null;
+}
+
+export interface FlowRowsEnd {
+  type: 'end';
+  rows: number;
+}
+
+export const WINDOWING_BYTES = 32;
+
+/** Writes the windowing for the sinks (loading thread). */
+export function shareWindowing(
+  buf: SharedArrayBuffer,
+  w: { t0: number; lengthS: number; count: number },
+): void {
+  const d = new Float64Array(buf, 8, 3);
+  d[0] = w.t0;
+  d[1] = w.lengthS;
+  d[2] = w.count;
+  Atomics.store(new Int32Array(buf, 0, 2), 0, 1);
+}
+
+/** The window of a flow starting at `start` (the same rule as the stored windows). */
+export function windowOf(start: number, t0: number, lengthS: number, count: number): number {
+  return Math.min(Math.max(Math.floor((start - t0) / lengthS), 0), Math.max(count - 1, 0));
+}
+
+/** Fills in the window ids of a batch written before the windowing was known. */
+export function patchWindows(batch: FlowRowsBatch, w: { t0: number; lengthS: number; count: number }): void {
+  if (!batch.patch) return;
+  const view = new DataView(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
+  const { at, start } = batch.patch;
+  for (let i = 0; i < at.length; i++) view.setInt32(at[i], windowOf(start[i], w.t0, w.lengthS, w.count));
+  batch.patch = null;
+}
+
+const FIELDS = 26;
+
+class FlowCopySink {
+  private readonly rows = new BinaryRows(1 << 21);
+  private readonly session: Uint8Array;
+  private readonly ready: Int32Array;
+  private readonly win: Float64Array;
+  private readonly credits: Int32Array | null;
+  private known = false;
+  private t0 = 0;
+  private lengthS = 1;
+  private count = 1;
+  private patchAt: number[] = [];
+  private patchStart: number[] = [];
+  private total = 0;
+  // Encoded texts, made once: addresses by id, protocols, connection states.
+  private ips: (Uint8Array | undefined)[] = [];
+  private readonly protocols = new Map<number, Uint8Array>();
+  private readonly states = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly options: FlowCopyOptions,
+    private readonly port: MessagePort,
+    private readonly env: FlowSinkEnv,
+  ) {
+    this.session = utf8(options.sessionId);
+    this.ready = new Int32Array(options.windowing, 0, 2);
+    this.win = new Float64Array(options.windowing, 8, 3);
+    this.credits = options.credits ? new Int32Array(options.credits) : null;
+  }
+
+  flow = (f: FlowRecord, addresses: AddressTable): void => {
+    if (!this.known && Atomics.load(this.ready, 0) === 1) {
+      this.known = true;
+      this.t0 = this.win[0];
+      this.lengthS = this.win[1];
+      this.count = this.win[2];
+    }
+    const r = this.rows;
+    r.row(FIELDS, 640);
+    r.bytes(this.session);
+    r.int8(f.flowId);
+    if (this.known) r.int4(windowOf(f.firstTs, this.t0, this.lengthS, this.count));
+    else {
+      this.patchAt.push(r.pos + 4);
+      this.patchStart.push(f.firstTs);
+      r.int4(0);
+    }
+    r.bytes(this.ip(f.srcId, addresses));
+    r.bytes(this.ip(f.dstId, addresses));
+    r.int4(f.srcPort);
+    r.int4(f.dstPort);
+    let proto = this.protocols.get(f.proto);
+    if (!proto) this.protocols.set(f.proto, (proto = utf8(protocolName(f.proto))));
+    r.bytes(proto);
+    r.int8(f.srcPackets + f.dstPackets);
+    r.int8(f.srcBytes + f.dstBytes);
+    r.float8(Math.round((f.lastTs - f.firstTs) * 1e6) / 1e6);
+    r.float8(f.firstTs);
+    r.float8(f.lastTs);
+    r.int8(f.srcPackets);
+    r.int8(f.dstPackets);
+    r.int8(f.srcBytes);
+    r.int8(f.dstBytes);
+    r.int4(f.srcFlags);
+    r.int4(f.dstFlags);
+    let state = this.states.get(f.connState);
+    if (!state) this.states.set(f.connState, (state = utf8(f.connState)));
+    r.bytes(state);
+    r.int4(f.retransmissions);
+    const h = f.hints;
+    if (h === null) {
+      r.reserve(20);
+      for (let i = 0; i < 5; i++) r.null();
+    } else {
+      r.text(h.dnsQuery);
+      r.reserve(8);
+      if (h.dnsRcode === null) r.null();
+      else r.int4(h.dnsRcode);
+      r.text(h.tlsSni);
+      r.text(h.httpMethod);
+      r.text(h.httpHost);
+    }
+    if (r.rows >= this.options.batchRows) this.send();
+  };
+
+  private ip(id: number, addresses: AddressTable): Uint8Array {
+    let b = this.ips[id];
+    if (b === undefined) {
+      b = utf8(addresses.format(id));
+      this.ips[id] = b;
+    }
+    return b;
+  }
+
+  private send(): void {
+    const { data, rows } = this.rows.take();
+    if (rows === 0) return;
+    let patch: FlowRowsBatch['patch'] = null;
+    if (this.patchAt.length > 0) {
+      patch = { at: Int32Array.from(this.patchAt), start: Float64Array.from(this.patchStart) };
+      this.patchAt = [];
+      this.patchStart = [];
+    }
+    this.waitForCredit();
+    this.total += rows;
+    const batch: FlowRowsBatch = { type: 'rows', data, rows, patch };
+    const transfer: ArrayBuffer[] = [data.buffer as ArrayBuffer];
+    if (patch) transfer.push(patch.at.buffer as ArrayBuffer, patch.start.buffer as ArrayBuffer);
+    this.port.postMessage(batch, transfer);
+  }
+
+  /** Waits until the loading thread can take another batch (it is slower than the analysis). */
+  private waitForCredit(): void {
+    const c = this.credits;
+    if (c === null) return;
+    for (;;) {
+      if (Atomics.load(c, 1) !== 0) throw new Error('the load stopped');
+      const v = Atomics.load(c, 0);
+      if (v > 0) {
+        if (Atomics.compareExchange(c, 0, v, v - 1) === v) return;
+        continue;
+      }
+      this.env.beat();
+      Atomics.wait(c, 0, v, 200);
+    }
+  }
+
+  finish = (): void => {
+    this.send();
+    const end: FlowRowsEnd = { type: 'end', rows: this.total };
+    this.port.postMessage(end);
+  };
+}
+
+/** The sink module's entry (see FlowSinkSpec in the analysis pipeline). */
+export function createFlowSink(
+  options: unknown,
+  port: MessagePort | undefined,
+  env: FlowSinkEnv,
+): { flow: (f: FlowRecord, addresses: AddressTable) => void; finish: () => void } {
+  if (!port) throw new Error('the flow copy sink needs a port');
+  const sink = new FlowCopySink(options as FlowCopyOptions, port, env);
+  return { flow: sink.flow, finish: sink.finish };
+}
