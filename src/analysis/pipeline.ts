@@ -94,7 +94,9 @@ export function flowWorkerFile(): string | null {
  * script (`--input-type` is refused by a worker started from a file).
  */
 export function workerExecArgv(): string[] {
-  return process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+  return process.execArgv.filter(
+    (a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type',
+  );
 }
 
 /** Whether a pipeline can help here: more than one core and a compiled worker. */
