@@ -105,14 +105,16 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
 
 /**
  * Analyses a capture and stores it as one session, all or nothing: the session row is written
- * first with status `processing`; everything else goes in by COPY in one transaction that also
- * marks the session `completed`, so any failure rolls the rows back and leaves the session
- * `failed` with the reason.
+ * first with status `processing`; everything else goes in by COPY, and the transaction that
+ * marks the session `completed` is the one that makes its rows count, so any failure leaves no
+ * rows and the session `failed` with the reason. On PostgreSQL the whole load is one
+ * transaction; on PGlite only its end is (see below), the flows before it going into the
+ * session's own partition, which a failure drops.
  *
  * The analysis and detection run in worker threads (`prepare.ts`, with the analysis' own
  * pipeline), and the flows are loaded while the capture is still being read: finished flows come
- * back as batches of binary COPY rows (`flow-copy.ts`) and this thread COPYs them as they come,
- * inside the open transaction, with the analysis waiting whenever the database falls behind
+ * back as batches of binary COPY rows (`flow-copy.ts`) and this thread COPYs them as they come
+ * (inside the open transaction on PostgreSQL), with the analysis waiting whenever the database falls behind
  * (bounded memory). A flow's window id needs the window length; a quick first pass over the file
  * (`facts`, which also hashes it) gives it early. Windows, rankings, anomalies and insights,
  * known only at the end, follow by COPY from spool files.
@@ -245,13 +247,39 @@ export async function ingestCapture(
         rowsStored += await loadSpooledFlows(tx, sessionId, prepared, signal);
         await finish(tx, prepared, prepared.sha256, loadStarted);
       });
+    } else if (db.kind === 'pglite') {
+      // PGlite runs one statement at a time on its one connection, and a transaction open for
+      // the whole read would hold back every other query (the server's pages, its progress) until
+      // the end. So the flows go into the session's own partition batch by batch, each COPY a
+      // statement of its own, and the rest in one short transaction at the end. All or nothing
+      // still holds: readers see a session's rows only once it is completed, a failure drops the
+      // partition, and one left by a killed process is dropped at the next start.
+      const loadStarted = performance.now();
+      const load = new OverlappedLoad(db, workerFile, spool, sessionId, db.location, stored, afterFlowBatch);
+      try {
+        const [done, facts] = await Promise.all([
+          load.run(path, prepareOptions, report, signal),
+          load.facts(path, prepareOptions.windowLength ?? null),
+        ]);
+        signal?.throwIfAborted();
+        await db.transaction(async (tx) => {
+          await prepareBulkLoad(tx, sessionId);
+          await finish(tx, done, facts.sha256, loadStarted);
+        });
+        prepared = done;
+      } catch (err) {
+        await load.abort();
+        await db.query('SELECT flowlens_drop_flows($1)', [sessionId]).catch(() => undefined);
+        throw err;
+      } finally {
+        load.close();
+      }
     } else {
-      // (On PostgreSQL a transaction holds a pooled connection of its own: other queries go on.)
+      // On PostgreSQL a transaction holds a pooled connection of its own: other queries go on.
       prepared = await db.transaction(async (tx) => {
         const loadStarted = performance.now();
         await prepareBulkLoad(tx, sessionId);
-        const space = db.kind === 'pglite' ? db.location : null;
-        const load = new OverlappedLoad(tx, workerFile, spool, sessionId, space, stored, afterFlowBatch);
+        const load = new OverlappedLoad(tx, workerFile, spool, sessionId, null, stored, afterFlowBatch);
         try {
           const [done, facts] = await Promise.all([
             load.run(path, prepareOptions, report, signal),

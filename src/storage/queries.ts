@@ -229,8 +229,9 @@ export async function failSession(db: Db, sessionId: string, reason: string, att
 }
 
 /**
- * Sessions left `processing` by a process that no longer runs on this host are marked failed:
- * their rows were never committed.
+ * Sessions left `processing` by a process that no longer runs on this host are marked failed,
+ * and the flows that PGlite's load had stored batch by batch (see `ingestCapture`) are dropped;
+ * nothing else of theirs was ever committed.
  */
 export async function failAbandonedSessions(
   db: Db,
@@ -249,6 +250,7 @@ export async function failAbandonedSessions(
           WHERE session_id = $1 AND status IN ('processing', 'queued')`,
         [r.session_id],
       );
+      await db.query('SELECT flowlens_drop_flows($1)', [r.session_id]);
       n++;
     }
   }
