@@ -184,8 +184,11 @@ export async function ingestCapture(
         report(lastProgress);
     };
     const workerFile = worker === false ? null : compiledWorker();
+    const flowTable = (await db.query<{ t: string }>('SELECT flowlens_flow_table($1) AS t', [sessionId]))[0].t;
     const finish = async (tx: Db, prepared: Prepared, sha256: string | null, loadStarted: number) => {
       const summary = prepared.summary;
+      // The flows become the session's partition (their foreign key checked in one query).
+      await tx.query('SELECT flowlens_attach_flows($1)', [sessionId]);
       for (const [table, columns, file] of [
         ['traffic_windows', WINDOW_COLUMNS, prepared.files.windows],
         ['top_ips', TOP_IP_COLUMNS, prepared.files.topIps],
@@ -244,18 +247,28 @@ export async function ingestCapture(
         );
       const loadStarted = performance.now();
       await db.transaction(async (tx) => {
-        rowsStored += await loadSpooledFlows(tx, sessionId, prepared, signal);
+        rowsStored += await loadSpooledFlows(tx, flowTable, sessionId, prepared, signal);
         await finish(tx, prepared, prepared.sha256, loadStarted);
       });
     } else if (db.kind === 'pglite') {
       // PGlite runs one statement at a time on its one connection, and a transaction open for
       // the whole read would hold back every other query (the server's pages, its progress) until
-      // the end. So the flows go into the session's own partition batch by batch, each COPY a
-      // statement of its own, and the rest in one short transaction at the end. All or nothing
-      // still holds: readers see a session's rows only once it is completed, a failure drops the
-      // partition, and one left by a killed process is dropped at the next start.
+      // the end. So the flows go into the session's own table batch by batch, each COPY a
+      // statement of its own, and the rest in one short transaction at the end, which also
+      // attaches that table as the session's partition of flows. All or nothing still holds: no
+      // reader sees the table before then, a failure drops it, and one left by a killed process
+      // is dropped at the next start.
       const loadStarted = performance.now();
-      const load = new OverlappedLoad(db, workerFile, spool, sessionId, db.location, stored, afterFlowBatch);
+      const load = new OverlappedLoad(
+        db,
+        flowTable,
+        workerFile,
+        spool,
+        sessionId,
+        db.location,
+        stored,
+        afterFlowBatch,
+      );
       try {
         const [done, facts] = await Promise.all([
           load.run(path, prepareOptions, report, signal),
@@ -269,7 +282,6 @@ export async function ingestCapture(
         prepared = done;
       } catch (err) {
         await load.abort();
-        await db.query('SELECT flowlens_drop_flows($1)', [sessionId]).catch(() => undefined);
         throw err;
       } finally {
         load.close();
@@ -279,7 +291,7 @@ export async function ingestCapture(
       prepared = await db.transaction(async (tx) => {
         const loadStarted = performance.now();
         await prepareBulkLoad(tx, sessionId);
-        const load = new OverlappedLoad(tx, workerFile, spool, sessionId, null, stored, afterFlowBatch);
+        const load = new OverlappedLoad(tx, flowTable, workerFile, spool, sessionId, null, stored, afterFlowBatch);
         try {
           const [done, facts] = await Promise.all([
             load.run(path, prepareOptions, report, signal),
@@ -311,6 +323,8 @@ export async function ingestCapture(
         [sessionId, reason],
       )
       .catch(() => undefined);
+    // Whatever flows went in before the failure (PGlite stores them outside a transaction).
+    await db.query('SELECT flowlens_drop_flows($1)', [sessionId]).catch(() => undefined);
     throw err;
   } finally {
     rmSync(spool, { recursive: true, force: true });
@@ -368,6 +382,8 @@ class OverlappedLoad {
 
   constructor(
     private readonly tx: Db,
+    /** The session's flow table, quoted (see flowlens_flow_table). */
+    private readonly flowTable: string,
     private readonly workerFile: string,
     private readonly spoolDir: string,
     private readonly sessionId: string,
@@ -433,7 +449,7 @@ class OverlappedLoad {
     onProgress: (p: IngestProgress) => void,
     signal: AbortSignal | undefined,
   ): Promise<Prepared> {
-    this.copy = await this.tx.copyBinary('flows', FLOW_COLUMNS);
+    this.copy = await this.tx.copyBinary(this.flowTable, FLOW_COLUMNS);
     const sinkModule = pathToFileURL(join(dirname(this.workerFile), 'flow-copy.js')).href;
     const port = this.channel.port2;
     const options: FlowCopyOptions = {
@@ -469,7 +485,7 @@ class OverlappedLoad {
     // The first pass and the analysis must agree; if they did not, put the ids right.
     if (this.windowing && !sameWindowing(this.windowing, w)) {
       await this.tx.query(
-        `UPDATE flows SET window_id = LEAST(GREATEST(floor((start_timestamp - $2) / $3)::int, 0), GREATEST($4 - 1, 0))
+        `UPDATE ${this.flowTable} SET window_id = LEAST(GREATEST(floor((start_timestamp - $2) / $3)::int, 0), GREATEST($4 - 1, 0))
           WHERE session_id = $1`,
         [this.sessionId, w.t0, w.lengthS, w.count],
       );
@@ -530,7 +546,7 @@ class OverlappedLoad {
     const s = this.spooled!;
     closeSync(s.fd);
     s.fd = -1; // (an fd closed twice could be someone else's by then)
-    const copy = await this.tx.copyBinary('flows', FLOW_COLUMNS);
+    const copy = await this.tx.copyBinary(this.flowTable, FLOW_COLUMNS);
     const fd = openSync(s.file, 'r');
     try {
       let pos = 0;
@@ -714,6 +730,7 @@ async function forEachLineBatch(
 /** Streams the spooled CSV flows into COPY batches, putting each flow's window id in place. */
 async function loadSpooledFlows(
   tx: Db,
+  flowTable: string,
   sessionId: string,
   prepared: Prepared,
   signal: AbortSignal | undefined,
@@ -725,7 +742,7 @@ async function loadSpooledFlows(
     prepared.files.flows ?? '',
     async (lines) => {
       signal?.throwIfAborted();
-      await tx.copyCsv('flows', FLOW_COLUMNS, lines.join(''));
+      await tx.copyCsv(flowTable, FLOW_COLUMNS, lines.join(''));
       rows += lines.length;
     },
     (line) => {
