@@ -660,6 +660,8 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
   return out;
 }
 
+const PAIR_ID_LIMIT = 2 ** 26;
+
 function trafficBursts(ctx: Ctx): Insight[] {
   const R = RULES.trafficBurst;
   const index = ctx.index;
@@ -685,7 +687,10 @@ function trafficBursts(ctx: Ctx): Insight[] {
     const peak = Math.max(...ws.map((w) => (outbound ? outRate(w) : w.bytes_per_sec)));
     // The conversation that carried most of it: flows overlapping the burst, bytes prorated by
     // the part of the flow inside it (a flow's bytes are assumed spread evenly over its life).
-    const pairs = new Map<string, { src: number; dst: number; port: number; bytes: number; first: number }>();
+    const pairs = new Map<
+      number | string,
+      { src: number; dst: number; port: number; bytes: number; first: number }
+    >();
     if (index)
       for (const f of overlapping(ctx, run.from, run.to)) {
         const s = index.start(f);
@@ -699,7 +704,8 @@ function trafficBursts(ctx: Ctx): Insight[] {
         const src = forward ? index.src(f) : index.dst(f);
         const dst = forward ? index.dst(f) : index.src(f);
         if (outbound && !(ctx.analyzer.isLocal(src) && !ctx.analyzer.isLocal(dst))) continue;
-        const key = `${src}>${dst}`;
+        // A number while both ids fit (2^52 at most), without a string per flow.
+        const key = src < PAIR_ID_LIMIT && dst < PAIR_ID_LIMIT ? src * PAIR_ID_LIMIT + dst : `${src}>${dst}`;
         const p = pairs.get(key) ?? { src, dst, port: index.dstPort(f), bytes: 0, first: s };
         p.bytes += Math.max(sb, db);
         p.first = Math.min(p.first, s);
