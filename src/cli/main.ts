@@ -145,7 +145,8 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
   const windowLength = parseWindow(values.window ?? 'auto');
   const localNets = parseLocalNets(values['local-net']);
   const timeouts = parseTimeouts(values['flow-timeout']);
-  const db = values['no-store'] ? null : await openStore(dbTarget(values.db));
+  // PGlite in a thread of its own: its COPYs run synchronously and would freeze the progress bar.
+  const db = values['no-store'] ? null : await openStore(dbTarget(values.db), { pgliteThread: true });
   try {
     const tty = !values.json && 'isTTY' in io.stderr && io.stderr.isTTY === true;
     const summaries: (FullSummary & { session_id?: string })[] = [];
