@@ -184,7 +184,9 @@ export async function ingestCapture(
         report(lastProgress);
     };
     const workerFile = worker === false ? null : compiledWorker();
-    const flowTable = (await db.query<{ t: string }>('SELECT flowlens_flow_table($1) AS t', [sessionId]))[0].t;
+    const [{ t: flowTable }] = await db.query<{ t: string }>('SELECT flowlens_flow_table($1) AS t', [
+      sessionId,
+    ]);
     const finish = async (tx: Db, prepared: Prepared, sha256: string | null, loadStarted: number) => {
       const summary = prepared.summary;
       // The flows become the session's partition (their foreign key checked in one query).
@@ -291,7 +293,16 @@ export async function ingestCapture(
       prepared = await db.transaction(async (tx) => {
         const loadStarted = performance.now();
         await prepareBulkLoad(tx, sessionId);
-        const load = new OverlappedLoad(tx, flowTable, workerFile, spool, sessionId, null, stored, afterFlowBatch);
+        const load = new OverlappedLoad(
+          tx,
+          flowTable,
+          workerFile,
+          spool,
+          sessionId,
+          null,
+          stored,
+          afterFlowBatch,
+        );
         try {
           const [done, facts] = await Promise.all([
             load.run(path, prepareOptions, report, signal),
