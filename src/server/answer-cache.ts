@@ -22,7 +22,7 @@ export class AnswerCache {
   }
 
   set(key: string, body: string): void {
-    if (body.length > this.budget / 8) return;
+    if (this.budget === 0 || body.length > this.budget / 8) return;
     this.forgetKey(key);
     this.entries.set(key, body);
     this.bytes += body.length;

@@ -37,7 +37,7 @@ export async function buildApp(
   const indexer = new FlowIndexer(options.db, (id, err) =>
     app.log.error({ session: id, err }, 'indexing flows failed'),
   );
-  const answers = new AnswerCache();
+  const answers = new AnswerCache(options.answerCacheBytes);
   const ctx: ServerContext = { options, db: options.db, queue, indexer, answers };
   const app = Fastify({
     logger,

@@ -23,6 +23,8 @@ export interface ServerOptions {
    * is absent.
    */
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
+  /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
+  answerCacheBytes?: number;
 }
 
 export interface ServerContext {

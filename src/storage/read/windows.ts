@@ -48,8 +48,7 @@ const EXPRESSION = new Map<string, string>(
 export const WINDOW_FIELDS: ReadonlySet<string> = new Set([...EXPRESSION.keys(), 'features_json']);
 const FROM = `
   FROM traffic_windows
- WHERE session_id = $1 AND window_id BETWEEN $2 AND $3
- ORDER BY window_id`;
+ WHERE session_id = $1 AND window_id BETWEEN $2 AND $3`;
 
 // Statements by column list, built from the constant expressions above only (a caller's list is
 // checked against WINDOW_FIELDS first), so no caller text reaches the SQL.
@@ -58,7 +57,11 @@ function statement(columns: string[]): string {
   const key = columns.join(',');
   let sql = statements.get(key);
   if (sql === undefined) {
-    sql = `SELECT ${columns.map((c) => (c === 'features_json' ? c : EXPRESSION.get(c)!)).join(', ')}${FROM}`;
+    // One JSON document made by the database: PGlite hands back each field of a row set one by
+    // one (860 windows of 45 figures took 100-200 ms that way, a third of that as one text).
+    sql = `SELECT json_agg(w ORDER BY window_id)::text AS rows FROM (SELECT ${columns
+      .map((c) => (c === 'features_json' ? c : EXPRESSION.get(c)!))
+      .join(', ')}${FROM}) w`;
     statements.set(key, sql);
   }
   return sql;
@@ -80,7 +83,8 @@ export async function getWindows(
   const wanted = options.fields ? ['window_id', 'start_ts', ...options.fields] : ALL;
   for (const f of wanted) if (!WINDOW_FIELDS.has(f)) throw new Error(`no window column '${f}'`);
   const columns = [...new Set(options.features ? [...wanted, 'features_json'] : wanted)];
-  const rows = await db.query<WindowRecord>(statement(columns), [sessionId, from, to]);
+  const [{ rows: text }] = await db.query<{ rows: string | null }>(statement(columns), [sessionId, from, to]);
+  const rows: WindowRecord[] = text === null ? [] : JSON.parse(text);
   const sizes = columns.includes('packet_size_distribution');
   const durations = columns.includes('flow_duration_distribution');
   const features = columns.includes('features_json');
