@@ -17,6 +17,7 @@ import {
   ApiError,
   apiPostJson,
   apiRequest,
+  getFresh,
   isCached,
   onUnauthorized,
   prefetch,
@@ -399,11 +400,14 @@ export function App() {
   const [n, setN] = useState(0);
   useEffect(() => {
     void n;
-    apiRequest<AuthState>('/api/auth').then(setAuth, (err: ApiError) => {
-      // A server without the endpoint (404) has no authentication.
-      if (err.status === 404) setAuth({ required: false, authenticated: true });
-      else setAuthError(err);
-    });
+    (n === 0 ? getFresh<AuthState>('/api/auth') : apiRequest<AuthState>('/api/auth')).then(
+      setAuth,
+      (err: ApiError) => {
+        // A server without the endpoint (404) has no authentication.
+        if (err.status === 404) setAuth({ required: false, authenticated: true });
+        else setAuthError(err);
+      },
+    );
   }, [n]);
   useEffect(() => onUnauthorized(() => setAuth({ required: true, authenticated: false })), []);
   if (authError) {

@@ -1,114 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import { ApiError, apiRequest, cachedGet, getFresh, settledAnswer } from './request';
 
-/** An answer other than 2xx: the status and the server's one-sentence `error`. */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-type Listener = () => void;
-const unauthorizedListeners = new Set<Listener>();
-
-/** Called whenever the server answers 401: the app shows its login form. */
-export function onUnauthorized(listener: Listener): () => void {
-  unauthorizedListeners.add(listener);
-  return () => unauthorizedListeners.delete(listener);
-}
-
-/** Header every state-changing request carries (a cross-site form cannot send it). */
-export const STATE_CHANGE_HEADER = { 'X-Flowlens-Request': '1' } as const;
-
-async function errorOf(res: Response): Promise<ApiError> {
-  let message = `${res.status} ${res.statusText || 'error'}`;
-  try {
-    const body = (await res.json()) as { error?: unknown };
-    if (typeof body.error === 'string' && body.error) message = body.error;
-  } catch {
-    // not JSON: keep the status line
-  }
-  if (res.status === 401) for (const l of unauthorizedListeners) l();
-  return new ApiError(res.status, message);
-}
-
-export async function apiRequest<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init.headers);
-  headers.set('Accept', 'application/json');
-  if (method !== 'GET' && method !== 'HEAD') {
-    for (const [k, v] of Object.entries(STATE_CHANGE_HEADER)) headers.set(k, v);
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, { ...init, method, headers, credentials: 'same-origin' });
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiError(0, 'The Flowlens server cannot be reached.');
-  }
-  if (!res.ok) throw await errorOf(res);
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-export function apiPostJson<T>(path: string, body: unknown): Promise<T> {
-  return apiRequest<T>(path, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-}
-
-export function sessionPath(sessionId: string, rest = ''): string {
-  return `/api/sessions/${encodeURIComponent(sessionId)}${rest}`;
-}
-
-// A finished session's data never changes, so its answers are kept for the life of the page
-// (switching pages back and forth costs nothing). Deleting a session drops its entries.
-// Answers that have arrived are also kept by value, so a page opened again renders at once,
-// without a loading frame.
-const cache = new Map<string, Promise<unknown>>();
-const settled = new Map<string, unknown>();
-
-export function cachedGet<T>(path: string): Promise<T> {
-  let p = cache.get(path) as Promise<T> | undefined;
-  if (!p) {
-    p = apiRequest<T>(path);
-    cache.set(path, p);
-    p.then(
-      (v) => settled.set(path, v),
-      () => cache.delete(path),
-    );
-  }
-  return p;
-}
-
-/** Keeps an answer fetched outside the cache (a session that has just completed). */
-export function remember(path: string, value: unknown): void {
-  settled.set(path, value);
-  cache.set(path, Promise.resolve(value));
-}
-
-export function isCached(path: string): boolean {
-  return settled.has(path);
-}
-
-/** Starts fetching answers a page is about to ask for (errors are left to the page). */
-export function prefetch(paths: string[]): void {
-  for (const p of paths) cachedGet(p).catch(() => undefined);
-}
-
-export function forgetSession(sessionId: string): void {
-  const prefix = sessionPath(sessionId);
-  const mine = (key: string) =>
-    key === prefix || key.startsWith(`${prefix}/`) || key.startsWith(`${prefix}?`);
-  for (const key of cache.keys()) if (mine(key)) cache.delete(key);
-  for (const key of settled.keys()) if (mine(key)) settled.delete(key);
-}
+export * from './request';
 
 export interface ApiState<T> {
   data: T | undefined;
@@ -128,11 +21,11 @@ export function useApi<T>(path: string | null, cached = true): ApiState<T> {
   });
   const [n, setN] = useState(0);
   const reload = useCallback(() => setN((x) => x + 1), []);
-  const hit = cached && n === 0 && path !== null && settled.has(path) ? (settled.get(path) as T) : undefined;
+  const hit = cached && n === 0 && path !== null ? settledAnswer<T>(path) : undefined;
   useEffect(() => {
     if (path === null || hit !== undefined) return;
     let live = true;
-    const p = cached && n === 0 ? cachedGet<T>(path) : apiRequest<T>(path);
+    const p = cached && n === 0 ? cachedGet<T>(path) : n === 0 ? getFresh<T>(path) : apiRequest<T>(path);
     p.then(
       (data) => live && setState({ path, data, n }),
       (err: unknown) =>

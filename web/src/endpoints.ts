@@ -1,4 +1,4 @@
-import { sessionPath } from './api';
+import { sessionPath } from './request';
 import type { PageKey } from './routes';
 
 // The per-session answers the pages read, one spelling each, so the cache and the prefetch share

@@ -61,7 +61,11 @@ export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel
       const [x] = c.convertFromPixel('grid', point) as number[];
       if (Number.isFinite(x)) cb(x);
     });
-    const ro = new ResizeObserver(() => c.resize());
+    // The observer also reports the size the chart was just made at: redrawing for that would
+    // draw every chart twice on the way in.
+    const ro = new ResizeObserver(() => {
+      if (node.clientWidth !== c.getWidth() || node.clientHeight !== c.getHeight()) c.resize();
+    });
     ro.observe(node);
     return () => {
       ro.disconnect();
