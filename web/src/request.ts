@@ -69,11 +69,15 @@ export function startEarly(path: string): void {
   early.set(path, { answer, at: Date.now() });
 }
 
-/** A fresh answer: the early request for `path` if one is recent and untaken, else a new one. */
+/**
+ * A fresh answer: the early request for `path` if one is recent and untaken, else a new one. An
+ * early request that failed is asked again (it may have gone before the sign-in that the
+ * reader comes after).
+ */
 export function getFresh<T>(path: string): Promise<T> {
   const e = early.get(path);
   early.delete(path);
-  if (e && Date.now() - e.at < EARLY_MS) return e.answer as Promise<T>;
+  if (e && Date.now() - e.at < EARLY_MS) return (e.answer as Promise<T>).catch(() => apiRequest<T>(path));
   return apiRequest<T>(path);
 }
 
