@@ -38,7 +38,7 @@ export async function buildApp(
     app.log.error({ session: id, err }, 'indexing flows failed'),
   );
   const answers = new AnswerCache(options.answerCacheBytes);
-  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers };
+  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers, failures: new Map() };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,

@@ -33,6 +33,12 @@ export interface ServerContext {
   queue: IngestQueue;
   indexer: FlowIndexer;
   answers: AnswerCache;
+  /**
+   * Why sessions failed when the database could not be told (a full disk refuses even that
+   * update): the API shows them failed with the reason until the database agrees, at the latest
+   * on the next start, which marks them failed as interrupted.
+   */
+  failures: Map<string, string>;
 }
 
 export type Phase = LiveState['phase'] | 'failed';
@@ -42,8 +48,10 @@ export interface SessionView extends SessionRow {
   phase: Phase;
 }
 
-export function sessionView(row: SessionRow, live: LiveState | undefined): SessionView {
+export function sessionView(row: SessionRow, live: LiveState | undefined, failure?: string): SessionView {
   if (live) return { ...row, status: live.status, phase: live.phase, progress: live.progress };
+  if (failure !== undefined && (row.status === 'processing' || row.status === 'queued'))
+    return { ...row, status: 'failed', phase: 'failed', error: failure };
   const phase: Phase =
     row.status === 'completed'
       ? 'done'

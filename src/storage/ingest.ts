@@ -44,6 +44,7 @@ import {
   TOP_IP_COLUMNS,
   WINDOW_COLUMNS,
 } from './prepare.js';
+import { within } from './queries.js';
 
 export { csvField, FLOW_COLUMNS, type StoredSummary, WINDOW_COLUMNS } from './prepare.js';
 
@@ -328,14 +329,20 @@ export async function ingestCapture(
     return { sessionId, summary: prepared.summary, warnings: prepared.warnings };
   } catch (err) {
     const reason = options.signal?.aborted ? 'cancelled before it finished' : (err as Error).message;
-    await db
-      .query(
+    // Space first (a full disk may be why it failed, and even marking it failed needs some): the
+    // spool files, and whatever flows went in (PGlite stores them outside a transaction).
+    rmSync(spool, { recursive: true, force: true });
+    await within(db.query('SELECT flowlens_drop_flows($1)', [sessionId]), 10_000, 'dropping its flows').catch(
+      () => undefined,
+    );
+    await within(
+      db.query(
         `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
         [sessionId, reason],
-      )
-      .catch(() => undefined);
-    // Whatever flows went in before the failure (PGlite stores them outside a transaction).
-    await db.query('SELECT flowlens_drop_flows($1)', [sessionId]).catch(() => undefined);
+      ),
+      10_000,
+      'marking the session failed',
+    ).catch(() => undefined);
     throw err;
   } finally {
     rmSync(spool, { recursive: true, force: true });

@@ -213,19 +213,36 @@ export async function childRowCounts(db: Db, sessionId: string): Promise<Record<
  * not stay `processing` for ever.
  */
 export async function failSession(db: Db, sessionId: string, reason: string, attempts = 20): Promise<void> {
+  const until = Date.now() + 30_000;
   for (let i = 0; ; i++) {
     try {
-      await db.query(
-        `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now()
-          WHERE session_id = $1 AND status IN ('queued', 'processing')`,
-        [sessionId, reason],
+      await within(
+        db.query(
+          `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now()
+            WHERE session_id = $1 AND status IN ('queued', 'processing')`,
+          [sessionId, reason],
+        ),
+        5_000,
+        'marking the session failed',
       );
       return;
     } catch (err) {
-      if (i + 1 >= attempts) throw err;
+      if (i + 1 >= attempts || Date.now() > until) throw err;
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 2000)));
     }
   }
+}
+
+/**
+ * `p`, or an error after `ms`: a statement that a database in trouble (a full disk) never
+ * answers must not keep a session `processing` for ever. The statement itself is not stopped.
+ */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from the database in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**

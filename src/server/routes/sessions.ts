@@ -11,6 +11,7 @@ import {
   getSessionSummary,
   ingestCapture,
   listSessions,
+  type SessionRow,
 } from '../../storage/index.js';
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
@@ -25,16 +26,20 @@ export function capturePath(ctx: ServerContext, sessionId: string): string {
 }
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { db, queue, indexer } = ctx;
+  const { db, queue, indexer, failures } = ctx;
+  const view = (row: SessionRow) =>
+    sessionView(row, queue.state(row.session_id), failures.get(row.session_id));
 
   /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
   async function ensureFinished(sessionId: string, job: () => Promise<void>): Promise<void> {
     try {
       await job();
     } catch (err) {
-      await failSession(db, sessionId, (err as Error).message).catch((e) =>
-        app.log.error({ session: sessionId, err: e }, 'could not mark the session failed'),
-      );
+      const reason = (err as Error).message;
+      await failSession(db, sessionId, reason).catch((e: Error) => {
+        failures.set(sessionId, `${reason} (not recorded in the database: ${e.message})`);
+        app.log.error({ session: sessionId, err: e }, 'could not mark the session failed');
+      });
       throw err;
     }
   }
@@ -50,7 +55,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async () => ({
-      sessions: (await listSessions(db)).map((r) => sessionView(r, queue.state(r.session_id))),
+      sessions: (await listSessions(db)).map(view),
     }),
   );
 
@@ -176,7 +181,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         row.status === 'completed'
           ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
           : null;
-      return { session: sessionView(row, queue.state(row.session_id)), summary };
+      return { session: view(row), summary };
     },
   );
 
@@ -220,7 +225,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (closed) return;
         cleanup();
         const final = await getSession(db, id).catch(() => null);
-        send('end', final ? sessionView(final, undefined) : { session_id: id, status: 'deleted' });
+        send(
+          'end',
+          final ? sessionView(final, undefined, failures.get(id)) : { session_id: id, status: 'deleted' },
+        );
         res.end();
       };
       const onEnd = (sid: string) => {
@@ -262,6 +270,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const deleted = await deleteSession(db, id);
       // After the rows are gone, so an answer being sent meanwhile is not kept beyond it.
       ctx.answers.forgetSession(id);
+      failures.delete(id);
       if (!deleted) return notFound(reply, id);
       rmSync(capturePath(ctx, id), { force: true });
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
