@@ -18,7 +18,15 @@ export function ensureSpaceForLoad(dataDir: string, spoolFiles: string[]): void 
       // a table without rows has no spool file
     }
   }
-  const need = csv * 3 + 16 * 1024 * 1024;
+  ensureSpace(dataDir, csv, 'the load needs');
+}
+
+/**
+ * Refuses, with the figures, when `dataDir`'s disk has less room than rows of `bytes` take there
+ * (table, indexes, write-ahead log: three times over) plus a write-ahead log segment.
+ */
+export function ensureSpace(dataDir: string, bytes: number, what: string): void {
+  const need = bytes * 3 + 16 * 1024 * 1024;
   let free: number;
   try {
     const s = statfsSync(dataDir);
@@ -28,7 +36,7 @@ export function ensureSpaceForLoad(dataDir: string, spoolFiles: string[]): void 
   }
   if (free < need) {
     throw new DiskSpaceError(
-      `not enough free disk space for the database in ${dataDir}: the load needs about ${mb(need)}, ${mb(free)} is free`,
+      `not enough free disk space for the database in ${dataDir}: ${what} about ${mb(need)}, ${mb(free)} is free`,
     );
   }
 }

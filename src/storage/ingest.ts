@@ -7,7 +7,6 @@ import {
   openSync,
   readSync,
   rmSync,
-  statfsSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -20,7 +19,7 @@ import { workerExecArgv } from '../analysis/pipeline.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { type Baseline, baselineFromFeatures } from '../detect/index.js';
 import type { BinaryCopy, Db } from './db.js';
-import { DiskSpaceError, ensureSpaceForLoad } from './disk-space.js';
+import { ensureSpace, ensureSpaceForLoad } from './disk-space.js';
 import {
   type FlowCopyOptions,
   type FlowRowsBatch,
@@ -253,54 +252,21 @@ export async function ingestCapture(
         rowsStored += await loadSpooledFlows(tx, flowTable, sessionId, prepared, signal);
         await finish(tx, prepared, prepared.sha256, loadStarted);
       });
-    } else if (db.kind === 'pglite') {
-      // PGlite runs one statement at a time on its one connection, and a transaction open for
-      // the whole read would hold back every other query (the server's pages, its progress) until
-      // the end. So the flows go into the session's own table batch by batch, each COPY a
-      // statement of its own, and the rest in one short transaction at the end, which also
-      // attaches that table as the session's partition of flows. All or nothing still holds: no
-      // reader sees the table before then, a failure drops it, and one left by a killed process
-      // is dropped at the next start.
-      const loadStarted = performance.now();
-      const load = new OverlappedLoad(
-        db,
-        flowTable,
-        workerFile,
-        spool,
-        sessionId,
-        db.location,
-        stored,
-        afterFlowBatch,
-      );
-      try {
-        const [done, facts] = await Promise.all([
-          load.run(path, prepareOptions, report, signal),
-          load.facts(path, prepareOptions.windowLength ?? null),
-        ]);
-        signal?.throwIfAborted();
-        await db.transaction(async (tx) => {
-          await prepareBulkLoad(tx, sessionId);
-          await finish(tx, done, facts.sha256, loadStarted);
-        });
-        prepared = done;
-      } catch (err) {
-        await load.abort();
-        throw err;
-      } finally {
-        load.close();
-      }
     } else {
-      // On PostgreSQL a transaction holds a pooled connection of its own: other queries go on.
-      prepared = await db.transaction(async (tx) => {
-        const loadStarted = performance.now();
-        await prepareBulkLoad(tx, sessionId);
+      const file = workerFile;
+      // The flows COPYed into `target` as the analysis finds them; `commit` stores the rest.
+      const overlapped = async (
+        target: Db,
+        dataDir: string | null,
+        commit: (done: Prepared, sha256: string | null) => Promise<void>,
+      ): Promise<Prepared> => {
         const load = new OverlappedLoad(
-          tx,
+          target,
           flowTable,
-          workerFile,
+          file,
           spool,
           sessionId,
-          null,
+          dataDir,
           stored,
           afterFlowBatch,
         );
@@ -310,7 +276,7 @@ export async function ingestCapture(
             load.facts(path, prepareOptions.windowLength ?? null),
           ]);
           signal?.throwIfAborted();
-          await finish(tx, done, facts.sha256, loadStarted);
+          await commit(done, facts.sha256);
           return done;
         } catch (err) {
           await load.abort();
@@ -318,7 +284,30 @@ export async function ingestCapture(
         } finally {
           load.close();
         }
-      });
+      };
+      if (db.kind === 'pglite') {
+        // PGlite runs one statement at a time on its one connection, and a transaction open for
+        // the whole read would hold back every other query (the server's pages, its progress)
+        // until the end. So the flows go into the session's own table batch by batch, each COPY a
+        // statement of its own, and the rest in one short transaction at the end, which also
+        // attaches that table as the session's partition of flows. All or nothing still holds: no
+        // reader sees the table before then, a failure drops it, and one left by a killed process
+        // is dropped at the next start.
+        const loadStarted = performance.now();
+        prepared = await overlapped(db, db.location, (done, sha256) =>
+          db.transaction(async (tx) => {
+            await prepareBulkLoad(tx, sessionId);
+            await finish(tx, done, sha256, loadStarted);
+          }),
+        );
+      } else {
+        // On PostgreSQL a transaction holds a pooled connection of its own: other queries go on.
+        prepared = await db.transaction(async (tx) => {
+          const loadStarted = performance.now();
+          await prepareBulkLoad(tx, sessionId);
+          return overlapped(tx, null, (done, sha256) => finish(tx, done, sha256, loadStarted));
+        });
+      }
     }
     report({
       phase: 'done',
@@ -621,19 +610,7 @@ class OverlappedLoad {
  * batch needs room for itself (table, indexes, write-ahead log: three times its size) and a margin.
  */
 function ensureSpaceForRows(dataDir: string, bytes: number): void {
-  const need = bytes * 3 + 16 * 1024 * 1024;
-  let free: number;
-  try {
-    const s = statfsSync(dataDir);
-    free = s.bavail * s.bsize;
-  } catch {
-    return; // no way to tell: let the load try
-  }
-  if (free < need) {
-    throw new DiskSpaceError(
-      `not enough free disk space for the database in ${dataDir}: the next rows need about ${(need / 1e6).toFixed(1)} MB, ${(free / 1e6).toFixed(1)} MB is free`,
-    );
-  }
+  ensureSpace(dataDir, bytes, 'the next rows need');
 }
 
 function sameWindowing(a: CaptureWindowing, b: CaptureWindowing): boolean {
