@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/server/index.js';
-import { childRowCounts, type Db, openStore } from '../src/storage/index.js';
+import { childRowCounts, createSession, type Db, failSession, openStore } from '../src/storage/index.js';
 import { multipart, parseSse } from './helpers/http.js';
 import { independentCounts, topOf } from './helpers/independent.js';
 import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
@@ -471,6 +471,35 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     const { summary } = (await get(`/api/sessions/${id}`)).json();
     expect(summary.windows.length_s).toBe(2);
     expect(summary.direction.local_networks).toEqual(['192.168.1.0/25']);
+  });
+
+  it('a session asked for just as its ingest ends is shown finished afterwards, not running for ever', async () => {
+    // The row says `failed` a moment before the job lets go of the session; an answer made in
+    // that moment shows it running and must not be kept as the session's final answer.
+    const id = await createSession(db, { name: 'ending', fileName: 'ending.pcap', fileSize: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let marked!: () => void;
+    const failedInDb = new Promise<void>((r) => {
+      marked = r;
+    });
+    server.queue.add({
+      sessionId: id,
+      run: async () => {
+        await failSession(db, id, 'the disk is full');
+        marked();
+        await gate;
+      },
+    });
+    await failedInDb;
+    const during = (await get(`/api/sessions/${id}`)).json().session;
+    expect(during.status).toBe('processing');
+    release();
+    await server.queue.idle();
+    const after = (await get(`/api/sessions/${id}`)).json().session;
+    expect(after).toMatchObject({ status: 'failed', phase: 'failed', error: 'the disk is full' });
   });
 
   it('a damaged capture that passes the magic check fails cleanly and its data answers 409', async () => {

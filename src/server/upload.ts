@@ -122,8 +122,14 @@ export async function saveUpload(
 async function write(out: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
   if (!out.write(chunk)) {
     await new Promise<void>((resolve) => {
-      out.once('drain', () => resolve());
-      out.once('error', () => resolve());
+      // Whichever comes first removes the other, or every slow write would leave a listener.
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.once('drain', done);
+      out.once('error', done);
     });
   }
 }

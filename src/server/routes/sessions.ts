@@ -175,13 +175,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req: FastifyRequest<{ Params: { id: string }; Querystring: { anomalies: boolean } }>, reply) => {
       const row = await getSession(db, req.params.id);
       if (row === null) return notFound(reply, req.params.id);
-      // Only a finished session's answer is final: a queued or running one's progress moves.
-      if (row.status === 'completed' || row.status === 'failed') keepAnswer(req);
+      // Only a finished session's answer is final: a queued or running one's progress moves. The
+      // row says finished a moment before its job lets go of the session (the view still shows
+      // it running then), so the answer is kept only once nothing runs for it.
+      const live = queue.state(row.session_id);
+      if (!live && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
       const summary =
         row.status === 'completed'
           ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
           : null;
-      return { session: view(row), summary };
+      return { session: sessionView(row, live, failures.get(row.session_id)), summary };
     },
   );
 
