@@ -83,6 +83,14 @@ describe.skipIf(!hasSharedPcaps).each(backends)('sessions stored in %s', (_name,
     );
     expect(flows[0].n).toBe(summary.flows.count);
     expect(flows[0].maxw).toBeLessThan(summary.windows.count);
+    // Every flow of every session has an id of its own (ids are given by the load, not a sequence).
+    const again = await ingestCapture(db, capture, { sessionName: 'office again' });
+    const ids = await db.query<{ n: number; distinct: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct FROM flows WHERE session_id IN ($1, $2)`,
+      [sessionId, again.sessionId],
+    );
+    expect(ids[0]).toEqual({ n: 2 * summary.flows.count, distinct: 2 * summary.flows.count });
+    expect(await deleteSession(db, again.sessionId)).toBe(true);
     const top = await db.query<{ ip: string; bytes: number }>(
       `SELECT ip, bytes::float8 AS bytes FROM top_ips WHERE session_id = $1 AND direction = 'both' ORDER BY rank LIMIT 1`,
       [sessionId],

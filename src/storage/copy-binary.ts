@@ -52,6 +52,16 @@ export class BinaryRows {
     this.pos = p + 12;
   }
 
+  /** A bigint given as its high and low 32 bits (an id beyond the safe integers). */
+  int8Parts(hi: number, lo: number): void {
+    const p = this.pos;
+    const view = this.view;
+    view.setInt32(p, 8);
+    view.setInt32(p + 4, hi);
+    view.setUint32(p + 8, lo);
+    this.pos = p + 12;
+  }
+
   float8(v: number): void {
     const p = this.pos;
     this.view.setInt32(p, 8);

@@ -14,6 +14,8 @@ import { BinaryRows, utf8 } from './copy-binary.js';
 
 export interface FlowCopyOptions {
   sessionId: string;
+  /** The session's block of flow ids: a flow's id is block * 2^32 + its flow id (migration 5). */
+  idBlock: number;
   /** Rows per batch. */
   batchRows: number;
   /** Int32 [0]: 1 once the doubles at byte 8 hold t0, window length and count. */
@@ -66,7 +68,7 @@ export function patchWindows(batch: FlowRowsBatch, w: { t0: number; lengthS: num
   batch.patch = null;
 }
 
-const FIELDS = 26;
+const FIELDS = 27;
 
 class FlowCopySink {
   private readonly rows = new BinaryRows(1 << 21);
@@ -106,6 +108,7 @@ class FlowCopySink {
     }
     const r = this.rows;
     r.row(FIELDS, 640);
+    r.int8Parts(this.options.idBlock, f.flowId);
     r.bytes(this.session);
     r.int8(f.flowId);
     if (this.known) r.int4(windowOf(f.firstTs, this.t0, this.lengthS, this.count));

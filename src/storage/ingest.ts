@@ -33,12 +33,12 @@ import type { Facts, FactsJob, WorkerJob } from './ingest-worker.js';
 import {
   ANOMALY_COLUMNS,
   BATCH_ROWS,
-  FLOW_COLUMNS,
   INSIGHT_COLUMNS,
   PORT_COLUMNS,
   type Prepared,
   type PrepareOptions,
   prepareCapture,
+  STORED_FLOW_COLUMNS,
   type StoredSummary,
   TOP_IP_COLUMNS,
   WINDOW_COLUMNS,
@@ -187,6 +187,7 @@ export async function ingestCapture(
     const [{ t: flowTable }] = await db.query<{ t: string }>('SELECT flowlens_flow_table($1) AS t', [
       sessionId,
     ]);
+    const [{ b: idBlock }] = await db.query<{ b: number }>("SELECT nextval('flows_id_block_seq')::int AS b");
     const finish = async (tx: Db, prepared: Prepared, sha256: string | null, loadStarted: number) => {
       const summary = prepared.summary;
       // The flows become the session's partition (their foreign key checked in one query).
@@ -249,7 +250,7 @@ export async function ingestCapture(
         );
       const loadStarted = performance.now();
       await db.transaction(async (tx) => {
-        rowsStored += await loadSpooledFlows(tx, flowTable, sessionId, prepared, signal);
+        rowsStored += await loadSpooledFlows(tx, flowTable, sessionId, idBlock, prepared, signal);
         await finish(tx, prepared, prepared.sha256, loadStarted);
       });
     } else {
@@ -266,6 +267,7 @@ export async function ingestCapture(
           file,
           spool,
           sessionId,
+          idBlock,
           dataDir,
           stored,
           afterFlowBatch,
@@ -394,6 +396,8 @@ class OverlappedLoad {
     private readonly workerFile: string,
     private readonly spoolDir: string,
     private readonly sessionId: string,
+    /** The session's block of flow ids (see FlowCopyOptions). */
+    private readonly idBlock: number,
     /** PGlite's folder, whose free space is checked before each batch (see below). */
     private readonly dataDir: string | null,
     private readonly onRows: (rows: number) => void,
@@ -456,11 +460,12 @@ class OverlappedLoad {
     onProgress: (p: IngestProgress) => void,
     signal: AbortSignal | undefined,
   ): Promise<Prepared> {
-    this.copy = await this.tx.copyBinary(this.flowTable, FLOW_COLUMNS);
+    this.copy = await this.tx.copyBinary(this.flowTable, STORED_FLOW_COLUMNS);
     const sinkModule = pathToFileURL(join(dirname(this.workerFile), 'flow-copy.js')).href;
     const port = this.channel.port2;
     const options: FlowCopyOptions = {
       sessionId: this.sessionId,
+      idBlock: this.idBlock,
       batchRows: FLOW_BATCH_ROWS,
       windowing: this.windowingBuf,
       credits: this.creditsBuf,
@@ -553,7 +558,7 @@ class OverlappedLoad {
     const s = this.spooled!;
     closeSync(s.fd);
     s.fd = -1; // (an fd closed twice could be someone else's by then)
-    const copy = await this.tx.copyBinary(this.flowTable, FLOW_COLUMNS);
+    const copy = await this.tx.copyBinary(this.flowTable, STORED_FLOW_COLUMNS);
     const fd = openSync(s.file, 'r');
     try {
       let pos = 0;
@@ -727,23 +732,26 @@ async function loadSpooledFlows(
   tx: Db,
   flowTable: string,
   sessionId: string,
+  idBlock: number,
   prepared: Prepared,
   signal: AbortSignal | undefined,
 ): Promise<number> {
   const { t0, lengthS, count } = prepared.windowing;
   const prefix = sessionId.length + 1;
+  const base = BigInt(idBlock) << 32n;
   let rows = 0;
   await forEachLineBatch(
     prepared.files.flows ?? '',
     async (lines) => {
       signal?.throwIfAborted();
-      await tx.copyCsv(flowTable, FLOW_COLUMNS, lines.join(''));
+      await tx.copyCsv(flowTable, STORED_FLOW_COLUMNS, lines.join(''));
       rows += lines.length;
     },
     (line) => {
       const a = line.indexOf(',', prefix); // after flow_id
       const b = line.indexOf(',', a + 1); // after the start-time placeholder
-      return `${line.slice(0, a + 1)}${windowOf(Number(line.slice(a + 1, b)), t0, lengthS, count)}${line.slice(b)}`;
+      const id = base + BigInt(line.slice(prefix, a));
+      return `${id},${line.slice(0, a + 1)}${windowOf(Number(line.slice(a + 1, b)), t0, lengthS, count)}${line.slice(b)}`;
     },
   );
   return rows;

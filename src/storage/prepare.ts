@@ -129,6 +129,9 @@ export const FLOW_COLUMNS = [
   'http_host',
 ] as const;
 
+/** The columns a flow is stored with: its id (see migration 5) and the rest. */
+export const STORED_FLOW_COLUMNS = ['id', ...FLOW_COLUMNS] as const;
+
 export const TOP_IP_COLUMNS = ['session_id', 'direction', 'rank', 'ip', 'bytes', 'packets', 'share'] as const;
 export const PORT_COLUMNS = [
   'session_id',
