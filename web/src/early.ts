@@ -2,14 +2,17 @@ import { PAGE_DATA } from './endpoints';
 import { prefetch, sessionPath, startEarly } from './request';
 import type { PageKey } from './routes';
 
-// The first module the page runs (index.html), before React and the app are evaluated.
+// The page's only entry (index.html): a small module that starts the page's requests, then loads
+// the app (React, the pages) and, for a page with charts, ECharts, all at once. Bundled with the
+// app as one file, these requests would wait for the whole of it to download and be evaluated.
+import './styles.css';
 
 /**
  * A page opened directly (a bookmark, a reload) starts on its data, the sign-in check, the
  * session list and the session's own request at once, instead of one after the other. Answers that fail (a session still
  * running, a token needed) are dropped and asked for again by the page.
  */
-function prefetchFromUrl(): void {
+function prefetchFromUrl(): PageKey | null {
   const { pathname, search } = window.location;
   const overview = /^\/sessions\/([0-9a-f-]{36})$/.exec(pathname);
   const page = pathname.slice(1) as PageKey;
@@ -21,6 +24,8 @@ function prefetchFromUrl(): void {
     startEarly(sessionPath(id, '?anomalies=false'));
     prefetch(PAGE_DATA[key](id));
   }
+  return key;
 }
 
-prefetchFromUrl();
+if (prefetchFromUrl() !== null) void import('./charts/echarts-setup');
+void import('./main');

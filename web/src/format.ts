@@ -83,9 +83,13 @@ function trimZeros(s: string): string {
 }
 
 /** Whole counts with thousands separators: 82582 → "82,582". */
+// One formatter, made once: `toLocaleString('en-US')` makes a new one per call, and a chart's axis
+// estimate and a table format thousands of numbers while a page opens.
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 export function formatCount(n: number | null | undefined): string {
   if (!finite(n)) return DASH;
-  return Math.round(n).toLocaleString('en-US');
+  return COUNT.format(Math.round(n));
 }
 
 /** A rate with its unit and a sensible precision: 1234.5 → "1,235/s", 2.25 → "2.25/s". */
