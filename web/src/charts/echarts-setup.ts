@@ -2,16 +2,17 @@ import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
   GridComponent,
-  LegendComponent,
+  LegendPlainComponent,
   MarkAreaComponent,
   MarkLineComponent,
   TooltipComponent,
-  VisualMapComponent,
+  VisualMapContinuousComponent,
 } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
-// Only what the pages draw: lines and areas, bars, scatter markers and a heatmap, on a canvas.
+// Only what the pages draw: lines and areas, bars, scatter markers and a heatmap, on a canvas; plain
+// legends and a continuous colour scale (the scrolling and piecewise kinds are never used).
 echarts.use([
   LineChart,
   BarChart,
@@ -19,11 +20,11 @@ echarts.use([
   HeatmapChart,
   GridComponent,
   TooltipComponent,
-  LegendComponent,
+  LegendPlainComponent,
   DataZoomComponent,
   MarkLineComponent,
   MarkAreaComponent,
-  VisualMapComponent,
+  VisualMapContinuousComponent,
   CanvasRenderer,
 ]);
 
