@@ -36,16 +36,6 @@ interface Props {
   ariaLabel: string;
 }
 
-/**
- * The pages' grids have margins made for their labels, so ECharts' pass that measures every axis
- * label to fit the grid inside its box (outerBounds, about a fifth of drawing a chart) is skipped.
- */
-function fixedGrids(grid: unknown): unknown {
-  const fixed = (g: unknown) => (g && typeof g === 'object' ? { outerBoundsMode: 'none', ...g } : g);
-  if (grid === undefined) return { outerBoundsMode: 'none' };
-  return Array.isArray(grid) ? grid.map(fixed) : fixed(grid);
-}
-
 /** An ECharts canvas that follows its container's size and replaces its option on change. */
 export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel }: Props) {
   const el = useRef<HTMLDivElement>(null);
@@ -87,10 +77,7 @@ export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel
   useEffect(() => {
     const c = chart.current;
     if (!c || !lib) return;
-    c.setOption(
-      { textStyle: { fontFamily: FONT }, animation: false, ...option, grid: fixedGrids(option.grid) },
-      { notMerge: true },
-    );
+    c.setOption({ textStyle: { fontFamily: FONT }, animation: false, ...option }, { notMerge: true });
     onReady?.(c);
   }, [option, onReady, lib]);
 
