@@ -8,6 +8,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 export class AnswerCache {
   private readonly entries = new Map<string, string>();
   private bytes = 0;
+  /**
+   * Moves on with every forgetting: an answer whose request began before a session was deleted
+   * may have read it before the delete, so it is sent but not kept (a delete is rare; a request
+   * about another session missing the cache once costs little).
+   */
+  epoch = 0;
 
   constructor(private readonly budget = 128 * 1024 * 1024) {}
 
@@ -33,6 +39,7 @@ export class AnswerCache {
   }
 
   forgetSession(sessionId: string): void {
+    this.epoch++;
     for (const k of [...this.entries.keys()])
       if (k.startsWith(`/api/sessions/${sessionId}`)) this.forgetKey(k);
   }
@@ -49,6 +56,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by a route whose answer is about a completed session (so it may be kept). */
     cacheable: boolean;
+    /** The cache's epoch when the request began (see AnswerCache.epoch). */
+    cacheEpoch: number;
   }
 }
 
@@ -59,14 +68,22 @@ export function keepAnswer(req: FastifyRequest): void {
 
 export function registerAnswerCache(app: FastifyInstance, cache: AnswerCache): void {
   app.decorateRequest('cacheable', false);
+  app.decorateRequest('cacheEpoch', 0);
   app.addHook('preHandler', async (req, reply) => {
+    req.cacheEpoch = cache.epoch;
     if (req.method !== 'GET' || !req.url.startsWith('/api/sessions/')) return;
     const body = cache.get(req.url);
     if (body === undefined) return;
     return reply.header('content-type', 'application/json; charset=utf-8').send(body);
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.cacheable && reply.statusCode === 200 && typeof payload === 'string') cache.set(req.url, payload);
+    if (
+      req.cacheable &&
+      req.cacheEpoch === cache.epoch &&
+      reply.statusCode === 200 &&
+      typeof payload === 'string'
+    )
+      cache.set(req.url, payload);
     return payload;
   });
 }

@@ -321,6 +321,8 @@ CREATE FUNCTION flowlens_flow_table(sid text) RETURNS text LANGUAGE sql IMMUTABL
     sql: `
 CREATE SEQUENCE flows_id_block_seq AS integer;
 SELECT setval('flows_id_block_seq', ((SELECT last_value FROM flows_id_seq) >> 32)::int + 1, false);
+-- No default any more: a row stored without its id is refused rather than numbered apart.
+ALTER TABLE flows ALTER COLUMN id DROP DEFAULT;
 `,
   },
 ];

@@ -271,7 +271,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const id = req.params.id;
       await queue.cancel(id);
       const deleted = await deleteSession(db, id);
-      // After the rows are gone, so an answer being sent meanwhile is not kept beyond it.
+      // After the rows are gone; an answer still being made (it began before) is not kept either.
       ctx.answers.forgetSession(id);
       failures.delete(id);
       if (!deleted) return notFound(reply, id);
