@@ -43,13 +43,8 @@ export class BinaryRows {
 
   /** A bigint from a safe integer (counts and ids). */
   int8(v: number): void {
-    const p = this.pos;
-    const view = this.view;
-    view.setInt32(p, 8);
     const hi = Math.floor(v / 4294967296);
-    view.setInt32(p + 4, hi);
-    view.setUint32(p + 8, v - hi * 4294967296);
-    this.pos = p + 12;
+    this.int8Parts(hi, v - hi * 4294967296);
   }
 
   /** A bigint given as its high and low 32 bits (an id beyond the safe integers). */

@@ -43,7 +43,7 @@ import {
   TOP_IP_COLUMNS,
   WINDOW_COLUMNS,
 } from './prepare.js';
-import { within } from './queries.js';
+import { failSession, within } from './queries.js';
 
 export { csvField, FLOW_COLUMNS, type StoredSummary, WINDOW_COLUMNS } from './prepare.js';
 
@@ -326,14 +326,7 @@ export async function ingestCapture(
     await within(db.query('SELECT flowlens_drop_flows($1)', [sessionId]), 10_000, 'dropping its flows').catch(
       () => undefined,
     );
-    await within(
-      db.query(
-        `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now() WHERE session_id = $1`,
-        [sessionId, reason],
-      ),
-      10_000,
-      'marking the session failed',
-    ).catch(() => undefined);
+    await failSession(db, sessionId, reason, 1).catch(() => undefined);
     throw err;
   } finally {
     rmSync(spool, { recursive: true, force: true });
