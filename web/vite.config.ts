@@ -8,9 +8,9 @@ import { defineConfig, type Plugin } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * The app and ECharts are loaded by the entry with import() (see src/early.ts), which the browser
- * only sees once the entry has arrived and run; a modulepreload link for each in the page lets
- * both downloads start with the entry's.
+ * The app is loaded by the entry with import() (see src/early.ts), and ECharts by the app's charts
+ * in turn, which the browser only sees once each importer has arrived and run; a modulepreload
+ * link for each in the page lets both downloads start with the entry's.
  */
 function preloadLazyChunks(names: string[]): Plugin {
   return {

@@ -16,7 +16,6 @@ import {
 import {
   ApiError,
   apiPostJson,
-  apiRequest,
   getFresh,
   isCached,
   onUnauthorized,
@@ -400,14 +399,12 @@ export function App() {
   const [n, setN] = useState(0);
   useEffect(() => {
     void n;
-    (n === 0 ? getFresh<AuthState>('/api/auth') : apiRequest<AuthState>('/api/auth')).then(
-      setAuth,
-      (err: ApiError) => {
-        // A server without the endpoint (404) has no authentication.
-        if (err.status === 404) setAuth({ required: false, authenticated: true });
-        else setAuthError(err);
-      },
-    );
+    // (The early request, if any, answers the first time; a retry asks again.)
+    getFresh<AuthState>('/api/auth').then(setAuth, (err: ApiError) => {
+      // A server without the endpoint (404) has no authentication.
+      if (err.status === 404) setAuth({ required: false, authenticated: true });
+      else setAuthError(err);
+    });
   }, [n]);
   useEffect(() => onUnauthorized(() => setAuth({ required: true, authenticated: false })), []);
   if (authError) {

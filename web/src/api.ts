@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, apiRequest, cachedGet, getFresh, settledAnswer } from './request';
+import { ApiError, cachedGet, getFresh, settledAnswer } from './request';
 
 export * from './request';
 
@@ -25,7 +25,7 @@ export function useApi<T>(path: string | null, cached = true): ApiState<T> {
   useEffect(() => {
     if (path === null || hit !== undefined) return;
     let live = true;
-    const p = cached && n === 0 ? cachedGet<T>(path) : n === 0 ? getFresh<T>(path) : apiRequest<T>(path);
+    const p = cached && n === 0 ? cachedGet<T>(path) : getFresh<T>(path);
     p.then(
       (data) => live && setState({ path, data, n }),
       (err: unknown) =>

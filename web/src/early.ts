@@ -3,8 +3,9 @@ import { prefetch, sessionPath, startEarly } from './request';
 import type { PageKey } from './routes';
 
 // The page's only entry (index.html): a small module that starts the page's requests, then loads
-// the app (React, the pages) and, for a page with charts, ECharts, all at once. Bundled with the
-// app as one file, these requests would wait for the whole of it to download and be evaluated.
+// the app (React, the pages; its charts import ECharts, which the page preloads beside it).
+// Bundled with the app as one file, these requests would wait for the whole of it to download and
+// be evaluated.
 import './styles.css';
 
 /**
@@ -12,7 +13,7 @@ import './styles.css';
  * session list and the session's own request at once, instead of one after the other. Answers that fail (a session still
  * running, a token needed) are dropped and asked for again by the page.
  */
-function prefetchFromUrl(): PageKey | null {
+function prefetchFromUrl(): void {
   const { pathname, search } = window.location;
   const overview = /^\/sessions\/([0-9a-f-]{36})$/.exec(pathname);
   const page = pathname.slice(1) as PageKey;
@@ -24,8 +25,7 @@ function prefetchFromUrl(): PageKey | null {
     startEarly(sessionPath(id, '?anomalies=false'));
     prefetch(PAGE_DATA[key](id));
   }
-  return key;
 }
 
-if (prefetchFromUrl() !== null) void import('./charts/echarts-setup');
+prefetchFromUrl();
 void import('./main');

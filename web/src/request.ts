@@ -56,7 +56,7 @@ export async function apiRequest<T>(path: string, init: RequestInit = {}): Promi
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-// Requests started before the app first renders (main.tsx), each handed to its first reader
+// Requests started by the entry (early.ts) before the app has loaded, each handed to its first reader
 // instead of being asked again: a page opened directly needs the sign-in check, the session list
 // and its session at once, not one after the other as the components mount.
 const EARLY_MS = 10_000;
@@ -70,7 +70,8 @@ export function startEarly(path: string): void {
 }
 
 /**
- * A fresh answer: the early request for `path` if one is recent and untaken, else a new one. An
+ * A fresh answer: the early request for `path` if one is recent and untaken (so only the first
+ * reader gets it), else a new one. An
  * early request that failed is asked again (it may have gone before the sign-in that the
  * reader comes after).
  */

@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import { type ApiError, apiRequest, forgetSession, getFresh, sessionPath } from './api';
+import { type ApiError, forgetSession, getFresh, sessionPath } from './api';
 import type { ProgressEvent, Session } from './types';
 
 interface SessionsContextValue {
@@ -40,10 +40,7 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void tick;
     let live = true;
-    (tick === 0
-      ? getFresh<{ sessions: Session[] }>('/api/sessions')
-      : apiRequest<{ sessions: Session[] }>('/api/sessions')
-    ).then(
+    getFresh<{ sessions: Session[] }>('/api/sessions').then(
       (r) => {
         if (!live) return;
         setSessions(r.sessions);
