@@ -8,9 +8,9 @@ import { defineConfig, type Plugin } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * The app is loaded by the entry with import() (see src/early.ts), and ECharts by the app's charts
- * in turn, which the browser only sees once each importer has arrived and run; a modulepreload
- * link for each in the page lets both downloads start with the entry's.
+ * The app is loaded by the entry with import() (see src/early.ts), which the browser only sees once
+ * the entry has arrived and run; a modulepreload link in the page lets its download start with the
+ * entry's. ECharts is not preloaded: the overview draws with uPlot, and ECharts loads when idle.
  */
 function preloadLazyChunks(names: string[]): Plugin {
   return {
@@ -41,7 +41,7 @@ function preloadLazyChunks(names: string[]): Plugin {
 export default defineConfig({
   root,
   base: '/',
-  plugins: [react(), preloadLazyChunks(['/src/main.tsx', '/src/charts/echarts-setup.ts'])],
+  plugins: [react(), preloadLazyChunks(['/src/main.tsx'])],
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,

@@ -169,6 +169,54 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await shot('overview');
   }, 60_000);
 
+  it('overview charts: pointing at a window shows its packets by transport from the API; clicking its score opens its explanation', async () => {
+    type W = {
+      window_id: number;
+      start_ts: number;
+      packet_count: number;
+      tcp_count: number;
+      udp_count: number;
+    };
+    const { length_s: len, windows } = await api<{ length_s: number; windows: W[] }>(
+      `/api/sessions/${officeId}/windows`,
+    );
+    const { anomalies } = await api<{ anomalies: { window_id: number; start_ts: number }[] }>(
+      `/api/sessions/${officeId}/anomalies?contributions=false`,
+    );
+    // The busiest window; the plot's time axis runs from the first window's start to the last one's end.
+    const w = windows.reduce((a, b) => (b.packet_count > a.packet_count ? b : a));
+    const t0 = windows[0].start_ts;
+    const t1 = windows[windows.length - 1].start_ts + len;
+    const pointAt = async (chart: number) => {
+      const box = await page.locator('.time-chart').nth(chart).locator('.u-over').boundingBox();
+      if (!box) throw new Error(`chart ${chart} has no plot`);
+      return { x: box.x + (box.width * (w.start_ts + len / 2 - t0)) / (t1 - t0), y: box.y + box.height / 2 };
+    };
+    const mix = await pointAt(0);
+    await page.mouse.move(mix.x, mix.y);
+    const tip = page.locator('.time-chart').first().locator('.chart-tip');
+    await tip.waitFor({ state: 'visible' });
+    const text = await tip.innerText();
+    expect(text).toMatch(new RegExp(`TCP\\s+${formatCount(w.tcp_count)}\\s`));
+    expect(text).toMatch(new RegExp(`UDP\\s+${formatCount(w.udp_count)}\\s`));
+    expect(text).toMatch(new RegExp(`All packets\\s+${formatCount(w.packet_count)}`));
+    // Only the chart under the pointer shows a tip (the others follow the pointer's time).
+    await expect(page.locator('.chart-tip:visible').count()).resolves.toBe(1);
+    const scored = anomalies.find((a) => a.start_ts === w.start_ts);
+    expect(scored).toBeDefined();
+    const score = await pointAt(2);
+    await page.mouse.click(score.x, score.y);
+    await page.waitForURL(
+      (u) =>
+        u.pathname === '/anomalies' &&
+        u.searchParams.get('session') === officeId &&
+        u.searchParams.get('window') === String(scored?.window_id),
+    );
+    await textOf(page.locator('.explain-title'), new RegExp(`Window ${scored?.window_id}\\b`));
+    await page.goBack();
+    await page.getByTestId('top-talkers').waitFor();
+  }, 60_000);
+
   it('protocols: TCP health, the top port and the flows table follow the API, sorted and filtered by the server', async () => {
     await page.getByRole('link', { name: 'Protocols' }).click();
     await page.waitForURL(`**/protocols?session=${officeId}`);

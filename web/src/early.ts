@@ -6,6 +6,8 @@ import type { PageKey } from './routes';
 // the app (React, the pages; its charts import ECharts, which the page preloads beside it).
 // Bundled with the app as one file, these requests would wait for the whole of it to download and
 // be evaluated.
+// uPlot's own rules (the overview's charts), before the app's, in the page's one stylesheet.
+import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
 /**

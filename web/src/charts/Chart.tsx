@@ -1,14 +1,29 @@
 import type { ECharts, EChartsCoreOption } from 'echarts/core';
 import { useEffect, useRef, useState } from 'react';
+import { FONT } from './font';
 
-// ECharts is most of the app's code: it loads as a chunk of its own (./echarts-setup), started as
-// soon as this module runs, so the page's API requests do not wait behind it.
+// ECharts is most of the app's code and ~0.5 s of the browser's thread to load and first run: it is
+// a chunk of its own (./echarts-setup), loaded when a page first draws one of its charts, or once the
+// page opened first (the overview draws with uPlot) has gone quiet, so the next page finds it there.
 type EChartsModule = typeof import('./echarts-setup');
 let loaded: EChartsModule | null = null;
-const loading: Promise<EChartsModule> = import('./echarts-setup').then((m) => {
-  loaded = m;
-  return m;
-});
+let loading: Promise<EChartsModule> | null = null;
+
+function loadECharts(): Promise<EChartsModule> {
+  loading ??= import('./echarts-setup').then((m) => {
+    loaded = m;
+    return m;
+  });
+  return loading;
+}
+
+/** Loads ECharts when the browser has nothing else to do (or after 3 s at the latest). */
+export function loadEChartsWhenIdle(): void {
+  if (loading) return;
+  const start = () => void loadECharts();
+  if ('requestIdleCallback' in window) window.requestIdleCallback(start, { timeout: 3000 });
+  else setTimeout(start, 1000);
+}
 
 export type ChartOption = EChartsCoreOption;
 export type ChartInstance = ECharts;
@@ -20,9 +35,6 @@ export interface ChartClick {
   data: unknown;
   componentType: string;
 }
-
-export const FONT =
-  'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif';
 
 interface Props {
   option: ChartOption;
@@ -44,7 +56,7 @@ export function Chart({ option, height, onClick, onPlotClick, onReady, ariaLabel
   handlers.current = { onClick, onPlotClick };
   const [lib, setLib] = useState<EChartsModule | null>(loaded);
   useEffect(() => {
-    if (!lib) void loading.then(setLib);
+    if (!lib) void loadECharts().then(setLib);
   }, [lib]);
 
   useEffect(() => {

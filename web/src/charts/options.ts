@@ -1,18 +1,10 @@
-import { COLORS, PROTOCOL_COLORS } from '../colors';
-import {
-  formatBitRate,
-  formatByteRate,
-  formatBytesAxis,
-  formatCount,
-  formatCountAxis,
-  formatPercent,
-  formatPerSecond,
-} from '../format';
-import type { Anomaly, TrafficWindow } from '../types';
+import { COLORS } from '../colors';
+import { formatPercent } from '../format';
+import type { Anomaly } from '../types';
 import type { ChartOption } from './Chart';
-import { dot, TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from './common';
+import { TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from './common';
 
-// Chart options shared by the pages. Every series is [time in ms, value] over the session's windows
+// ECharts options shared by the pages (the overview's are in overview-charts.ts). Every series is [time in ms, value] over the session's windows
 // (empty windows included, so gaps show as zero). Long sessions (up to 100,000 windows) stay fast:
 // no symbols, LTTB sampling on lines (index buckets for stacks, so the layers stay aligned), large
 // mode on bars and scatters, and zooming by wheel, drag and slider.
@@ -54,123 +46,12 @@ export function windowBounds(rows: { start_ts: number }[], lengthS: number) {
   return { min: rows[0].start_ts * 1000, max: (rows[rows.length - 1].start_ts + lengthS) * 1000 };
 }
 
-export function protocolMixOption(windows: TrafficWindow[], lengthS: number): ChartOption {
-  // Stacked from the smallest layers up, TCP (usually most of the packets) on top: the edges of a
-  // layer with nothing in it are drawn too, and at the top of a spike one or two pixels wide they
-  // would colour it instead of the layer that is there.
-  const series = (
-    [
-      ['Other', 'other_count', PROTOCOL_COLORS.other],
-      ['ICMP', 'icmp_count', PROTOCOL_COLORS.icmp],
-      ['UDP', 'udp_count', PROTOCOL_COLORS.udp],
-      ['TCP', 'tcp_count', PROTOCOL_COLORS.tcp],
-    ] as const
-  ).map(([name, key, color]) => ({
-    name,
-    type: 'line',
-    stack: 'packets',
-    step: 'end',
-    // Areas only: a line per layer would run along the layers above it.
-    areaStyle: { opacity: 0.85 },
-    lineStyle: { width: 0 },
-    color,
-    showSymbol: false,
-    // Averaging thins narrow spikes unevenly across the layers; only long sessions need it.
-    sampling: windows.length > 3000 ? 'average' : undefined,
-    emphasis: { focus: 'series' },
-    data: stepData(windows, lengthS, (w) => w[key]),
-  }));
-  return {
-    useUTC: true,
-    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10, data: ['TCP', 'UDP', 'ICMP', 'Other'] },
-    grid: GRID,
-    tooltip: {
-      ...TOOLTIP_BASE,
-      trigger: 'axis',
-      formatter: (ps: AxisParam[]) => {
-        if (!ps.length) return '';
-        const w = windows[Math.min(ps[0].dataIndex, windows.length - 1)];
-        if (!w) return '';
-        const total = w.packet_count;
-        const rows = [...ps]
-          .reverse()
-          .map((p) => {
-            const n = p.value[1];
-            return `<tr><td>${dot(p.color)}${p.seriesName}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
-          })
-          .join('');
-        return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
-      },
-    },
-    xAxis: timeAxis(spanOf(windows, lengthS), windowBounds(windows, lengthS)),
-    yAxis: valueAxis('packets per window', formatCountAxis),
-    dataZoom: timeZoom(),
-    series,
-  };
-}
-
-export function throughputOption(windows: TrafficWindow[], lengthS: number): ChartOption {
-  return {
-    useUTC: true,
-    legend: { top: 4, left: 'center', itemWidth: 14, itemHeight: 10 },
-    grid: { ...GRID, right: 64 },
-    tooltip: {
-      ...TOOLTIP_BASE,
-      trigger: 'axis',
-      formatter: (ps: AxisParam[]) => {
-        if (!ps.length) return '';
-        const w = windows[Math.min(ps[0].dataIndex, windows.length - 1)];
-        if (!w) return '';
-        return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">
-          <tr><td>${dot(COLORS.bytes)}Bytes/s</td><td class="tt-num">${formatByteRate(w.bytes_per_sec)}</td><td class="tt-num">${formatBitRate(w.bytes_per_sec)}</td></tr>
-          <tr><td>${dot(COLORS.packets)}Packets/s</td><td class="tt-num">${formatPerSecond(w.packets_per_sec)}</td><td></td></tr>
-          <tr><td>In this window</td><td class="tt-num">${formatBytesAxis(w.byte_count)}</td><td class="tt-num">${formatCount(w.packet_count)} pkts</td></tr></table>`;
-      },
-    },
-    xAxis: timeAxis(spanOf(windows, lengthS), windowBounds(windows, lengthS)),
-    yAxis: [
-      valueAxis('bytes/s', (v) => formatBytesAxis(v)),
-      valueAxis('packets/s', formatCountAxis, {
-        position: 'right',
-        splitLine: { show: false },
-        nameTextStyle: { color: COLORS.axis, align: 'right' },
-      }),
-    ],
-    dataZoom: timeZoom(),
-    series: [
-      {
-        name: 'Bytes/s',
-        type: 'line',
-        step: 'end',
-        color: COLORS.bytes,
-        showSymbol: false,
-        sampling: 'lttb',
-        areaStyle: { opacity: 0.12 },
-        lineStyle: { width: 1.4 },
-        data: stepData(windows, lengthS, (w) => w.bytes_per_sec),
-      },
-      {
-        name: 'Packets/s',
-        type: 'line',
-        step: 'end',
-        yAxisIndex: 1,
-        color: COLORS.packets,
-        showSymbol: false,
-        sampling: 'lttb',
-        lineStyle: { width: 1.2 },
-        data: stepData(windows, lengthS, (w) => w.packets_per_sec),
-      },
-    ],
-  };
-}
-
 export interface ScoreOptionArgs {
   anomalies: Anomaly[];
   threshold: number;
   lengthS: number;
   /** The window drawn as selected. */
   selected?: number | null;
-  compact?: boolean;
 }
 
 /** Runs of consecutive anomalous windows as [first, last] window indexes into `anomalies`. */
@@ -185,20 +66,14 @@ export function anomalousRuns(anomalies: Anomaly[]): [number, number][] {
   return runs;
 }
 
-export function scoreOption({
-  anomalies,
-  threshold,
-  lengthS,
-  selected,
-  compact,
-}: ScoreOptionArgs): ChartOption {
+export function scoreOption({ anomalies, threshold, lengthS, selected }: ScoreOptionArgs): ChartOption {
   const runs = anomalousRuns(anomalies);
   const sel =
     selected === null || selected === undefined ? undefined : anomalies.find((a) => a.window_id === selected);
   return {
     useUTC: true,
     legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10, data: ['Score', 'Anomalous window'] },
-    grid: compact ? { ...GRID, top: 36, right: 64 } : { ...GRID, right: 64 },
+    grid: { ...GRID, right: 64 },
     tooltip: {
       ...TOOLTIP_BASE,
       trigger: 'axis',
@@ -266,7 +141,7 @@ export function scoreOption({
         name: 'Anomalous window',
         type: 'scatter',
         color: COLORS.anomaly,
-        symbolSize: compact ? 6 : 8,
+        symbolSize: 8,
         z: 4,
         large: anomalies.length > 5000,
         // At the middle of the window, on its step.

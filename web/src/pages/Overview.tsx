@@ -1,8 +1,10 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useApi } from '../api';
-import { Chart } from '../charts/Chart';
-import { protocolMixOption, scoreOption, throughputOption, windowAt } from '../charts/options';
+import { loadEChartsWhenIdle } from '../charts/Chart';
+import { windowAt } from '../charts/options';
+import { protocolMixSpec, scoreSpec, throughputSpec } from '../charts/overview-charts';
+import { TimeChart } from '../charts/TimeChart';
 import { SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
 import { anomaliesPath, anomalyScoresPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
@@ -201,24 +203,22 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;
 
   const mix = useMemo(
-    () => windows.data && protocolMixOption(windows.data.windows, lengthS),
+    () => windows.data && protocolMixSpec(windows.data.windows, lengthS),
     [windows.data, lengthS],
   );
   const through = useMemo(
-    () => windows.data && throughputOption(windows.data.windows, lengthS),
+    () => windows.data && throughputSpec(windows.data.windows, lengthS),
     [windows.data, lengthS],
   );
   const score = useMemo(
-    () =>
-      anomalies.data &&
-      scoreOption({
-        anomalies: anomalies.data.anomalies,
-        threshold: anomalies.data.threshold,
-        lengthS,
-        compact: true,
-      }),
+    () => anomalies.data && scoreSpec(anomalies.data.anomalies, anomalies.data.threshold, lengthS),
     [anomalies.data, lengthS],
   );
+  // The other pages draw with ECharts: it loads once this page is drawn and the browser is idle.
+  const drawn = Boolean(mix && score);
+  useEffect(() => {
+    if (drawn) loadEChartsWhenIdle();
+  }, [drawn]);
   const noWindows = (d: WindowsResponse) => d.windows.length === 0;
 
   return (
@@ -236,7 +236,9 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
             empty={noWindows}
             emptyText="The capture has no timestamped packets."
           >
-            {() => mix && <Chart option={mix} height={300} ariaLabel="Protocol mix over time" />}
+            {() =>
+              mix && <TimeChart spec={mix} height={300} syncKey={id} ariaLabel="Protocol mix over time" />
+            }
           </Async>
         </Card>
         <Card
@@ -259,7 +261,11 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
           subtitle={`Bytes per second and packets per second, per ${lengthS} s window`}
         >
           <Async state={windows} height={230} empty={noWindows} emptyText="No windows.">
-            {() => through && <Chart option={through} height={230} ariaLabel="Throughput over time" />}
+            {() =>
+              through && (
+                <TimeChart spec={through} height={230} syncKey={id} ariaLabel="Throughput over time" />
+              )
+            }
           </Async>
         </Card>
         <Card
@@ -279,12 +285,13 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
           >
             {(d) =>
               score ? (
-                <Chart
-                  option={score}
+                <TimeChart
+                  spec={score}
                   height={230}
+                  syncKey={id}
                   ariaLabel="Anomaly score per window"
-                  onPlotClick={(x) => {
-                    const a = windowAt(d.anomalies, lengthS, x);
+                  onPlotClick={(sec) => {
+                    const a = windowAt(d.anomalies, lengthS, sec * 1000);
                     if (a) navigate(pageUrl('anomalies', id, { window: String(a.window_id) }));
                   }}
                 />

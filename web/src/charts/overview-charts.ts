@@ -1,0 +1,194 @@
+import type uPlot from 'uplot';
+import { COLORS, PROTOCOL_COLORS } from '../colors';
+import {
+  formatBitRate,
+  formatByteRate,
+  formatBytesAxis,
+  formatCount,
+  formatCountAxis,
+  formatPercent,
+  formatPerSecond,
+} from '../format';
+import type { Anomaly, TrafficWindow } from '../types';
+import { dot, windowTitle } from './common';
+import { anomalousRuns } from './options';
+import type { TimeChartSpec } from './TimeChart';
+
+// The overview's charts (uPlot, see TimeChart). x is every window's start and one closing point at
+// the last window's end, so a step holds each window's value across its window; a point's index
+// is its window's, the closing point standing for the last window.
+
+function windowTimes(rows: { start_ts: number }[], lengthS: number): Float64Array {
+  const x = new Float64Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) x[i] = rows[i].start_ts;
+  x[rows.length] = rows.length ? rows[rows.length - 1].start_ts + lengthS : 0;
+  return x;
+}
+
+function column<T>(rows: T[], value: (r: T) => number): Float64Array {
+  const out = new Float64Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) out[i] = value(rows[i]);
+  if (rows.length) out[rows.length] = out[rows.length - 1];
+  return out;
+}
+
+/** `hex` at `alpha` over white, as an opaque colour: stacked layers are drawn over each other. */
+function overWhite(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  const mix = (c: number) => Math.round(c * alpha + 255 * (1 - alpha));
+  return `rgb(${mix(n >> 16)}, ${mix((n >> 8) & 255)}, ${mix(n & 255)})`;
+}
+
+const at = <T>(rows: T[], i: number): T | undefined => rows[Math.min(i, rows.length - 1)];
+
+const LAYERS = [
+  ['Other', 'other_count', PROTOCOL_COLORS.other],
+  ['ICMP', 'icmp_count', PROTOCOL_COLORS.icmp],
+  ['UDP', 'udp_count', PROTOCOL_COLORS.udp],
+  ['TCP', 'tcp_count', PROTOCOL_COLORS.tcp],
+] as const;
+
+/**
+ * Packets per window by transport, stacked from the smallest layers up (TCP, usually most of the
+ * packets, on top): each layer is drawn as its running sum filled to zero, the tallest first, so
+ * every band shows its own layer's count.
+ */
+export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): TimeChartSpec {
+  const sums: Float64Array[] = [];
+  let below: Float64Array | null = null;
+  for (const [, key] of LAYERS) {
+    const own = column(windows, (w) => w[key]);
+    if (below) for (let i = 0; i < own.length; i++) own[i] += below[i];
+    sums.push(own);
+    below = own;
+  }
+  const series = LAYERS.map(([label, , color], i) => ({
+    label,
+    color: overWhite(color, 0.85),
+    fill: overWhite(color, 0.85),
+    values: sums[i],
+  })).reverse();
+  return {
+    x: windowTimes(windows, lengthS),
+    series,
+    left: { name: 'packets per window', format: formatCountAxis },
+    legend: [...LAYERS]
+      .reverse()
+      .map(([label, , color]) => ({ label, color: overWhite(color, 0.85), kind: 'area' as const })),
+    tooltip: (i) => {
+      const w = at(windows, i);
+      if (!w) return '';
+      const total = w.packet_count;
+      const rows = [...LAYERS]
+        .reverse()
+        .map(([label, key, color]) => {
+          const n = w[key];
+          return `<tr><td>${dot(color)}${label}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
+        })
+        .join('');
+      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
+    },
+  };
+}
+
+/** Bytes per second (left axis, with its area) and packets per second (right axis). */
+export function throughputSpec(windows: TrafficWindow[], lengthS: number): TimeChartSpec {
+  return {
+    x: windowTimes(windows, lengthS),
+    series: [
+      {
+        label: 'Bytes/s',
+        color: COLORS.bytes,
+        fill: 'rgba(47, 111, 219, 0.12)',
+        width: 1.4,
+        values: column(windows, (w) => w.bytes_per_sec),
+      },
+      {
+        label: 'Packets/s',
+        color: COLORS.packets,
+        width: 1.2,
+        right: true,
+        values: column(windows, (w) => w.packets_per_sec),
+      },
+    ],
+    left: { name: 'bytes/s', format: formatBytesAxis },
+    right: { name: 'packets/s', format: formatCountAxis },
+    legend: [
+      { label: 'Bytes/s', color: COLORS.bytes, kind: 'line' },
+      { label: 'Packets/s', color: COLORS.packets, kind: 'line' },
+    ],
+    tooltip: (i) => {
+      const w = at(windows, i);
+      if (!w) return '';
+      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">
+          <tr><td>${dot(COLORS.bytes)}Bytes/s</td><td class="tt-num">${formatByteRate(w.bytes_per_sec)}</td><td class="tt-num">${formatBitRate(w.bytes_per_sec)}</td></tr>
+          <tr><td>${dot(COLORS.packets)}Packets/s</td><td class="tt-num">${formatPerSecond(w.packets_per_sec)}</td><td></td></tr>
+          <tr><td>In this window</td><td class="tt-num">${formatBytesAxis(w.byte_count)}</td><td class="tt-num">${formatCount(w.packet_count)} pkts</td></tr></table>`;
+    },
+  };
+}
+
+/** Canvas pixels for CSS pixels (uPlot draws at the device's pixel ratio). */
+const px = (n: number) => Math.round(n * (window.devicePixelRatio || 1));
+
+/**
+ * The anomaly score per window against its threshold (dashed, labelled at the right), anomalous
+ * windows shaded with a dot at their middle.
+ */
+export function scoreSpec(anomalies: Anomaly[], threshold: number, lengthS: number): TimeChartSpec {
+  const runs = anomalousRuns(anomalies);
+  const flagged = anomalies.filter((a) => a.is_anomaly);
+  return {
+    x: windowTimes(anomalies, lengthS),
+    series: [{ label: 'Score', color: COLORS.score, width: 1.3, values: column(anomalies, (a) => a.score) }],
+    left: { name: 'anomaly score', format: (v) => v.toFixed(1), range: [0, 1], step: 0.2 },
+    legend: [
+      { label: 'Score', color: COLORS.score, kind: 'line' },
+      { label: `Threshold ${threshold}`, color: COLORS.threshold, kind: 'dash' },
+      { label: 'Anomalous window', color: COLORS.anomaly, kind: 'dot' },
+    ],
+    under: (u: uPlot) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      ctx.fillStyle = COLORS.highlight;
+      for (const [a, b] of runs) {
+        const x0 = u.valToPos(anomalies[a].start_ts, 'x', true);
+        const x1 = u.valToPos(anomalies[b].start_ts + lengthS, 'x', true);
+        const l = Math.max(x0, bbox.left);
+        const r = Math.min(x1, bbox.left + bbox.width);
+        if (r > l) ctx.fillRect(l, bbox.top, Math.max(r - l, 1), bbox.height);
+      }
+      ctx.restore();
+    },
+    over: (u: uPlot) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      const y = u.valToPos(threshold, 'y', true);
+      ctx.strokeStyle = COLORS.threshold;
+      ctx.lineWidth = px(1.2);
+      ctx.setLineDash([px(5), px(4)]);
+      ctx.beginPath();
+      ctx.moveTo(bbox.left, y);
+      ctx.lineTo(bbox.left + bbox.width, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      // Dots at the middle of each anomalous window in view, on its step.
+      ctx.fillStyle = COLORS.anomaly;
+      const [lo, hi] = [u.scales.x.min ?? -Infinity, u.scales.x.max ?? Infinity];
+      const r = px(3);
+      for (const a of flagged) {
+        const mid = a.start_ts + lengthS / 2;
+        if (mid < lo || mid > hi) continue;
+        ctx.beginPath();
+        ctx.arc(u.valToPos(mid, 'x', true), u.valToPos(a.score, 'y', true), r, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      ctx.restore();
+    },
+    tooltip: (i) => {
+      const a = at(anomalies, i);
+      if (!a) return '';
+      return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}<br><span style="color:#5b6474">Click to see why</span>`;
+    },
+  };
+}
