@@ -188,13 +188,13 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     const t0 = windows[0].start_ts;
     const t1 = windows[windows.length - 1].start_ts + len;
     const pointAt = async (chart: number) => {
-      const box = await page.locator('.time-chart').nth(chart).locator('.u-over').boundingBox();
+      const box = await page.locator('.plot').nth(chart).locator('.u-over').boundingBox();
       if (!box) throw new Error(`chart ${chart} has no plot`);
       return { x: box.x + (box.width * (w.start_ts + len / 2 - t0)) / (t1 - t0), y: box.y + box.height / 2 };
     };
     const mix = await pointAt(0);
     await page.mouse.move(mix.x, mix.y);
-    const tip = page.locator('.time-chart').first().locator('.chart-tip');
+    const tip = page.locator('.plot').first().locator('.chart-tip');
     await tip.waitFor({ state: 'visible' });
     const text = await tip.innerText();
     expect(text).toMatch(new RegExp(`TCP\\s+${formatCount(w.tcp_count)}\\s`));
@@ -327,6 +327,27 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await expect(items.first().getByRole('button').getAttribute('aria-pressed')).resolves.toBe('true');
     await page.getByRole('button', { name: 'Show the whole capture' }).waitFor();
     await shot('timeline');
+    // Back to the whole capture; then the event's marker on the chart selects it too.
+    await page.getByRole('button', { name: 'Show the whole capture' }).click();
+    await page.waitForURL((u) => !u.searchParams.has('event'));
+    const { length_s: len, windows } = await api<{ length_s: number; windows: { start_ts: number }[] }>(
+      `/api/sessions/${officeId}/windows`,
+    );
+    const full = await api<{ insights: { id: number; event_ts: number; alert_type: string }[] }>(
+      `/api/sessions/${officeId}/insights?type=alert`,
+    );
+    const lanes = [...new Set(full.insights.map((i) => i.alert_type))];
+    const target = full.insights[0];
+    const t0 = windows[0].start_ts;
+    const t1 = windows[windows.length - 1].start_ts + len;
+    const box = await page.locator('.timeline-chart .plot').nth(1).locator('.u-over').boundingBox();
+    if (!box) throw new Error('the event lanes have no plot');
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.mouse.click(
+      box.x + (box.width * (target.event_ts - t0)) / (t1 - t0),
+      box.y + (box.height * (lanes.indexOf(target.alert_type) + 0.5)) / lanes.length,
+    );
+    await page.waitForURL((u) => u.searchParams.get('event') === String(target.id));
   }, 60_000);
 
   it('anomalies: top-scoring windows and a selected window’s explanation from the API', async () => {

@@ -269,9 +269,11 @@ function SessionGate({ id, page }: { id: string; page: PageKey }) {
   }, [status, id, key, detail.data]);
   // While the session is checked, start on what the page will ask for if the list says it is done.
   const listedDone = listed?.status === 'completed';
+  const [search] = useSearchParams();
+  const query = search.toString();
   useEffect(() => {
-    if (listedDone) prefetch(PAGE_DATA[page](id));
-  }, [listedDone, page, id]);
+    if (listedDone) prefetch(PAGE_DATA[page](id, new URLSearchParams(query)));
+  }, [listedDone, page, id, query]);
 
   if (detail.error) {
     if (detail.error.status === 404) {

@@ -25,7 +25,7 @@ function prefetchFromUrl(): void {
   startEarly('/api/sessions');
   if (id && key && /^[0-9a-f-]{36}$/.test(id)) {
     startEarly(sessionPath(id, '?anomalies=false'));
-    prefetch(PAGE_DATA[key](id));
+    prefetch(PAGE_DATA[key](id, new URLSearchParams(search)));
   }
 }
 

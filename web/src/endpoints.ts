@@ -1,3 +1,4 @@
+import { flowsPath, readQuery } from './flow-query';
 import { sessionPath } from './request';
 import type { PageKey } from './routes';
 
@@ -39,10 +40,13 @@ export const tcpHealthPath = (id: string) => sessionPath(id, '/tcp-health');
 export const distributionsPath = (id: string) => sessionPath(id, '/distributions');
 export const directionPath = (id: string) => sessionPath(id, '/direction');
 
-/** What each page asks for first; fetched while the session itself is being checked. */
-export const PAGE_DATA: Record<PageKey, (id: string) => string[]> = {
+/**
+ * What each page asks for first (given its URL's query, for the flows table's rows); fetched while
+ * the session itself is being checked.
+ */
+export const PAGE_DATA: Record<PageKey, (id: string, search: URLSearchParams) => string[]> = {
   overview: (id) => [windowsPath(id), talkersPath(id), anomalyScoresPath(id), insightsPath(id)],
-  protocols: (id) => [tcpHealthPath(id), portsPath(id)],
+  protocols: (id, search) => [tcpHealthPath(id), portsPath(id), flowsPath(id, readQuery(search))],
   traffic: (id) => [distributionsPath(id), directionPath(id), windowsPath(id)],
   timeline: (id) => [insightsPath(id), windowsPath(id)],
   anomalies: (id) => [anomaliesPath(id), windowsPath(id)],

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { Chart } from '../charts/Chart';
-import { scoreOption, windowAt } from '../charts/options';
+import { TimeChart } from '../charts/TimeChart';
+import { scoreSpec, windowAt } from '../charts/window-charts';
 import { COLORS } from '../colors';
 import { Async, Card, Empty, ShareBar } from '../components/ui';
 import { featureInfo } from '../features';
@@ -213,9 +213,7 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
     setSearch(s, { replace: true });
   };
   const option = useMemo(
-    () =>
-      data &&
-      scoreOption({ anomalies: data.anomalies, threshold: data.threshold, lengthS, selected: selectedId }),
+    () => data && scoreSpec(data.anomalies, data.threshold, lengthS, selectedId),
     [data, lengthS, selectedId],
   );
   const selected = data?.anomalies.find((a) => a.window_id === selectedId);
@@ -253,12 +251,12 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
         >
           {(d) =>
             option && (
-              <Chart
-                option={option}
+              <TimeChart
+                spec={option}
                 height={280}
                 ariaLabel="Anomaly score per window"
-                onPlotClick={(x) => {
-                  const a = windowAt(d.anomalies, lengthS, x);
+                onPlotClick={(sec) => {
+                  const a = windowAt(d.anomalies, lengthS, sec);
                   if (a) select(a.window_id);
                 }}
               />

@@ -1,10 +1,8 @@
-import { useEffect, useMemo } from 'react';
+import { useMemo } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useApi } from '../api';
-import { loadEChartsWhenIdle } from '../charts/Chart';
-import { windowAt } from '../charts/options';
-import { protocolMixSpec, scoreSpec, throughputSpec } from '../charts/overview-charts';
 import { TimeChart } from '../charts/TimeChart';
+import { protocolMixSpec, scoreSpec, throughputSpec, windowAt } from '../charts/window-charts';
 import { SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
 import { anomaliesPath, anomalyScoresPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
@@ -214,11 +212,6 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
     () => anomalies.data && scoreSpec(anomalies.data.anomalies, anomalies.data.threshold, lengthS),
     [anomalies.data, lengthS],
   );
-  // The other pages draw with ECharts: it loads once this page is drawn and the browser is idle.
-  const drawn = Boolean(mix && score);
-  useEffect(() => {
-    if (drawn) loadEChartsWhenIdle();
-  }, [drawn]);
   const noWindows = (d: WindowsResponse) => d.windows.length === 0;
 
   return (
@@ -291,7 +284,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
                   syncKey={id}
                   ariaLabel="Anomaly score per window"
                   onPlotClick={(sec) => {
-                    const a = windowAt(d.anomalies, lengthS, sec * 1000);
+                    const a = windowAt(d.anomalies, lengthS, sec);
                     if (a) navigate(pageUrl('anomalies', id, { window: String(a.window_id) }));
                   }}
                 />

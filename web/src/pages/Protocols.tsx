@@ -11,6 +11,7 @@ import { sessionPath, useApi } from '../api';
 import { protocolColor } from '../colors';
 import { Async, Card, ErrorNote, Loading, ShareBar } from '../components/ui';
 import { portsPath, tcpHealthPath } from '../endpoints';
+import { type FlowQuery, flowsPath, PAGE_SIZES, readQuery, SORT_TO_COLUMN, SORTABLE } from '../flow-query';
 import {
   formatBytes,
   formatClock,
@@ -22,7 +23,7 @@ import {
   formatRatio,
   formatTime,
 } from '../format';
-import type { Flow, FlowSort, FlowsResponse, PortUsage, Session, Summary, TcpHealth } from '../types';
+import type { Flow, FlowsResponse, PortUsage, Session, Summary, TcpHealth } from '../types';
 
 const DNS_RCODES: Record<number, string> = {
   0: 'NOERROR',
@@ -195,47 +196,6 @@ function PortList({ ports, onPick }: { ports: PortUsage[]; onPick: (p: PortUsage
   );
 }
 
-const SORTABLE: Record<string, FlowSort> = {
-  start: 'start_timestamp',
-  duration: 'duration_seconds',
-  packets: 'packet_count',
-  bytes: 'total_bytes',
-  retrans: 'retransmissions',
-};
-const SORT_TO_COLUMN = Object.fromEntries(Object.entries(SORTABLE).map(([k, v]) => [v, k]));
-const PAGE_SIZES = [25, 50, 100, 250];
-
-interface FlowQuery {
-  sort: FlowSort;
-  order: 'asc' | 'desc';
-  ip: string;
-  port: string;
-  protocol: string;
-  /** Flows that started in windows wfrom..wto (inclusive); '' for all. */
-  wfrom: string;
-  wto: string;
-  page: number;
-  size: number;
-}
-
-function readQuery(q: URLSearchParams): FlowQuery {
-  const sort = (Object.values(SORTABLE) as string[]).includes(q.get('sort') ?? '')
-    ? (q.get('sort') as FlowSort)
-    : 'total_bytes';
-  const size = Number(q.get('size'));
-  return {
-    sort,
-    order: q.get('order') === 'asc' ? 'asc' : 'desc',
-    ip: q.get('ip') ?? '',
-    port: q.get('port') ?? '',
-    protocol: q.get('protocol') ?? '',
-    wfrom: /^\d+$/.test(q.get('window_from') ?? '') ? (q.get('window_from') as string) : '',
-    wto: /^\d+$/.test(q.get('window_to') ?? '') ? (q.get('window_to') as string) : '',
-    page: Math.max(0, Number.parseInt(q.get('page') ?? '0', 10) || 0),
-    size: PAGE_SIZES.includes(size) ? size : 50,
-  };
-}
-
 function FlowsTable({
   sessionId,
   labels,
@@ -247,18 +207,7 @@ function FlowsTable({
   query: FlowQuery;
   setQuery: (q: Partial<FlowQuery>) => void;
 }) {
-  const params = new URLSearchParams({
-    sort: query.sort,
-    order: query.order,
-    limit: String(query.size),
-    offset: String(query.page * query.size),
-  });
-  if (query.ip) params.set('ip', query.ip);
-  if (query.port) params.set('port', query.port);
-  if (query.protocol) params.set('protocol', query.protocol);
-  if (query.wfrom) params.set('window_from', query.wfrom);
-  if (query.wto) params.set('window_to', query.wto);
-  const flows = useApi<FlowsResponse>(sessionPath(sessionId, `/flows?${params}`));
+  const flows = useApi<FlowsResponse>(flowsPath(sessionId, query));
   // Keep the last page on screen while the next one loads, so the table does not jump.
   const [shown, setShown] = useState<FlowsResponse | undefined>();
   useEffect(() => {

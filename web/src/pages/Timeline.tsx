@@ -1,11 +1,9 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { Chart, type ChartClick, type ChartOption } from '../charts/Chart';
-import { escapeHtml, TOOLTIP_BASE, timeAxis, valueAxis } from '../charts/common';
-import { stepData } from '../charts/options';
-import { COLORS, SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
+import { type Range, TimelineChart } from '../charts/TimelineChart';
+import { SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Dot, Empty, SeverityBadge } from '../components/ui';
-import { formatCountAxis, formatPerSecond, formatTime, formatTimeRange } from '../format';
+import { formatTime, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
 import type { Insight, Session, Summary, TrafficWindow } from '../types';
 import { useInsights, useWindows } from './Overview';
@@ -29,151 +27,12 @@ export function typeName(t: string | null): string {
   return TYPE_NAMES[t] ?? t.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-/** Height of the packets-per-second context above the event lanes. */
-const CONTEXT_H = 210;
-
-const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
-
-interface Range {
-  from: number;
-  to: number;
-}
-
 /** The capture-time span of an insight's windows (window k covers [t0 + kL, t0 + (k+1)L)). */
 function insightRange(i: Insight, windows: TrafficWindow[], lengthS: number): Range | null {
   if (i.window_start === null || windows.length === 0) return null;
   const t0 = windows[0].start_ts - windows[0].window_id * lengthS;
   const end = i.window_end ?? i.window_start;
   return { from: t0 + i.window_start * lengthS, to: t0 + (end + 1) * lengthS };
-}
-
-function timelineOption(
-  alerts: Insight[],
-  windows: TrafficWindow[],
-  lengthS: number,
-  selected: Insight | undefined,
-): ChartOption {
-  const types = [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))];
-  const first = windows[0]?.start_ts ?? 0;
-  const last = windows.length ? windows[windows.length - 1].start_ts + lengthS : first + lengthS;
-  const span = last - first;
-  const range = selected ? insightRange(selected, windows, lengthS) : null;
-  // Zoom to the selected event's windows with some context either side.
-  let zoom: { startValue: number; endValue: number } | null = null;
-  if (range) {
-    const pad = Math.max((range.to - range.from) * 0.6, lengthS * 3);
-    zoom = {
-      startValue: Math.max(first, range.from - pad) * 1000,
-      endValue: Math.min(last, range.to + pad) * 1000,
-    };
-  }
-  const laneHeight = Math.max(70, types.length * 34);
-  const markers = alerts.map((a) => ({
-    value: [(a.event_ts ?? first) * 1000, a.alert_type ?? 'alert'],
-    id: a.id,
-    symbolSize: SEVERITY_SIZE[a.severity] ?? 12,
-    itemStyle: {
-      color: severityColor(a.severity),
-      borderColor: selected?.id === a.id ? '#1d2533' : '#fff',
-      borderWidth: selected?.id === a.id ? 2.5 : 1,
-    },
-  }));
-  return {
-    useUTC: true,
-    axisPointer: { link: [{ xAxisIndex: 'all' }] },
-    grid: [
-      { left: 160, right: 24, top: 28, height: CONTEXT_H },
-      { left: 160, right: 24, top: 28 + CONTEXT_H + 34, height: laneHeight },
-    ],
-    tooltip: {
-      ...TOOLTIP_BASE,
-      trigger: 'item',
-      formatter: (p: { seriesName: string; dataIndex: number; value: [number, number] }) => {
-        if (p.seriesName === 'Events') {
-          const a = alerts[p.dataIndex];
-          if (!a) return '';
-          return `<b style="color:${severityColor(a.severity)}">${a.severity.toUpperCase()}</b> ${escapeHtml(typeName(a.alert_type))}<br>${formatTime(a.event_ts, 3)}<br><span style="white-space:normal;display:inline-block;max-width:360px">${escapeHtml(a.summary)}</span>`;
-        }
-        const w = windows[Math.min(p.dataIndex, windows.length - 1)];
-        return w ? `${formatTime(w.start_ts)}<br>${formatPerSecond(w.packets_per_sec)} packets` : '';
-      },
-    },
-    xAxis: [
-      timeAxis(span, { gridIndex: 0, min: first * 1000, max: last * 1000, axisLabel: { show: false } }),
-      timeAxis(span, { gridIndex: 1, min: first * 1000, max: last * 1000 }),
-    ],
-    yAxis: [
-      valueAxis('packets/s', formatCountAxis, { gridIndex: 0 }),
-      {
-        type: 'category',
-        gridIndex: 1,
-        data: types,
-        axisLabel: { color: COLORS.axis, formatter: (t: string) => typeName(t), margin: 12 },
-        axisTick: { show: false },
-        splitLine: { show: true, lineStyle: { color: COLORS.grid } },
-      },
-    ],
-    dataZoom: [
-      { type: 'inside', xAxisIndex: [0, 1], filterMode: 'none', ...(zoom ?? { start: 0, end: 100 }) },
-      {
-        type: 'slider',
-        xAxisIndex: [0, 1],
-        height: 18,
-        bottom: 8,
-        filterMode: 'none',
-        labelFormatter: '',
-        ...(zoom ?? { start: 0, end: 100 }),
-      },
-    ],
-    series: [
-      {
-        name: 'Packets/s',
-        type: 'line',
-        xAxisIndex: 0,
-        yAxisIndex: 0,
-        step: 'end',
-        showSymbol: false,
-        sampling: 'lttb',
-        color: '#8aa4c8',
-        areaStyle: { opacity: 0.25 },
-        lineStyle: { width: 1 },
-        data: stepData(windows, lengthS, (w) => w.packets_per_sec),
-        markArea: range
-          ? {
-              silent: true,
-              itemStyle: {
-                color: COLORS.highlight,
-                borderColor: severityColor(selected?.severity ?? ''),
-                borderWidth: 1,
-              },
-              data: [[{ xAxis: range.from * 1000 }, { xAxis: range.to * 1000 }]],
-            }
-          : undefined,
-        markLine: {
-          silent: true,
-          symbol: 'none',
-          label: { show: false },
-          data: alerts.map((a) => ({
-            xAxis: (a.event_ts ?? first) * 1000,
-            lineStyle: {
-              color: severityColor(a.severity),
-              type: 'dashed',
-              width: selected?.id === a.id ? 2 : 1,
-              opacity: 0.7,
-            },
-          })),
-        },
-      },
-      {
-        name: 'Events',
-        type: 'scatter',
-        xAxisIndex: 1,
-        yAxisIndex: 1,
-        data: markers,
-        z: 3,
-      },
-    ],
-  };
 }
 
 function EventItem({
@@ -262,9 +121,9 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
     setSearch(s, { replace: true });
   };
   const lengthS = windows.data?.length_s ?? session.window_length ?? 1;
-  const option = useMemo(
-    () => windows.data && timelineOption(alerts, windows.data.windows, lengthS, selected),
-    [alerts, windows.data, lengthS, selected],
+  const range = useMemo(
+    () => (selected && windows.data ? insightRange(selected, windows.data.windows, lengthS) : null),
+    [selected, windows.data, lengthS],
   );
   const counts = SEVERITY_ORDER.map((s) => [s, alerts.filter((a) => a.severity === s).length] as const);
 
@@ -296,24 +155,17 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
             empty={(d) => d.windows.length === 0}
             emptyText="No timestamped packets."
           >
-            {() =>
-              option && (
-                <Chart
-                  option={option}
-                  height={
-                    Math.max(70, new Set(alerts.map((a) => a.alert_type)).size * 34) +
-                    28 +
-                    CONTEXT_H +
-                    34 +
-                    40
-                  }
-                  ariaLabel="Event timeline"
-                  onClick={(e: ChartClick) => {
-                    if (e.seriesName === 'Events') select(alerts[e.dataIndex] ?? null);
-                  }}
-                />
-              )
-            }
+            {(d) => (
+              <TimelineChart
+                alerts={alerts}
+                windows={d.windows}
+                lengthS={lengthS}
+                selected={selected}
+                range={range}
+                onSelect={select}
+                typeName={typeName}
+              />
+            )}
           </Async>
           {insights.data && alerts.length === 0 && (
             <p className="muted">

@@ -1,21 +1,13 @@
 import { useMemo } from 'react';
 import { useApi } from '../api';
-import { Chart, type ChartOption } from '../charts/Chart';
-import { dot, TOOLTIP_BASE, timeAxis, timeZoom, valueAxis, windowTitle } from '../charts/common';
-import { stepData, windowBounds } from '../charts/options';
-import { COLORS, HEAT_RAMP } from '../colors';
+import { BarChart } from '../charts/BarChart';
+import { HeatmapChart } from '../charts/HeatmapChart';
+import { TimeChart } from '../charts/TimeChart';
+import { directionSpec } from '../charts/window-charts';
+import { COLORS } from '../colors';
 import { Async, Card, Dot, ShareBar } from '../components/ui';
 import { directionPath, distributionsPath } from '../endpoints';
-import {
-  formatBitRate,
-  formatByteRate,
-  formatBytes,
-  formatBytesAxis,
-  formatCount,
-  formatCountAxis,
-  formatPercent,
-  formatTimeRange,
-} from '../format';
+import { formatBytes, formatCount, formatPercent } from '../format';
 import { heatmapCells, heatmapColumnLabel, heatmapLayout, heatmapRowLabel, spanName } from '../heatmap';
 import type { Direction, Distributions, Session, Summary, TrafficWindow } from '../types';
 import { useWindows } from './Overview';
@@ -63,55 +55,6 @@ function bucketValues(dist: Record<string, number>, buckets: Bucket[]) {
   return out;
 }
 
-function histogramOption(
-  rows: { label: string; range: string; count: number }[],
-  xName: string,
-  unit: string,
-  color: string,
-): ChartOption {
-  const total = rows.reduce((s, r) => s + r.count, 0);
-  return {
-    grid: { left: 64, right: 16, top: 36, bottom: 62 },
-    tooltip: {
-      ...TOOLTIP_BASE,
-      trigger: 'axis',
-      axisPointer: { type: 'shadow' },
-      formatter: (ps: { dataIndex: number }[]) => {
-        const r = rows[ps[0]?.dataIndex ?? -1];
-        if (!r) return '';
-        return `<b>${r.range}</b><br>${formatCount(r.count)} ${unit} (${formatPercent(total ? (r.count / total) * 100 : 0)})`;
-      },
-    },
-    xAxis: {
-      type: 'category',
-      name: xName,
-      nameLocation: 'middle',
-      nameGap: 40,
-      nameTextStyle: { color: COLORS.axis },
-      data: rows.map((r) => r.label),
-      axisLabel: { color: COLORS.axis, interval: 0, fontSize: 11, lineHeight: 13 },
-      axisTick: { alignWithLabel: true },
-    },
-    yAxis: valueAxis(unit, formatCountAxis),
-    series: [
-      {
-        type: 'bar',
-        color,
-        barMaxWidth: 56,
-        data: rows.map((r) => r.count),
-        label: {
-          show: true,
-          position: 'top',
-          color: COLORS.axis,
-          fontSize: 11,
-          formatter: (p: { value: number }) =>
-            p.value ? formatPercent(total ? (p.value / total) * 100 : 0) : '',
-        },
-      },
-    ],
-  };
-}
-
 function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: number }) {
   const model = useMemo(() => {
     if (windows.length === 0) return null;
@@ -119,74 +62,16 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
     const end = windows[windows.length - 1].end_ts ?? windows[windows.length - 1].start_ts + lengthS;
     const layout = heatmapLayout(lengthS, start, end);
     const cells = heatmapCells(layout, windows);
-    const max = Math.max(0, ...cells.map((c) => c.bytesPerSec ?? 0));
-    // Colour on a log scale: throughput is heavy-tailed, and a linear ramp leaves all but the
-    // busiest cells white. Tooltips give the exact figure.
-    const heat = (v: number) => Math.log10(1 + v);
     const withDate =
       new Date(start * 1000).toISOString().slice(0, 10) !== new Date(end * 1000).toISOString().slice(0, 10);
     const rowLabels = Array.from({ length: layout.rows }, (_, r) => heatmapRowLabel(layout, r, withDate));
     const colLabels = Array.from({ length: layout.columns }, (_, c) => heatmapColumnLabel(layout, c));
     const rowH = layout.rows <= 3 ? 40 : layout.rows <= 8 ? 30 : layout.rows <= 16 ? 22 : 17;
-    const height = layout.rows * rowH + 110;
-    const option: ChartOption = {
-      grid: { left: withDate ? 96 : 60, right: 16, top: 12, bottom: 76 },
-      tooltip: {
-        ...TOOLTIP_BASE,
-        formatter: (p: { dataIndex: number }) => {
-          const c = cells[p.dataIndex];
-          if (!c) return '';
-          const head = `<b>${formatTimeRange(c.start, c.end, layout.cell < 1 ? 3 : 0)}</b>`;
-          if (c.bytesPerSec === null) return `${head}<br>not in the capture`;
-          const part =
-            c.covered + 1e-9 < layout.cell
-              ? `<br>(capture covers ${c.covered.toFixed(c.covered < 10 ? 1 : 0)} s of it)`
-              : '';
-          return `${head}<br>${formatByteRate(c.bytesPerSec)} · ${formatBitRate(c.bytesPerSec)}<br>${formatBytes(Math.round(c.bytes))} in ${formatCount(c.packets)} packets${part}`;
-        },
-      },
-      xAxis: {
-        type: 'category',
-        data: colLabels,
-        splitArea: { show: false },
-        axisLabel: { color: COLORS.axis, hideOverlap: true },
-        axisTick: { show: false },
-      },
-      yAxis: {
-        type: 'category',
-        data: rowLabels,
-        inverse: true,
-        axisLabel: { color: COLORS.axis, hideOverlap: true },
-        axisTick: { show: false },
-      },
-      visualMap: {
-        type: 'continuous',
-        min: 0,
-        max: max > 0 ? heat(max) : 1,
-        calculable: true,
-        orient: 'horizontal',
-        left: 'center',
-        bottom: 4,
-        itemHeight: 240,
-        itemWidth: 12,
-        inRange: { color: HEAT_RAMP },
-        textStyle: { color: COLORS.axis },
-        formatter: (v: number) => formatByteRate(10 ** v - 1),
-      },
-      series: [
-        {
-          type: 'heatmap',
-          data: cells.map((c) => [c.column, c.row, c.bytesPerSec === null ? '-' : heat(c.bytesPerSec)]),
-          itemStyle: { borderColor: '#fff', borderWidth: layout.columns > 30 ? 0.5 : 1.5 },
-          emphasis: { itemStyle: { borderColor: '#1d2533', borderWidth: 1 } },
-          progressive: 0,
-        },
-      ],
-    };
-    return { layout, option, height };
+    const height = layout.rows * rowH + 70;
+    return { layout, cells, rowLabels, colLabels, height, labelWidth: withDate ? 96 : 60 };
   }, [windows, lengthS]);
   if (!model) return null;
-  const { layout, option, height } = model;
+  const { layout } = model;
   return (
     <>
       <p className="card-sub heat-sub">
@@ -194,7 +79,7 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
         {spanName(layout.row)} (UTC), {formatCount(layout.rows)} {layout.rows === 1 ? 'row' : 'rows'} ×{' '}
         {formatCount(layout.columns)}. Empty cells are outside the capture.
       </p>
-      <Chart option={option} height={height} ariaLabel="Throughput heatmap" />
+      <HeatmapChart {...model} />
     </>
   );
 }
@@ -274,83 +159,19 @@ function DirectionCard({ d }: { d: Direction }) {
   );
 }
 
-function directionOverTime(windows: TrafficWindow[], lengthS: number): ChartOption | null {
-  if (windows.length === 0 || windows[0].inbound_bytes === undefined) return null;
-  const span = windows[windows.length - 1].start_ts + lengthS - windows[0].start_ts;
-  const series = DIRECTIONS.map((x) => ({
-    name: x.label,
-    type: 'line',
-    stack: 'dir',
-    step: 'end',
-    color: x.color,
-    showSymbol: false,
-    sampling: 'average',
-    areaStyle: { opacity: 0.7 },
-    lineStyle: { width: 0.6 },
-    data: stepData(
-      windows,
-      lengthS,
-      (w) => ((w[`${x.key}_bytes` as keyof TrafficWindow] as number) ?? 0) / lengthS,
-    ),
-  }));
-  return {
-    useUTC: true,
-    legend: { top: 4, right: 8, itemWidth: 14, itemHeight: 10 },
-    grid: { left: 64, right: 24, top: 40, bottom: 56 },
-    tooltip: {
-      ...TOOLTIP_BASE,
-      trigger: 'axis',
-      formatter: (
-        ps: { dataIndex: number; seriesName: string; color: string; value: [number, number] }[],
-      ) => {
-        const w = windows[Math.min(ps[0]?.dataIndex ?? -1, windows.length - 1)];
-        if (!w) return '';
-        const rows = ps
-          .map(
-            (p) =>
-              `<tr><td>${dot(p.color)}${p.seriesName}</td><td class="tt-num">${formatByteRate(p.value[1])}</td></tr>`,
-          )
-          .join('');
-        return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}</table>`;
-      },
-    },
-    xAxis: timeAxis(span, windowBounds(windows, lengthS)),
-    yAxis: valueAxis('bytes/s', formatBytesAxis),
-    dataZoom: timeZoom(),
-    series,
-  };
-}
-
 export function TrafficPage({ session, summary }: { session: Session; summary: Summary }) {
   const id = session.session_id;
   const dist = useApi<Distributions>(distributionsPath(id));
   const direction = useApi<Direction>(directionPath(id));
   const windows = useWindows(id);
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;
-  const sizeOption = useMemo(
-    () =>
-      dist.data &&
-      histogramOption(
-        bucketValues(dist.data.packet_size, SIZE_BUCKETS),
-        'packet size on the wire (bytes)',
-        'packets',
-        COLORS.bar,
-      ),
-    [dist.data],
-  );
-  const durationOption = useMemo(
-    () =>
-      dist.data &&
-      histogramOption(
-        bucketValues(dist.data.flow_duration, DURATION_BUCKETS),
-        'flow duration',
-        'flows',
-        '#7b5cd6',
-      ),
+  const sizes = useMemo(() => dist.data && bucketValues(dist.data.packet_size, SIZE_BUCKETS), [dist.data]);
+  const durations = useMemo(
+    () => dist.data && bucketValues(dist.data.flow_duration, DURATION_BUCKETS),
     [dist.data],
   );
   const dirTime = useMemo(
-    () => windows.data && directionOverTime(windows.data.windows, lengthS),
+    () => windows.data && directionSpec(windows.data.windows, lengthS),
     [windows.data, lengthS],
   );
   const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s + v, 0);
@@ -360,14 +181,32 @@ export function TrafficPage({ session, summary }: { session: Session; summary: S
       <div className="grid grid-1-1">
         <Card title="Packet sizes" subtitle="Packets by length on the wire (frame.len), whole capture">
           <Async state={dist} height={250} empty={(d) => sum(d.packet_size) === 0} emptyText="No packets.">
-            {() => sizeOption && <Chart option={sizeOption} height={250} ariaLabel="Packet-size histogram" />}
+            {() =>
+              sizes && (
+                <BarChart
+                  rows={sizes}
+                  xName="packet size on the wire (bytes)"
+                  unit="packets"
+                  color={COLORS.bar}
+                  height={250}
+                  ariaLabel="Packet-size histogram"
+                />
+              )
+            }
           </Async>
         </Card>
         <Card title="Flow durations" subtitle="Flows by duration (last − first packet), whole capture">
           <Async state={dist} height={250} empty={(d) => sum(d.flow_duration) === 0} emptyText="No flows.">
             {() =>
-              durationOption && (
-                <Chart option={durationOption} height={250} ariaLabel="Flow-duration histogram" />
+              durations && (
+                <BarChart
+                  rows={durations}
+                  xName="flow duration"
+                  unit="flows"
+                  color="#7b5cd6"
+                  height={250}
+                  ariaLabel="Flow-duration histogram"
+                />
               )
             }
           </Async>
@@ -398,7 +237,7 @@ export function TrafficPage({ session, summary }: { session: Session; summary: S
           title="Direction over time"
           subtitle={`Bytes per second by direction, per ${lengthS} s window (stacked)`}
         >
-          <Chart option={dirTime} height={240} ariaLabel="Traffic direction over time" />
+          <TimeChart spec={dirTime} height={240} ariaLabel="Traffic direction over time" />
         </Card>
       )}
     </div>

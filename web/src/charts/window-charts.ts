@@ -11,10 +11,10 @@ import {
 } from '../format';
 import type { Anomaly, TrafficWindow } from '../types';
 import { dot, windowTitle } from './common';
-import { anomalousRuns } from './options';
+import { px } from './Plot';
 import type { TimeChartSpec } from './TimeChart';
 
-// The overview's charts (uPlot, see TimeChart). x is every window's start and one closing point at
+// Time charts of the session's windows (see TimeChart). x is every window's start and one closing point at
 // the last window's end, so a step holds each window's value across its window; a point's index
 // is its window's, the closing point standing for the last window.
 
@@ -128,16 +128,31 @@ export function throughputSpec(windows: TrafficWindow[], lengthS: number): TimeC
   };
 }
 
-/** Canvas pixels for CSS pixels (uPlot draws at the device's pixel ratio). */
-const px = (n: number) => Math.round(n * (window.devicePixelRatio || 1));
+/** Runs of consecutive anomalous windows as [first, last] window indexes into `anomalies`. */
+export function anomalousRuns(anomalies: Anomaly[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < anomalies.length; i++) {
+    if (!anomalies[i].is_anomaly) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === i - 1) last[1] = i;
+    else runs.push([i, i]);
+  }
+  return runs;
+}
 
 /**
- * The anomaly score per window against its threshold (dashed, labelled at the right), anomalous
- * windows shaded with a dot at their middle.
+ * The anomaly score per window against its threshold (dashed), anomalous windows shaded with a dot
+ * at their middle; a selected window (the anomalies page's) shaded blue with a ringed dot.
  */
-export function scoreSpec(anomalies: Anomaly[], threshold: number, lengthS: number): TimeChartSpec {
+export function scoreSpec(
+  anomalies: Anomaly[],
+  threshold: number,
+  lengthS: number,
+  selected: number | null = null,
+): TimeChartSpec {
   const runs = anomalousRuns(anomalies);
   const flagged = anomalies.filter((a) => a.is_anomaly);
+  const sel = selected === null ? undefined : anomalies.find((a) => a.window_id === selected);
   return {
     x: windowTimes(anomalies, lengthS),
     series: [{ label: 'Score', color: COLORS.score, width: 1.3, values: column(anomalies, (a) => a.score) }],
@@ -146,6 +161,7 @@ export function scoreSpec(anomalies: Anomaly[], threshold: number, lengthS: numb
       { label: 'Score', color: COLORS.score, kind: 'line' },
       { label: `Threshold ${threshold}`, color: COLORS.threshold, kind: 'dash' },
       { label: 'Anomalous window', color: COLORS.anomaly, kind: 'dot' },
+      ...(sel ? [{ label: `Window ${sel.window_id}`, color: '#2f6fdb', kind: 'dot' as const }] : []),
     ],
     under: (u: uPlot) => {
       const { ctx, bbox } = u;
@@ -157,6 +173,12 @@ export function scoreSpec(anomalies: Anomaly[], threshold: number, lengthS: numb
         const l = Math.max(x0, bbox.left);
         const r = Math.min(x1, bbox.left + bbox.width);
         if (r > l) ctx.fillRect(l, bbox.top, Math.max(r - l, 1), bbox.height);
+      }
+      if (sel) {
+        ctx.fillStyle = 'rgba(47, 111, 219, 0.22)';
+        const x0 = u.valToPos(sel.start_ts, 'x', true);
+        const x1 = u.valToPos(sel.start_ts + lengthS, 'x', true);
+        ctx.fillRect(x0, bbox.top, Math.max(x1 - x0, px(2)), bbox.height);
       }
       ctx.restore();
     },
@@ -183,12 +205,96 @@ export function scoreSpec(anomalies: Anomaly[], threshold: number, lengthS: numb
         ctx.arc(u.valToPos(mid, 'x', true), u.valToPos(a.score, 'y', true), r, 0, 2 * Math.PI);
         ctx.fill();
       }
+      if (sel) {
+        ctx.beginPath();
+        const mid = sel.start_ts + lengthS / 2;
+        ctx.arc(u.valToPos(mid, 'x', true), u.valToPos(sel.score, 'y', true), px(6), 0, 2 * Math.PI);
+        ctx.fillStyle = '#2f6fdb';
+        ctx.strokeStyle = '#fff';
+        ctx.lineWidth = px(2);
+        ctx.fill();
+        ctx.stroke();
+      }
       ctx.restore();
     },
     tooltip: (i) => {
       const a = at(anomalies, i);
       if (!a) return '';
-      return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}<br><span style="color:#5b6474">Click to see why</span>`;
+      // The overview loads scores only; the anomalies page has the reasons too.
+      const top = (a.contributing_features ?? [])
+        .slice(0, 3)
+        .map(
+          (f) =>
+            `${f.feature.replace(/_/g, ' ')} ${f.direction === 'higher' ? '↑' : '↓'} ${formatPercent(f.share * 100, 0)}`,
+        )
+        .join('<br>');
+      return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}<br><span style="color:#5b6474">${top || 'Click to see why'}</span>`;
+    },
+  };
+}
+
+/** The window (by start time) under a time axis position in seconds. */
+export function windowAt<T extends { start_ts: number }>(
+  rows: T[],
+  lengthS: number,
+  sec: number,
+): T | undefined {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid].start_ts <= sec) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const r = rows[hi];
+  return r && sec < r.start_ts + lengthS ? r : undefined;
+}
+
+const DIRECTION_LAYERS = [
+  ['Inbound', 'inbound_bytes', COLORS.inbound],
+  ['Outbound', 'outbound_bytes', COLORS.outbound],
+  ['Internal', 'internal_bytes', COLORS.internal],
+  ['External', 'external_bytes', COLORS.external],
+] as const;
+
+/**
+ * Bytes per second by direction, stacked (inbound at the bottom), as the protocol mix is; null when
+ * the windows carry no direction counters.
+ */
+export function directionSpec(windows: TrafficWindow[], lengthS: number): TimeChartSpec | null {
+  if (windows.length === 0 || windows[0].inbound_bytes === undefined) return null;
+  const rate = (w: TrafficWindow, key: (typeof DIRECTION_LAYERS)[number][1]) => (w[key] ?? 0) / lengthS;
+  const sums: Float64Array[] = [];
+  let below: Float64Array | null = null;
+  for (const [, key] of DIRECTION_LAYERS) {
+    const own = column(windows, (w) => rate(w, key));
+    if (below) for (let i = 0; i < own.length; i++) own[i] += below[i];
+    sums.push(own);
+    below = own;
+  }
+  const colour = (c: string) => overWhite(c, 0.7);
+  return {
+    x: windowTimes(windows, lengthS),
+    series: DIRECTION_LAYERS.map(([label, , color], i) => ({
+      label,
+      color: colour(color),
+      fill: colour(color),
+      values: sums[i],
+    })).reverse(),
+    left: { name: 'bytes/s', format: formatBytesAxis },
+    legend: DIRECTION_LAYERS.map(([label, , color]) => ({
+      label,
+      color: colour(color),
+      kind: 'area' as const,
+    })),
+    tooltip: (i) => {
+      const w = at(windows, i);
+      if (!w) return '';
+      const rows = DIRECTION_LAYERS.map(
+        ([label, key, color]) =>
+          `<tr><td>${dot(color)}${label}</td><td class="tt-num">${formatByteRate(rate(w, key))}</td></tr>`,
+      ).join('');
+      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}</table>`;
     },
   };
 }

@@ -1,0 +1,267 @@
+import { useCallback, useMemo, useRef } from 'react';
+import type uPlot from 'uplot';
+import { severityColor } from '../colors';
+import { formatCountAxis, formatPerSecond, formatTime } from '../format';
+import type { Insight, TrafficWindow } from '../types';
+import { escapeHtml } from './common';
+import { axis, fromZero, Plot, px, stepped, timeAxis, utc } from './Plot';
+
+// The timeline page's chart: packets per second above, one lane of event markers per alert type
+// below, on one time axis. Two uPlot charts that share the pointer and the zoom; each event is also
+// a dashed line across the packets. A selected event's windows are shaded and shown with context.
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+interface Props {
+  alerts: Insight[];
+  windows: TrafficWindow[];
+  lengthS: number;
+  selected: Insight | undefined;
+  /** The selected event's windows. */
+  range: Range | null;
+  onSelect: (a: Insight) => void;
+  typeName: (t: string | null) => string;
+}
+
+export const CONTEXT_HEIGHT = 210;
+const LANE_HEIGHT = 34;
+const LABEL_WIDTH = 150;
+const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
+
+/** The chart's whole height for alerts of `types` kinds. */
+export function timelineHeight(types: number): number {
+  return CONTEXT_HEIGHT + Math.max(70, types * LANE_HEIGHT) + 30;
+}
+
+export function TimelineChart({ alerts, windows, lengthS, selected, range, onSelect, typeName }: Props) {
+  const types = useMemo(() => [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))], [alerts]);
+  const first = windows[0]?.start_ts ?? 0;
+  const last = windows.length ? windows[windows.length - 1].start_ts + lengthS : first + lengthS;
+  const span = last - first;
+  // Zoom to the selected event's windows with some context either side.
+  const view = useMemo((): [number, number] | null => {
+    if (!range) return null;
+    const pad = Math.max((range.to - range.from) * 0.6, lengthS * 3);
+    return [Math.max(first, range.from - pad), Math.min(last, range.to + pad)];
+  }, [range, first, last, lengthS]);
+
+  const data = useMemo(() => {
+    const x = new Float64Array(windows.length + 1);
+    const y = new Float64Array(windows.length + 1);
+    for (let i = 0; i < windows.length; i++) {
+      x[i] = windows[i].start_ts;
+      y[i] = windows[i].packets_per_sec;
+    }
+    x[windows.length] = last;
+    y[windows.length] = windows.length ? y[windows.length - 1] : 0;
+    return [x, y] as uPlot.AlignedData;
+  }, [windows, last]);
+
+  // The two charts follow each other's zoom.
+  const charts = useRef<(uPlot | null)[]>([null, null]);
+  const follow = (me: number) => (u: uPlot, key: string) => {
+    if (key !== 'x') return;
+    const other = charts.current[1 - me];
+    const { min, max } = u.scales.x;
+    if (!other || min === undefined || max === undefined) return;
+    if (other.scales.x.min !== min || other.scales.x.max !== max) other.setScale('x', { min, max });
+  };
+  // After the first drawing is committed (a scale set inside uPlot's ready hook is overwritten).
+  const ready = (u: uPlot) => {
+    if (view) queueMicrotask(() => u.setScale('x', { min: view[0], max: view[1] }));
+  };
+  const sync = { key: `timeline-${windows.length}` };
+
+  // Made anew with the data and the selection; the zoom helpers above read refs only.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see above
+  const contextOptions = useCallback(
+    (width: number, height: number): uPlot.Options => ({
+      width,
+      height,
+      tzDate: utc,
+      legend: { show: false },
+      padding: [8, 24, 0, 0],
+      cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
+      scales: { x: { time: true }, y: { range: fromZero } },
+      axes: [
+        timeAxis(span, { values: () => [], size: 6, ticks: { show: false } }),
+        axis({ values: (_u, s) => s.map(formatCountAxis), size: LABEL_WIDTH }),
+      ],
+      series: [
+        {},
+        {
+          label: 'Packets/s',
+          stroke: '#8aa4c8',
+          fill: 'rgba(138, 164, 200, 0.25)',
+          width: 1,
+          paths: stepped,
+          points: { show: false },
+        },
+      ],
+      hooks: {
+        drawClear: [
+          (u) => {
+            if (!range) return;
+            const { ctx, bbox } = u;
+            const x0 = u.valToPos(range.from, 'x', true);
+            const x1 = Math.max(u.valToPos(range.to, 'x', true), x0 + px(2));
+            ctx.save();
+            ctx.fillStyle = 'rgba(224, 80, 43, 0.14)';
+            ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+            ctx.strokeStyle = severityColor(selected?.severity ?? '');
+            ctx.lineWidth = px(1);
+            ctx.strokeRect(x0, bbox.top, x1 - x0, bbox.height);
+            ctx.restore();
+          },
+        ],
+        draw: [
+          (u) => {
+            const { ctx, bbox } = u;
+            ctx.save();
+            ctx.setLineDash([px(4), px(3)]);
+            ctx.globalAlpha = 0.7;
+            for (const a of alerts) {
+              const x = u.valToPos(a.event_ts ?? first, 'x', true);
+              if (x < bbox.left || x > bbox.left + bbox.width) continue;
+              ctx.strokeStyle = severityColor(a.severity);
+              ctx.lineWidth = px(selected?.id === a.id ? 2 : 1);
+              ctx.beginPath();
+              ctx.moveTo(x, bbox.top);
+              ctx.lineTo(x, bbox.top + bbox.height);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
+        ready: [ready],
+        setScale: [follow(0)],
+      },
+    }),
+    [alerts, range, selected, first, last, span, view],
+  );
+
+  /** The marker nearest the pointer within its radius and a few pixels, if any. */
+  const markerAt = (u: uPlot): Insight | null => {
+    const left = u.cursor.left ?? -1;
+    const top = u.cursor.top ?? -1;
+    if (left < 0) return null;
+    let best: Insight | null = null;
+    let bestD = Infinity;
+    for (const a of alerts) {
+      const lane = types.indexOf(a.alert_type ?? 'alert');
+      const dx = u.valToPos(a.event_ts ?? first, 'x') - left;
+      const dy = u.valToPos(lane, 'y') - top;
+      const d = Math.hypot(dx, dy);
+      const r = (SEVERITY_SIZE[a.severity] ?? 12) / 2 + 4;
+      if (d <= r && d < bestD) {
+        best = a;
+        bestD = d;
+      }
+    }
+    return best;
+  };
+
+  // Made anew with the data and the selection; the zoom helpers above read refs only.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see above
+  const laneOptions = useCallback(
+    (width: number, height: number): uPlot.Options => ({
+      width,
+      height,
+      tzDate: utc,
+      legend: { show: false },
+      padding: [4, 24, 0, 0],
+      cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
+      scales: {
+        x: { time: true },
+        // Lane k at k, the first type at the top.
+        y: { range: [-0.5, Math.max(types.length, 1) - 0.5], dir: -1, ori: 1 },
+      },
+      axes: [
+        timeAxis(span),
+        axis({
+          splits: () => types.map((_, i) => i),
+          values: (_u, s) => s.map((i) => typeName(types[i] ?? null)),
+          size: LABEL_WIDTH,
+          ticks: { show: false },
+        }),
+      ],
+      series: [{}, { paths: () => null, points: { show: false } }],
+      hooks: {
+        draw: [
+          (u) => {
+            const { ctx, bbox } = u;
+            ctx.save();
+            for (const a of alerts) {
+              const x = u.valToPos(a.event_ts ?? first, 'x', true);
+              if (x < bbox.left - px(10) || x > bbox.left + bbox.width + px(10)) continue;
+              const y = u.valToPos(types.indexOf(a.alert_type ?? 'alert'), 'y', true);
+              const isSel = selected?.id === a.id;
+              ctx.beginPath();
+              ctx.arc(x, y, px((SEVERITY_SIZE[a.severity] ?? 12) / 2), 0, 2 * Math.PI);
+              ctx.fillStyle = severityColor(a.severity);
+              ctx.fill();
+              ctx.strokeStyle = isSel ? '#1d2533' : '#fff';
+              ctx.lineWidth = px(isSel ? 2.5 : 1);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
+        ready: [ready],
+        setScale: [follow(1)],
+      },
+    }),
+    [alerts, types, selected, first, last, span, view],
+  );
+  const laneData = useMemo(
+    () => [data[0], new Float64Array(data[0].length).fill(Number.NaN)] as uPlot.AlignedData,
+    [data],
+  );
+
+  return (
+    <div className="timeline-chart">
+      <Plot
+        options={contextOptions}
+        data={data}
+        height={CONTEXT_HEIGHT}
+        head={
+          <div className="time-chart-head" style={{ height: 24 }}>
+            <span className="time-chart-axis">packets/s</span>
+          </div>
+        }
+        headHeight={24}
+        ariaLabel="Packets per second"
+        title="Drag to zoom in, double-click to zoom out"
+        onReady={(u) => {
+          charts.current[0] = u;
+        }}
+        tooltip={(u) => {
+          const i = u.cursor.idx;
+          const w = i === null || i === undefined ? undefined : windows[Math.min(i, windows.length - 1)];
+          return w ? `${formatTime(w.start_ts)}<br>${formatPerSecond(w.packets_per_sec)} packets` : null;
+        }}
+      />
+      <Plot
+        options={laneOptions}
+        data={laneData}
+        height={Math.max(70, types.length * LANE_HEIGHT) + 30}
+        ariaLabel="Event timeline"
+        onReady={(u) => {
+          charts.current[1] = u;
+        }}
+        tooltip={(u) => {
+          const a = markerAt(u);
+          if (!a) return null;
+          return `<b style="color:${severityColor(a.severity)}">${a.severity.toUpperCase()}</b> ${escapeHtml(typeName(a.alert_type))}<br>${formatTime(a.event_ts, 3)}<br><span style="white-space:normal;display:inline-block;max-width:360px">${escapeHtml(a.summary)}</span>`;
+        }}
+        onClick={(u) => {
+          const a = markerAt(u);
+          if (a) onSelect(a);
+        }}
+      />
+    </div>
+  );
+}
