@@ -6,6 +6,7 @@ import { demoName, writeDemoCapture } from '../generate/index.js';
 import { type Db, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
+import { warmUp } from './warm-up.js';
 
 export interface StartOptions {
   host: string;
@@ -80,6 +81,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
   const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  // The first page after a start would otherwise pay for the database's first reads.
+  const warming = warmUp(db).catch(() => undefined);
   let closing: Promise<void> | null = null;
   return {
     url: `http://${shownHost}:${port}/`,
@@ -87,6 +90,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await warming;
         await db.close();
       })()),
   };

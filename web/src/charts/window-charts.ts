@@ -66,6 +66,8 @@ export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): Time
     label,
     color: overWhite(color, 0.85),
     fill: overWhite(color, 0.85),
+    // A window narrower than a pixel has no area to fill: its edge, drawn, keeps the spike in view.
+    width: 1,
     values: sums[i],
   })).reverse();
   return {
@@ -279,6 +281,7 @@ export function directionSpec(windows: TrafficWindow[], lengthS: number): TimeCh
       label,
       color: colour(color),
       fill: colour(color),
+      width: 1,
       values: sums[i],
     })).reverse(),
     left: { name: 'bytes/s', format: formatBytesAxis },
