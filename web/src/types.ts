@@ -242,6 +242,9 @@ export interface AnomaliesResponse {
     seed?: number;
     baseline_session_id?: string | null;
     feature_descriptions?: Record<string, string>;
+    /** Windows with traffic among those the model was fitted on; below the minimum none is flagged. */
+    active_training_windows?: number;
+    min_active_windows?: number;
   };
   features?: string[];
   feature_descriptions?: Record<string, string>;

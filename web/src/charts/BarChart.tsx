@@ -1,7 +1,7 @@
 import { useCallback, useMemo } from 'react';
 import uPlot from 'uplot';
 import { formatCount, formatCountAxis, formatPercent } from '../format';
-import { AXIS_COLOR, axis, FONT_SMALL, fromZero, Plot, px } from './Plot';
+import { AXIS_COLOR, axis, FONT_SMALL, fromZero, Plot, px, WHOLE_STEPS } from './Plot';
 
 // A histogram over named buckets (packet sizes, flow durations): one bar per bucket in order, its
 // share of the whole above it, the bucket's range and count in the tooltip.
@@ -51,10 +51,11 @@ export function BarChart({ rows, xName, unit, color, height, ariaLabel }: Props)
           values: (_u, s) => s.map((i) => rows[i]?.label ?? ''),
           size: rows.some((r) => r.label.includes('\n')) ? 40 : 28,
           label: xName,
-          labelSize: 22,
+          labelSize: 18,
+          labelGap: 4,
           labelFont: FONT_SMALL,
         }),
-        axis({ values: (_u, s) => s.map(formatCountAxis), size: 56 }),
+        axis({ values: (_u, s) => s.map(formatCountAxis), size: 56, incrs: WHOLE_STEPS }),
       ],
       series: [
         {},

@@ -9,7 +9,19 @@ import { FONT } from './font';
 // tooltip beside the pointer and clicks told apart from drags (a drag zooms).
 
 export const AXIS_COLOR = '#5b6474';
+/** How long a click waits for a second one (a double click zooms out instead). */
+const DOUBLE_CLICK_MS = 250;
+
+/** Identifies an x axis by its extent and length: rebuilt with the same times, a chart keeps its zoom. */
+function axisKey(x: ArrayLike<number>): string {
+  return `${x.length}:${x[0]}:${x[x.length - 1]}`;
+}
 export const GRID_COLOR = '#e6e9ef';
+
+export interface PlotPoint {
+  left: number;
+  top: number;
+}
 
 export interface PlotProps {
   /** The chart's options for a plot of `width` × `height` CSS pixels. */
@@ -23,8 +35,10 @@ export interface PlotProps {
   headHeight?: number;
   /** The tooltip's HTML for the pointer's position, or null for none (values from the page only). */
   tooltip?: (u: uPlot) => string | null;
-  /** A click on the plot that was not a drag. */
-  onClick?: (u: uPlot) => void;
+  /** A click on the plot that was not a drag or part of a double click, at CSS pixels in the plot. */
+  onClick?: (u: uPlot, at: PlotPoint) => void;
+  /** The x range shown first; otherwise a chart rebuilt over the same times keeps its zoom. */
+  view?: [number, number] | null;
   /** Receives the instance once made (to follow another chart's zoom, for example). */
   onReady?: (u: uPlot | null) => void;
   title?: string;
@@ -38,6 +52,7 @@ export function Plot(props: PlotProps) {
   const live = useRef(props);
   live.current = props;
   const plotHeight = height - headHeight;
+  const view = useRef<{ key: string; min: number; max: number } | null>(null);
 
   useEffect(() => {
     const node = box.current;
@@ -55,20 +70,50 @@ export function Plot(props: PlotProps) {
       if (!html) return hide();
       tipNode.innerHTML = html;
       tipNode.style.display = 'block';
+      // Beside the pointer on the side with room, and above it near the chart's bottom.
       const x = u.over.offsetLeft + left;
       const w = tipNode.offsetWidth;
       const flip = x + 16 + w > node.clientWidth;
       tipNode.style.left = `${Math.max(0, flip ? x - 16 - w : x + 16)}px`;
-      tipNode.style.top = `${headHeight + Math.max(0, (u.cursor.top ?? 0) - 20)}px`;
+      const y = headHeight + u.over.offsetTop + (u.cursor.top ?? 0);
+      const h = tipNode.offsetHeight;
+      tipNode.style.top = `${Math.max(0, y + h - 12 > height ? y - h - 8 : y - 12)}px`;
     };
-    opts.hooks = { ...opts.hooks, setCursor: [...(opts.hooks?.setCursor ?? []), setCursor] };
+    // The zoom a rebuilt chart of the same times keeps (a new selection redraws the chart).
+    const keep = (u: uPlot) => {
+      const { min, max } = u.scales.x;
+      const x = u.data[0];
+      const whole = min === x[0] && max === x[x.length - 1];
+      view.current = whole || min === undefined || max === undefined ? null : { key: axisKey(x), min, max };
+    };
+    opts.hooks = {
+      ...opts.hooks,
+      setCursor: [...(opts.hooks?.setCursor ?? []), setCursor],
+      setScale: [...(opts.hooks?.setScale ?? []), (u, key) => key === 'x' && keep(u)],
+    };
     const u = new uPlot(opts, data, node);
+    // After the first drawing is committed (a scale set while uPlot is being made is overwritten).
+    const shown = live.current.view;
+    const kept = view.current;
+    if (shown) queueMicrotask(() => u.setScale('x', { min: shown[0], max: shown[1] }));
+    else if (shown === undefined && kept && kept.key === axisKey(data[0])) {
+      const { min, max } = kept;
+      queueMicrotask(() => u.setScale('x', { min, max }));
+    }
+    // A click is a press and release in one place, and not part of a double click (which zooms
+    // out): it is acted on once a second press has not come.
     let downX = 0;
+    let pending: ReturnType<typeof setTimeout> | undefined;
     const onDown = (e: MouseEvent) => {
       downX = e.clientX;
     };
     const onUp = (e: MouseEvent) => {
-      if (Math.abs(e.clientX - downX) <= 3) live.current.onClick?.(u);
+      clearTimeout(pending);
+      if (e.detail > 1 || Math.abs(e.clientX - downX) > 3 || !live.current.onClick) return;
+      // Where it was pressed: the pointer may move on while the click waits.
+      const at = { left: u.cursor.left ?? -1, top: u.cursor.top ?? -1 };
+      if (at.left < 0) return;
+      pending = setTimeout(() => live.current.onClick?.(u, at), DOUBLE_CLICK_MS);
     };
     const onEnter = () => {
       hovering = true;
@@ -89,11 +134,12 @@ export function Plot(props: PlotProps) {
     ro.observe(node);
     live.current.onReady?.(u);
     return () => {
+      clearTimeout(pending);
       ro.disconnect();
       live.current.onReady?.(null);
       u.destroy();
     };
-  }, [options, data, plotHeight, headHeight]);
+  }, [options, data, plotHeight, headHeight, height]);
 
   return (
     <div className="chart plot" style={{ height }} role="img" aria-label={ariaLabel}>
@@ -102,6 +148,14 @@ export function Plot(props: PlotProps) {
       <div ref={tip} className="chart-tip" style={{ display: 'none' }} />
     </div>
   );
+}
+
+/** Limits drawing to the plot area (a zoomed chart's highlights would cover the axes). */
+export function clipToPlot(u: uPlot): void {
+  const { ctx, bbox } = u;
+  ctx.beginPath();
+  ctx.rect(bbox.left, bbox.top, bbox.width, bbox.height);
+  ctx.clip();
 }
 
 /** Canvas pixels for CSS pixels (uPlot draws at the device's pixel ratio). */
@@ -120,32 +174,73 @@ export function axis(extra: uPlot.Axis = {}): uPlot.Axis {
   };
 }
 
-/** Tick labels for a time axis in seconds: ms for short spans, the date for long ones (UTC). */
-export function timeLabels(span: number) {
-  return (_u: uPlot, splits: number[]) =>
-    splits.map((s) => {
-      const iso = new Date(s * 1000).toISOString();
-      if (span > 86400) return `${iso.slice(5, 10)}\n${iso.slice(11, 16)}`;
-      return span < 10 ? iso.slice(11, 23) : iso.slice(11, 19);
-    });
+/**
+ * Tick labels for a time axis in seconds (UTC), as precise as the span in view needs: the date for
+ * more than a day, milliseconds under 10 s.
+ */
+export function timeLabels(_u: uPlot, splits: number[]): string[] {
+  const { min = 0, max = 0 } = _u.scales.x;
+  const span = max - min;
+  return splits.map((s) => {
+    const iso = new Date(Math.round(s * 1000)).toISOString();
+    if (span > 86400) return `${iso.slice(5, 10)}\n${iso.slice(11, 16)}`;
+    return span < 10 ? iso.slice(11, 23) : iso.slice(11, 19);
+  });
 }
 
-/** A time x axis for a span of `span` seconds. */
-export function timeAxis(span: number, extra: uPlot.Axis = {}): uPlot.Axis {
+/** A time x axis (seconds, UTC); two-line labels (date and time) get the room they need. */
+export function timeAxis(extra: uPlot.Axis = {}): uPlot.Axis {
   return axis({
     grid: { show: false },
-    values: timeLabels(span),
-    space: span > 86400 ? 70 : span < 10 ? 110 : 80,
-    size: span > 86400 ? 42 : 30,
+    values: timeLabels,
+    // Room per label for the labels of the span in view (they carry ms under 10 s, a date over a day).
+    space: (_u, _i, min, max) => (max - min > 86400 ? 70 : max - min < 10 ? 110 : 80),
+    size: (_u, values) => (values?.some((v) => String(v).includes('\n')) ? 42 : 30),
     ...extra,
   });
 }
 
 /** Zero to a round number above the data's maximum (1 when there is nothing). */
-export const fromZero: uPlot.Scale.Range = (_u, _min, max) => {
+export const fromZero: uPlot.Range.Function = (_u, _min, max) => {
   const top = Number.isFinite(max) && max > 0 ? max : 1;
   return [0, uPlot.rangeNum(0, top, 0.1, true)[1]];
 };
+
+/**
+ * The index of the step holding time `sec`: the last x at or before it (a step holds its value until
+ * the next x), -1 outside; the closing point stands for the last step.
+ */
+export function stepAt(x: ArrayLike<number>, sec: number): number {
+  const n = x.length;
+  if (!(n > 0) || !(sec >= x[0]) || sec > x[n - 1]) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (x[mid] <= sec) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.min(lo, Math.max(n - 2, 0));
+}
+
+/**
+ * Zero to a round number above the highest value in view, counting the step held from before the
+ * view's left edge (uPlot looks only at the points inside).
+ */
+export const fromZeroHeld: uPlot.Range.Function = (u, min, max, key) => {
+  let top = max;
+  for (let k = 1; k < u.series.length; k++) {
+    if (u.series[k].scale !== key) continue;
+    const i0 = u.series[k].idxs?.[0] ?? 0;
+    const held = i0 > 0 ? (u.data[k][i0 - 1] as number | null) : null;
+    if (held !== null && held !== undefined && held > top) top = held;
+  }
+  return fromZero(u, min, top, key);
+};
+
+/** Tick steps for counts: whole numbers only (no "0.25 packets"). */
+export const WHOLE_STEPS: number[] = [];
+for (let e = 0; e <= 15; e++) for (const m of [1, 2, 5]) WHOLE_STEPS.push(m * 10 ** e);
 
 /** Capture times are UTC everywhere. */
 export const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');

@@ -1,6 +1,6 @@
 import { useCallback, useMemo } from 'react';
 import type uPlot from 'uplot';
-import { axis, fromZero, Plot, stepped, timeAxis, utc } from './Plot';
+import { axis, fromZeroHeld, Plot, stepAt, stepped, timeAxis, utc, WHOLE_STEPS } from './Plot';
 
 // Time series over the session's windows: step lines (each window's value held across its window),
 // stacked layers, shaded spans and markers drawn by the chart's own hooks. Drag on the plot zooms
@@ -32,6 +32,8 @@ export interface ValueAxis {
   range?: [number, number];
   /** Tick step for a fixed range. */
   step?: number;
+  /** Counts: ticks at whole numbers only. */
+  whole?: boolean;
   /** Room for the tick labels, in CSS pixels. */
   size?: number;
 }
@@ -64,20 +66,19 @@ interface Props {
 const HEAD_HEIGHT = 24;
 
 function valueScale(a: ValueAxis): uPlot.Scale {
-  return { range: a.range ?? fromZero };
+  return { range: a.range ?? fromZeroHeld };
 }
 
 export function TimeChart({ spec, height, ariaLabel, onPlotClick, syncKey }: Props) {
-  const span = spec.x.length ? spec.x[spec.x.length - 1] - spec.x[0] : 0;
   const options = useCallback(
     (width: number, h: number): uPlot.Options => {
       const axes: uPlot.Axis[] = [
-        timeAxis(span),
+        timeAxis(),
         axis({
           scale: 'y',
           values: (_u, splits) => splits.map(spec.left.format),
           size: spec.left.size ?? 56,
-          ...(spec.left.step ? { incrs: [spec.left.step] } : {}),
+          ...(spec.left.step ? { incrs: [spec.left.step] } : spec.left.whole ? { incrs: WHOLE_STEPS } : {}),
         }),
       ];
       const scales: uPlot.Scales = { x: { time: true }, y: valueScale(spec.left) };
@@ -104,7 +105,8 @@ export function TimeChart({ spec, height, ariaLabel, onPlotClick, syncKey }: Pro
         cursor: {
           drag: { x: true, y: false, setScale: true },
           y: false,
-          points: { size: 6 },
+          // uPlot's pointer dots mark the nearest point, not the step under the pointer.
+          points: { show: false },
           ...(syncKey ? { sync: { key: syncKey } } : {}),
         },
         scales,
@@ -129,7 +131,7 @@ export function TimeChart({ spec, height, ariaLabel, onPlotClick, syncKey }: Pro
         },
       };
     },
-    [spec, span, syncKey],
+    [spec, syncKey],
   );
   const data = useMemo(() => [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData, [spec]);
   const head = (
@@ -156,15 +158,13 @@ export function TimeChart({ spec, height, ariaLabel, onPlotClick, syncKey }: Pro
       ariaLabel={ariaLabel}
       title="Drag to zoom in, double-click to zoom out"
       tooltip={(u) => {
-        const i = u.cursor.idx;
-        return i === null || i === undefined ? null : spec.tooltip(i);
+        const i = stepAt(spec.x, u.posToVal(u.cursor.left ?? -1, 'x'));
+        return i < 0 ? null : spec.tooltip(i);
       }}
       onClick={
         onPlotClick
-          ? (u) => {
-              const left = u.cursor.left ?? -1;
-              if (left < 0) return;
-              const sec = u.posToVal(left, 'x');
+          ? (u, at) => {
+              const sec = u.posToVal(at.left, 'x');
               if (Number.isFinite(sec)) onPlotClick(sec);
             }
           : undefined

@@ -4,7 +4,18 @@ import { severityColor } from '../colors';
 import { formatCountAxis, formatPerSecond, formatTime } from '../format';
 import type { Insight, TrafficWindow } from '../types';
 import { escapeHtml } from './common';
-import { axis, fromZero, Plot, px, stepped, timeAxis, utc } from './Plot';
+import {
+  axis,
+  clipToPlot,
+  fromZeroHeld,
+  Plot,
+  type PlotPoint,
+  px,
+  stepAt,
+  stepped,
+  timeAxis,
+  utc,
+} from './Plot';
 
 // The timeline page's chart: packets per second above, one lane of event markers per alert type
 // below, on one time axis. Two uPlot charts that share the pointer and the zoom; each event is also
@@ -40,7 +51,6 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
   const types = useMemo(() => [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))], [alerts]);
   const first = windows[0]?.start_ts ?? 0;
   const last = windows.length ? windows[windows.length - 1].start_ts + lengthS : first + lengthS;
-  const span = last - first;
   // Zoom to the selected event's windows with some context either side.
   const view = useMemo((): [number, number] | null => {
     if (!range) return null;
@@ -69,10 +79,6 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
     if (!other || min === undefined || max === undefined) return;
     if (other.scales.x.min !== min || other.scales.x.max !== max) other.setScale('x', { min, max });
   };
-  // After the first drawing is committed (a scale set inside uPlot's ready hook is overwritten).
-  const ready = (u: uPlot) => {
-    if (view) queueMicrotask(() => u.setScale('x', { min: view[0], max: view[1] }));
-  };
   const sync = { key: `timeline-${windows.length}` };
 
   // Made anew with the data and the selection; the zoom helpers above read refs only.
@@ -83,11 +89,11 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
       height,
       tzDate: utc,
       legend: { show: false },
-      padding: [8, 24, 0, 0],
+      padding: [8, 40, 0, 0],
       cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
-      scales: { x: { time: true }, y: { range: fromZero } },
+      scales: { x: { time: true }, y: { range: fromZeroHeld } },
       axes: [
-        timeAxis(span, { values: () => [], size: 6, ticks: { show: false } }),
+        timeAxis({ values: () => [], size: 6, ticks: { show: false } }),
         axis({ values: (_u, s) => s.map(formatCountAxis), size: LABEL_WIDTH }),
       ],
       series: [
@@ -109,6 +115,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
             const x0 = u.valToPos(range.from, 'x', true);
             const x1 = Math.max(u.valToPos(range.to, 'x', true), x0 + px(2));
             ctx.save();
+            clipToPlot(u);
             ctx.fillStyle = 'rgba(224, 80, 43, 0.14)';
             ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
             ctx.strokeStyle = severityColor(selected?.severity ?? '');
@@ -121,6 +128,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
           (u) => {
             const { ctx, bbox } = u;
             ctx.save();
+            clipToPlot(u);
             ctx.setLineDash([px(4), px(3)]);
             ctx.globalAlpha = 0.7;
             for (const a of alerts) {
@@ -136,17 +144,14 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
             ctx.restore();
           },
         ],
-        ready: [ready],
         setScale: [follow(0)],
       },
     }),
-    [alerts, range, selected, first, last, span, view],
+    [alerts, range, selected, first],
   );
 
-  /** The marker nearest the pointer within its radius and a few pixels, if any. */
-  const markerAt = (u: uPlot): Insight | null => {
-    const left = u.cursor.left ?? -1;
-    const top = u.cursor.top ?? -1;
+  /** The marker nearest the point within its radius and a few pixels (of equals, the one drawn on top). */
+  const markerAt = (u: uPlot, { left, top }: PlotPoint): Insight | null => {
     if (left < 0) return null;
     let best: Insight | null = null;
     let bestD = Infinity;
@@ -156,7 +161,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
       const dy = u.valToPos(lane, 'y') - top;
       const d = Math.hypot(dx, dy);
       const r = (SEVERITY_SIZE[a.severity] ?? 12) / 2 + 4;
-      if (d <= r && d < bestD) {
+      if (d <= r && d <= bestD) {
         best = a;
         bestD = d;
       }
@@ -172,7 +177,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
       height,
       tzDate: utc,
       legend: { show: false },
-      padding: [4, 24, 0, 0],
+      padding: [4, 40, 0, 0],
       cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
       scales: {
         x: { time: true },
@@ -180,7 +185,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
         y: { range: [-0.5, Math.max(types.length, 1) - 0.5], dir: -1, ori: 1 },
       },
       axes: [
-        timeAxis(span),
+        timeAxis(),
         axis({
           splits: () => types.map((_, i) => i),
           values: (_u, s) => s.map((i) => typeName(types[i] ?? null)),
@@ -194,6 +199,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
           (u) => {
             const { ctx, bbox } = u;
             ctx.save();
+            clipToPlot(u);
             for (const a of alerts) {
               const x = u.valToPos(a.event_ts ?? first, 'x', true);
               if (x < bbox.left - px(10) || x > bbox.left + bbox.width + px(10)) continue;
@@ -210,11 +216,10 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
             ctx.restore();
           },
         ],
-        ready: [ready],
         setScale: [follow(1)],
       },
     }),
-    [alerts, types, selected, first, last, span, view],
+    [alerts, types, selected, first],
   );
   const laneData = useMemo(
     () => [data[0], new Float64Array(data[0].length).fill(Number.NaN)] as uPlot.AlignedData,
@@ -233,14 +238,15 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
           </div>
         }
         headHeight={24}
+        view={view}
         ariaLabel="Packets per second"
         title="Drag to zoom in, double-click to zoom out"
         onReady={(u) => {
           charts.current[0] = u;
         }}
         tooltip={(u) => {
-          const i = u.cursor.idx;
-          const w = i === null || i === undefined ? undefined : windows[Math.min(i, windows.length - 1)];
+          const i = stepAt(data[0], u.posToVal(u.cursor.left ?? -1, 'x'));
+          const w = i < 0 ? undefined : windows[i];
           return w ? `${formatTime(w.start_ts)}<br>${formatPerSecond(w.packets_per_sec)} packets` : null;
         }}
       />
@@ -248,17 +254,18 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
         options={laneOptions}
         data={laneData}
         height={Math.max(70, types.length * LANE_HEIGHT) + 30}
+        view={view}
         ariaLabel="Event timeline"
         onReady={(u) => {
           charts.current[1] = u;
         }}
         tooltip={(u) => {
-          const a = markerAt(u);
+          const a = markerAt(u, { left: u.cursor.left ?? -1, top: u.cursor.top ?? -1 });
           if (!a) return null;
           return `<b style="color:${severityColor(a.severity)}">${a.severity.toUpperCase()}</b> ${escapeHtml(typeName(a.alert_type))}<br>${formatTime(a.event_ts, 3)}<br><span style="white-space:normal;display:inline-block;max-width:360px">${escapeHtml(a.summary)}</span>`;
         }}
-        onClick={(u) => {
-          const a = markerAt(u);
+        onClick={(u, at) => {
+          const a = markerAt(u, at);
           if (a) onSelect(a);
         }}
       />

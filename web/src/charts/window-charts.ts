@@ -11,7 +11,7 @@ import {
 } from '../format';
 import type { Anomaly, TrafficWindow } from '../types';
 import { dot, windowTitle } from './common';
-import { px } from './Plot';
+import { clipToPlot, px } from './Plot';
 import type { TimeChartSpec } from './TimeChart';
 
 // Time charts of the session's windows (see TimeChart). x is every window's start and one closing point at
@@ -73,7 +73,7 @@ export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): Time
   return {
     x: windowTimes(windows, lengthS),
     series,
-    left: { name: 'packets per window', format: formatCountAxis },
+    left: { name: 'packets per window', format: formatCountAxis, whole: true },
     legend: [...LAYERS]
       .reverse()
       .map(([label, , color]) => ({ label, color: overWhite(color, 0.85), kind: 'area' as const })),
@@ -85,7 +85,7 @@ export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): Time
         .reverse()
         .map(([label, key, color]) => {
           const n = w[key];
-          return `<tr><td>${dot(color)}${label}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
+          return `<tr><td>${dot(overWhite(color, 0.85))}${label}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
         })
         .join('');
       return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
@@ -168,6 +168,7 @@ export function scoreSpec(
     under: (u: uPlot) => {
       const { ctx, bbox } = u;
       ctx.save();
+      clipToPlot(u);
       ctx.fillStyle = COLORS.highlight;
       for (const [a, b] of runs) {
         const x0 = u.valToPos(anomalies[a].start_ts, 'x', true);
@@ -187,6 +188,7 @@ export function scoreSpec(
     over: (u: uPlot) => {
       const { ctx, bbox } = u;
       ctx.save();
+      clipToPlot(u);
       const y = u.valToPos(threshold, 'y', true);
       ctx.strokeStyle = COLORS.threshold;
       ctx.lineWidth = px(1.2);
@@ -295,7 +297,7 @@ export function directionSpec(windows: TrafficWindow[], lengthS: number): TimeCh
       if (!w) return '';
       const rows = DIRECTION_LAYERS.map(
         ([label, key, color]) =>
-          `<tr><td>${dot(color)}${label}</td><td class="tt-num">${formatByteRate(rate(w, key))}</td></tr>`,
+          `<tr><td>${dot(colour(color))}${label}</td><td class="tt-num">${formatByteRate(rate(w, key))}</td></tr>`,
       ).join('');
       return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}</table>`;
     },

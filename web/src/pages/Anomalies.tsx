@@ -185,6 +185,12 @@ function TopWindows({
   );
 }
 
+/** Too few busy windows to fit on: the model scores them but flags none (docs/DETECTION.md). */
+function tooFew(d: AnomaliesResponse): boolean {
+  const m = d.model;
+  return m?.active_training_windows !== undefined && m.active_training_windows < (m.min_active_windows ?? 0);
+}
+
 function modelLine(d: AnomaliesResponse): string {
   const m = d.model ?? {};
   const kind = m.kind ? m.kind.replace('+', ' + ').replace(/_/g, ' ') : 'unsupervised model';
@@ -237,6 +243,16 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
                 "this capture's own windows"
               )}
               . Click the chart or a row to explain a window.
+              {tooFew(data) && (
+                <>
+                  {' '}
+                  <strong>
+                    Only {formatCount(data.model?.active_training_windows ?? 0)} of those windows carry
+                    traffic, fewer than the {data.model?.min_active_windows} the model needs to judge a busy
+                    window: busy windows are scored but none is flagged, whatever its score.
+                  </strong>
+                </>
+              )}
             </>
           ) : (
             'Per window, 0–1'
