@@ -34,6 +34,13 @@ function Explanation({
             Window {a.window_id}{' '}
             {a.is_anomaly ? (
               <span className="badge badge-anomaly">anomalous</span>
+            ) : a.score >= threshold ? (
+              <span
+                className="badge"
+                title="At or above the threshold, but the model could not judge this window: too few busy windows to compare a busy one with, or a silent window in a capture where silence is usual"
+              >
+                not flagged
+              </span>
             ) : (
               <span className="badge">normal</span>
             )}
@@ -235,8 +242,9 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
         subtitle={
           data ? (
             <>
-              {formatCount(flagged)} of {formatCount(data.anomalies.length)} windows ({lengthS} s each) score
-              at or above the threshold {data.threshold}. {modelLine(data)}, fitted on{' '}
+              {formatCount(flagged)} of {formatCount(data.anomalies.length)} windows ({lengthS} s each)
+              flagged anomalous (a score at or above the threshold {data.threshold}). {modelLine(data)},
+              fitted on{' '}
               {baseline ? (
                 <Link to={pageUrl('overview', baseline)}>a baseline session</Link>
               ) : (
