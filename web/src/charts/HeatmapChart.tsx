@@ -39,6 +39,25 @@ export function rampColor(t: number): string {
 
 const LEGEND_HEIGHT = 40;
 
+/** Cells outside the capture: a faint hatch, so they do not read as 0 B/s (the ramp's lightest). */
+function outsidePattern(ctx: CanvasRenderingContext2D): CanvasPattern | string {
+  const size = px(6);
+  const c = document.createElement('canvas');
+  c.width = size;
+  c.height = size;
+  const g = c.getContext('2d');
+  if (!g) return '#f3f4f7';
+  g.fillStyle = '#ffffff';
+  g.fillRect(0, 0, size, size);
+  g.strokeStyle = '#d3d8e0';
+  g.lineWidth = px(1);
+  g.beginPath();
+  g.moveTo(0, size);
+  g.lineTo(size, 0);
+  g.stroke();
+  return ctx.createPattern(c, 'repeat') ?? '#f3f4f7';
+}
+
 export function HeatmapChart({ layout, cells, rowLabels, colLabels, height, labelWidth }: Props) {
   const max = useMemo(() => Math.max(0, ...cells.map((c) => c.bytesPerSec ?? 0)), [cells]);
   const top = max > 0 ? heat(max) : 1;
@@ -109,9 +128,9 @@ export function HeatmapChart({ layout, cells, rowLabels, colLabels, height, labe
             const y0 = u.valToPos(-0.5, 'y', true);
             const hgt = (u.valToPos(layout.rows - 0.5, 'y', true) - y0) / layout.rows;
             ctx.save();
+            const outside = outsidePattern(ctx);
             for (const c of cells) {
-              if (c.bytesPerSec === null) continue;
-              ctx.fillStyle = rampColor(heat(c.bytesPerSec) / top);
+              ctx.fillStyle = c.bytesPerSec === null ? outside : rampColor(heat(c.bytesPerSec) / top);
               ctx.fillRect(
                 x0 + c.column * w + gap / 2,
                 y0 + c.row * hgt + gap / 2,
@@ -151,6 +170,8 @@ export function HeatmapChart({ layout, cells, rowLabels, colLabels, height, labe
         <span className="heat-bar" style={{ background: gradient }} />
         <span>{formatByteRate(max)}</span>
         <span className="muted">(log scale)</span>
+        <span className="heat-outside" />
+        <span className="muted">outside the capture</span>
       </div>
     </div>
   );

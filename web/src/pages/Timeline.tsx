@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { type Range, TimelineChart } from '../charts/TimelineChart';
 import { SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
@@ -51,6 +51,11 @@ function EventItem({
   onSelect?: () => void;
 }) {
   const range = insightRange(i, windows, lengthS);
+  // Selected from the chart, the alert is brought into the list's view.
+  const item = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    if (selected) item.current?.scrollIntoView({ block: 'nearest' });
+  }, [selected]);
   const body = (
     <>
       <div className="event-head">
@@ -72,6 +77,7 @@ function EventItem({
   if (!onSelect) return <li className="event">{body}</li>;
   return (
     <li
+      ref={item}
       className={`event${selected ? ' selected' : ''}`}
       style={{ borderLeftColor: severityColor(i.severity) }}
     >

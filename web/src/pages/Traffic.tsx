@@ -77,7 +77,7 @@ function HeatmapCard({ windows, lengthS }: { windows: TrafficWindow[]; lengthS: 
       <p className="card-sub heat-sub">
         Mean bytes per second in each {spanName(layout.cell)} cell (colour on a log scale); one row per{' '}
         {spanName(layout.row)} (UTC), {formatCount(layout.rows)} {layout.rows === 1 ? 'row' : 'rows'} ×{' '}
-        {formatCount(layout.columns)}. Empty cells are outside the capture.
+        {formatCount(layout.columns)}. Hatched cells are outside the capture.
       </p>
       <HeatmapChart {...model} />
     </>
