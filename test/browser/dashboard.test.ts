@@ -73,6 +73,20 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
       await page.waitForTimeout(100);
     }
   };
+  /**
+   * The page x of capture time `sec` on a plot showing the whole session: its time axis runs from
+   * the first window's start to the last one's end.
+   */
+  const xOfTime = (
+    box: { x: number; width: number },
+    windows: { start_ts: number }[],
+    len: number,
+    sec: number,
+  ) => {
+    const t0 = windows[0].start_ts;
+    const t1 = windows[windows.length - 1].start_ts + len;
+    return box.x + (box.width * (sec - t0)) / (t1 - t0);
+  };
   /** Navigates and waits until the page's data has arrived (no request for 500 ms). */
   const open = async (path: string) => {
     await page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
@@ -183,16 +197,14 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     const { anomalies } = await api<{ anomalies: { window_id: number; start_ts: number }[] }>(
       `/api/sessions/${officeId}/anomalies?contributions=false`,
     );
-    // The busiest window; the plot's time axis runs from the first window's start to the last one's end.
+    // The busiest window.
     const w = windows.reduce((a, b) => (b.packet_count > a.packet_count ? b : a));
-    const t0 = windows[0].start_ts;
-    const t1 = windows[windows.length - 1].start_ts + len;
     const pointAt = async (chart: number) => {
       const box = await page.locator('.plot').nth(chart).locator('.u-over').boundingBox();
       if (!box) throw new Error(`chart ${chart} has no plot`);
       // Three quarters into the window: the nearest point is the next window's, the step is this one.
       return {
-        x: box.x + (box.width * (w.start_ts + len * 0.75 - t0)) / (t1 - t0),
+        x: xOfTime(box, windows, len, w.start_ts + len * 0.75),
         y: box.y + box.height / 2,
       };
     };
@@ -346,13 +358,11 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     );
     const lanes = [...new Set(full.insights.map((i) => i.alert_type))];
     const target = full.insights[0];
-    const t0 = windows[0].start_ts;
-    const t1 = windows[windows.length - 1].start_ts + len;
     const box = await page.locator('.timeline-chart .plot').nth(1).locator('.u-over').boundingBox();
     if (!box) throw new Error('the event lanes have no plot');
     await page.mouse.move(box.x + 2, box.y + 2);
     await page.mouse.click(
-      box.x + (box.width * (target.event_ts - t0)) / (t1 - t0),
+      xOfTime(box, windows, len, target.event_ts),
       box.y + (box.height * (lanes.indexOf(target.alert_type) + 0.5)) / lanes.length,
     );
     await page.waitForURL((u) => u.searchParams.get('event') === String(target.id));

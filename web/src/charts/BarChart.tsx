@@ -1,6 +1,7 @@
 import { useCallback, useMemo } from 'react';
 import uPlot from 'uplot';
 import { formatCount, formatCountAxis, formatPercent } from '../format';
+import { FONT } from './font';
 import { AXIS_COLOR, axis, FONT_SMALL, fromZero, Plot, px, WHOLE_STEPS } from './Plot';
 
 // A histogram over named buckets (packet sizes, flow durations): one bar per bucket in order, its
@@ -74,7 +75,7 @@ export function BarChart({ rows, xName, unit, color, height, ariaLabel }: Props)
             // Each bar's share above it (none for an empty bucket).
             const { ctx } = u;
             ctx.save();
-            ctx.font = `${px(11)}px ${FONT_SMALL.slice(5)}`;
+            ctx.font = `${px(11)}px ${FONT}`;
             ctx.fillStyle = AXIS_COLOR;
             ctx.textAlign = 'center';
             ctx.textBaseline = 'bottom';

@@ -28,7 +28,7 @@ function rgb(hex: string): [number, number, number] {
 const RAMP = HEAT_RAMP.map(rgb);
 
 /** The ramp's colour at t in [0, 1]. */
-export function rampColor(t: number): string {
+function rampColor(t: number): string {
   const x = Math.min(Math.max(t, 0), 1) * (RAMP.length - 1);
   const i = Math.min(Math.floor(x), RAMP.length - 2);
   const f = x - i;

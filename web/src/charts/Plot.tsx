@@ -245,4 +245,30 @@ for (let e = 0; e <= 15; e++) for (const m of [1, 2, 5]) WHOLE_STEPS.push(m * 10
 /** Capture times are UTC everywhere. */
 export const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
 
+/**
+ * What every time chart starts from: UTC times, no uPlot legend (the charts draw their own), drag
+ * to zoom the time axis only, no pointer dots (they mark the nearest point, not the step under the
+ * pointer), and the pointer shared with the charts of `syncKey`.
+ */
+export function timeChartBase(
+  width: number,
+  height: number,
+  padding: uPlot.Padding,
+  syncKey?: string,
+): Pick<uPlot.Options, 'width' | 'height' | 'tzDate' | 'legend' | 'padding' | 'cursor'> {
+  return {
+    width,
+    height,
+    tzDate: utc,
+    legend: { show: false },
+    padding,
+    cursor: {
+      drag: { x: true, y: false, setScale: true },
+      y: false,
+      points: { show: false },
+      ...(syncKey ? { sync: { key: syncKey } } : {}),
+    },
+  };
+}
+
 export const stepped = uPlot.paths.stepped?.({ align: 1 });

@@ -1,6 +1,6 @@
 import { useCallback, useMemo } from 'react';
 import type uPlot from 'uplot';
-import { axis, fromZeroHeld, Plot, stepAt, stepped, timeAxis, utc, WHOLE_STEPS } from './Plot';
+import { axis, fromZeroHeld, Plot, stepAt, stepped, timeAxis, timeChartBase, WHOLE_STEPS } from './Plot';
 
 // Time series over the session's windows: step lines (each window's value held across its window),
 // stacked layers, shaded spans and markers drawn by the chart's own hooks. Drag on the plot zooms
@@ -96,19 +96,8 @@ export function TimeChart({ spec, height, ariaLabel, onPlotClick, syncKey }: Pro
         scales.y2 = valueScale(spec.right);
       }
       return {
-        width,
-        height: h,
-        tzDate: utc,
-        legend: { show: false },
         // Without a right-hand axis, room for half of the last time label, centred on the plot's end.
-        padding: [8, spec.right ? 4 : 40, 0, 0],
-        cursor: {
-          drag: { x: true, y: false, setScale: true },
-          y: false,
-          // uPlot's pointer dots mark the nearest point, not the step under the pointer.
-          points: { show: false },
-          ...(syncKey ? { sync: { key: syncKey } } : {}),
-        },
+        ...timeChartBase(width, h, [8, spec.right ? 4 : 40, 0, 0], syncKey),
         scales,
         axes,
         series: [

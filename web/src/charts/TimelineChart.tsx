@@ -14,8 +14,9 @@ import {
   stepAt,
   stepped,
   timeAxis,
-  utc,
+  timeChartBase,
 } from './Plot';
+import { column, windowTimes } from './window-charts';
 
 // The timeline page's chart: packets per second above, one lane of event markers per alert type
 // below, on one time axis. Two uPlot charts that share the pointer and the zoom; each event is also
@@ -37,15 +38,10 @@ interface Props {
   typeName: (t: string | null) => string;
 }
 
-export const CONTEXT_HEIGHT = 210;
+const CONTEXT_HEIGHT = 210;
 const LANE_HEIGHT = 34;
 const LABEL_WIDTH = 150;
 const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
-
-/** The chart's whole height for alerts of `types` kinds. */
-export function timelineHeight(types: number): number {
-  return CONTEXT_HEIGHT + Math.max(70, types * LANE_HEIGHT) + 30;
-}
 
 export function TimelineChart({ alerts, windows, lengthS, selected, range, onSelect, typeName }: Props) {
   const types = useMemo(() => [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))], [alerts]);
@@ -58,17 +54,10 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
     return [Math.max(first, range.from - pad), Math.min(last, range.to + pad)];
   }, [range, first, last, lengthS]);
 
-  const data = useMemo(() => {
-    const x = new Float64Array(windows.length + 1);
-    const y = new Float64Array(windows.length + 1);
-    for (let i = 0; i < windows.length; i++) {
-      x[i] = windows[i].start_ts;
-      y[i] = windows[i].packets_per_sec;
-    }
-    x[windows.length] = last;
-    y[windows.length] = windows.length ? y[windows.length - 1] : 0;
-    return [x, y] as uPlot.AlignedData;
-  }, [windows, last]);
+  const data = useMemo(
+    () => [windowTimes(windows, lengthS), column(windows, (w) => w.packets_per_sec)] as uPlot.AlignedData,
+    [windows, lengthS],
+  );
 
   // The two charts follow each other's zoom.
   const charts = useRef<(uPlot | null)[]>([null, null]);
@@ -79,18 +68,13 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
     if (!other || min === undefined || max === undefined) return;
     if (other.scales.x.min !== min || other.scales.x.max !== max) other.setScale('x', { min, max });
   };
-  const sync = { key: `timeline-${windows.length}` };
+  const syncKey = `timeline-${windows.length}`;
 
   // Made anew with the data and the selection; the zoom helpers above read refs only.
   // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   const contextOptions = useCallback(
     (width: number, height: number): uPlot.Options => ({
-      width,
-      height,
-      tzDate: utc,
-      legend: { show: false },
-      padding: [8, 40, 0, 0],
-      cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
+      ...timeChartBase(width, height, [8, 40, 0, 0], syncKey),
       scales: { x: { time: true }, y: { range: fromZeroHeld } },
       axes: [
         timeAxis({ values: () => [], size: 6, ticks: { show: false } }),
@@ -173,12 +157,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
   // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   const laneOptions = useCallback(
     (width: number, height: number): uPlot.Options => ({
-      width,
-      height,
-      tzDate: utc,
-      legend: { show: false },
-      padding: [4, 40, 0, 0],
-      cursor: { drag: { x: true, y: false, setScale: true }, y: false, points: { show: false }, sync },
+      ...timeChartBase(width, height, [4, 40, 0, 0], syncKey),
       scales: {
         x: { time: true },
         // Lane k at k, the first type at the top.

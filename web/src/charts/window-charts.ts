@@ -18,18 +18,31 @@ import type { TimeChartSpec } from './TimeChart';
 // the last window's end, so a step holds each window's value across its window; a point's index
 // is its window's, the closing point standing for the last window.
 
-function windowTimes(rows: { start_ts: number }[], lengthS: number): Float64Array {
+export function windowTimes(rows: { start_ts: number }[], lengthS: number): Float64Array {
   const x = new Float64Array(rows.length + 1);
   for (let i = 0; i < rows.length; i++) x[i] = rows[i].start_ts;
   x[rows.length] = rows.length ? rows[rows.length - 1].start_ts + lengthS : 0;
   return x;
 }
 
-function column<T>(rows: T[], value: (r: T) => number): Float64Array {
+export function column<T>(rows: T[], value: (r: T) => number): Float64Array {
   const out = new Float64Array(rows.length + 1);
   for (let i = 0; i < rows.length; i++) out[i] = value(rows[i]);
   if (rows.length) out[rows.length] = out[rows.length - 1];
   return out;
+}
+
+/** Each layer's running sum over the layers before it (the bottom layer first): stacked bands. */
+function stackedSums<T>(rows: T[], layers: readonly ((r: T) => number)[]): Float64Array[] {
+  const sums: Float64Array[] = [];
+  let below: Float64Array | null = null;
+  for (const value of layers) {
+    const own = column(rows, value);
+    if (below) for (let i = 0; i < own.length; i++) own[i] += below[i];
+    sums.push(own);
+    below = own;
+  }
+  return sums;
 }
 
 /** `hex` at `alpha` over white, as an opaque colour: stacked layers are drawn over each other. */
@@ -54,14 +67,14 @@ const LAYERS = [
  * every band shows its own layer's count.
  */
 export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): TimeChartSpec {
-  const sums: Float64Array[] = [];
-  let below: Float64Array | null = null;
-  for (const [, key] of LAYERS) {
-    const own = column(windows, (w) => w[key]);
-    if (below) for (let i = 0; i < own.length; i++) own[i] += below[i];
-    sums.push(own);
-    below = own;
-  }
+  const sums = stackedSums(
+    windows,
+    LAYERS.map(
+      ([, key]) =>
+        (w: TrafficWindow) =>
+          w[key],
+    ),
+  );
   const series = LAYERS.map(([label, , color], i) => ({
     label,
     color: overWhite(color, 0.85),
@@ -268,14 +281,14 @@ const DIRECTION_LAYERS = [
 export function directionSpec(windows: TrafficWindow[], lengthS: number): TimeChartSpec | null {
   if (windows.length === 0 || windows[0].inbound_bytes === undefined) return null;
   const rate = (w: TrafficWindow, key: (typeof DIRECTION_LAYERS)[number][1]) => (w[key] ?? 0) / lengthS;
-  const sums: Float64Array[] = [];
-  let below: Float64Array | null = null;
-  for (const [, key] of DIRECTION_LAYERS) {
-    const own = column(windows, (w) => rate(w, key));
-    if (below) for (let i = 0; i < own.length; i++) own[i] += below[i];
-    sums.push(own);
-    below = own;
-  }
+  const sums = stackedSums(
+    windows,
+    DIRECTION_LAYERS.map(
+      ([, key]) =>
+        (w: TrafficWindow) =>
+          rate(w, key),
+    ),
+  );
   const colour = (c: string) => overWhite(c, 0.7);
   return {
     x: windowTimes(windows, lengthS),
