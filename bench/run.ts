@@ -7,12 +7,14 @@ import { analyzeCapture } from '../src/analysis/index.js';
 import { readCapture } from '../src/capture/index.js';
 import { DecodedPacket, decodePacket } from '../src/decode/index.js';
 import { deleteSession, ingestCapture, openStore } from '../src/storage/index.js';
+import { STORED_FLOW_COLUMNS } from '../src/storage/prepare.js';
+import { BareFlows, flowShapedRows } from './floor.js';
 import { ensureBenchCapture } from './make-capture.js';
 
 // `npm run bench`: builds the bench capture once, then measures each stage of the packet path in
 // fresh processes (peak RSS is per process) and prints medians.
 
-type Mode = 'read' | 'decode' | 'analyze' | 'analyze1' | 'ingest';
+type Mode = 'read' | 'decode' | 'floor' | 'analyze' | 'analyze1' | 'ingest' | 'copy';
 interface Measurement {
   rows: number;
   mode: Mode;
@@ -47,11 +49,50 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
       packets++;
       sink += pkt.l4 + pkt.srcPort;
     });
+  } else if (mode === 'floor') {
+    // What any exact flow analysis must do at least (see floor.ts).
+    const pkt = new DecodedPacket();
+    const flows = new BareFlows();
+    await readCapture(path, (rec) => {
+      decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
+      flows.add(rec, pkt);
+      packets++;
+    });
+    flows.flush();
+    sink = flows.flows;
   } else if (mode === 'analyze' || mode === 'analyze1') {
     // `analyze`: as Flowlens runs it (the worker pipeline for a big file); `analyze1`: one thread.
     const result = await analyzeCapture(path, mode === 'analyze1' ? { pipeline: false } : {});
     packets = result.analyzer.stats.packets;
     sink = result.analyzer.flowCounts.total;
+  } else if (mode === 'copy') {
+    // The database alone: as many flow-shaped rows as the bench capture has flows, COPYed in the
+    // ingest's batches into a scratch table like a session's own flows table.
+    const target = process.env.BENCH_DB ?? mkdtempSync(join(tmpdir(), 'flowlens-bench-db-'));
+    const db = await openStore(target);
+    const total = Number(process.env.BENCH_COPY_ROWS);
+    const batchRows = 25_000;
+    const batch = flowShapedRows(batchRows, '00000000-0000-4000-8000-000000000000');
+    try {
+      await db.exec(
+        'DROP TABLE IF EXISTS flowlens_bench_copy; CREATE TABLE flowlens_bench_copy (LIKE flows)',
+      );
+      const start = performance.now();
+      const copy = await db.copyBinary('flowlens_bench_copy', STORED_FLOW_COLUMNS);
+      for (let done = 0; done < total; done += batchRows)
+        await copy.write(
+          done + batchRows <= total
+            ? batch
+            : flowShapedRows(total - done, '00000000-0000-4000-8000-000000000000'),
+        );
+      await copy.end();
+      seconds = (performance.now() - start) / 1000;
+      sink = total;
+      await db.exec('DROP TABLE flowlens_bench_copy');
+    } finally {
+      await db.close();
+      if (!process.env.BENCH_DB) rmSync(target, { recursive: true, force: true });
+    }
   } else {
     // End to end into a database: a fresh PGlite folder, or the server in BENCH_DATABASE_URL.
     const target = process.env.BENCH_DB ?? mkdtempSync(join(tmpdir(), 'flowlens-bench-db-'));
@@ -127,7 +168,7 @@ async function main(): Promise<void> {
     `median of ${RUNS} runs, each in a fresh process (the full analysis runs its flow half in a worker thread):`,
   );
   const results: Record<string, unknown> = {};
-  for (const mode of ['read', 'decode', 'analyze1', 'analyze'] as Mode[]) {
+  for (const mode of ['read', 'decode', 'floor', 'analyze1', 'analyze'] as Mode[]) {
     const runs = Array.from({ length: RUNS }, () => child(mode, cap.path));
     const secs = median(runs.map((r) => r.seconds));
     const rss = median(runs.map((r) => r.maxRssKb)) / 1024;
@@ -139,6 +180,8 @@ async function main(): Promise<void> {
     const label = {
       read: 'read only',
       decode: 'read + decode',
+      floor: 'bare flow table',
+      copy: 'COPY',
       analyze1: 'analysis, 1 thread',
       analyze: 'full analysis',
       ingest: 'ingest',
@@ -177,6 +220,19 @@ async function main(): Promise<void> {
       rows,
       rows_per_s: Math.round(rows / secs),
       peak_rss_mb: Math.round(rss),
+    };
+    // What the database alone takes for the flows (the bulk of the rows), with no analysis.
+    const copyEnv = { ...env, BENCH_COPY_ROWS: String(cap.distinctFlows) };
+    const copies = Array.from({ length: INGEST_RUNS }, () => child('copy', cap.path, copyEnv));
+    const copySecs = median(copies.map((r) => r.seconds));
+    console.log(
+      `  COPY of the flows alone into ${name.padEnd(10)} ${Math.round(cap.distinctFlows / copySecs).toLocaleString('en-US')} rows/s, ${copySecs.toFixed(1)} s for ${cap.distinctFlows.toLocaleString('en-US')} flow-shaped rows (median of ${copies.length})`,
+    );
+    results[`copy_${name.toLowerCase()}`] = {
+      seconds: copySecs,
+      all_seconds: copies.map((r) => r.seconds),
+      rows: cap.distinctFlows,
+      rows_per_s: Math.round(cap.distinctFlows / copySecs),
     };
   }
   console.log(JSON.stringify({ capture: cap, runs: RUNS, results }));

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { COPY_HEADER, COPY_TRAILER } from './copy-binary.js';
+import { COPY_HEADER, COPY_TRAILER, unframe } from './copy-binary.js';
 
 /**
  * One interface over the embedded PGlite database and a PostgreSQL server: the same SQL, the same
@@ -37,6 +37,11 @@ export interface Db {
 export interface BinaryCopy {
   /** Sends rows (whole rows, no header or trailer); resolves when they may be reused. */
   write(rows: Uint8Array): Promise<void>;
+  /**
+   * Sends a whole COPY input (header, rows, trailer: BinaryRows' `framed`), whose buffer the
+   * database may keep or move to another thread: the caller does not touch it again.
+   */
+  writeFramed(copy: Uint8Array): Promise<void>;
   /** Ends the COPY; resolves once every row is in. */
   end(): Promise<void>;
   /** Abandons the COPY (the transaction is then rolled back). */
@@ -99,10 +104,27 @@ class PgliteCopyFile {
    * path (a COPY statement reading it: a constant name, never user data), removes the file.
    */
   async load(pieces: readonly Uint8Array[], copy: (path: string) => Promise<unknown>): Promise<void> {
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
+    const whole = new Uint8Array(size);
+    let at = 0;
+    for (const piece of pieces) {
+      whole.set(piece, at);
+      at += piece.length;
+    }
+    await this.loadWhole(whole, copy);
+  }
+
+  /**
+   * As `load`, for input in one buffer, which the file takes as its contents (canOwn) for as long
+   * as it exists. Written piece by piece, the file grew twice per batch, each time into a new
+   * buffer of megabytes, and those allocations drove a full garbage collection nearly every batch.
+   */
+  async loadWhole(whole: Uint8Array, copy: (path: string) => Promise<unknown>): Promise<void> {
     const path = `/tmp/flowlens-copy-${this.next++}`;
     const file = this.fs.open(path, 'w');
     try {
-      for (const piece of pieces) this.fs.write(file, piece, 0, piece.length);
+      this.fs.write(file, whole, 0, whole.length, 0, true);
     } finally {
       this.fs.close(file);
     }
@@ -117,7 +139,14 @@ class PgliteCopyFile {
 /** The part of Emscripten's file system (PGlite's `Module.FS`) that the COPY file uses. */
 interface PgliteFs {
   open(path: string, flags: string): unknown;
-  write(stream: unknown, buffer: Uint8Array, offset: number, length: number): number;
+  write(
+    stream: unknown,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position?: number,
+    canOwn?: boolean,
+  ): number;
   close(stream: unknown): void;
   unlink(path: string): void;
 }
@@ -169,6 +198,12 @@ class PgliteDb implements Db {
       write: async (rows) => {
         if (rows.length > 0)
           await this.copyFile.load([COPY_HEADER, rows, COPY_TRAILER], (path) =>
+            this.conn.exec(copySql(table, columns, `'${path}'`, 'binary')),
+          );
+      },
+      writeFramed: async (copy) => {
+        if (copy.length > COPY_HEADER.length + COPY_TRAILER.length)
+          await this.copyFile.loadWhole(copy, (path) =>
             this.conn.exec(copySql(table, columns, `'${path}'`, 'binary')),
           );
       },
@@ -357,6 +392,7 @@ class PostgresDb implements Db {
     await send(COPY_HEADER);
     return {
       write: async (rows) => send(rows),
+      writeFramed: async (copy) => send(unframe(copy)),
       end: async () => {
         if (failure) throw failure;
         stream.end(COPY_TRAILER);

@@ -29,6 +29,7 @@ export interface FlowCopyOptions {
 
 export interface FlowRowsBatch {
   type: 'rows';
+  /** A whole binary COPY input: header, rows, trailer (see BinaryCopy.writeFramed). */
   data: Uint8Array;
   rows: number;
   /** When the window ids were not known yet: where each row's id goes, and its flow's start. */
@@ -71,7 +72,7 @@ export function patchWindows(batch: FlowRowsBatch, w: { t0: number; lengthS: num
 const FIELDS = 27;
 
 class FlowCopySink {
-  private readonly rows = new BinaryRows(1 << 21);
+  private readonly rows = new BinaryRows(1 << 21, true);
   private readonly session: Uint8Array;
   private readonly ready: Int32Array;
   private readonly win: Float64Array;
@@ -83,8 +84,12 @@ class FlowCopySink {
   private patchAt: number[] = [];
   private patchStart: number[] = [];
   private total = 0;
-  // Encoded texts, made once: addresses by id, protocols, connection states.
-  private ips: (Uint8Array | undefined)[] = [];
+  // Encoded texts, made once: addresses by id (in one arena: no object per address), protocols,
+  // connection states.
+  private ipAt = new Int32Array(1024); // offset + 1 in ipText, 0 while not encoded
+  private ipLen = new Uint8Array(1024);
+  private ipText = new Uint8Array(64 * 1024);
+  private ipUsed = 0;
   private readonly protocols = new Map<number, Uint8Array>();
   private readonly states = new Map<string, Uint8Array>();
 
@@ -117,8 +122,10 @@ class FlowCopySink {
       this.patchStart.push(f.firstTs);
       r.int4(0);
     }
-    r.bytes(this.ip(f.srcId, addresses));
-    r.bytes(this.ip(f.dstId, addresses));
+    const src = this.ip(f.srcId, addresses);
+    r.bytesAt(this.ipText, src, this.ipLen[f.srcId]);
+    const dst = this.ip(f.dstId, addresses);
+    r.bytesAt(this.ipText, dst, this.ipLen[f.dstId]);
     r.int4(f.srcPort);
     r.int4(f.dstPort);
     let proto = this.protocols.get(f.proto);
@@ -155,13 +162,31 @@ class FlowCopySink {
     if (r.rows >= this.options.batchRows) this.send();
   };
 
-  private ip(id: number, addresses: AddressTable): Uint8Array {
-    let b = this.ips[id];
-    if (b === undefined) {
-      b = utf8(addresses.format(id));
-      this.ips[id] = b;
+  /** Where the address's text starts in ipText (encoded the first time it is asked for). */
+  private ip(id: number, addresses: AddressTable): number {
+    if (id >= this.ipAt.length) {
+      const n = Math.max(2 * this.ipAt.length, id + 1);
+      const at = new Int32Array(n);
+      at.set(this.ipAt);
+      this.ipAt = at;
+      const len = new Uint8Array(n);
+      len.set(this.ipLen);
+      this.ipLen = len;
     }
-    return b;
+    const at = this.ipAt[id];
+    if (at !== 0) return at - 1;
+    const text = addresses.format(id); // ASCII, at most 45 characters
+    if (this.ipUsed + text.length > this.ipText.length) {
+      const grown = new Uint8Array(2 * this.ipText.length);
+      grown.set(this.ipText);
+      this.ipText = grown;
+    }
+    const off = this.ipUsed;
+    for (let i = 0; i < text.length; i++) this.ipText[off + i] = text.charCodeAt(i);
+    this.ipUsed = off + text.length;
+    this.ipAt[id] = off + 1;
+    this.ipLen[id] = text.length;
+    return off;
   }
 
   private send(): void {

@@ -517,7 +517,7 @@ class OverlappedLoad {
           if (batch.patch && this.windowing) patchWindows(batch, this.windowing);
           if (!this.copy) throw this.failure ?? new Error('the load was abandoned');
           if (this.dataDir) ensureSpaceForRows(this.dataDir, batch.data.length);
-          await this.copy.write(batch.data);
+          await this.copy.writeFramed(batch.data);
         }
         this.rows += batch.rows;
         this.onRows(this.rows);
@@ -566,7 +566,7 @@ class OverlappedLoad {
         pos += readSync(fd, start, 0, start.byteLength, pos);
         const batch: FlowRowsBatch = { type: 'rows', data, rows: at.length, patch: { at, start } };
         patchWindows(batch, w);
-        await copy.write(batch.data);
+        await copy.writeFramed(batch.data);
       }
       await copy.end();
     } finally {

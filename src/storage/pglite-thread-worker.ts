@@ -31,6 +31,8 @@ async function handle(m: ThreadRequest): Promise<unknown> {
       return target(db, m.tx).copyCsv(m.table, m.columns, m.csv);
     case 'copyBinary':
       return (await target(db, m.tx).copyBinary(m.table, m.columns)).write(m.rows);
+    case 'copyFramed':
+      return (await target(db, m.tx).copyBinary(m.table, m.columns)).writeFramed(m.rows);
     case 'begin': {
       const id = nextTx++;
       return new Promise<number>((began, failed) => {

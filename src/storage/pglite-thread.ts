@@ -11,7 +11,7 @@ export type ThreadRequest =
   | { id: number; op: 'copy'; table: string; columns: readonly string[]; csv: string; tx: number | null }
   | {
       id: number;
-      op: 'copyBinary';
+      op: 'copyBinary' | 'copyFramed';
       table: string;
       columns: readonly string[];
       rows: Uint8Array;
@@ -98,6 +98,11 @@ class ThreadedPgliteDb implements Db {
         if (rows.length === 0) return;
         const transfer = rows.buffer instanceof ArrayBuffer && rows.byteOffset === 0 ? [rows.buffer] : [];
         await this.channel.call({ op: 'copyBinary', table, columns, rows, tx: this.tx }, transfer);
+      },
+      writeFramed: async (copy) => {
+        // The whole buffer moves to the thread (the caller gives it up), which hands it to PGlite.
+        const transfer = copy.buffer instanceof ArrayBuffer ? [copy.buffer] : [];
+        await this.channel.call({ op: 'copyFramed', table, columns, rows: copy, tx: this.tx }, transfer);
       },
       end: async () => undefined,
       abort: async () => undefined,
