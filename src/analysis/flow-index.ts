@@ -16,6 +16,11 @@ const CHUNK = 1 << 16;
 const DW = 4;
 const UW = 5;
 
+/** Flows per chunk, and the doubles and words of a flow's row in a chunk (in the order above). */
+export const FLOW_CHUNK = CHUNK;
+export const FLOW_DOUBLES = DW;
+export const FLOW_WORDS = UW;
+
 export interface FlowIndexState {
   limit: number;
   size: number;
@@ -75,6 +80,14 @@ export class FlowIndex {
       doubles: this.doubles,
       words: this.words,
     };
+  }
+
+  /**
+   * The chunks, for a reader that walks every flow (flow n is row n & (FLOW_CHUNK - 1) of chunk
+   * n >>> 16): before such a loop is compiled, a call per field costs it several times its work.
+   */
+  chunks(): { doubles: readonly Float64Array[]; words: readonly Uint32Array[] } {
+    return { doubles: this.doubles, words: this.words };
   }
 
   static restore(state: FlowIndexState): FlowIndex {

@@ -31,11 +31,14 @@ export function buildSummary(result: AnalysisResult) {
     packets_sent: t.packetsSent,
     packets_received: t.packetsReceived,
   });
-  const rank = (key: (t: Talker) => number, packets: (t: Talker) => number) =>
-    [...report.talkers]
-      .sort((a, b) => key(b) - key(a) || packets(b) - packets(a) || a.id - b.id)
-      .slice(0, SUMMARY_TOP)
-      .map((t) => talker(t, key(t), packets(t)));
+  const bytes = talkerBytes(report.talkers);
+  const rank = (keys: Float64Array, key: (t: Talker) => number, packets: (t: Talker) => number) =>
+    top(
+      report.talkers,
+      SUMMARY_TOP,
+      keys,
+      (a, b) => key(b) - key(a) || packets(b) - packets(a) || a.id - b.id,
+    ).map((t) => talker(t, key(t), packets(t)));
   const transportPackets = stats.tcp + stats.udp;
   const flows = analyzer.flowCounts;
   const d = analyzer.directionBytes;
@@ -98,14 +101,17 @@ export function buildSummary(result: AnalysisResult) {
       remote: analyzer.addresses.size - report.localAddresses,
     },
     top_talkers: rank(
+      bytes.both,
       (t) => t.bytesSent + t.bytesReceived,
       (t) => t.packetsSent + t.packetsReceived,
     ),
     top_senders: rank(
+      bytes.sent,
       (t) => t.bytesSent,
       (t) => t.packetsSent,
     ),
     top_receivers: rank(
+      bytes.received,
       (t) => t.bytesReceived,
       (t) => t.packetsReceived,
     ),
@@ -142,6 +148,48 @@ export function buildSummary(result: AnalysisResult) {
 }
 
 export type Summary = ReturnType<typeof buildSummary>;
+
+/**
+ * Each talker's bytes sent, received and both, in one pass: the talkers are objects all over the
+ * heap, and reading each once is most of what ranking them costs.
+ */
+function talkerBytes(talkers: readonly Talker[]): {
+  sent: Float64Array;
+  received: Float64Array;
+  both: Float64Array;
+} {
+  const sent = new Float64Array(talkers.length);
+  const received = new Float64Array(talkers.length);
+  const both = new Float64Array(talkers.length);
+  for (let i = 0; i < talkers.length; i++) {
+    const t = talkers[i];
+    sent[i] = t.bytesSent;
+    received[i] = t.bytesReceived;
+    both[i] = t.bytesSent + t.bytesReceived;
+  }
+  return { sent, received, both };
+}
+
+/**
+ * The first `n` of `items` in the order `compare` gives, as sorting all of them would give them
+ * when the order is total (no two items compare equal): one pass keeping the best n in order,
+ * instead of sorting every address of the capture. `keys[i]` is items[i]'s first criterion
+ * (larger first): an item whose key is below the n-th best's is passed over on that compare.
+ */
+function top<T>(items: readonly T[], n: number, keys: Float64Array, compare: (a: T, b: T) => number): T[] {
+  // Indices of the best so far, in order.
+  const best: number[] = [];
+  if (n <= 0) return [];
+  for (let k = 0; k < items.length; k++) {
+    const full = best.length === n;
+    if (full && (keys[k] < keys[best[n - 1]] || compare(items[k], items[best[n - 1]]) >= 0)) continue;
+    // Shift the worse ones down (the last falls off when the list is full) and put it in place.
+    let i = full ? n - 1 : best.length;
+    for (; i > 0 && compare(items[k], items[best[i - 1]]) < 0; i--) best[i] = best[i - 1];
+    best[i] = k;
+  }
+  return best.map((k) => items[k]);
+}
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;

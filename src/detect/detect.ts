@@ -1,5 +1,6 @@
 import type { AnalysisResult, Summary } from '../analysis/index.js';
 import { computeFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURES } from './features.js';
+import { groupFlows } from './flow-groups.js';
 import { detectInsights, type Insight } from './insights.js';
 import { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';
 
@@ -57,9 +58,14 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
   const windows = result.report.windows;
   const index = result.analyzer.flowIndex;
   const analyzer = result.analyzer;
+  // One grouping of the flow index by window, for the features and the insight rules.
+  const groups = index && windows.count > 0 ? groupFlows(index, windows) : null;
+  const rows = windows.toArray();
   const features = computeFeatures(windows, index, {
     arp: analyzer.arp,
     isLocal: (id) => analyzer.isLocal(id),
+    groups,
+    rows,
   });
   const warnings: string[] = [];
   if (index && index.dropped > 0)
@@ -79,7 +85,8 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
   const anomalies: Anomaly[] = [];
   const scored: { scaled: Float64Array; forest: number; z: number }[] = [];
   for (let k = 0; k < features.count; k++) {
-    const s = scoreWindow(model, features.values, k * FEATURE_COUNT);
+    // Scored on its own windows, a window is a training row: its paths are known already.
+    const s = scoreWindow(model, features.values, k * FEATURE_COUNT, baseline ? -1 : k);
     scored.push({ scaled: s.scaled, forest: s.forestScore, z: s.zScore });
     anomalies.push({
       window_id: k,
@@ -102,6 +109,7 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
         ? { feature: a.contributing_features[0].feature, direction: a.contributing_features[0].direction }
         : null,
     })),
+    { groups, rows },
   );
   return {
     model: {

@@ -1,3 +1,4 @@
+import { FLOW_CHUNK, FLOW_DOUBLES } from '../analysis/flow-index.js';
 import {
   type ArpLog,
   CONN_STATES,
@@ -6,6 +7,8 @@ import {
   type WindowRow,
   type WindowSet,
 } from '../analysis/index.js';
+import { type FlowGroups, groupFlows } from './flow-groups.js';
+import { PairTable } from './pair-table.js';
 
 /**
  * The model's feature vector of a window (SPEC §5). Rates and counts are log-scaled (ln(1 + x)),
@@ -164,13 +167,23 @@ export interface FeatureInputs {
   arp?: Pick<ArpLog, 'size' | 'ts' | 'op' | 'sender' | 'target'> | null;
   /** Whether an address-table id is in the session's local networks (for uploads). */
   isLocal?: (id: number) => boolean;
+  /** The index grouped by window, when the caller has it already (the insight rules share it). */
+  groups?: FlowGroups | null;
+  /** The windows' rows, when the caller has them already (each is built on demand). */
+  rows?: WindowRow[];
 }
+
+/** Per conn_state code, 1 when the responder sent nothing at all (SILENT). */
+const SILENT_CODE = Uint8Array.from(CONN_STATES, (_, code) => (SILENT.has(code) ? 1 : 0));
+/** Per conn_state code, 1 when the responder never completed a handshake (`unansweredState`). */
+export const UNANSWERED_CODE = Uint8Array.from(CONN_STATES, (_, code) => (unansweredState(code) ? 1 : 0));
 
 /**
  * Computes every window's feature vector: window counters from the analysis, and per-source
- * figures from the flow index (each flow counts in the window where it started). Flows are put
- * in window order with a counting sort, then each window's flows are grouped with maps that are
- * cleared between windows, so memory is the index plus the busiest window.
+ * figures from the flow index (each flow counts in the window where it started). Flows are taken
+ * in window order from the index's grouping, then each window's flows are counted in hash tables
+ * that are cleared between windows, so memory is the index plus the busiest window. Flows are
+ * visited in ascending order within a window, and ties go to the key that reached a count first.
  */
 export function computeFeatures(
   windows: WindowSet,
@@ -180,40 +193,15 @@ export function computeFeatures(
   const n = windows.count;
   const values = new Float64Array(n * FEATURE_COUNT);
   const actors: WindowActors[] = [];
-  const order = index ? flowsByWindow(index, windows) : null;
-  const srcPorts = new Map<number, number>();
-  const pairPorts = new Map<number, number>();
-  const pairPortSeen = new Set<number>();
-  const srcHosts = new Map<number, number>();
-  const srcHostSeen = new Set<number>();
-  const sweep = new Map<number, number>();
-  const sweepSeen = new Set<number>();
-  const flood = new Map<number, number>();
-  const floodSrcSeen = new Set<number>();
-  const floodSources = new Map<number, number>();
-  const burst = new Map<number, number>();
-  const connections = new Map<number, number>();
-  const portCounts = new Map<number, number>();
-  const srcPortSeen = new Set<number>();
-  // Composite keys would not fit in a double's 53 exact bits (two 26-bit ids and a port), so each
-  // window numbers its (source, destination) pairs, sweep keys and (destination, port) keys.
-  const pairIds = new Map<number, number>();
-  const sweepIds = new Map<number, number>();
-  const dpIds = new Map<number, number>();
-  const intern = (m: Map<number, number>, key: number) => {
-    let id = m.get(key);
-    if (id === undefined) {
-      id = m.size;
-      m.set(key, id);
-    }
-    return id;
-  };
-  const arp = inputs.arp ? arpByWindow(inputs.arp, windows) : null;
-  const mix = protocolMix(windows, arp);
+  const groups = index && n > 0 ? (inputs.groups ?? groupFlows(index, windows)) : null;
   const uploads =
-    index && inputs.isLocal && order ? largestUploads(index, order, windows, inputs.isLocal) : null;
+    index && inputs.isLocal && groups ? new Uploads(index, windows, groups.addresses, inputs.isLocal) : null;
+  const tally = groups ? new WindowTally(groups, uploads) : null;
+  const arp = inputs.arp ? arpByWindow(inputs.arp, windows) : null;
+  const rows = inputs.rows ?? windows.toArray();
+  const mix = protocolMix(rows, arp);
   let k = 0;
-  for (const w of windows.rows()) {
+  for (const w of rows) {
     const o = k * FEATURE_COUNT;
     const dur = w.end_ts - w.start_ts || 1;
     const tcp = w.tcp_count;
@@ -261,140 +249,258 @@ export function computeFeatures(
       burstPort: 0,
       burstFlows: 0,
     };
-    if (index && order) {
-      srcPorts.clear();
-      pairPorts.clear();
-      pairPortSeen.clear();
-      srcHosts.clear();
-      srcHostSeen.clear();
-      sweep.clear();
-      sweepSeen.clear();
-      flood.clear();
-      floodSrcSeen.clear();
-      floodSources.clear();
-      burst.clear();
-      connections.clear();
-      portCounts.clear();
-      srcPortSeen.clear();
-      pairIds.clear();
-      sweepIds.clear();
-      dpIds.clear();
-      let maxPorts = 0;
-      let maxHosts = 0;
-      let maxConnections = 0;
-      let unanswered = 0;
-      let refused = 0;
-      let flows = 0;
-      for (let j = order.offsets[k]; j < order.offsets[k + 1]; j++) {
-        const f = order.flows[j];
-        const src = index.src(f);
-        const dst = index.dst(f);
-        const port = index.dstPort(f);
-        const proto = index.proto(f);
-        flows++;
-        // Address ids are below 2^26 and ports below 2^16: a key of one id and a port, or of two
-        // ids, is an exact double; anything longer goes through the window's numbering.
-        const sp = src * 65536 + port;
-        if (!srcPortSeen.has(sp)) {
-          srcPortSeen.add(sp);
-          const c = (srcPorts.get(src) ?? 0) + 1;
-          srcPorts.set(src, c);
-          if (c > maxPorts) maxPorts = c;
-        }
-        const sh = src * 67108864 + dst;
-        const pair = intern(pairIds, sh);
-        if (!srcHostSeen.has(sh)) {
-          srcHostSeen.add(sh);
-          const c = (srcHosts.get(src) ?? 0) + 1;
-          srcHosts.set(src, c);
-          if (c > maxHosts) maxHosts = c;
-        }
-        portCounts.set(port * 256 + proto, (portCounts.get(port * 256 + proto) ?? 0) + 1);
-        if (proto === 6 || proto === 17) {
-          // Port scan: distinct ports per (src, dst) pair.
-          const pp = pair * 65536 + port;
-          if (!pairPortSeen.has(pp)) {
-            pairPortSeen.add(pp);
-            const n2 = (pairPorts.get(sh) ?? 0) + 1;
-            pairPorts.set(sh, n2);
-            if (n2 > a.scanPorts) {
-              a.scanPorts = n2;
-              a.scanSrc = src;
-              a.scanDst = dst;
-            }
-          }
-        }
-        // Host sweep: distinct hosts per (src, port, protocol); ICMP sweeps have port 0.
-        const sweepKey = (src * 65536 + port) * 256 + proto;
-        const seenKey = intern(sweepIds, sweepKey) * 67108864 + dst;
-        if (!sweepSeen.has(seenKey)) {
-          sweepSeen.add(seenKey);
-          const n2 = (sweep.get(sweepKey) ?? 0) + 1;
-          sweep.set(sweepKey, n2);
-          if (n2 > a.sweepHosts) {
-            a.sweepHosts = n2;
-            a.sweepSrc = src;
-            a.sweepPort = port;
-            a.sweepProto = proto;
-          }
-        }
-        const dp = dst * 65536 + port;
-        if (proto === 6 && SILENT.has(index.state(f))) unanswered++;
-        if (proto === 6 && index.state(f) === REJ) refused++;
-        if (proto === 6 && unansweredState(index.state(f))) {
-          const n2 = (flood.get(dp) ?? 0) + 1;
-          flood.set(dp, n2);
-          const fs = intern(dpIds, dp) * 67108864 + src;
-          if (!floodSrcSeen.has(fs)) {
-            floodSrcSeen.add(fs);
-            floodSources.set(dp, (floodSources.get(dp) ?? 0) + 1);
-          }
-          if (n2 > a.floodFlows) {
-            a.floodFlows = n2;
-            a.floodDst = dst;
-            a.floodPort = port;
-          }
-        }
-        const bk = pair * 65536 + port;
-        {
-          const n2 = (burst.get(bk) ?? 0) + 1;
-          burst.set(bk, n2);
-          // Connections begin with a SYN: a stray packet without a handshake (Zeek OTH) is none.
-          if (proto === 6 && index.state(f) !== OTH) {
-            const n3 = (connections.get(bk) ?? 0) + 1;
-            connections.set(bk, n3);
-            if (n3 > maxConnections) maxConnections = n3;
-          }
-          if (n2 > a.burstFlows) {
-            a.burstFlows = n2;
-            a.burstSrc = src;
-            a.burstDst = dst;
-            a.burstPort = port;
-          }
-        }
-      }
-      if (a.floodDst >= 0) a.floodSources = floodSources.get(a.floodDst * 65536 + a.floodPort) ?? 0;
-      v[o + 10] = ln1p(maxPorts);
-      v[o + 11] = ln1p(Math.max(maxHosts, arp ? arp.targets[k] : 0));
-      v[o + 12] = ln1p(maxConnections);
-      v[o + 13] = ln1p(unanswered);
+    if (tally) {
+      tally.count(k, a);
+      v[o + 10] = ln1p(tally.maxPorts);
+      v[o + 11] = ln1p(Math.max(tally.maxHosts, arp ? arp.targets[k] : 0));
+      v[o + 12] = ln1p(tally.maxConnections);
+      v[o + 13] = ln1p(tally.unanswered);
       // A closed port answering a SYN is a refusal (what SYN vs SYN-ACK measures), not a reset of a
       // connection: those resets are left out of the RST rate.
-      v[o + 5] = Math.max(0, w.tcp_rst_count - refused) / (tcp + PRIOR);
-      let entropy = 0;
-      if (flows > 0)
-        for (const c of portCounts.values()) {
-          const p = c / flows;
-          entropy -= p * Math.log2(p);
-        }
-      v[o + 14] = entropy;
+      v[o + 5] = Math.max(0, w.tcp_rst_count - tally.refused) / (tcp + PRIOR);
+      v[o + 14] = tally.entropy;
     }
-    // In kilobytes: a few hundred bytes of requests is no upload, and should not spread the scale.
-    if (uploads) v[o + 21] = ln1p(uploads[k] / 1000);
     actors.push(a);
     k++;
   }
+  // In kilobytes: a few hundred bytes of requests is no upload, and should not spread the scale.
+  if (uploads) {
+    const largest = uploads.largest();
+    for (let w = 0; w < n; w++) values[w * FEATURE_COUNT + 21] = ln1p(largest[w] / 1000);
+  }
   return { values, count: n, actors };
+}
+
+/**
+ * Counts one window's flows at a time: the per-source figures and who did the most. Composite
+ * keys are pairs of words; a window numbers its (source, destination) pairs, so longer keys are
+ * (pair, word) pairs too. A flow's (pair, port, protocol) determines its other keys: only the
+ * first flow of one looks them up. Each table holds at most a window's flows, so the counts of
+ * its entries are Int32Arrays of the busiest window's size (integers stay small integers: a
+ * double stored in an object's field would change its shape while the loop is being compiled).
+ * Its own class, so the loop is compiled for itself.
+ */
+class WindowTally {
+  /** (source, destination) → pair. */
+  private readonly pairs: PairTable;
+  /** (pair, port << 8 | protocol) → key. */
+  private readonly keys: PairTable;
+  /** (pair, port) → pairPort. */
+  private readonly pairPorts: PairTable;
+  /** (port << 8 | protocol, 0) → service, in first-seen order (the entropy's sum order). */
+  private readonly services: PairTable;
+  /** (source, port << 8 | protocol) → sweep. */
+  private readonly sweeps: PairTable;
+  /** (source, port): seen. */
+  private readonly srcPortSeen: PairTable;
+  /** (destination, port) → flood. */
+  private readonly floods: PairTable;
+  /** Per pair, its distinct TCP/UDP ports and its entry in `uploads` (-1: none). */
+  private readonly pairPortCount: Int32Array;
+  private readonly pairUpload: Int32Array;
+  /** Per key, its pairPort and service. */
+  private readonly keyPairPort: Int32Array;
+  private readonly keyService: Int32Array;
+  /** Per pairPort: new flows, new TCP connections, 1 once seen as TCP or UDP, flood + 1. */
+  private readonly ppFlows: Int32Array;
+  private readonly ppConnections: Int32Array;
+  private readonly ppTcpUdp: Int32Array;
+  private readonly ppFlood: Int32Array;
+  /** Per service, new flows. */
+  private readonly serviceFlows: Int32Array;
+  /** Per sweep, distinct destinations. */
+  private readonly sweepHosts: Int32Array;
+  /** Per flood, unanswered new TCP flows and distinct sources. */
+  private readonly floodFlows: Int32Array;
+  private readonly floodSources: Int32Array;
+  /** Per source address: the window it was last counted in, its distinct ports and hosts there. */
+  private readonly srcWindow: Int32Array;
+  private readonly srcPorts: Int32Array;
+  private readonly srcHosts: Int32Array;
+  // The last window's figures.
+  maxPorts = 0;
+  maxHosts = 0;
+  maxConnections = 0;
+  unanswered = 0;
+  refused = 0;
+  entropy = 0;
+
+  constructor(
+    private readonly groups: FlowGroups,
+    private readonly uploads: Uploads | null,
+  ) {
+    const busiest = groups.busiest;
+    this.pairs = new PairTable(0, busiest);
+    this.keys = new PairTable(0, busiest);
+    this.pairPorts = new PairTable(0, busiest);
+    this.services = new PairTable(0, busiest);
+    this.sweeps = new PairTable(0, busiest);
+    this.srcPortSeen = new PairTable(0, busiest);
+    this.floods = new PairTable(0, busiest);
+    this.pairPortCount = new Int32Array(busiest);
+    this.pairUpload = new Int32Array(busiest);
+    this.keyPairPort = new Int32Array(busiest);
+    this.keyService = new Int32Array(busiest);
+    this.ppFlows = new Int32Array(busiest);
+    this.ppConnections = new Int32Array(busiest);
+    this.ppTcpUdp = new Int32Array(busiest);
+    this.ppFlood = new Int32Array(busiest);
+    this.serviceFlows = new Int32Array(busiest);
+    this.sweepHosts = new Int32Array(busiest);
+    this.floodFlows = new Int32Array(busiest);
+    this.floodSources = new Int32Array(busiest);
+    this.srcWindow = new Int32Array(groups.addresses).fill(-1);
+    this.srcPorts = new Int32Array(groups.addresses);
+    this.srcHosts = new Int32Array(groups.addresses);
+  }
+
+  /** Counts window k's flows; its actors into `a`. */
+  count(k: number, a: WindowActors): void {
+    const { groups, pairs, keys, pairPorts, services, sweeps, srcPortSeen, floods, uploads } = this;
+    const { pairPortCount, pairUpload, keyPairPort, keyService, ppFlows, ppConnections, ppTcpUdp, ppFlood } =
+      this;
+    const { serviceFlows, sweepHosts, floodFlows, floodSources, srcWindow, srcPorts, srcHosts } = this;
+    const from = groups.offsets[k];
+    const to = groups.offsets[k + 1];
+    const size = to - from;
+    pairs.clear(size);
+    keys.clear(size);
+    pairPorts.clear(size);
+    services.clear(size);
+    sweeps.clear(size);
+    srcPortSeen.clear(size);
+    floods.clear(size);
+    const gsrc = groups.src;
+    const gdst = groups.dst;
+    const gmeta = groups.meta;
+    let maxPorts = 0;
+    let maxHosts = 0;
+    let maxConnections = 0;
+    let unanswered = 0;
+    let refused = 0;
+    let floodBest = -1;
+    for (let j = from; j < to; j++) {
+      const src = gsrc[j];
+      const dst = gdst[j];
+      const m = gmeta[j];
+      const port = m >>> 16;
+      const proto = (m >>> 8) & 0xff;
+      const state = m & 0xff;
+      const portProto = (port << 8) | proto;
+      if (srcWindow[src] !== k) {
+        srcWindow[src] = k;
+        srcPorts[src] = 0;
+        srcHosts[src] = 0;
+      }
+      const pair = pairs.add(src, dst);
+      if (pairs.added) {
+        pairPortCount[pair] = 0;
+        pairUpload[pair] = uploads ? uploads.entry(src, dst) : -1;
+        const c = ++srcHosts[src];
+        if (c > maxHosts) maxHosts = c;
+      }
+      if (pairUpload[pair] >= 0) uploads!.add(pairUpload[pair], groups.flows[j], k);
+      const key = keys.add(pair, portProto);
+      let pp: number;
+      let service: number;
+      if (keys.added) {
+        // Host sweep: distinct hosts per (src, port, protocol); ICMP sweeps have port 0. A new
+        // (pair, port, protocol) is a new host of its sweep.
+        const sweep = sweeps.add(src, portProto);
+        if (sweeps.added) {
+          sweepHosts[sweep] = 0;
+          // A new (src, port) is a new (src, port, protocol) first.
+          srcPortSeen.add(src, port);
+          if (srcPortSeen.added) {
+            const c = ++srcPorts[src];
+            if (c > maxPorts) maxPorts = c;
+          }
+        }
+        const n2 = ++sweepHosts[sweep];
+        if (n2 > a.sweepHosts) {
+          a.sweepHosts = n2;
+          a.sweepSrc = src;
+          a.sweepPort = port;
+          a.sweepProto = proto;
+        }
+        pp = pairPorts.add(pair, port);
+        if (pairPorts.added) {
+          ppFlows[pp] = 0;
+          ppConnections[pp] = 0;
+          ppTcpUdp[pp] = 0;
+          ppFlood[pp] = 0;
+        }
+        service = services.add(portProto, 0);
+        if (services.added) serviceFlows[service] = 0;
+        keyPairPort[key] = pp;
+        keyService[key] = service;
+      } else {
+        pp = keyPairPort[key];
+        service = keyService[key];
+      }
+      serviceFlows[service]++;
+      if ((proto === 6 || proto === 17) && ppTcpUdp[pp] === 0) {
+        // Port scan: distinct ports per (src, dst) pair.
+        ppTcpUdp[pp] = 1;
+        const n2 = ++pairPortCount[pair];
+        if (n2 > a.scanPorts) {
+          a.scanPorts = n2;
+          a.scanSrc = src;
+          a.scanDst = dst;
+        }
+      }
+      // Counted for every flow (0 or 1), so the compiled loop has seen these adds from the start
+      // instead of meeting them at the first unanswered flow and starting over.
+      const tcp = proto === 6 ? 1 : 0;
+      unanswered += tcp & SILENT_CODE[state];
+      refused += tcp & (state === REJ ? 1 : 0);
+      if (tcp === 1 && UNANSWERED_CODE[state] === 1) {
+        let dp = ppFlood[pp] - 1;
+        if (dp < 0) {
+          // The first unanswered flow from src to (dst, port): a new source of that flood.
+          dp = floods.add(dst, port);
+          if (floods.added) {
+            floodFlows[dp] = 0;
+            floodSources[dp] = 0;
+          }
+          ppFlood[pp] = dp + 1;
+          floodSources[dp]++;
+        }
+        const n2 = ++floodFlows[dp];
+        if (n2 > a.floodFlows) {
+          a.floodFlows = n2;
+          a.floodDst = dst;
+          a.floodPort = port;
+          floodBest = dp;
+        }
+      }
+      const n2 = ++ppFlows[pp];
+      // Connections begin with a SYN: a stray packet without a handshake (Zeek OTH) is none.
+      if (proto === 6 && state !== OTH) {
+        const n3 = ++ppConnections[pp];
+        if (n3 > maxConnections) maxConnections = n3;
+      }
+      if (n2 > a.burstFlows) {
+        a.burstFlows = n2;
+        a.burstSrc = src;
+        a.burstDst = dst;
+        a.burstPort = port;
+      }
+    }
+    if (floodBest >= 0) a.floodSources = floodSources[floodBest];
+    let entropy = 0;
+    if (size > 0)
+      for (let e = 0; e < services.size; e++) {
+        const p = serviceFlows[e] / size;
+        entropy -= p * Math.log2(p);
+      }
+    this.maxPorts = maxPorts;
+    this.maxHosts = maxHosts;
+    this.maxConnections = maxConnections;
+    this.unanswered = unanswered;
+    this.refused = refused;
+    this.entropy = entropy;
+  }
 }
 
 /**
@@ -407,26 +513,44 @@ function arpByWindow(
 ): { targets: Uint32Array; frames: Uint32Array } {
   const out = new Uint32Array(windows.count);
   const frames = new Uint32Array(windows.count);
-  const perSender = new Map<number, Set<number>>();
   // ARP entries are in capture order, which is time order but for timestamps going backwards:
-  // group by window first.
-  const byWindow = new Map<number, number[]>();
+  // the requests (not gratuitous) are grouped by window first, with a counting sort.
+  const win = new Int32Array(arp.size).fill(-1);
+  const offsets = new Uint32Array(windows.count + 1);
   for (let i = 0; i < arp.size; i++) {
     const w = windowOf(arp.ts[i], windows);
     frames[w]++;
-    if (arp.op[i] !== 1 || arp.sender[i] === arp.target[i]) continue;
-    const list = byWindow.get(w);
-    if (list) list.push(i);
-    else byWindow.set(w, [i]);
+    if (arp.op[i] !== 1 || arp.sender[i] === arp.target[i] || w >= windows.count) continue;
+    win[i] = w;
+    offsets[w + 1]++;
   }
-  for (const [w, list] of byWindow) {
-    perSender.clear();
+  let busiest = 0;
+  for (let w = 0; w < windows.count; w++) {
+    busiest = Math.max(busiest, offsets[w + 1]);
+    offsets[w + 1] += offsets[w];
+  }
+  const next = offsets.slice(0, windows.count);
+  const requests = new Uint32Array(offsets[windows.count]);
+  for (let i = 0; i < arp.size; i++) if (win[i] >= 0) requests[next[win[i]]++] = i;
+  // Per window: (sender, target) seen, and per sender its distinct targets. Addresses are IPv4
+  // words, so the keys are taken as signed 32-bit words (the table compares them as such).
+  const seen = new PairTable(0, busiest);
+  const senders = new PairTable(0, busiest);
+  const targets = new Int32Array(busiest);
+  for (let w = 0; w < windows.count; w++) {
+    const size = offsets[w + 1] - offsets[w];
+    if (size === 0) continue;
+    seen.clear(size);
+    senders.clear(size);
     let best = 0;
-    for (const i of list) {
-      let targets = perSender.get(arp.sender[i]);
-      if (!targets) perSender.set(arp.sender[i], (targets = new Set()));
-      targets.add(arp.target[i]);
-      if (targets.size > best) best = targets.size;
+    for (let j = offsets[w]; j < offsets[w + 1]; j++) {
+      const i = requests[j];
+      const sender = arp.sender[i] | 0;
+      seen.add(sender, arp.target[i] | 0);
+      if (!seen.added) continue;
+      const e = senders.add(sender, 0);
+      if (senders.added) targets[e] = 0;
+      if (++targets[e] > best) best = targets[e];
     }
     out[w] = best;
   }
@@ -436,23 +560,97 @@ function arpByWindow(
 /**
  * Per window, the largest upload in progress: over (local host, remote address) pairs, the bytes
  * the local host sent beyond what it received on the connections it opened to that address, where
- * connections open at the same time count as one upload spanning all their windows. Flows are
- * visited in start-window order; each upload's total is applied to its window range with a
- * range-maximum segment tree, so the cost is O(flows + uploads · log windows).
+ * connections open at the same time count as one upload spanning all their windows. Flows come in
+ * start-window order (from the window tally, which looks each pair up once per window); each
+ * upload's total is applied to its window range with a range-maximum segment tree, so the cost is
+ * O(flows + uploads · log windows).
  */
-function largestUploads(
-  index: FlowIndex,
-  order: { offsets: Uint32Array; flows: Uint32Array },
-  windows: Pick<WindowSet, 't0' | 'lengthS' | 'count'>,
-  isLocal: (id: number) => boolean,
-): Float64Array {
-  const n = windows.count;
-  let size = 1;
-  while (size < n) size *= 2;
-  const tag = new Float64Array(2 * size);
-  const apply = (from: number, to: number, v: number) => {
-    let l = from + size;
-    let r = to + size + 1;
+class Uploads {
+  private readonly size: number;
+  private readonly tag: Float64Array;
+  /** (local host, remote address) → the pair's upload so far: bytes, first window (-1 before its
+   * first flow), last window, end. */
+  private readonly open = new PairTable(4);
+  /** Per address id: 0 not yet asked, 1 local, 2 remote. */
+  private readonly locality: Uint8Array;
+  /** The index's chunks (see `chunks`). */
+  private readonly doubles: readonly Float64Array[];
+
+  constructor(
+    index: FlowIndex,
+    private readonly windows: Pick<WindowSet, 't0' | 'lengthS' | 'count'>,
+    addresses: number,
+    private readonly isLocal: (id: number) => boolean,
+  ) {
+    this.doubles = index.chunks().doubles;
+    let size = 1;
+    while (size < windows.count) size *= 2;
+    this.size = size;
+    this.tag = new Float64Array(2 * size);
+    this.locality = new Uint8Array(addresses);
+  }
+
+  /**
+   * The entry of (src, dst), or -1: uploads are what a local host pushes out on connections it
+   * opened; a local server answering remote clients is serving, not uploading.
+   */
+  entry(src: number, dst: number): number {
+    const locality = this.locality;
+    if (locality[src] === 0) locality[src] = this.isLocal(src) ? 1 : 2;
+    if (locality[src] !== 1) return -1;
+    if (locality[dst] === 0) locality[dst] = this.isLocal(dst) ? 1 : 2;
+    if (locality[dst] === 1) return -1;
+    const u = this.open.add(src, dst);
+    if (this.open.added) this.open.values[4 * u + 1] = -1;
+    return u;
+  }
+
+  /** Flow f of entry e's pair, starting in window w. */
+  add(e: number, f: number, w: number): void {
+    const d = this.doubles[f >>> 16];
+    const o = (f & (FLOW_CHUNK - 1)) * FLOW_DOUBLES;
+    // What left beyond what came back: a download's ACKs are not an upload.
+    const bytes = d[o + 2] - d[o + 3];
+    const end = d[o + 1];
+    const start = d[o];
+    const to = Math.max(w, windowOf(end, this.windows));
+    const up = this.open.values;
+    const u = 4 * e;
+    if (up[u + 1] >= 0 && start <= up[u + 3]) {
+      // Connections of the pair open at the same time are one upload (parallel streams).
+      up[u] += bytes;
+      if (to > up[u + 2]) up[u + 2] = to;
+      if (end > up[u + 3]) up[u + 3] = end;
+    } else {
+      if (up[u + 1] >= 0) this.apply(up[u + 1], up[u + 2], Math.max(0, up[u]));
+      up[u] = bytes;
+      up[u + 1] = w;
+      up[u + 2] = to;
+      up[u + 3] = end;
+    }
+  }
+
+  /** Per window, the largest upload in progress, once every flow is in. */
+  largest(): Float64Array {
+    const up = this.open.values;
+    for (let e = 0; e < this.open.size; e++)
+      if (up[4 * e + 1] >= 0) this.apply(up[4 * e + 1], up[4 * e + 2], Math.max(0, up[4 * e]));
+    const n = this.windows.count;
+    const { tag, size } = this;
+    const out = new Float64Array(n);
+    for (let w = 0; w < n; w++) {
+      let best = 0;
+      for (let node = w + size; node >= 1; node >>= 1) if (tag[node] > best) best = tag[node];
+      out[w] = best;
+    }
+    return out;
+  }
+
+  /** Raises windows from..to to at least v. */
+  private apply(from: number, to: number, v: number): void {
+    const tag = this.tag;
+    let l = from + this.size;
+    let r = to + this.size + 1;
     while (l < r) {
       if (l & 1) {
         if (tag[l] < v) tag[l] = v;
@@ -465,54 +663,12 @@ function largestUploads(
       l >>= 1;
       r >>= 1;
     }
-  };
-  const open = new Map<number, { bytes: number; from: number; to: number; end: number }>();
-  const localCache = new Map<number, boolean>();
-  const local = (id: number) => {
-    let x = localCache.get(id);
-    if (x === undefined) {
-      x = isLocal(id);
-      localCache.set(id, x);
-    }
-    return x;
-  };
-  for (let w = 0; w < n; w++) {
-    for (let j = order.offsets[w]; j < order.offsets[w + 1]; j++) {
-      const f = order.flows[j];
-      const src = index.src(f);
-      const dst = index.dst(f);
-      // Uploads are what a local host pushes out on connections it opened; a local server answering
-      // remote clients is serving, not uploading.
-      if (!local(src) || local(dst)) continue;
-      // What left beyond what came back: a download's ACKs are not an upload.
-      const bytes = index.srcBytes(f) - index.dstBytes(f);
-      const key = src * 67108864 + dst;
-      const to = Math.max(w, windowOf(index.end(f), windows));
-      const u = open.get(key);
-      if (u && index.start(f) <= u.end) {
-        // Connections of the pair open at the same time are one upload (parallel streams).
-        u.bytes += bytes;
-        if (to > u.to) u.to = to;
-        if (index.end(f) > u.end) u.end = index.end(f);
-      } else {
-        if (u) apply(u.from, u.to, Math.max(0, u.bytes));
-        open.set(key, { bytes, from: w, to, end: index.end(f) });
-      }
-    }
   }
-  for (const u of open.values()) apply(u.from, u.to, Math.max(0, u.bytes));
-  const out = new Float64Array(n);
-  for (let w = 0; w < n; w++) {
-    let best = 0;
-    for (let node = w + size; node >= 1; node >>= 1) if (tag[node] > best) best = tag[node];
-    out[w] = best;
-  }
-  return out;
 }
 
 /** The capture's TCP, UDP and ICMP shares of its packets other than ARP (0 each when it has none). */
 function protocolMix(
-  windows: WindowSet,
+  rows: readonly WindowRow[],
   arp: { frames: Uint32Array } | null,
 ): { tcp: number; udp: number; icmp: number } {
   let packets = 0;
@@ -520,7 +676,7 @@ function protocolMix(
   let tcp = 0;
   let udp = 0;
   let icmp = 0;
-  for (const w of windows.rows()) {
+  for (const w of rows) {
     packets += w.packet_count;
     tcp += w.tcp_count;
     udp += w.udp_count;
@@ -530,27 +686,6 @@ function protocolMix(
   return packets
     ? { tcp: tcp / packets, udp: udp / packets, icmp: icmp / packets }
     : { tcp: 0, udp: 0, icmp: 0 };
-}
-
-/** Flow numbers grouped by the window of their start (a counting sort). */
-export function flowsByWindow(
-  index: FlowIndex,
-  windows: Pick<WindowSet, 't0' | 'lengthS' | 'count'>,
-): { offsets: Uint32Array; flows: Uint32Array } {
-  const n = windows.count;
-  const offsets = new Uint32Array(n + 1);
-  if (n === 0) return { offsets, flows: new Uint32Array(0) };
-  const win = new Uint32Array(index.size);
-  for (let f = 0; f < index.size; f++) {
-    const w = windowOf(index.start(f), windows);
-    win[f] = w;
-    offsets[w + 1]++;
-  }
-  for (let w = 0; w < n; w++) offsets[w + 1] += offsets[w];
-  const fill = offsets.slice(0, n);
-  const flows = new Uint32Array(index.size);
-  for (let f = 0; f < index.size; f++) flows[fill[win[f]]++] = f;
-  return { offsets, flows };
 }
 
 export function windowOf(ts: number, w: Pick<WindowSet, 't0' | 'lengthS' | 'count'>): number {

@@ -1,6 +1,9 @@
+import { FLOW_CHUNK, FLOW_DOUBLES, FLOW_WORDS } from '../analysis/flow-index.js';
 import type { Analyzer, FlowIndex, Summary, WindowRow, WindowSet } from '../analysis/index.js';
 import { CONN_STATES, unansweredState } from '../analysis/index.js';
-import { type WindowActors, windowOf } from './features.js';
+import { UNANSWERED_CODE, type WindowActors, windowOf } from './features.js';
+import { type FlowGroups, groupFlows, mergeRuns } from './flow-groups.js';
+import { PairTable } from './pair-table.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -58,79 +61,79 @@ interface Ctx {
   index: FlowIndex | null;
   analyzer: Analyzer;
   summary: Summary;
-  /** Built on first use (see `flowsByWindow`). */
-  byWindow?: FlowsByWindow;
+  /** The index grouped by start window: given by the caller, or built on first use. */
+  groups?: FlowGroups | null;
+  /** Flow numbers a rule matched, before they are sorted (grown as needed). */
+  scratch: Uint32Array;
+  /** Built on first use: see `findBursts` and `burstConversations`. */
+  bursts?: BurstSet;
+  conversations?: PairTable[];
 }
 
 /**
- * The flow index grouped by the window each flow starts in (a counting sort), so that a rule
- * looks at the flows of its windows instead of every flow of the capture for every event: with
- * millions of flows and hundreds of events that was most of the detection's time. Flows that
- * last over `SHORT_SPAN` windows are kept apart, for the rules that want every flow overlapping
- * a time span.
+ * The flow index grouped by the window each flow starts in, so that a rule looks at the flows of
+ * its windows instead of every flow of the capture for every event: with millions of flows and
+ * hundreds of events that was most of the detection's time.
  */
-interface FlowsByWindow {
-  /** Flows starting in window k: order[offsets[k] .. offsets[k + 1]), ascending. */
-  offsets: Int32Array;
-  order: Int32Array;
-  /** Flows whose end lies over SHORT_SPAN windows after their start, ascending. */
-  long: Int32Array;
+function grouped(ctx: Ctx): FlowGroups {
+  if (!ctx.groups) ctx.groups = groupFlows(ctx.index!, ctx.windows);
+  return ctx.groups;
 }
 
+/** The windows from..to clamped as the grouping's offsets allow: windows [first, end). */
+function windowSpan(g: FlowGroups, from: number, to: number): [number, number] {
+  const last = g.offsets.length - 2;
+  return [Math.max(0, Math.min(from, last + 1)), Math.max(0, Math.min(to + 1, last + 1))];
+}
+
+/** Flows whose end lies over this many windows after their start may overlap any later window. */
 const SHORT_SPAN = 2;
 
-function flowsByWindow(ctx: Ctx): FlowsByWindow {
-  if (ctx.byWindow) return ctx.byWindow;
-  const index = ctx.index!;
-  const w = ctx.windows;
-  const n = index.size;
-  const count = Math.max(1, w.count);
-  const startOf = new Int32Array(n);
-  const offsets = new Int32Array(count + 1);
-  let longCount = 0;
-  for (let f = 0; f < n; f++) {
-    const k = windowOf(index.start(f), w);
-    startOf[f] = k;
-    offsets[k + 1]++;
-    if (windowOf(index.end(f), w) - k > SHORT_SPAN) longCount++;
-  }
-  for (let k = 0; k < count; k++) offsets[k + 1] += offsets[k];
-  const order = new Int32Array(n);
-  const next = offsets.slice(0, count);
-  const long = new Int32Array(longCount);
-  let l = 0;
-  for (let f = 0; f < n; f++) {
-    order[next[startOf[f]]++] = f;
-    if (windowOf(index.end(f), w) - startOf[f] > SHORT_SPAN) long[l++] = f;
-  }
-  ctx.byWindow = { offsets, order, long };
-  return ctx.byWindow;
+/** Room for `n` flow numbers in the scratch buffer. */
+function scratch(ctx: Ctx, n: number): Uint32Array {
+  if (ctx.scratch.length < n) ctx.scratch = new Uint32Array(Math.max(n, 2 * ctx.scratch.length));
+  return ctx.scratch;
 }
 
-/** Flows starting in windows from..to, ascending (the order a scan of the whole index gives). */
-function startingIn(ctx: Ctx, from: number, to: number): Int32Array {
-  const { offsets, order } = flowsByWindow(ctx);
-  const last = offsets.length - 2;
-  const a = offsets[Math.max(0, Math.min(from, last + 1))];
-  const b = offsets[Math.max(0, Math.min(to + 1, last + 1))];
-  return order.slice(a, b).sort();
-}
-
-/** Flows that may overlap windows from..to (a superset), ascending. */
-function overlapping(ctx: Ctx, from: number, to: number): Int32Array {
-  const short = startingIn(ctx, from - SHORT_SPAN, to);
-  const { long } = flowsByWindow(ctx);
-  const all = new Int32Array(short.length + long.length);
-  all.set(short);
-  all.set(long, short.length);
-  // A long flow that starts in the range is in both: keep it once.
-  all.sort();
+/**
+ * Flows starting in windows from..to, ascending (the order a scan of the whole index gives), that
+ * match: source `src` and destination `dst` (-1: any), dstPort << 16 | protocol << 8 | state under
+ * `mask` equal to `meta` under it, and a state allowed by `states` (null: any). Matching on the
+ * grouping's words first leaves only the matches to put in order (each window's are already).
+ */
+function flowsIn(
+  ctx: Ctx,
+  from: number,
+  to: number,
+  src: number,
+  dst: number,
+  mask: number,
+  meta: number,
+  states: Uint8Array | null = null,
+): Uint32Array {
+  if (!ctx.index) return new Uint32Array(0);
+  const g = grouped(ctx);
+  const [k0, k1] = windowSpan(g, from, to);
+  const { offsets, flows, src: gsrc, dst: gdst, meta: gmeta } = g;
+  const out = scratch(ctx, offsets[k1] - offsets[k0]);
+  const want = meta & mask;
+  const runs: number[] = [];
   let n = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i];
-  return all.subarray(0, n);
+  for (let k = k0; k < k1; k++) {
+    const start = n;
+    for (let j = offsets[k]; j < offsets[k + 1]; j++) {
+      const m = gmeta[j];
+      if ((src < 0 || gsrc[j] === src) && (dst < 0 || gdst[j] === dst) && (m & mask) === want)
+        if (states === null || states[m & 0xff] === 1) out[n++] = flows[j];
+    }
+    if (n > start) runs.push(start);
+  }
+  return mergeRuns(out, n, runs);
 }
 
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+// What toLocaleString('en-US') does, without building a formatter each time.
+const EN_US = new Intl.NumberFormat('en-US');
+const fmtInt = (n: number) => EN_US.format(Math.round(n));
 
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -189,12 +192,6 @@ function eventRange(ctx: Ctx, run: { from: number; to: number }, first: number, 
   return windowRange(ctx, windowOf(first, ctx.windows), windowOf(last, ctx.windows));
 }
 
-/** Flows whose start falls in windows from..to, filtered. */
-function* flowsIn(ctx: Ctx, from: number, to: number, keep: (f: number) => boolean): Generator<number> {
-  if (!ctx.index) return;
-  for (const f of startingIn(ctx, from, to)) if (keep(f)) yield f;
-}
-
 /** Runs every rule detector; `anomalies` is the model's view of each window. */
 export function detectInsights(
   windows: WindowSet,
@@ -202,9 +199,20 @@ export function detectInsights(
   analyzer: Analyzer,
   summary: Summary,
   anomalies: AnomalyView[],
+  /** What the caller has built already: the index grouped by window, the windows' rows. */
+  shared: { groups?: FlowGroups | null; rows?: WindowRow[] } = {},
 ): Insight[] {
-  const rows = windows.toArray();
-  const ctx: Ctx = { windows, rows, actors, index: analyzer.flowIndex, analyzer, summary };
+  const rows = shared.rows ?? windows.toArray();
+  const ctx: Ctx = {
+    windows,
+    rows,
+    actors,
+    index: analyzer.flowIndex,
+    analyzer,
+    summary,
+    groups: shared.groups ?? null,
+    scratch: new Uint32Array(1024),
+  };
   const out: Insight[] = [];
   const scans = portScans(ctx);
   out.push(...scans.insights);
@@ -245,11 +253,7 @@ function portScans(ctx: Ctx): { insights: Insight[]; victims: Set<number> } {
     const open = new Set<number>();
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
-    for (const f of flowsIn(
-      ctx,
-      ...widened(ctx, run),
-      (f) => index!.src(f) === src && index!.dst(f) === dst,
-    )) {
+    for (const f of flowsIn(ctx, ...widened(ctx, run), src, dst, 0, 0)) {
       const port = index!.dstPort(f);
       ports.add(port);
       const st = CONN_STATES[index!.state(f)];
@@ -297,11 +301,7 @@ function hostSweeps(ctx: Ctx): Insight[] {
     let answered = 0;
     let failed = 0;
     let probes = 0;
-    for (const f of flowsIn(
-      ctx,
-      ...widened(ctx, run),
-      (f) => index!.src(f) === src && index!.dstPort(f) === port && index!.proto(f) === proto,
-    )) {
+    for (const f of flowsIn(ctx, ...widened(ctx, run), src, -1, 0xffffff00, (port << 16) | (proto << 8))) {
       const dst = index!.dst(f);
       hosts.set(dst, (hosts.get(dst) ?? 0) + 1);
       probes++;
@@ -376,6 +376,8 @@ function arpSweeps(ctx: Ctx): Insight[] {
       list.push(i);
       bySender.set(arp.sender[i], list);
     }
+  // ARP replies by the address they went to (the asker), in capture order: built when needed.
+  let repliesTo: Map<number, number[]> | null = null;
   const out: Insight[] = [];
   for (const [sender, list] of bySender) {
     let start = 0;
@@ -387,10 +389,18 @@ function arpSweeps(ctx: Ctx): Insight[] {
       if (targets.size < R.minHosts) continue;
       const first = arp.ts[burst[0]];
       const last = arp.ts[burst[burst.length - 1]];
+      if (!repliesTo) {
+        repliesTo = new Map();
+        for (let i = 0; i < arp.size; i++)
+          if (arp.op[i] === 2) {
+            const replies = repliesTo.get(arp.target[i]);
+            if (replies) replies.push(i);
+            else repliesTo.set(arp.target[i], [i]);
+          }
+      }
       const answered = new Set<number>();
-      for (let i = 0; i < arp.size; i++)
-        if (arp.op[i] === 2 && arp.target[i] === sender && targets.has(arp.sender[i]) && arp.ts[i] >= first)
-          answered.add(arp.sender[i]);
+      for (const i of repliesTo.get(sender) ?? [])
+        if (targets.has(arp.sender[i]) && arp.ts[i] >= first) answered.add(arp.sender[i]);
       const subnets = new Map<number, number>();
       for (const t of targets) subnets.set(t >>> 8, (subnets.get(t >>> 8) ?? 0) + 1);
       const top = [...subnets.entries()].sort((a, b) => b[1] - a[1])[0];
@@ -441,11 +451,11 @@ function synFloods(ctx: Ctx): Insight[] {
     for (const f of flowsIn(
       ctx,
       ...widened(ctx, run),
-      (f) =>
-        index!.dst(f) === dst &&
-        index!.dstPort(f) === port &&
-        index!.proto(f) === 6 &&
-        unansweredState(index!.state(f)),
+      -1,
+      dst,
+      0xffffff00,
+      (port << 16) | (6 << 8),
+      UNANSWERED_CODE,
     )) {
       flows++;
       const s = index!.src(f);
@@ -492,55 +502,84 @@ function packetFloods(ctx: Ctx): Insight[] {
   const R = RULES.packetFlood;
   const index = ctx.index;
   if (!index) return [];
-  const groups = new Map<
-    number,
-    {
-      dst: number;
-      port: number;
-      proto: number;
-      packets: number;
-      bytes: number;
-      back: number;
-      first: number;
-      last: number;
-      sources: Map<number, number>;
-    }
-  >();
+  // (destination, port << 8 | protocol) → packets, bytes, packets back, first start, last end: a
+  // pass of its own over the index (in the conversations' pass, the rare flows other than TCP
+  // made the compiled loop start over when the first one came).
+  const groups = new PairTable(5);
+  const { doubles, words } = index.chunks();
+  const ROW = FLOW_CHUNK - 1;
   for (let f = 0; f < index.size; f++) {
-    const proto = index.proto(f);
+    const w = words[f >>> 16];
+    const u = (f & ROW) * FLOW_WORDS;
+    const proto = (w[u + 4] >>> 8) & 0xff;
     if (proto === 6) continue;
-    const dst = index.dst(f);
-    const port = index.dstPort(f);
-    const key = (dst * 65536 + port) * 256 + proto;
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        dst,
-        port,
-        proto,
-        packets: 0,
-        bytes: 0,
-        back: 0,
-        first: Number.POSITIVE_INFINITY,
-        last: Number.NEGATIVE_INFINITY,
-        sources: new Map(),
-      };
-      groups.set(key, g);
+    const d = doubles[f >>> 16];
+    const o = (f & ROW) * FLOW_DOUBLES;
+    const g = groups.add(w[u + 3], ((w[u + 4] >>> 16) << 8) | proto) * 5;
+    const v = groups.values;
+    if (groups.added) {
+      v[g + 3] = Number.POSITIVE_INFINITY;
+      v[g + 4] = Number.NEGATIVE_INFINITY;
     }
-    g.packets += index.srcPackets(f);
-    g.bytes += index.srcBytes(f);
-    g.back += index.dstPackets(f);
-    g.first = Math.min(g.first, index.start(f));
-    g.last = Math.max(g.last, index.end(f));
-    const s = index.src(f);
-    g.sources.set(s, (g.sources.get(s) ?? 0) + index.srcPackets(f));
+    v[g] += w[u];
+    v[g + 1] += d[o + 2];
+    v[g + 2] += w[u + 1];
+    v[g + 3] = Math.min(v[g + 3], d[o]);
+    v[g + 4] = Math.max(v[g + 4], d[o + 1]);
+  }
+  // The floods, in the order their groups first appeared; their sources (packets per source, in
+  // first-seen order) only for them, in a second pass.
+  const floods: {
+    dst: number;
+    port: number;
+    proto: number;
+    packets: number;
+    bytes: number;
+    back: number;
+    first: number;
+    last: number;
+    sources: Map<number, number>;
+  }[] = [];
+  const floodOf = new Int32Array(groups.size).fill(-1);
+  for (let e = 0; e < groups.size; e++) {
+    const v = groups.values;
+    const packets = v[5 * e];
+    const back = v[5 * e + 2];
+    const span = v[5 * e + 4] - v[5 * e + 3];
+    // Packets that share one timestamp (a tool replaying a burst) have no measurable span.
+    const rate = span > 0 ? packets / span : Number.POSITIVE_INFINITY;
+    if (packets < R.minPackets || rate < R.minPerSecond || back > packets * R.maxReplyShare) continue;
+    floodOf[e] = floods.length;
+    floods.push({
+      dst: groups.hi[e],
+      port: groups.lo[e] >>> 8,
+      proto: groups.lo[e] & 0xff,
+      packets,
+      bytes: v[5 * e + 1],
+      back,
+      first: v[5 * e + 3],
+      last: v[5 * e + 4],
+      sources: new Map(),
+    });
+  }
+  if (floods.length > 0) {
+    const { words } = index.chunks();
+    for (let f = 0; f < index.size; f++) {
+      const w = words[f >>> 16];
+      const u = (f & (FLOW_CHUNK - 1)) * FLOW_WORDS;
+      const proto = (w[u + 4] >>> 8) & 0xff;
+      if (proto === 6) continue;
+      const e = groups.get(w[u + 3], ((w[u + 4] >>> 16) << 8) | proto);
+      if (floodOf[e] < 0) continue;
+      const sources = floods[floodOf[e]].sources;
+      const s = w[u + 2];
+      sources.set(s, (sources.get(s) ?? 0) + w[u]);
+    }
   }
   const out: Insight[] = [];
-  for (const g of groups.values()) {
+  for (const g of floods) {
     const span = g.last - g.first;
-    // Packets that share one timestamp (a tool replaying a burst) have no measurable span.
     const rate = span > 0 ? g.packets / span : Number.POSITIVE_INFINITY;
-    if (g.packets < R.minPackets || rate < R.minPerSecond || g.back > g.packets * R.maxReplyShare) continue;
     const top = [...g.sources.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
     const from = g.sources.size === 1 ? ip(ctx, top[0][0]) : `${fmtInt(g.sources.size)} sources`;
     const what =
@@ -580,6 +619,11 @@ function packetFloods(ctx: Ctx): Insight[] {
   return out;
 }
 
+/** Per conn_state code, 1 for the states a reset or a one-way TCP flow leaves (what `rstStorms` counts). */
+const RESET_STATES = Uint8Array.from(CONN_STATES, (s) =>
+  ['REJ', 'RSTR', 'RSTRH', 'RSTO', 'RSTOS0', 'OTH'].includes(s) ? 1 : 0,
+);
+
 function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
   const R = RULES.rstStorm;
   const index = ctx.index;
@@ -600,7 +644,7 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
     const senders = new Map<number, number>();
     const receivers = new Map<number, number>();
     let first = Number.POSITIVE_INFINITY;
-    for (const f of flowsIn(ctx, run.from, run.to, (f) => index!.proto(f) === 6)) {
+    for (const f of flowsIn(ctx, run.from, run.to, -1, -1, 0xff00, 6 << 8, RESET_STATES)) {
       const st = CONN_STATES[index!.state(f)];
       const byResponder = st === 'REJ' || st === 'RSTR' || st === 'RSTRH';
       const byOriginator = st === 'RSTO' || st === 'RSTOS0';
@@ -660,58 +704,35 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
   return out;
 }
 
-const PAIR_ID_LIMIT = 2 ** 26;
-
 function trafficBursts(ctx: Ctx): Insight[] {
   const R = RULES.trafficBurst;
-  const index = ctx.index;
-  const usual = median(ctx.rows.map((w) => w.bytes_per_sec).filter((r) => r > 0));
-  const outRate = (w: WindowRow) => w.outbound_bytes / (w.end_ts - w.start_ts || 1);
-  const usualOut = median(ctx.rows.map(outRate).filter((r) => r > 0));
+  const { usual, usualOut, bursts } = findBursts(ctx);
   const out: Insight[] = [];
   if (usual === 0) return out;
-  // A window is a burst in all its traffic, or in what local hosts sent out (an upload can be far
-  // above the usual outbound rate while downloads keep the total ordinary).
-  const total = (w: WindowRow) => w.bytes_per_sec >= R.minFactor * usual && w.byte_count >= R.minBytes;
-  const upload = (w: WindowRow) =>
-    usualOut > 0 && outRate(w) >= R.minFactor * usualOut && w.outbound_bytes >= R.minBytes;
-  for (const run of runs(ctx.rows.length, (k) =>
-    total(ctx.rows[k]) || upload(ctx.rows[k]) ? 'burst' : null,
-  )) {
-    const ws = ctx.rows.slice(run.from, run.to + 1);
-    const t0 = ws[0].start_ts;
-    const t1 = ws[ws.length - 1].end_ts;
+  // The conversation that carried most of each: flows overlapping the burst, bytes prorated by
+  // the part of the flow inside it (a flow's bytes are assumed spread evenly over its life).
+  const conversations = ctx.index ? burstConversations(ctx) : bursts.map(() => new PairTable(3));
+  for (let r = 0; r < bursts.length; r++) {
+    const { from, to, t0, t1, outbound } = bursts[r];
+    const ws = ctx.rows.slice(from, to + 1);
     const bytes = ws.reduce((a, w) => a + w.byte_count, 0);
     const outBytes = ws.reduce((a, w) => a + w.outbound_bytes, 0);
-    const outbound = ws.filter(upload).length > ws.filter(total).length;
     const peak = Math.max(...ws.map((w) => (outbound ? outRate(w) : w.bytes_per_sec)));
-    // The conversation that carried most of it: flows overlapping the burst, bytes prorated by
-    // the part of the flow inside it (a flow's bytes are assumed spread evenly over its life).
-    const pairs = new Map<
-      number | string,
-      { src: number; dst: number; port: number; bytes: number; first: number }
-    >();
-    if (index)
-      for (const f of overlapping(ctx, run.from, run.to)) {
-        const s = index.start(f);
-        const e = index.end(f);
-        if (e < t0 || s >= t1) continue;
-        const life = e - s;
-        const part = life <= 0 ? 1 : (Math.min(e, t1) - Math.max(s, t0)) / life;
-        const sb = index.srcBytes(f) * part;
-        const db = index.dstBytes(f) * part;
-        const forward = sb >= db;
-        const src = forward ? index.src(f) : index.dst(f);
-        const dst = forward ? index.dst(f) : index.src(f);
-        if (outbound && !(ctx.analyzer.isLocal(src) && !ctx.analyzer.isLocal(dst))) continue;
-        // A number while both ids fit (2^52 at most), without a string per flow.
-        const key = src < PAIR_ID_LIMIT && dst < PAIR_ID_LIMIT ? src * PAIR_ID_LIMIT + dst : `${src}>${dst}`;
-        const p = pairs.get(key) ?? { src, dst, port: index.dstPort(f), bytes: 0, first: s };
-        p.bytes += Math.max(sb, db);
-        p.first = Math.min(p.first, s);
-        pairs.set(key, p);
-      }
-    const top = [...pairs.values()].sort((a, b) => b.bytes - a.bytes)[0];
+    const pairs = conversations[r];
+    // The pair with the most bytes, the first of them on a tie (a stable sort's first).
+    let best = -1;
+    for (let e = 0; e < pairs.size; e++)
+      if (best < 0 || pairs.values[3 * e] > pairs.values[3 * best]) best = e;
+    const top =
+      best < 0
+        ? undefined
+        : {
+            src: pairs.hi[best],
+            dst: pairs.lo[best],
+            bytes: pairs.values[3 * best],
+            first: pairs.values[3 * best + 1],
+            port: pairs.values[3 * best + 2],
+          };
     const toRemote = top && ctx.analyzer.isLocal(top.src) && !ctx.analyzer.isLocal(top.dst);
     // Downloads far above the usual rate are ordinary on most networks (updates, videos): worth a
     // line on the timeline, not an alarm. Data leaving is what matters: an outbound surge is
@@ -745,12 +766,145 @@ function trafficBursts(ctx: Ctx): Insight[] {
         top_bytes: top ? Math.round(top.bytes) : 0,
         outbound_to_remote: Boolean(toRemote),
       },
-      ...windowRange(ctx, run.from, run.to),
+      ...windowRange(ctx, from, to),
       // When the conversation that carried it began inside the burst, that is when it started.
       event_ts: top ? Math.max(t0, top.first) : t0,
     });
   }
   return out;
+}
+
+interface Burst {
+  from: number;
+  to: number;
+  t0: number;
+  t1: number;
+  outbound: boolean;
+}
+
+const outRate = (w: WindowRow) => w.outbound_bytes / (w.end_ts - w.start_ts || 1);
+
+interface BurstSet {
+  /** The capture's usual bytes per second (all, outbound): medians over windows with traffic. */
+  usual: number;
+  usualOut: number;
+  bursts: Burst[];
+}
+
+/** The runs of windows far above the usual rate (none when the capture has no traffic). */
+function findBursts(ctx: Ctx): BurstSet {
+  if (ctx.bursts) return ctx.bursts;
+  const R = RULES.trafficBurst;
+  const usual = median(ctx.rows.map((w) => w.bytes_per_sec).filter((r) => r > 0));
+  const usualOut = median(ctx.rows.map(outRate).filter((r) => r > 0));
+  // A window is a burst in all its traffic, or in what local hosts sent out (an upload can be far
+  // above the usual outbound rate while downloads keep the total ordinary).
+  const total = (w: WindowRow) => w.bytes_per_sec >= R.minFactor * usual && w.byte_count >= R.minBytes;
+  const upload = (w: WindowRow) =>
+    usualOut > 0 && outRate(w) >= R.minFactor * usualOut && w.outbound_bytes >= R.minBytes;
+  const bursts: Burst[] =
+    usual === 0
+      ? []
+      : runs(ctx.rows.length, (k) => (total(ctx.rows[k]) || upload(ctx.rows[k]) ? 'burst' : null)).map(
+          (run) => {
+            const ws = ctx.rows.slice(run.from, run.to + 1);
+            return {
+              from: run.from,
+              to: run.to,
+              t0: ws[0].start_ts,
+              t1: ws[ws.length - 1].end_ts,
+              outbound: ws.filter(upload).length > ws.filter(total).length,
+            };
+          },
+        );
+  ctx.bursts = { usual, usualOut, bursts };
+  return ctx.bursts;
+}
+
+/**
+ * Per burst, per (sender, receiver): bytes, first start and port of its first flow, over the flows
+ * that may overlap the burst (those starting from SHORT_SPAN windows before it, a shorter flow
+ * cannot reach further, and the long flows) and do, in ascending order; for an outbound burst,
+ * only local hosts sending to remote ones. One pass over the index serves every burst, instead of
+ * gathering and sorting each burst's flows.
+ */
+function burstConversations(ctx: Ctx): PairTable[] {
+  if (ctx.conversations) return ctx.conversations;
+  const index = ctx.index!;
+  const { bursts } = findBursts(ctx);
+  const conversations = bursts.map(() => new PairTable(3));
+  ctx.conversations = conversations;
+  if (bursts.length === 0) return conversations;
+  const { t0: w0, lengthS, count } = ctx.windows;
+  const last = Math.max(count - 1, 0);
+  // Per window, the burst that looks at the flows starting there. Runs of bursts are at least
+  // three windows apart, so the spans do not overlap.
+  const burstOf = new Int32Array(last + 1).fill(-1);
+  for (let b = 0; b < bursts.length; b++)
+    for (let k = Math.max(0, bursts[b].from - SHORT_SPAN); k <= Math.min(last, bursts[b].to); k++)
+      burstOf[k] = b;
+  const isLocal = (id: number) => ctx.analyzer.isLocal(id);
+  // The index's rows read in place (see `chunks`), in one flat loop (see `groupFlows`).
+  const { doubles, words } = index.chunks();
+  const ROW = FLOW_CHUNK - 1;
+  for (let f = 0; f < index.size; f++) {
+    const d = doubles[f >>> 16];
+    const w = words[f >>> 16];
+    const o = (f & ROW) * FLOW_DOUBLES;
+    const u = (f & ROW) * FLOW_WORDS;
+    const s = d[o];
+    const e = d[o + 1];
+    // windowOf's expression, written out: the grouping's windows.
+    const k = Math.min(Math.max(Math.floor((s - w0) / lengthS), 0), last);
+    const own = burstOf[k];
+    // A long flow (its end over SHORT_SPAN windows after its start) may overlap any burst: those
+    // its windows come near (one window of slack for rounding; the times decide). A flow shorter
+    // than a window ends at most two windows (with rounding) after its start: not long.
+    const end = e - s > lengthS ? Math.min(Math.max(Math.floor((e - w0) / lengthS), 0), last) : k;
+    const long = end - k > SHORT_SPAN;
+    if (own < 0 && !long) continue;
+    // One call site, so the loop is compiled with one copy of it.
+    for (let b = long ? 0 : own; b < (long ? bursts.length : own + 1); b++)
+      if (b === own || (long && k <= bursts[b].to + 1 && end + 1 >= bursts[b].from))
+        addConversation(d, w, o, u, bursts[b], isLocal, conversations[b]);
+  }
+  return conversations;
+}
+
+/**
+ * The bytes inside the burst of the flow at `o` and `u` of an index chunk (`d`, `w`), prorated by the
+ * part of its life there, to its conversation. It reads the flow's times again rather than take
+ * them: a double passed to a call that is not inlined is allocated.
+ */
+function addConversation(
+  d: Float64Array,
+  w: Uint32Array,
+  o: number,
+  u: number,
+  burst: Burst,
+  isLocal: (id: number) => boolean,
+  pairs: PairTable,
+): void {
+  const s = d[o];
+  const e = d[o + 1];
+  const { t0, t1 } = burst;
+  if (e < t0 || s >= t1) return;
+  const life = e - s;
+  const part = life <= 0 ? 1 : (Math.min(e, t1) - Math.max(s, t0)) / life;
+  const sb = d[o + 2] * part;
+  const db = d[o + 3] * part;
+  const forward = sb >= db;
+  const src = forward ? w[u + 2] : w[u + 3];
+  const dst = forward ? w[u + 3] : w[u + 2];
+  if (burst.outbound && !(isLocal(src) && !isLocal(dst))) return;
+  const p = pairs.add(src, dst) * 3;
+  const pv = pairs.values;
+  if (pairs.added) {
+    pv[p + 1] = s;
+    pv[p + 2] = w[u + 4] >>> 16;
+  }
+  pv[p] += Math.max(sb, db);
+  pv[p + 1] = Math.min(pv[p + 1], s);
 }
 
 function connectionBursts(ctx: Ctx): Insight[] {
@@ -771,11 +925,7 @@ function connectionBursts(ctx: Ctx): Insight[] {
     let answered = 0;
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
-    for (const f of flowsIn(
-      ctx,
-      ...widened(ctx, run),
-      (f) => index!.src(f) === src && index!.dst(f) === dst && index!.dstPort(f) === port,
-    )) {
+    for (const f of flowsIn(ctx, ...widened(ctx, run), src, dst, 0xffff0000, port << 16)) {
       flows++;
       // Answered: the responder sent something and did not refuse (a lone RST is no connection).
       if (index!.dstPackets(f) > 0 && !unansweredState(index!.state(f))) answered++;

@@ -50,6 +50,11 @@ export interface FittedModel {
   /** Mean isolation credit per feature over the training rows: what "usual" credit is. */
   meanCredit: Float64Array;
   trainingRows: number;
+  /** Per training row, its scaled values and credits (rows × FEATURE_COUNT) and its path length:
+   * scoring a training row again gives the same, so `scoreWindow` takes them from here. */
+  trainingScaled: Float64Array;
+  trainingCredit: Float64Array;
+  trainingPath: Float64Array;
 }
 
 function median(sorted: Float64Array): number {
@@ -97,13 +102,21 @@ export function fitModel(raw: Float64Array, rows: number): FittedModel {
     seed: MODEL.seed,
   });
   const meanCredit = new Float64Array(F);
-  const credit = new Float64Array(F);
-  for (let r = 0; r < rows; r++) {
-    forest.path(scaled, r * F, credit);
-    for (let f = 0; f < F; f++) meanCredit[f] += credit[f];
-  }
+  const trainingCredit = new Float64Array(rows * F);
+  const trainingPath = new Float64Array(rows);
+  forest.paths(scaled, rows, trainingCredit, trainingPath);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) meanCredit[f] += trainingCredit[r * F + f];
   for (let f = 0; f < F; f++) meanCredit[f] = rows ? meanCredit[f] / rows : 0;
-  return { medians, scales, forest, meanCredit, trainingRows: rows };
+  return {
+    medians,
+    scales,
+    forest,
+    meanCredit,
+    trainingRows: rows,
+    trainingScaled: scaled,
+    trainingCredit,
+    trainingPath,
+  };
 }
 
 function scaleRow(
@@ -138,12 +151,27 @@ const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
  * the z view, each feature's |z| above 2. Features with under 5% are dropped and the rest
  * renormalised, so the listed shares sum to 1.
  */
-export function scoreWindow(model: FittedModel, raw: Float64Array, at: number): ScoredWindow {
+export function scoreWindow(
+  model: FittedModel,
+  raw: Float64Array,
+  at: number,
+  /** The training row `raw` at `at` is, when it is one (the model was fitted on these rows). */
+  trainingRow = -1,
+): ScoredWindow {
   const F = FEATURE_COUNT;
-  const scaled = new Float64Array(F);
-  scaleRow(raw, at, model.medians, model.scales, scaled, 0);
-  const credit = new Float64Array(F);
-  const pathLength = model.forest.path(scaled, 0, credit);
+  let scaled: Float64Array;
+  let credit: Float64Array;
+  let pathLength: number;
+  if (trainingRow >= 0) {
+    scaled = model.trainingScaled.slice(trainingRow * F, trainingRow * F + F);
+    credit = model.trainingCredit.slice(trainingRow * F, trainingRow * F + F);
+    pathLength = model.trainingPath[trainingRow];
+  } else {
+    scaled = new Float64Array(F);
+    scaleRow(raw, at, model.medians, model.scales, scaled, 0);
+    credit = new Float64Array(F);
+    pathLength = model.forest.path(scaled, 0, credit);
+  }
   const forestScore = model.forest.score(pathLength);
   let maxAbsZ = 0;
   for (let f = 0; f < F; f++) maxAbsZ = Math.max(maxAbsZ, Math.abs(scaled[f]));
