@@ -1,3 +1,5 @@
+import { keyHash4, keyHash6 } from '../src/analysis/packet-records.js';
+import { placeSlot, removeSlot } from '../src/analysis/slots.js';
 import type { CaptureRecord } from '../src/capture/index.js';
 import type { DecodedPacket } from '../src/decode/index.js';
 import { BinaryRows, utf8 } from '../src/storage/copy-binary.js';
@@ -36,6 +38,7 @@ export class BareFlows {
   private qHead = 0;
   private qLen = 0;
   private nextSweep = Number.NEGATIVE_INFINITY;
+  // The packet's key ends (end A the lower address), as the flow table keys them.
   private readonly a = new Int32Array(4);
   private readonly b = new Int32Array(4);
 
@@ -63,10 +66,8 @@ export class BareFlows {
     for (let i = n; i < 4; i++) A[i] = B[i] = 0;
     const ports = swap ? (dp << 16) | (sp & 0xffff) : (sp << 16) | (dp & 0xffff);
     const key = pkt.l4 | (pkt.ip << 8) | (pkt.l4 === 0 ? pkt.ipProto << 16 : 0);
-    let h = Math.imul(A[0] ^ Math.imul(B[0], 0x85ebca6b) ^ Math.imul(key + 1, 0x27d4eb2d), 0x9e3779b1);
-    if (n === 4) h ^= Math.imul(A[3] ^ Math.imul(B[3], 0x85ebca6b) ^ A[1] ^ B[2], 0xcc9e2d51);
-    h = Math.imul(h ^ ports, 0xc2b2ae35);
-    h ^= h >>> 15;
+    const h =
+      n === 4 ? keyHash6(key, A[0], B[0], A[1], A[3], B[2], B[3], ports) : keyHash4(key, A[0], B[0], ports);
     let f = this.find(h, key, ports);
     if (f >= 0 && ts - this.last[f] > IDLE_S) {
       this.end(f);
@@ -138,18 +139,10 @@ export class BareFlows {
     this.last[f] = ts;
     const id = this.nextId++;
     this.gen[f] = id;
-    this.place(f, h);
+    placeSlot(this.slots, this.mask, f, h);
     this.enqueue(f, id, ts);
     this.flows++;
     return f;
-  }
-
-  private place(f: number, h: number): void {
-    const mask = this.mask;
-    let i = h & mask;
-    while (this.slots[2 * i] !== 0) i = (i + 1) & mask;
-    this.slots[2 * i] = f + 1;
-    this.slots[2 * i + 1] = h;
   }
 
   /** Ends flows idle for longer than the timeout; one still active is queued again. */
@@ -192,25 +185,8 @@ export class BareFlows {
     this.qLen++;
   }
 
-  /** Removes the flow (backward-shift deletion keeps probe chains intact). */
   private end(f: number): void {
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = this.hashes[f] & mask;
-    while (slots[2 * i] !== f + 1) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const s = slots[2 * j];
-      if (s === 0) break;
-      const home = slots[2 * j + 1] & mask;
-      if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        slots[2 * i] = s;
-        slots[2 * i + 1] = slots[2 * j + 1];
-        i = j;
-      }
-    }
-    slots[2 * i] = 0;
+    removeSlot(this.slots, this.mask, f, this.hashes[f]);
     this.gen[f] = 0;
     this.free.push(f);
     this.ended++;
@@ -233,7 +209,8 @@ export class BareFlows {
     this.cap = cap;
     this.slots = new Int32Array(4 * cap);
     this.mask = 2 * cap - 1;
-    for (let f = 0; f < this.used; f++) if (this.gen[f] !== 0) this.place(f, this.hashes[f]);
+    for (let f = 0; f < this.used; f++)
+      if (this.gen[f] !== 0) placeSlot(this.slots, this.mask, f, this.hashes[f]);
   }
 }
 

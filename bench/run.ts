@@ -72,7 +72,8 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
     const db = await openStore(target);
     const total = Number(process.env.BENCH_COPY_ROWS);
     const batchRows = 25_000;
-    const batch = flowShapedRows(batchRows, '00000000-0000-4000-8000-000000000000');
+    const session = '00000000-0000-4000-8000-000000000000';
+    const batch = flowShapedRows(batchRows, session);
     try {
       await db.exec(
         'DROP TABLE IF EXISTS flowlens_bench_copy; CREATE TABLE flowlens_bench_copy (LIKE flows)',
@@ -80,11 +81,7 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
       const start = performance.now();
       const copy = await db.copyBinary('flowlens_bench_copy', STORED_FLOW_COLUMNS);
       for (let done = 0; done < total; done += batchRows)
-        await copy.write(
-          done + batchRows <= total
-            ? batch
-            : flowShapedRows(total - done, '00000000-0000-4000-8000-000000000000'),
-        );
+        await copy.write(done + batchRows <= total ? batch : flowShapedRows(total - done, session));
       await copy.end();
       seconds = (performance.now() - start) / 1000;
       sink = total;

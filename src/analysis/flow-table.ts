@@ -13,6 +13,7 @@ import {
   R_TCP,
   R_V6,
 } from './packet-records.js';
+import { placeSlot, removeSlot } from './slots.js';
 
 /** Idle timeouts in seconds (SPEC §2): a flow quiet for longer ends, and its tuple starts anew. */
 export interface FlowTimeouts {
@@ -545,7 +546,7 @@ export class FlowTable {
       V[v + 4] = W[b + 2];
       V[v + 5] = W[b + 3];
     }
-    this.place(f, hash);
+    placeSlot(this.slots, this.mask, f, hash);
     this.enqueue(f, id);
     this.live++;
     return f;
@@ -561,27 +562,10 @@ export class FlowTable {
     return keyHash6(key, I[o + K_A], I[o + K_B], V[v], V[v + 2], V[v + 4], V[v + 5], I[o + K_PORTS]);
   }
 
-  /** Emits the flow and removes it (backward-shift deletion keeps probe chains intact). */
+  /** Emits the flow and removes it from the slots. */
   private end(f: number): void {
     this.emit(f);
-    const mask = this.mask;
-    const slots = this.slots;
-    let i = this.hashOf(f) & mask;
-    while (slots[2 * i] !== f + 1) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const s = slots[2 * j];
-      if (s === 0) break;
-      const home = slots[2 * j + 1] & mask;
-      // Move the entry back if its home slot is not within (i, j].
-      if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        slots[2 * i] = s;
-        slots[2 * i + 1] = slots[2 * j + 1];
-        i = j;
-      }
-    }
-    slots[2 * i] = 0;
+    removeSlot(this.slots, this.mask, f, this.hashOf(f));
     const o = f << SHIFT;
     const bits = this.I[o + FLOW];
     this.I[o + FLOW] = bits & ~F_ALIVE;
@@ -665,14 +649,7 @@ export class FlowTable {
     this.slots = new Int32Array(2 * size);
     this.mask = size - 1;
     for (let f = 0; f < this.used; f++)
-      if ((I[(f << SHIFT) + FLOW] & F_ALIVE) !== 0) this.place(f, this.hashOf(f));
-  }
-
-  private place(f: number, hash: number): void {
-    let i = hash & this.mask;
-    while (this.slots[2 * i] !== 0) i = (i + 1) & this.mask;
-    this.slots[2 * i] = f + 1;
-    this.slots[2 * i + 1] = hash;
+      if ((I[(f << SHIFT) + FLOW] & F_ALIVE) !== 0) placeSlot(this.slots, this.mask, f, this.hashOf(f));
   }
 }
 
