@@ -7,7 +7,7 @@ import {
   type WindowRow,
   type WindowSet,
 } from '../analysis/index.js';
-import { type FlowGroups, groupFlows } from './flow-groups.js';
+import { type FlowGroups, groupFlows, windowOf } from './flow-groups.js';
 import { PairTable } from './pair-table.js';
 
 /**
@@ -686,10 +686,6 @@ function protocolMix(
   return packets
     ? { tcp: tcp / packets, udp: udp / packets, icmp: icmp / packets }
     : { tcp: 0, udp: 0, icmp: 0 };
-}
-
-export function windowOf(ts: number, w: Pick<WindowSet, 't0' | 'lengthS' | 'count'>): number {
-  return Math.min(Math.max(Math.floor((ts - w.t0) / w.lengthS), 0), Math.max(w.count - 1, 0));
 }
 
 export type { WindowRow };

@@ -31,11 +31,8 @@ export function groupFlows(
 ): FlowGroups {
   const n = index.size;
   const count = Math.max(1, windows.count);
-  const { t0, lengthS } = windows;
-  const last = Math.max(windows.count - 1, 0);
   // The index's rows read in place (see `chunks`), in one flat loop per pass (a loop over chunks
-  // would leave its first compiled form at the end of the first chunk); windows by windowOf's
-  // expression, written out, so they are the same windows.
+  // would leave its first compiled form at the end of the first chunk).
   const { doubles, words } = index.chunks();
   const ROW = FLOW_CHUNK - 1;
   // Start window per flow.
@@ -43,7 +40,7 @@ export function groupFlows(
   const offsets = new Uint32Array(count + 1);
   for (let f = 0; f < n; f++) {
     const start = doubles[f >>> 16][(f & ROW) * FLOW_DOUBLES];
-    const k = Math.min(Math.max(Math.floor((start - t0) / lengthS), 0), last);
+    const k = windowOf(start, windows);
     win[f] = k;
     offsets[k + 1]++;
   }
@@ -107,4 +104,9 @@ export function mergeRuns(a: Uint32Array, n: number, runs: number[]): Uint32Arra
     to = done === a ? (spare ??= new Uint32Array(n)) : done;
   }
   return from;
+}
+
+/** The window a time falls in (clamped to the capture's windows), as the stored flows have it. */
+export function windowOf(ts: number, w: Pick<WindowSet, 't0' | 'lengthS' | 'count'>): number {
+  return Math.min(Math.max(Math.floor((ts - w.t0) / w.lengthS), 0), Math.max(w.count - 1, 0));
 }

@@ -1,8 +1,8 @@
 import { FLOW_CHUNK, FLOW_DOUBLES, FLOW_WORDS } from '../analysis/flow-index.js';
 import type { Analyzer, FlowIndex, Summary, WindowRow, WindowSet } from '../analysis/index.js';
 import { CONN_STATES, unansweredState } from '../analysis/index.js';
-import { UNANSWERED_CODE, type WindowActors, windowOf } from './features.js';
-import { type FlowGroups, groupFlows, mergeRuns } from './flow-groups.js';
+import { UNANSWERED_CODE, type WindowActors } from './features.js';
+import { type FlowGroups, groupFlows, mergeRuns, windowOf } from './flow-groups.js';
 import { PairTable } from './pair-table.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';

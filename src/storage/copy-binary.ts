@@ -93,16 +93,10 @@ export class BinaryRows {
 
   /** Bytes already encoded (an address's text, a constant). */
   bytes(b: Uint8Array): void {
-    const n = b.length;
-    this.reserve(4 + n);
-    const p = this.pos;
-    this.view.setInt32(p, n);
-    // Most values here are a few dozen bytes, where a loop beats set()'s per-call cost.
-    if (n <= 64) {
-      const buf = this.buf;
-      for (let i = 0; i < n; i++) buf[p + 4 + i] = b[i];
-    } else this.buf.set(b, p + 4);
-    this.pos = p + 4 + n;
+    this.reserve(4 + b.length);
+    this.view.setInt32(this.pos, b.length);
+    this.buf.set(b, this.pos + 4);
+    this.pos += 4 + b.length;
   }
 
   /** Bytes already encoded, found at src[off, off + n) (an address's text in a shared arena). */

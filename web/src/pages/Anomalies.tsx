@@ -297,9 +297,7 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
           </Async>
         </Card>
         <Card title="Why this window scored as it did">
-          {anomalies.error ? (
-            <Async state={anomalies}>{() => null}</Async>
-          ) : !data ? (
+          {anomalies.error || !data ? (
             <Async state={anomalies}>{() => null}</Async>
           ) : selected ? (
             <Explanation
