@@ -29,4 +29,5 @@ export {
   WindowLimitError,
   type WindowRow,
   WindowSet,
+  windowAt,
 } from './windows.js';

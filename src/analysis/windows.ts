@@ -65,6 +65,14 @@ export class WindowLimitError extends Error {
   override name = 'WindowLimitError';
 }
 
+/**
+ * The window a time falls in, clamped to the capture's `count` windows of `lengthS` seconds from
+ * `t0`: how a stored flow gets its window (by its start) and how the detection places events.
+ */
+export function windowAt(ts: number, t0: number, lengthS: number, count: number): number {
+  return Math.min(Math.max(Math.floor((ts - t0) / lengthS), 0), Math.max(count - 1, 0));
+}
+
 /** Most windows a session may have: each is a stored row, a model input and an anomaly entry. */
 export const MAX_WINDOWS = 100_000;
 /**

@@ -1,5 +1,5 @@
 import { FLOW_CHUNK, FLOW_DOUBLES, FLOW_WORDS } from '../analysis/flow-index.js';
-import type { FlowIndex, WindowSet } from '../analysis/index.js';
+import { type FlowIndex, type WindowSet, windowAt } from '../analysis/index.js';
 
 /**
  * The flow index grouped by the window each flow starts in, built once and shared by the features
@@ -108,5 +108,5 @@ export function mergeRuns(a: Uint32Array, n: number, runs: number[]): Uint32Arra
 
 /** The window a time falls in (clamped to the capture's windows), as the stored flows have it. */
 export function windowOf(ts: number, w: Pick<WindowSet, 't0' | 'lengthS' | 'count'>): number {
-  return Math.min(Math.max(Math.floor((ts - w.t0) / w.lengthS), 0), Math.max(w.count - 1, 0));
+  return windowAt(ts, w.t0, w.lengthS, w.count);
 }

@@ -854,7 +854,7 @@ function burstConversations(ctx: Ctx): PairTable[] {
     const u = (f & ROW) * FLOW_WORDS;
     const s = d[o];
     const e = d[o + 1];
-    // windowOf's expression, written out: the grouping's windows.
+    // windowAt written out (this loop runs for every flow): the grouping's windows.
     const k = Math.min(Math.max(Math.floor((s - w0) / lengthS), 0), last);
     const own = burstOf[k];
     // A long flow (its end over SHORT_SPAN windows after its start) may overlap any burst: those

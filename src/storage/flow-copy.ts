@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type AddressTable, type FlowRecord, protocolName } from '../analysis/index.js';
+import { type AddressTable, type FlowRecord, protocolName, windowAt } from '../analysis/index.js';
 import type { FlowSinkEnv } from '../analysis/pipeline.js';
 import { BinaryRows, utf8 } from './copy-binary.js';
 
@@ -55,17 +55,12 @@ export function shareWindowing(
   Atomics.store(new Int32Array(buf, 0, 2), 0, 1);
 }
 
-/** The window of a flow starting at `start` (the same rule as the stored windows). */
-export function windowOf(start: number, t0: number, lengthS: number, count: number): number {
-  return Math.min(Math.max(Math.floor((start - t0) / lengthS), 0), Math.max(count - 1, 0));
-}
-
 /** Fills in the window ids of a batch written before the windowing was known. */
 export function patchWindows(batch: FlowRowsBatch, w: { t0: number; lengthS: number; count: number }): void {
   if (!batch.patch) return;
   const view = new DataView(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
   const { at, start } = batch.patch;
-  for (let i = 0; i < at.length; i++) view.setInt32(at[i], windowOf(start[i], w.t0, w.lengthS, w.count));
+  for (let i = 0; i < at.length; i++) view.setInt32(at[i], windowAt(start[i], w.t0, w.lengthS, w.count));
   batch.patch = null;
 }
 
@@ -116,7 +111,7 @@ class FlowCopySink {
     r.int8Parts(this.options.idBlock, f.flowId);
     r.bytes(this.session);
     r.int8(f.flowId);
-    if (this.known) r.int4(windowOf(f.firstTs, this.t0, this.lengthS, this.count));
+    if (this.known) r.int4(windowAt(f.firstTs, this.t0, this.lengthS, this.count));
     else {
       this.patchAt.push(r.pos + 4);
       this.patchStart.push(f.firstTs);

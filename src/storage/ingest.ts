@@ -14,7 +14,7 @@ import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type AnalyzeOptions, type CaptureWindowing, WindowLimitError } from '../analysis/index.js';
+import { type AnalyzeOptions, type CaptureWindowing, WindowLimitError, windowAt } from '../analysis/index.js';
 import { workerExecArgv } from '../analysis/pipeline.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { type Baseline, baselineFromFeatures } from '../detect/index.js';
@@ -27,7 +27,6 @@ import {
   patchWindows,
   shareWindowing,
   WINDOWING_BYTES,
-  windowOf,
 } from './flow-copy.js';
 import type { Facts, FactsJob, WorkerJob } from './ingest-worker.js';
 import {
@@ -744,7 +743,7 @@ async function loadSpooledFlows(
       const a = line.indexOf(',', prefix); // after flow_id
       const b = line.indexOf(',', a + 1); // after the start-time placeholder
       const id = base + BigInt(line.slice(prefix, a));
-      return `${id},${line.slice(0, a + 1)}${windowOf(Number(line.slice(a + 1, b)), t0, lengthS, count)}${line.slice(b)}`;
+      return `${id},${line.slice(0, a + 1)}${windowAt(Number(line.slice(a + 1, b)), t0, lengthS, count)}${line.slice(b)}`;
     },
   );
   return rows;
