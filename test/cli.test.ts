@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arpFrame, dnsQuery, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
+import {
+  arpFrame,
+  dnsQuery,
+  ethernet,
+  ipv4,
+  TCP,
+  tcpFrame,
+  udpFrame,
+  writeCapture,
+} from './helpers/packets.js';
 
 // The command as a user runs it: the built `bin/flowlens.js` in a child process.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -135,11 +144,102 @@ describe('flowlens analyze', () => {
     [['analyze', '--no-store', '--flow-timeout', 'tcp=-1', 'x'], /--flow-timeout/],
     [['show', 'not-an-id'], /not a session ID/],
     [['export', '00000000-0000-0000-0000-000000000000', '--format', 'xml'], /--flows/],
-  ])('bad usage %j exits 2 and says why', (args, message) => {
+    [['sessions', '--db', 'mysql://app@db.example/x'], /neither a folder nor a postgres:\/\/ URL/],
+    [['sessions', '--db', 'postgress://flowlens@127.0.0.1/x'], /neither a folder nor a postgres:\/\/ URL/],
+    [['export', '00000000-0000-0000-0000-000000000000', '--flows', '--format'], /argument missing/],
+  ])('bad usage %j exits 2 and says why in one line', (args, message) => {
     const r = flowlens(...(args as string[]));
     expect(r.code).toBe(2);
     expect(`${r.stdout}${r.stderr}`).toMatch(message);
+    if (args.length > 0) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('a URL of another kind than postgres:// never becomes an embedded database folder', () => {
+    flowlens('sessions', '--db', 'mysql://app@db.example/x');
+    expect(existsSync('mysql:')).toBe(false);
+    expect(existsSync(join(ROOT, 'mysql:'))).toBe(false);
+  });
+
+  it.each(['analyze', 'sessions', 'show', 'export', 'delete', 'serve', 'demo'])(
+    "'%s --help' prints that command's usage and exits 0",
+    (command) => {
+      const r = flowlens(command, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.startsWith(`Usage: flowlens ${command}`)).toBe(true);
+      expect(r.stdout).toContain('--db');
+      // Its own part only: no other command's line.
+      const others = [
+        'analyze FILE',
+        'sessions [--json]',
+        'show ID',
+        'export ID',
+        'delete ID',
+        'demo [--seed',
+      ];
+      expect(others.filter((o) => r.stdout.includes(o) && !o.startsWith(command))).toEqual([]);
+    },
+  );
+
+  it('a PostgreSQL URL without the password the server asks for is refused in one line, not a hang', (ctx) => {
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) {
+      console.warn('skipped: password-less PostgreSQL URL (TEST_DATABASE_URL not set)');
+      return ctx.skip();
+    }
+    const bare = new URL(url);
+    bare.password = '';
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', XDG_DATA_HOME: DATA_HOME };
+    delete env.PGPASSWORD;
+    delete env.DATABASE_URL;
+    const r = spawnSync(process.execPath, [BIN, 'sessions', '--db', bare.href], {
+      encoding: 'utf8',
+      env,
+      timeout: 30_000,
+    });
+    expect(r.signal).toBeNull();
+    if (r.status === 0) {
+      console.warn('skipped: password-less PostgreSQL URL (this server does not ask for a password)');
+      return ctx.skip();
+    }
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot connect to .*: the server asks for a password and none was given/);
+  }, 40_000);
+
+  it('a database path that is a file is refused in one line', () => {
+    const file = join(DATA_HOME, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const r = flowlens('sessions', '--db', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`flowlens: cannot open the database in ${file}: it is a file, not a folder`);
+  });
+
+  it('a folder or a missing file given to analyze is refused before any session is stored', () => {
+    const db = join(DATA_HOME, 'not-files-db');
+    for (const [bad, why] of [
+      [DATA_HOME, 'is a folder, not a capture file'],
+      [join(DATA_HOME, 'missing.pcap'), 'no such file'],
+    ]) {
+      const r = flowlens('analyze', '--db', db, bad);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`flowlens: ${bad}: ${why}`);
+    }
+    expect(JSON.parse(flowlens('sessions', '--db', db, '--json').stdout)).toEqual([]);
+  }, 60_000);
+
+  it('export of a failed session says so and writes nothing on stdout', () => {
+    const db = join(DATA_HOME, 'failed-db');
+    const bad = join(DATA_HOME, 'not-a-capture.pcap');
+    writeFileSync(bad, Buffer.from('this is plain text, not a capture\n'.repeat(4)));
+    expect(flowlens('analyze', '--db', db, bad).code).toBe(1);
+    const [failed] = JSON.parse(flowlens('sessions', '--db', db, '--json').stdout);
+    expect(failed.status).toBe('failed');
+    const r = flowlens('export', failed.session_id, '--flows', '--db', db);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^flowlens: session ${failed.session_id} is failed: `));
+  }, 60_000);
 
   it('stores a session by default, then lists, shows, exports and deletes it', () => {
     const db = join(DATA_HOME, 'sessions-db');
@@ -159,6 +259,8 @@ describe('flowlens analyze', () => {
     const zeek = flowlens('export', summary.session_id, '--flows', '--format', 'zeek', '--db', db).stdout;
     expect(zeek).toMatch(/^#separator \\x09\n/);
     expect(zeek.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(2);
+    // A session ID pasted in capitals is the same session.
+    expect(flowlens('show', summary.session_id.toUpperCase(), '--db', db, '--json').code).toBe(0);
     const csv = flowlens('export', summary.session_id, '--flows', '--db', db).stdout.trim().split('\n');
     expect(csv).toHaveLength(3);
     expect(csv[0].startsWith('flow_id,window_id,')).toBe(true);
@@ -167,5 +269,47 @@ describe('flowlens analyze', () => {
     const missing = flowlens('show', summary.session_id, '--db', db);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no session');
+  }, 60_000);
+});
+
+describe('flowlens export --format zeek', () => {
+  // A TCP handshake, a lone DNS query and a GRE packet (IP protocol 47, neither TCP, UDP nor ICMP).
+  const path = writeCapture(
+    [
+      ...frames.slice(0, 3),
+      { sec: T + 3, nsec: 0, data: ethernet(0x0800, ipv4('10.0.0.5', '10.9.9.9', 47, new Uint8Array(8))) },
+    ],
+    'zeek.pcap',
+  );
+
+  it("writes Zeek's conn.log conventions: C uids unique per session, transport_proto values, unset zero durations", () => {
+    const db = join(DATA_HOME, 'zeek-db');
+    const ids = [1, 2].map((n) => {
+      const r = flowlens('analyze', '--db', db, '--json', '--name', `z${n}`, path);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout).session_id as string;
+    });
+    const logs = ids.map((id) => flowlens('export', id, '--flows', '--format', 'zeek', '--db', db).stdout);
+    const header = logs[0].split('\n');
+    const fields = header
+      .find((l) => l.startsWith('#fields'))!
+      .split('\t')
+      .slice(1);
+    const rows = logs.map((log) =>
+      log
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => Object.fromEntries(l.split('\t').map((v, i) => [fields[i], v]))),
+    );
+    expect(rows[0]).toHaveLength(3);
+    const byProto = Object.fromEntries(rows[0].map((r) => [r.proto, r]));
+    expect(Object.keys(byProto).sort()).toEqual(['tcp', 'udp', 'unknown_transport']);
+    expect(byProto.tcp.duration).toBe('0.020000');
+    expect(byProto.udp.duration).toBe('-');
+    expect(byProto.udp.service).toBe('dns');
+    expect(byProto.unknown_transport['id.resp_h']).toBe('10.9.9.9');
+    for (const r of rows.flat()) expect(r.uid).toMatch(/^C[0-9a-f]{8}f\d+$/);
+    const uids = rows.flat().map((r) => r.uid);
+    expect(new Set(uids).size).toBe(uids.length);
   }, 60_000);
 });

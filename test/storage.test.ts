@@ -107,7 +107,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('sessions stored in %s', (_name,
     });
 
     for (const format of ['csv', 'json', 'zeek'] as const) {
-      const out = formatFlows(format);
+      const out = formatFlows(format, sessionId);
       let text = out.header;
       for await (const page of sessionFlows(db, sessionId, 50)) text += out.page(page);
       text += out.footer;

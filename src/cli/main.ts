@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -23,6 +24,7 @@ import {
   getSession,
   getSessionSummary,
   ingestCapture,
+  isForeignUrl,
   listSessions,
   openStore,
   sessionFlows,
@@ -80,6 +82,22 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
+const COMMANDS = ['analyze', 'serve', 'sessions', 'show', 'export', 'delete', 'demo'];
+
+/** One command's part of USAGE (its lines up to the next command), with the --db note. */
+function commandUsage(command: string | undefined): string | null {
+  if (!command || !COMMANDS.includes(command)) return null;
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  if (start < 0) return null;
+  let end = start + 1;
+  while (end < lines.length && /^ {3,}\S/.test(lines[end])) end++;
+  // Every command opens the database: the paragraph on --db.
+  const db = lines.findIndex((l) => l.startsWith('Every command that stores'));
+  const own = lines.slice(start, end).map((l, i) => (i === 0 ? l.trimStart() : l));
+  return `Usage: flowlens ${own.join('\n')}\n\n${lines.slice(db, db + 2).join('\n')}\n`;
+}
+
 export async function main(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
@@ -87,6 +105,13 @@ export async function main(
   const err = (line: string) => io.stderr.write(`flowlens: ${line}\n`);
   try {
     const [command, ...rest] = argv;
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const usage = commandUsage(command);
+      if (usage) {
+        io.stdout.write(usage);
+        return EXIT_OK;
+      }
+    }
     switch (command) {
       case 'analyze':
         return await analyze(rest, io, err);
@@ -113,7 +138,8 @@ export async function main(
     }
   } catch (e) {
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      err((e as Error).message);
+      // Node's parser adds lines of advice: the first says what is wrong.
+      err(`${(e as Error).message.split('\n')[0]} (try 'flowlens ${argv[0] ?? 'help'} --help')`);
       return EXIT_USAGE;
     }
     if (e instanceof DbError) {
@@ -153,6 +179,13 @@ async function analyze(args: string[], io: CliIo, err: (line: string) => void): 
     if (values.baseline && !db) throw new UsageError('--baseline needs the database: drop --no-store');
     let rejected = false;
     for (const file of positionals) {
+      const notCapture = notAFile(file);
+      if (notCapture) {
+        // Said before any session is made: nothing to store, nothing to mark failed.
+        err(notCapture);
+        rejected = true;
+        continue;
+      }
       const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
       const options = {
         windowLength,
@@ -280,7 +313,12 @@ function parseSize(text: string): number {
 
 /** Where sessions are kept: --db, else DATABASE_URL, else the embedded database's folder. */
 function dbTarget(flag: string | undefined): string {
-  return flag ?? process.env.DATABASE_URL ?? defaultDbDir();
+  const target = flag ?? process.env.DATABASE_URL ?? defaultDbDir();
+  if (isForeignUrl(target))
+    throw new UsageError(
+      `${flag === undefined ? 'DATABASE_URL' : '--db'} '${target}' is neither a folder nor a postgres:// URL`,
+    );
+  return target;
 }
 
 const DB_OPTION = { db: { type: 'string' } } as const;
@@ -319,8 +357,10 @@ function sessionIdArg(positionals: string[], command: string): string {
   const id = positionals[0];
   if (!id || positionals.length > 1)
     throw new UsageError(`${command} needs one session ID (see 'flowlens sessions')`);
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new UsageError(`'${id}' is not a session ID`);
-  return id;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new UsageError(`'${id}' is not a session ID`);
+  // Sessions are stored with lowercase ids; a pasted uppercase one means the same session.
+  return id.toLowerCase();
 }
 
 async function show(args: string[], io: CliIo, err: (line: string) => void): Promise<number> {
@@ -378,11 +418,13 @@ async function exportFlows(args: string[], io: CliIo, err: (line: string) => voi
     throw new UsageError(`--format must be csv, json or zeek, not '${format}'`);
   const db = await openStore(dbTarget(values.db));
   try {
-    if ((await getSession(db, id)) === null) {
-      err(`no session ${id}`);
+    const row = await getSession(db, id);
+    if (row === null || row.status !== 'completed') {
+      // A failed session has no flows, and one still loading has none to show yet.
+      err(row ? `session ${id} is ${row.status}${row.error ? `: ${row.error}` : ''}` : `no session ${id}`);
       return EXIT_REJECTED;
     }
-    const out = formatFlows(format);
+    const out = formatFlows(format, id);
     io.stdout.write(out.header);
     for await (const page of sessionFlows(db, id)) io.stdout.write(out.page(page));
     io.stdout.write(out.footer);
@@ -442,6 +484,19 @@ function humanSummary(s: FullSummary & { session_id?: string }): string {
   if (f.malformed_packets > 0) lines.push(`  malformed   ${formatCount(f.malformed_packets)} packets`);
   if (f.truncated) lines.push('  truncated   yes: the file ends early or is damaged (see warnings)');
   return `${lines.join('\n')}\n`;
+}
+
+/** Why `file` cannot be a capture (missing, a folder, unreadable), or null when it can be read. */
+function notAFile(file: string): string | null {
+  try {
+    if (statSync(file).isDirectory()) return `${file}: is a folder, not a capture file`;
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${file}: no such file`;
+    if (code === 'EACCES' || code === 'EPERM') return `${file}: permission denied`;
+    return `${file}: ${(e as Error).message}`;
+  }
 }
 
 function parseWindow(text: string): number | null {

@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -58,10 +67,26 @@ export function defaultDbDir(): string {
   return join(base, 'flowlens', 'db');
 }
 
+/** Whether `target` is a URL of another kind than PostgreSQL's (a typo must not become a folder). */
+export function isForeignUrl(target: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !/^postgres(ql)?:\/\//.test(target);
+}
+
 /** `postgres://…` opens a server connection; anything else is a PGlite data directory. */
 export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
-  const dir = resolve(target);
+  if (isForeignUrl(target))
+    throw new DbError(`cannot open '${target}': a database is a folder or a postgres:// URL`);
+  // The real path, so that a link to a folder in use meets that folder's lock.
+  let dir = resolve(target);
+  try {
+    dir = realpathSync(dir);
+    if (!statSync(dir).isDirectory())
+      throw new DbError(`cannot open the database in ${dir}: it is a file, not a folder`);
+  } catch (err) {
+    if (err instanceof DbError) throw err;
+    // Not there yet: created below.
+  }
   makeFolder(dirname(dir), dir);
   if (options.pgliteThread) {
     const { openThreadedPglite } = await import('./pglite-thread.js');
@@ -316,11 +341,20 @@ class PostgresDb implements Db {
     pool.on('error', () => {
       // An idle connection dropped (server restart): the pool replaces it on the next query.
     });
+    // The first connection on its own: after some failures (a password the server asks for and
+    // the URL lacks) pg leaves the socket open, and the process could never exit.
+    const probe = new pg.Client({ connectionString: url });
     try {
-      await pool.query('SELECT 1');
+      await probe.connect();
+      await probe.end();
     } catch (err) {
+      probe.connection.stream.destroy();
       await pool.end().catch(() => undefined);
-      throw new DbError(`cannot connect to ${shown}: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      const reason = /client password must be a string/.test(message)
+        ? 'the server asks for a password and none was given (put it in the URL or in PGPASSWORD)'
+        : message;
+      throw new DbError(`cannot connect to ${shown}: ${reason}`);
     }
     return new PostgresDb(pool, null, shown);
   }

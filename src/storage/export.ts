@@ -47,11 +47,22 @@ function zeekService(f: FlowRow): string {
   return '-';
 }
 
+/** Zeek's `transport_proto` values: anything but TCP, UDP and ICMP is `unknown_transport`. */
+function zeekProto(protocol: string): string {
+  const p = protocol.toLowerCase();
+  if (p === 'tcp' || p === 'udp' || p === 'icmp') return p;
+  return p === 'icmpv6' ? 'icmp' : 'unknown_transport';
+}
+
 /**
  * Turns pages of flows into export text, one chunk per page: CSV with a header, JSON Lines, or a
  * Zeek conn.log (TSV with its #fields/#types header). `header` and `footer` bracket the chunks.
+ * `sessionId` makes the conn.log's uids unique across sessions.
  */
-export function formatFlows(format: ExportFormat) {
+export function formatFlows(format: ExportFormat, sessionId: string) {
+  // Zeek's connection uids start with C (F is for files); the session's first 8 hex digits, then
+  // the flow id, which the dashboard and the other formats show.
+  const uidPrefix = `C${sessionId.replace(/-/g, '').slice(0, 8)}f`;
   const now = new Date().toISOString().replace('T', '-').replace(/:/g, '-').slice(0, 19);
   switch (format) {
     case 'csv':
@@ -85,14 +96,15 @@ export function formatFlows(format: ExportFormat) {
             .map((f) =>
               [
                 f.start_timestamp.toFixed(6),
-                `F${f.flow_id}`,
+                `${uidPrefix}${f.flow_id}`,
                 f.src_ip,
                 f.src_port,
                 f.dst_ip,
                 f.dst_port,
-                f.protocol.toLowerCase().replace('icmpv6', 'icmp'),
+                zeekProto(f.protocol),
                 zeekService(f),
-                f.duration_seconds.toFixed(6),
+                // Zeek leaves the duration unset for a connection of no length (one packet).
+                f.duration_seconds > 0 ? f.duration_seconds.toFixed(6) : '-',
                 // Payload byte counts are not tracked; the *_ip_bytes columns carry wire bytes.
                 '-',
                 '-',

@@ -348,7 +348,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const row = await completed(req, reply);
       if (row === null) return;
       const kind = EXPORTS[req.query.format];
-      const out = formatFlows(req.query.format);
+      const out = formatFlows(req.query.format, row.session_id);
       async function* body() {
         yield out.header;
         for await (const page of sessionFlows(db, row!.session_id)) yield out.page(page);
