@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   childRowCounts,
+  createSession,
   type Db,
   deleteSession,
+  failAbandonedSessions,
   formatFlows,
   getSessionSummary,
   ingestCapture,
@@ -218,4 +220,40 @@ describe.skipIf(!hasSharedPcaps || !PG_URL)('anomaly scores stored in PGlite and
     expect((stored[0].scores as unknown[]).length).toBeGreaterThan(50);
     expect(stored[1]).toEqual(stored[0]);
   }, 120_000);
+});
+
+describe.skipIf(!PG_URL)('sessions of another host on PostgreSQL', () => {
+  it('a session whose process ended on another host is marked failed, one whose process runs is kept', async () => {
+    const db = await openStore(PG_URL!);
+    // Another Flowlens process, as if in a container with its own hostname.
+    const other = await openDb(PG_URL!);
+    try {
+      const id = await createSession(other, { name: 'elsewhere', fileName: 'x.pcap', fileSize: 1 });
+      await other.query(
+        `UPDATE pcap_sessions SET status = 'processing', owner_host = 'another-host', owner_pid = 1,
+           owner_token = $2 WHERE session_id = $1`,
+        [id, other.owner],
+      );
+      const status = async () =>
+        (
+          await db.query<{ status: string; error: string | null }>(
+            'SELECT status, error FROM pcap_sessions WHERE session_id = $1',
+            [id],
+          )
+        )[0];
+      // This host cannot see that pid, and must not guess: its owner still holds its presence lock.
+      await failAbandonedSessions(db, hostname(), () => false);
+      expect(await status()).toEqual({ status: 'processing', error: null });
+      await other.close();
+      await failAbandonedSessions(db, hostname(), () => true);
+      expect(await status()).toEqual({
+        status: 'failed',
+        error: 'interrupted: the process analysing it ended',
+      });
+      await deleteSession(db, id);
+    } finally {
+      await other.close().catch(() => undefined);
+      await db.close();
+    }
+  }, 60_000);
 });

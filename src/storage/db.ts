@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import {
   closeSync,
   mkdirSync,
@@ -8,6 +9,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import type { Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +28,13 @@ export interface Db {
   readonly kind: 'pglite' | 'postgres';
   /** Where the data lives: a directory, or the server URL without its password. */
   readonly location: string;
+  /**
+   * On PostgreSQL, the number under which this process holds its presence lock (see
+   * PRESENCE_LOCK) for as long as it is connected: stored with the sessions it owns, it tells
+   * another process, on any host, whether their owner still runs. Null on PGlite, where the
+   * folder lock already says that.
+   */
+  readonly owner: number | null;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
@@ -66,6 +75,12 @@ export function defaultDbDir(): string {
   const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(base, 'flowlens', 'db');
 }
+
+/**
+ * First key of the advisory locks by which Flowlens processes on one PostgreSQL server show they
+ * run; the second key is the process's `owner` number. Any fixed number (MIGRATION_LOCK's kin).
+ */
+export const PRESENCE_LOCK = 7_461_204;
 
 /** Whether `target` is a URL of another kind than PostgreSQL's (a typo must not become a folder). */
 export function isForeignUrl(target: string): boolean {
@@ -182,6 +197,7 @@ type PgliteLike = PGlite | Transaction;
 
 class PgliteDb implements Db {
   readonly kind = 'pglite';
+  readonly owner = null;
 
   private constructor(
     private readonly conn: PgliteLike,
@@ -333,6 +349,8 @@ class PostgresDb implements Db {
     private readonly pool: pg.Pool,
     private readonly client: pg.PoolClient | null,
     readonly location: string,
+    private readonly presence: pg.Client,
+    readonly owner: number,
   ) {}
 
   static async connect(url: string): Promise<PostgresDb> {
@@ -341,14 +359,16 @@ class PostgresDb implements Db {
     pool.on('error', () => {
       // An idle connection dropped (server restart): the pool replaces it on the next query.
     });
-    // The first connection on its own: after some failures (a password the server asks for and
-    // the URL lacks) pg leaves the socket open, and the process could never exit.
-    const probe = new pg.Client({ connectionString: url });
+    // The first connection on its own, kept for the presence lock. It is opened alone because
+    // after some failures (a password the server asks for and the URL lacks) pg leaves the socket
+    // open, and the process could never exit.
+    const presence = new pg.Client({ connectionString: url });
+    const owner = randomInt(1, 2 ** 31 - 1);
     try {
-      await probe.connect();
-      await probe.end();
+      await presence.connect();
+      await presence.query('SELECT pg_advisory_lock($1, $2)', [PRESENCE_LOCK, owner]);
     } catch (err) {
-      probe.connection.stream.destroy();
+      presence.connection.stream.destroy();
       await pool.end().catch(() => undefined);
       const message = (err as Error).message;
       const reason = /client password must be a string/.test(message)
@@ -356,7 +376,10 @@ class PostgresDb implements Db {
         : message;
       throw new DbError(`cannot connect to ${shown}: ${reason}`);
     }
-    return new PostgresDb(pool, null, shown);
+    // Lost with a server restart (the load under way is lost with it too); it keeps no process up.
+    presence.on('error', () => undefined);
+    (presence.connection.stream as Socket).unref();
+    return new PostgresDb(pool, null, shown, presence, owner);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -448,7 +471,7 @@ class PostgresDb implements Db {
     let broken: Error | undefined;
     try {
       await c.query('BEGIN');
-      const result = await fn(new PostgresDb(this.pool, c, this.location));
+      const result = await fn(new PostgresDb(this.pool, c, this.location, this.presence, this.owner));
       await c.query('COMMIT');
       return result;
     } catch (err) {
@@ -463,6 +486,10 @@ class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
-    if (this.client === null) await this.pool.end();
+    if (this.client !== null) return;
+    await this.pool.end();
+    // Held again while it closes: unreferenced, the process could exit in the middle of close().
+    (this.presence.connection.stream as Socket).ref();
+    await this.presence.end().catch(() => undefined);
   }
 }

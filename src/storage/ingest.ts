@@ -93,9 +93,19 @@ export interface NewSession {
 export async function createSession(db: Db, s: NewSession): Promise<string> {
   const sessionId = randomUUID();
   await db.query(
-    `INSERT INTO pcap_sessions (session_id, name, file_name, file_size, status, local_networks, owner_host, owner_pid)
-     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7)`,
-    [sessionId, s.name, s.fileName, s.fileSize, JSON.stringify(s.localNets ?? null), hostname(), process.pid],
+    `INSERT INTO pcap_sessions (session_id, name, file_name, file_size, status, local_networks, owner_host, owner_pid,
+                                owner_token)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)`,
+    [
+      sessionId,
+      s.name,
+      s.fileName,
+      s.fileSize,
+      JSON.stringify(s.localNets ?? null),
+      hostname(),
+      process.pid,
+      db.owner,
+    ],
   );
   // The session's own flows table (a partition), empty until its load commits.
   await db.query('SELECT flowlens_create_flows($1)', [sessionId]);
@@ -139,9 +149,10 @@ export async function ingestCapture(
       localNets: options.localNets,
     }));
   await db.query(
-    `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3
+    `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3,
+                              owner_token = $4
       WHERE session_id = $1`,
-    [sessionId, hostname(), process.pid],
+    [sessionId, hostname(), process.pid, db.owner],
   );
   const spool = mkdtempSync(join(tmpdir(), 'flowlens-ingest-'));
   try {

@@ -70,6 +70,7 @@ class Channel {
 /** The Db interface over a PGlite database that lives in its own worker thread. */
 class ThreadedPgliteDb implements Db {
   readonly kind = 'pglite';
+  readonly owner = null;
 
   constructor(
     private readonly channel: Channel,

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { type Db, PRESENCE_LOCK } from './db.js';
 import type { StoredSummary } from './ingest.js';
 
 // One named query per function; every value is a parameter. Bigints are cast in SQL so both
@@ -246,22 +246,48 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
- * Sessions left `processing` by a process that no longer runs on this host are marked failed,
- * and the flows that PGlite's load had stored batch by batch (see `ingestCapture`) are dropped;
- * nothing else of theirs was ever committed.
+ * Whether the process that holds `owner`'s presence lock still runs: the lock is free once its
+ * connection is gone. Tried within a transaction, so that it is let go at once whatever happens.
+ */
+async function ownerRuns(db: Db, owner: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [r] = await tx.query<{ free: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS free', [
+      PRESENCE_LOCK,
+      owner,
+    ]);
+    return r?.free !== true;
+  });
+}
+
+/**
+ * Sessions left `processing` or `queued` by a process that no longer runs are marked failed, and
+ * the flows that PGlite's load had stored batch by batch (see `ingestCapture`) are dropped;
+ * nothing else of theirs was ever committed. On PostgreSQL the owner's presence lock tells, from
+ * any host; sessions stored before it (no owner number) by their host and pid.
  */
 export async function failAbandonedSessions(
   db: Db,
   host: string,
   isAlive: (pid: number) => boolean,
 ): Promise<number> {
-  const rows = await db.query<{ session_id: string; owner_host: string | null; owner_pid: number | null }>(
-    `SELECT session_id, owner_host, owner_pid FROM pcap_sessions WHERE status IN ('processing', 'queued')`,
+  const rows = await db.query<{
+    session_id: string;
+    owner_host: string | null;
+    owner_pid: number | null;
+    owner_token: number | null;
+  }>(
+    `SELECT session_id, owner_host, owner_pid, owner_token FROM pcap_sessions
+      WHERE status IN ('processing', 'queued')`,
   );
   let n = 0;
   for (const r of rows) {
     const mine = r.owner_host === host && r.owner_pid !== null && r.owner_pid !== process.pid;
-    if (db.kind === 'pglite' || (mine && !isAlive(Number(r.owner_pid)))) {
+    const ended =
+      db.kind === 'pglite' ||
+      (r.owner_token !== null
+        ? r.owner_token !== db.owner && !(await ownerRuns(db, r.owner_token))
+        : mine && !isAlive(Number(r.owner_pid)));
+    if (ended) {
       await db.query(
         `UPDATE pcap_sessions SET status = 'failed', error = 'interrupted: the process analysing it ended', finished_at = now()
           WHERE session_id = $1 AND status IN ('processing', 'queued')`,
