@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,6 +215,19 @@ describe('flowlens analyze', () => {
     expect(r.stderr).toMatch(/cannot connect to .*: the server asks for a password and none was given/);
   }, 40_000);
 
+  it('a folder of other files is not made into a database', () => {
+    const folder = join(DATA_HOME, 'documents');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'notes.txt'), 'mine');
+    const r = flowlens('sessions', '--db', folder);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(
+      `cannot open the database in ${folder}: the folder holds other files and no database`,
+    );
+    expect(readdirSync(folder)).toEqual(['notes.txt']);
+  });
+
   it('a database path that is a file is refused in one line', () => {
     const file = join(DATA_HOME, 'not-a-folder');
     writeFileSync(file, 'x');
@@ -308,6 +329,9 @@ describe('flowlens export --format zeek', () => {
     expect(byProto.udp.duration).toBe('-');
     expect(byProto.udp.service).toBe('dns');
     expect(byProto.unknown_transport['id.resp_h']).toBe('10.9.9.9');
+    // By the default local networks (10.0.0.0/8 is one, 93.184.216.34 is in none).
+    expect([byProto.tcp.local_orig, byProto.tcp.local_resp]).toEqual(['T', 'F']);
+    expect([byProto.udp.local_orig, byProto.udp.local_resp]).toEqual(['T', 'T']);
     for (const r of rows.flat()) expect(r.uid).toMatch(/^C[0-9a-f]{8}f\d+$/);
     const uids = rows.flat().map((r) => r.uid);
     expect(new Set(uids).size).toBe(uids.length);

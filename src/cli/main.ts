@@ -28,6 +28,7 @@ import {
   listSessions,
   openStore,
   sessionFlows,
+  sessionLocalNets,
 } from '../storage/index.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestampUtc } from './format.js';
 import { ProgressBar } from './progress.js';
@@ -59,7 +60,8 @@ Commands:
   sessions [--json]           List stored sessions, newest first.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]
-                              Write a session's flows (zeek: a conn.log) on stdout.
+                              Write a session's flows on stdout: CSV with a header, JSON Lines
+                              (one object a line), or a Zeek conn.log.
   delete ID                   Delete a session and everything stored with it.
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
                               Generate a labelled sample capture (office traffic with a port
@@ -424,7 +426,7 @@ async function exportFlows(args: string[], io: CliIo, err: (line: string) => voi
       err(row ? `session ${id} is ${row.status}${row.error ? `: ${row.error}` : ''}` : `no session ${id}`);
       return EXIT_REJECTED;
     }
-    const out = formatFlows(format, id);
+    const out = formatFlows(format, id, await sessionLocalNets(db, id));
     io.stdout.write(out.header);
     for await (const page of sessionFlows(db, id)) io.stdout.write(out.page(page));
     io.stdout.write(out.footer);

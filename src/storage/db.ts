@@ -3,6 +3,7 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   statSync,
@@ -98,6 +99,12 @@ export async function openDb(target: string, options: OpenOptions = {}): Promise
     dir = realpathSync(dir);
     if (!statSync(dir).isDirectory())
       throw new DbError(`cannot open the database in ${dir}: it is a file, not a folder`);
+    // A folder of other things (a mistyped --db): the database's files must not land among them.
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes('PG_VERSION'))
+      throw new DbError(
+        `cannot open the database in ${dir}: the folder holds other files and no database (give a new or empty folder; remove this one if it is what an interrupted first start left)`,
+      );
   } catch (err) {
     if (err instanceof DbError) throw err;
     // Not there yet: created below.

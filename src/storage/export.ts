@@ -1,3 +1,4 @@
+import { LocalNets, parseIpv4, parseIpv6 } from '../analysis/index.js';
 import type { FlowRow } from './queries.js';
 
 export type ExportFormat = 'csv' | 'json' | 'zeek';
@@ -54,12 +55,29 @@ function zeekProto(protocol: string): string {
   return p === 'icmpv6' ? 'icmp' : 'unknown_transport';
 }
 
+/** Zeek's local_orig/local_resp: T or F by the session's local networks, memoised by address. */
+function localFlag(nets: LocalNets): (ip: string) => string {
+  const seen = new Map<string, string>();
+  return (ip) => {
+    let flag = seen.get(ip);
+    if (flag === undefined) {
+      const v4 = parseIpv4(ip);
+      const words = v4 !== null ? [v4, 0, 0, 0] : parseIpv6(ip);
+      flag = words !== null && nets.contains(v4 !== null ? 4 : 6, words) ? 'T' : 'F';
+      if (seen.size < 1_000_000) seen.set(ip, flag);
+    }
+    return flag;
+  };
+}
+
 /**
  * Turns pages of flows into export text, one chunk per page: CSV with a header, JSON Lines, or a
  * Zeek conn.log (TSV with its #fields/#types header). `header` and `footer` bracket the chunks.
- * `sessionId` makes the conn.log's uids unique across sessions.
+ * `sessionId` makes the conn.log's uids unique across sessions; `localNets`, the session's local
+ * networks, give its local_orig and local_resp (unset without them).
  */
-export function formatFlows(format: ExportFormat, sessionId: string) {
+export function formatFlows(format: ExportFormat, sessionId: string, localNets: string[] | null = null) {
+  const local = localNets ? localFlag(new LocalNets(localNets)) : () => '-';
   // Zeek's connection uids start with C (F is for files); the session's first 8 hex digits, then
   // the flow id, which the dashboard and the other formats show.
   const uidPrefix = `C${sessionId.replace(/-/g, '').slice(0, 8)}f`;
@@ -109,8 +127,8 @@ export function formatFlows(format: ExportFormat, sessionId: string) {
                 '-',
                 '-',
                 f.conn_state,
-                '-',
-                '-',
+                local(f.src_ip),
+                local(f.dst_ip),
                 0,
                 '-',
                 f.src_packets,

@@ -30,6 +30,7 @@ export {
   listSessions,
   type SessionRow,
   sessionFlows,
+  sessionLocalNets,
   sessionsToIndex,
 } from './queries.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';

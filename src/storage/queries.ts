@@ -90,6 +90,18 @@ export async function getSession(db: Db, sessionId: string): Promise<SessionRow 
   return rows.length === 0 ? null : sessionRow(rows[0]);
 }
 
+/** The local networks a session was analysed with (what its direction figures used). */
+export async function sessionLocalNets(db: Db, sessionId: string): Promise<string[] | null> {
+  const rows = await db.query<{ nets: string[] | string | null }>(
+    'SELECT local_networks AS nets FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
+  const nets = rows[0]?.nets ?? null;
+  // pg parses jsonb; a JSON null or a string (PGlite may hand the text) means the same.
+  const list = typeof nets === 'string' ? JSON.parse(nets) : nets;
+  return Array.isArray(list) ? list : null;
+}
+
 /**
  * Deletes a session; its windows, rankings, anomalies and insights go with it (cascade), its flows
  * table is dropped whole.

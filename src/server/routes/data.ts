@@ -18,6 +18,7 @@ import {
   type SessionRow,
   type StoredSummary,
   sessionFlows,
+  sessionLocalNets,
   type TalkerDirection,
   WINDOW_FIELDS,
 } from '../../storage/index.js';
@@ -348,7 +349,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const row = await completed(req, reply);
       if (row === null) return;
       const kind = EXPORTS[req.query.format];
-      const out = formatFlows(req.query.format, row.session_id);
+      const out = formatFlows(req.query.format, row.session_id, await sessionLocalNets(db, row.session_id));
       async function* body() {
         yield out.header;
         for await (const page of sessionFlows(db, row!.session_id)) yield out.page(page);
