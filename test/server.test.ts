@@ -530,10 +530,20 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     const first = await get(`/api/sessions/${id}/windows`);
     const again = await get(`/api/sessions/${id}/windows`);
     expect(again.body).toBe(first.body);
+    // The same session spelt with a percent-encoded first character, and the same query in
+    // another order: one answer, one cache entry.
+    const spelt = `/api/sessions/%${id.charCodeAt(0).toString(16)}${id.slice(1)}`;
+    expect((await get(`${spelt}/windows`)).body).toBe(first.body);
+    const flows = await get(`${spelt}/flows?limit=5&offset=0`);
+    expect(flows.statusCode).toBe(200);
+    expect((await get(`/api/sessions/${id}/flows?offset=0&limit=5`)).body).toBe(flows.body);
     const res = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}`, headers: CSRF });
     expect(res.statusCode).toBe(204);
-    // … until the session is deleted.
+    // … until the session is deleted, however it is spelt.
     expect((await get(`/api/sessions/${id}/windows`)).statusCode).toBe(404);
+    expect((await get(`${spelt}/windows`)).statusCode).toBe(404);
+    expect((await get(`${spelt}/flows?limit=5&offset=0`)).statusCode).toBe(404);
+    expect((await get(spelt)).statusCode).toBe(404);
     expect(Object.values(await childRowCounts(db, id)).every((n) => n === 0)).toBe(true);
     expect(readdirSync(uploads)).not.toContain(`${id}.capture`);
     expect((await get(`/api/sessions/${id}`)).statusCode).toBe(404);
@@ -572,12 +582,19 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(flowParams).toEqual(
       expect.arrayContaining(['id', 'sort', 'order', 'ip', 'port', 'protocol', 'limit', 'offset']),
     );
-    const rebind = await app.inject({
-      method: 'GET',
-      url: '/api/sessions',
-      headers: { host: 'attacker.example:8080' },
-    });
-    expect(rebind.statusCode).toBe(403);
+    for (const host of [
+      'attacker.example:8080',
+      '127.attacker.example',
+      '127.0.0.1.nip.io:8080',
+      '127.0.0.256',
+    ]) {
+      const rebind = await app.inject({ method: 'GET', url: '/api/sessions', headers: { host } });
+      expect(rebind.statusCode, host).toBe(403);
+    }
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', '127.0.0.2', '[::1]:8080']) {
+      const own = await app.inject({ method: 'GET', url: '/api/sessions', headers: { host } });
+      expect(own.statusCode, host).toBe(200);
+    }
   });
 });
 
@@ -669,5 +686,39 @@ describe.skipIf(!hasSharedPcaps)('the HTTP API with a token', () => {
     expect(bad.statusCode).toBe(400);
     const logout = await app.inject({ method: 'POST', url: '/api/logout', headers: CSRF });
     expect(String(logout.headers['set-cookie'])).toMatch(/Max-Age=0/);
+  });
+
+  it('a percent-encoded spelling of an API path meets the same token and cross-site checks', async () => {
+    const sid = (
+      await app.inject({ url: '/api/sessions', headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json().sessions[0].session_id as string;
+    for (const url of [
+      '/%61pi/sessions',
+      '/%61%70%69/sessions',
+      `/api/sessions/${sid}`,
+      `/%61pi/sessions/${sid}/flows`,
+    ]) {
+      expect((await app.inject({ url })).statusCode, url).toBe(401);
+      expect((await app.inject({ method: 'DELETE', url: url.replace('/flows', '') })).statusCode, url).toBe(
+        401,
+      );
+    }
+    const login = await app.inject({ method: 'POST', url: '/api/login', payload: { token: TOKEN } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    const body = multipart({}, { name: NMAP, data: real(NMAP) });
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/%61pi/sessions',
+      headers: { ...body.headers, cookie },
+      payload: body.payload,
+    });
+    expect(forged.statusCode).toBe(403);
+    const del = await app.inject({ method: 'DELETE', url: `/%61pi/sessions/${sid}`, headers: { cookie } });
+    expect(del.statusCode).toBe(403);
+    expect(
+      (await app.inject({ url: `/api/sessions/${sid}`, headers: { authorization: `Bearer ${TOKEN}` } }))
+        .statusCode,
+    ).toBe(200);
+    expect((await app.inject({ url: '/%E0%A4%A/sessions' })).statusCode).toBe(400);
   });
 });

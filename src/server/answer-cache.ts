@@ -40,8 +40,7 @@ export class AnswerCache {
 
   forgetSession(sessionId: string): void {
     this.epoch++;
-    for (const k of [...this.entries.keys()])
-      if (k.startsWith(`/api/sessions/${sessionId}`)) this.forgetKey(k);
+    for (const k of [...this.entries.keys()]) if (k.startsWith(`${sessionId}\n`)) this.forgetKey(k);
   }
 
   private forgetKey(key: string): void {
@@ -66,13 +65,29 @@ export function keepAnswer(req: FastifyRequest): void {
   req.cacheable = true;
 }
 
+/**
+ * What an answer is kept under: the session, the route and the validated query, never the raw URL
+ * (`/api/sessions/%31…` names the same session as `/api/sessions/1…`, and a delete must forget
+ * both). Null for a request that is not about one session.
+ */
+function answerKey(req: FastifyRequest): string | null {
+  const id = (req.params as { id?: unknown } | undefined)?.id;
+  const route = req.routeOptions?.url;
+  if (typeof id !== 'string' || route === undefined || !route.startsWith('/api/sessions/:id')) return null;
+  const query = Object.entries((req.query as Record<string, unknown> | undefined) ?? {}).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  return `${id}\n${route}\n${JSON.stringify(query)}`;
+}
+
 export function registerAnswerCache(app: FastifyInstance, cache: AnswerCache): void {
   app.decorateRequest('cacheable', false);
   app.decorateRequest('cacheEpoch', 0);
   app.addHook('preHandler', async (req, reply) => {
     req.cacheEpoch = cache.epoch;
-    if (req.method !== 'GET' || !req.url.startsWith('/api/sessions/')) return;
-    const body = cache.get(req.url);
+    if (req.method !== 'GET') return;
+    const key = answerKey(req);
+    const body = key === null ? undefined : cache.get(key);
     if (body === undefined) return;
     return reply.header('content-type', 'application/json; charset=utf-8').send(body);
   });
@@ -82,8 +97,10 @@ export function registerAnswerCache(app: FastifyInstance, cache: AnswerCache): v
       req.cacheEpoch === cache.epoch &&
       reply.statusCode === 200 &&
       typeof payload === 'string'
-    )
-      cache.set(req.url, payload);
+    ) {
+      const key = answerKey(req);
+      if (key !== null) cache.set(key, payload);
+    }
     return payload;
   });
 }

@@ -60,7 +60,11 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * X-Flowlens-Request header, which browsers only let same-origin scripts add).
  */
 export function checkRequest(req: FastifyRequest, reply: FastifyReply, token: string | null): boolean {
-  const path = req.url.split('?')[0];
+  const path = gatePath(req);
+  if (path === null) {
+    void reply.code(400).send({ error: 'the path is not valid percent-encoding' });
+    return false;
+  }
   if (!path.startsWith('/api/')) return true;
   const state = authState(req, token);
   if (!OPEN.has(path) && !state.authenticated) {
@@ -78,6 +82,27 @@ export function checkRequest(req: FastifyRequest, reply: FastifyReply, token: st
   return true;
 }
 
+/**
+ * The path the router sees, which is what the gate must judge: the matched route's pattern when
+ * there is one (whatever the spelling: `/%61pi/sessions` is routed as `/api/sessions`), else the
+ * decoded path. Null when the path cannot be decoded.
+ */
+function gatePath(req: FastifyRequest): string | null {
+  const route = req.routeOptions?.url;
+  if (route !== undefined && route !== '/*' && route !== '*') return route;
+  try {
+    return decodeURIComponent(req.url.split('?')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/** A dotted IPv4 literal in 127.0.0.0/8 (not a name that merely begins with "127."). */
+function loopbackV4(name: string): boolean {
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return m?.slice(1).every((p) => Number(p) <= 255) === true;
+}
+
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /**
@@ -85,10 +110,10 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * rebinds its own name to 127.0.0.1 (DNS rebinding) would otherwise read the API.
  */
 export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
-  if (!LOOPBACK_NAMES.has(boundHost) && !boundHost.startsWith('127.')) return true;
+  if (!LOOPBACK_NAMES.has(boundHost) && !loopbackV4(boundHost)) return true;
   if (!hostHeader) return false;
   const name = hostHeader.startsWith('[')
     ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
     : hostHeader.split(':')[0];
-  return LOOPBACK_NAMES.has(name.toLowerCase()) || name.startsWith('127.');
+  return LOOPBACK_NAMES.has(name.toLowerCase()) || loopbackV4(name);
 }
