@@ -309,6 +309,49 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(again[0]).toMatchObject({ event: 'end', data: { status: 'completed' } });
   });
 
+  it('a session deleted while its progress is watched ends its stream with status deleted', async () => {
+    const addr = app.server.address() as { port: number };
+    // A larger capture first, so that the watched one waits in the queue behind it.
+    const busy = 'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap';
+    expect((await upload(busy, real(busy))).statusCode).toBe(202);
+    const id = (await upload(NMAP, real(NMAP), { name: 'deleted while watched' })).json().session_id;
+    const stream = await fetch(`http://127.0.0.1:${addr.port}/api/sessions/${id}/events`);
+    const del = await app.inject({ method: 'DELETE', url: `/api/sessions/${id}`, headers: CSRF });
+    expect(del.statusCode).toBe(204);
+    const events = parseSse(await stream.text());
+    expect(events[events.length - 1]).toEqual({ event: 'end', data: { session_id: id, status: 'deleted' } });
+    await server.queue.idle();
+  });
+
+  it('malformed multipart bodies get 400 and a declared oversize body 413 before it is read', async () => {
+    const post = (payload: Buffer | string, headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: '/api/sessions', headers: { ...CSRF, ...headers }, payload });
+    const noBoundary = await post('--x\r\n', { 'content-type': 'multipart/form-data' });
+    expect(noBoundary.statusCode).toBe(400);
+    expect(noBoundary.json().error).toMatch(/multipart body is malformed/);
+    const whole = multipart({}, { name: NMAP, data: real(NMAP) });
+    const cut = await post(whole.payload.subarray(0, whole.payload.length - 60), whole.headers);
+    expect(cut.statusCode).toBe(400);
+    const boundary = whole.headers['content-type'].split('boundary=')[1];
+    const part = (n: number) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${n}.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const two = Buffer.concat([
+      Buffer.from(part(1)),
+      real(NMAP),
+      Buffer.from(`\r\n${part(2)}`),
+      real(NMAP),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const twoFiles = await post(two, whole.headers);
+    expect(twoFiles.statusCode).toBe(400);
+    expect(twoFiles.json().error).toMatch(/one capture per upload/);
+    const lying = await post(whole.payload, { ...whole.headers, 'content-length': '10000000000' });
+    expect(lying.statusCode).toBe(413);
+    expect(
+      (await get('/api/sessions')).json().sessions.some((x: { name: string }) => /^\d\.pcap$/.test(x.name)),
+    ).toBe(false);
+  });
+
   it('SQL metacharacters in every filter and field are refused or taken literally', async () => {
     const evil = ["'; DROP TABLE flows; --", '1 OR 1=1', '$1', '\\x00', '%27%20OR%20%271%27=%271'];
     const params = ['ip', 'port', 'protocol', 'sort', 'order', 'limit', 'offset', 'window_from', 'window_to'];

@@ -16,9 +16,11 @@ import {
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
-import { displayFileName, saveUpload, UploadError } from '../upload.js';
+import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
 const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+/** Room for a multipart body's boundaries, part headers and fields around the capture. */
+const MULTIPART_SLACK = 64 * 1024;
 
 /** The stored capture of a session: uploads are kept under the session's generated id. */
 export function capturePath(ctx: ServerContext, sessionId: string): string {
@@ -27,6 +29,8 @@ export function capturePath(ctx: ServerContext, sessionId: string): string {
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer, failures } = ctx;
+  /** Sessions being deleted, resolved once their rows are gone (see the events stream). */
+  const deleting = new Map<string, Promise<void>>();
   const view = (row: SessionRow) =>
     sessionView(row, queue.state(row.session_id), failures.get(row.session_id));
 
@@ -75,6 +79,15 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
+      // A body declared larger than any upload allowed is refused before a byte of it is read.
+      const declared = Number(req.headers['content-length']);
+      if (declared > ctx.options.maxUploadBytes + MULTIPART_SLACK)
+        return reply
+          .code(413)
+          .header('connection', 'close')
+          .send({
+            error: `the upload is larger than the upload limit of ${formatLimit(ctx.options.maxUploadBytes)}`,
+          });
       if (!req.isMultipart()) {
         return reply
           .code(400)
@@ -84,6 +97,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const fields: Record<string, string> = {};
       let fileName: string | null = null;
       let size = 0;
+      // While the body is read, an error that is not the file system's is the body's own fault.
+      let parsing = true;
       try {
         for await (const part of req.parts()) {
           if (part.type === 'file') {
@@ -100,6 +115,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
             fields[part.fieldname] = String(part.value);
           }
         }
+        parsing = false;
         if (fileName === null)
           throw new UploadError(400, "the capture is missing: send it in the field 'file'");
         const file: string = fileName;
@@ -144,9 +160,14 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (err instanceof UploadError) return reply.code(err.statusCode).send({ error: err.message });
         if (err instanceof OptionError) return reply.code(400).send({ error: err.message });
         const code = (err as { code?: string }).code;
-        if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
-          return reply.code(413).send({ error: `too many form parts: ${(err as Error).message}` });
-        }
+        if (code === 'FST_FILES_LIMIT')
+          return reply.code(400).send({ error: "send one capture per upload in the field 'file'" });
+        if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT')
+          return reply.code(400).send({ error: `too many form fields: ${(err as Error).message}` });
+        if (parsing && (err as NodeJS.ErrnoException).syscall === undefined)
+          return reply
+            .code(400)
+            .send({ error: `the multipart body is malformed: ${(err as Error).message}` });
         throw err;
       }
     },
@@ -227,6 +248,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const finish = async () => {
         if (closed) return;
         cleanup();
+        // Ended by a delete (the cancel comes first): the end says so once the rows are gone.
+        await deleting.get(id);
         const final = await getSession(db, id).catch(() => null);
         send(
           'end',
@@ -269,8 +292,21 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const id = req.params.id;
-      await queue.cancel(id);
-      const deleted = await deleteSession(db, id);
+      let deletedNow!: () => void;
+      deleting.set(
+        id,
+        new Promise<void>((resolve) => {
+          deletedNow = resolve;
+        }),
+      );
+      let deleted: boolean;
+      try {
+        await queue.cancel(id);
+        deleted = await deleteSession(db, id);
+      } finally {
+        deleting.delete(id);
+        deletedNow();
+      }
       // After the rows are gone; an answer still being made (it began before) is not kept either.
       ctx.answers.forgetSession(id);
       failures.delete(id);
