@@ -396,6 +396,13 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
       [`/api/sessions/${office}/insights?severity=urgent`, /severity/],
       [`/api/sessions/${office}/export?format=xml`, /format/],
       ['/api/sessions/not-a-session-id', /id/],
+      // Routes that take no query refuse one too: a misspelt parameter is not silently ignored.
+      [`/api/sessions/${office}/tcp-health?foo=1`, /unknown parameter 'foo'/],
+      [`/api/sessions/${office}/distributions?x=1`, /unknown parameter 'x'/],
+      [`/api/sessions/${office}/direction?limit=5`, /unknown parameter 'limit'/],
+      [`/api/sessions/${office}/events?x=1`, /unknown parameter 'x'/],
+      ['/api/sessions?foo=1', /unknown parameter 'foo'/],
+      ['/api/health?foo=1', /unknown parameter 'foo'/],
     ];
     for (const [url, message] of cases) {
       const res = await get(url);

@@ -53,7 +53,15 @@ export async function buildApp(
 
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
-    if (!r.url.startsWith('/api/') || r.method === 'HEAD') return;
+    if (!r.url.startsWith('/api/')) return;
+    // A route that takes no query refuses one, as every other refuses parameters it does not
+    // know (docs/API.md): a misspelt parameter must not be silently ignored.
+    if (!r.schema?.querystring)
+      r.schema = {
+        ...r.schema,
+        querystring: { type: 'object', properties: {}, additionalProperties: false },
+      };
+    if (r.method === 'HEAD') return;
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD')
         routes.push({ method, url: r.url, schema: (r.schema ?? {}) as Record<string, unknown> });
