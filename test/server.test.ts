@@ -567,8 +567,10 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(summary).toBeNull();
     const data = await get(`/api/sessions/${id}/flows`);
     expect(data.statusCode).toBe(409);
-    expect(data.json().error).toMatch(/is failed/);
+    expect(data.json().error).toMatch(/is failed .*: it has no data$/);
     expect(Object.values(await childRowCounts(db, id)).every((n) => n === 0)).toBe(true);
+    // The same session asked for in capitals.
+    expect((await get(`/api/sessions/${id.toUpperCase()}`)).json().session.session_id).toBe(id);
   });
 
   it('delete removes the session, its rows and its stored file', async () => {

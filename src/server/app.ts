@@ -87,6 +87,12 @@ export async function buildApp(
     if (!checkRequest(req, reply, options.token)) return reply;
   });
 
+  // Session ids are stored in lowercase; one pasted in capitals names the same session.
+  app.addHook('preValidation', async (req) => {
+    const params = req.params as { id?: unknown } | undefined;
+    if (typeof params?.id === 'string') params.id = params.id.toLowerCase();
+  });
+
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

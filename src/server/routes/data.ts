@@ -52,8 +52,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       return null;
     }
     if (row.status !== 'completed') {
+      // A failed session never gets data: say so rather than "once it is completed".
+      const after = row.status === 'failed' ? 'it has no data' : 'its data is there once it is completed';
       reply.code(409).send({
-        error: `session ${row.session_id} is ${row.status}${row.error ? ` (${row.error})` : ''}: its data is there once it is completed`,
+        error: `session ${row.session_id} is ${row.status}${row.error ? ` (${row.error})` : ''}: ${after}`,
       });
       return null;
     }
