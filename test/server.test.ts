@@ -392,6 +392,11 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
       [`/api/sessions/${office}/flows?prot=tcp`, /unknown parameter 'prot'/],
       [`/api/sessions/${office}/windows?from=5&to=2`, /from \(5\) must not be after to \(2\)/],
       [`/api/sessions/${office}/windows?from=-1`, /from/],
+      [`/api/sessions/${office}/windows?from=100000`, /from \(100000\) must not be after the last window/],
+      [
+        `/api/sessions/${office}/flows?window_from=5&window_to=2`,
+        /window_from \(5\) must not be after window_to \(2\)/,
+      ],
       [`/api/sessions/${office}/talkers?direction=up`, /direction/],
       [`/api/sessions/${office}/insights?severity=urgent`, /severity/],
       [`/api/sessions/${office}/export?format=xml`, /format/],

@@ -7,6 +7,7 @@ import {
   createSession,
   type Db,
   deleteSession,
+  type FlowRow,
   failAbandonedSessions,
   formatFlows,
   getSessionSummary,
@@ -256,4 +257,47 @@ describe.skipIf(!PG_URL)('sessions of another host on PostgreSQL', () => {
       await db.close();
     }
   }, 60_000);
+});
+
+describe('the CSV flow export', () => {
+  const row: FlowRow = {
+    flow_id: 7,
+    window_id: 0,
+    src_ip: '10.0.0.5',
+    dst_ip: '10.0.0.1',
+    src_port: 53000,
+    dst_port: 53,
+    protocol: 'UDP',
+    packet_count: 1,
+    total_bytes: 80,
+    duration_seconds: 0,
+    start_timestamp: 1_700_000_000,
+    end_timestamp: 1_700_000_000,
+    src_packets: 1,
+    dst_packets: 0,
+    src_bytes: 80,
+    dst_bytes: 0,
+    conn_state: 'S0',
+    retransmissions: 0,
+    dns_query: '=HYPERLINK("http://evil.example","x")',
+    dns_rcode: -1,
+    tls_sni: '@SUM(1+1)',
+    http_method: null,
+    http_host: 'plain.example',
+  };
+
+  it('defuses names from the capture that a spreadsheet would run as formulas, and only those', () => {
+    const out = formatFlows('csv', '00000000-0000-0000-0000-000000000000');
+    const [header, line] = `${out.header}${out.page([row])}`.trim().split('\n');
+    const cells = Object.fromEntries(
+      header
+        .split(',')
+        .map((name, i) => [name, line.match(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)![i].replace(/,$/, '')]),
+    );
+    expect(cells.dns_query).toBe(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(cells.tls_sni).toBe(`'@SUM(1+1)`);
+    expect(cells.http_host).toBe('plain.example');
+    // Numbers stay numbers, even a negative one.
+    expect(cells.dns_rcode).toBe('-1');
+  });
 });

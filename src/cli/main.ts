@@ -54,7 +54,8 @@ Commands:
       --flow-timeout sets flow idle timeouts in seconds.
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
       Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
-      otherwise; with --token (or FLOWLENS_TOKEN) every API call and page needs the token.
+      otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process
+      list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
       captures are analysed at once (default 1, the rest wait).
   sessions [--json]           List stored sessions, newest first.

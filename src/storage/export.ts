@@ -29,9 +29,15 @@ const CSV_COLUMNS: (keyof FlowRow)[] = [
   'http_host',
 ];
 
-function csv(v: unknown): string {
+/** Text a hostile capture chooses (names from DNS, TLS and HTTP), never a number. */
+const CAPTURED_TEXT = new Set<keyof FlowRow>(['dns_query', 'tls_sni', 'http_method', 'http_host']);
+
+function csv(v: unknown, column: keyof FlowRow): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  let s = String(v);
+  // A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula: such text
+  // from the capture gets a leading apostrophe (OWASP's advice), which spreadsheets hide.
+  if (CAPTURED_TEXT.has(column) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -87,7 +93,7 @@ export function formatFlows(format: ExportFormat, sessionId: string, localNets: 
       return {
         header: `${CSV_COLUMNS.join(',')}\n`,
         page: (rows: FlowRow[]) =>
-          rows.map((f) => `${CSV_COLUMNS.map((c) => csv(f[c])).join(',')}\n`).join(''),
+          rows.map((f) => `${CSV_COLUMNS.map((c) => csv(f[c], c)).join(',')}\n`).join(''),
         footer: '',
       };
     case 'json':

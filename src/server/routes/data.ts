@@ -105,7 +105,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (row === null) return;
       const from = req.query.from ?? 0;
       const to = req.query.to ?? Math.max((row.window_count ?? 0) - 1, 0);
-      if (from > to) return reply.code(400).send({ error: `from (${from}) must not be after to (${to})` });
+      if (from > to) {
+        // Name what the client sent: a `to` it left out is the session's last window.
+        const last = req.query.to === undefined ? `the last window (${to})` : `to (${to})`;
+        return reply.code(400).send({ error: `from (${from}) must not be after ${last}` });
+      }
       const fields = req.query.fields?.split(',');
       const unknown = fields?.find((f) => !WINDOW_FIELDS.has(f));
       if (unknown)
@@ -156,6 +160,10 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const ip = q.ip === undefined ? null : canonicalIp(q.ip);
       if (q.ip !== undefined && ip === null)
         return reply.code(400).send({ error: `querystring/ip '${q.ip}' is not an IPv4 or IPv6 address` });
+      if (q.window_from !== undefined && q.window_to !== undefined && q.window_from > q.window_to)
+        return reply.code(400).send({
+          error: `window_from (${q.window_from}) must not be after window_to (${q.window_to})`,
+        });
       const row = await completed(req, reply);
       if (row === null) return;
       const page = await getFlows(db, row.session_id, {
