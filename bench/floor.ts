@@ -1,3 +1,5 @@
+import { grown } from '../src/analysis/grown.js';
+import { IdleQueue } from '../src/analysis/idle-queue.js';
 import { keyHash4, keyHash6 } from '../src/analysis/packet-records.js';
 import { placeSlot, removeSlot } from '../src/analysis/slots.js';
 import type { CaptureRecord } from '../src/capture/index.js';
@@ -31,12 +33,8 @@ export class BareFlows {
   private free: number[] = [];
   private used = 0;
   private nextId = 1;
-  // Idle queue (a ring): flow, its id when queued, time queued.
-  private qFlow = new Int32Array(1024);
-  private qId = new Int32Array(1024);
-  private qStamp = new Float64Array(1024);
-  private qHead = 0;
-  private qLen = 0;
+  // Flows by time queued, as the flow table keeps them; entries of ended flows are skipped.
+  private readonly idle = new IdleQueue();
   private nextSweep = Number.NEGATIVE_INFINITY;
   // The packet's key ends (end A the lower address), as the flow table keys them.
   private readonly a = new Int32Array(4);
@@ -140,49 +138,24 @@ export class BareFlows {
     const id = this.nextId++;
     this.gen[f] = id;
     placeSlot(this.slots, this.mask, f, h);
-    this.enqueue(f, id, ts);
+    this.idle.push(f, id, ts);
     this.flows++;
     return f;
   }
 
   /** Ends flows idle for longer than the timeout; one still active is queued again. */
   private expire(now: number): void {
-    while (this.qLen > 0) {
-      const at = this.qHead;
-      if (now - this.qStamp[at] <= IDLE_S) break; // queued in time order: the rest is younger
-      const f = this.qFlow[at];
-      const id = this.qId[at];
-      this.qHead = (at + 1) % this.qStamp.length;
-      this.qLen--;
+    const q = this.idle;
+    while (q.length > 0) {
+      const at = q.head;
+      if (now - q.stamp[at] <= IDLE_S) break; // queued in time order: the rest is younger
+      const f = q.flow[at];
+      const id = q.id[at];
+      q.shift();
       if (this.gen[f] !== id) continue; // ended already
       if (now - this.last[f] > IDLE_S) this.end(f);
-      else this.enqueue(f, id, now);
+      else q.push(f, id, now);
     }
-  }
-
-  private enqueue(f: number, id: number, now: number): void {
-    let n = this.qStamp.length;
-    if (this.qLen === n) {
-      const flow = new Int32Array(2 * n);
-      const ids = new Int32Array(2 * n);
-      const stamp = new Float64Array(2 * n);
-      for (let i = 0; i < n; i++) {
-        const at = (this.qHead + i) % n;
-        flow[i] = this.qFlow[at];
-        ids[i] = this.qId[at];
-        stamp[i] = this.qStamp[at];
-      }
-      this.qFlow = flow;
-      this.qId = ids;
-      this.qStamp = stamp;
-      this.qHead = 0;
-      n *= 2;
-    }
-    const at = (this.qHead + this.qLen) % n;
-    this.qFlow[at] = f;
-    this.qId[at] = id;
-    this.qStamp[at] = now;
-    this.qLen++;
   }
 
   private end(f: number): void {
@@ -193,19 +166,12 @@ export class BareFlows {
   }
 
   private grow(cap: number): void {
-    const keys = new Int32Array(cap * KEY_WORDS);
-    keys.set(this.keys);
-    this.keys = keys;
-    for (const name of ['hashes', 'gen', 'packets'] as const) {
-      const a = new Int32Array(cap);
-      a.set(this[name]);
-      this[name] = a;
-    }
-    for (const name of ['last', 'bytes'] as const) {
-      const a = new Float64Array(cap);
-      a.set(this[name]);
-      this[name] = a;
-    }
+    this.keys = grown(this.keys, cap * KEY_WORDS);
+    this.hashes = grown(this.hashes, cap);
+    this.gen = grown(this.gen, cap);
+    this.packets = grown(this.packets, cap);
+    this.last = grown(this.last, cap);
+    this.bytes = grown(this.bytes, cap);
     this.cap = cap;
     this.slots = new Int32Array(4 * cap);
     this.mask = 2 * cap - 1;

@@ -1,3 +1,5 @@
+import { grown } from './grown.js';
+
 /**
  * Interns IP addresses into dense ids (0, 1, 2 …) so every per-address figure can live in a typed
  * array and flow keys stay numeric. Open addressing with linear probing; addresses are stored as
@@ -100,12 +102,8 @@ export class AddressTable {
   }
 
   private growStorage(): void {
-    const family = new Uint8Array(this.family.length * 2);
-    family.set(this.family);
-    this.family = family;
-    const words = new Uint32Array(this.words.length * 2);
-    words.set(this.words);
-    this.words = words;
+    this.family = grown(this.family, this.family.length * 2);
+    this.words = grown(this.words, this.words.length * 2);
   }
 
   private rehash(): void {

@@ -1,5 +1,6 @@
 import { CONN_STATES } from './conn-states.js';
 import type { FlowRecord } from './flow-table.js';
+import { grown } from './grown.js';
 
 export { CONN_STATES };
 
@@ -166,17 +167,9 @@ export class ArpLog {
 
   private grow(): void {
     const n = this.ts.length * 2;
-    const ts = new Float64Array(n);
-    ts.set(this.ts);
-    this.ts = ts;
-    const op = new Uint8Array(n);
-    op.set(this.op);
-    this.op = op;
-    const sender = new Uint32Array(n);
-    sender.set(this.sender);
-    this.sender = sender;
-    const target = new Uint32Array(n);
-    target.set(this.target);
-    this.target = target;
+    this.ts = grown(this.ts, n);
+    this.op = grown(this.op, n);
+    this.sender = grown(this.sender, n);
+    this.target = grown(this.target, n);
   }
 }

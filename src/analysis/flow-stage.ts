@@ -10,6 +10,7 @@ import {
   type FlowTimeouts,
   type HintParser,
 } from './flow-table.js';
+import { grown } from './grown.js';
 import type { LocalNets } from './local-nets.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import { durationBucket, F, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
@@ -268,12 +269,8 @@ export class FlowStage implements AddressBook {
 
   private growAddresses(): void {
     const n = Math.max(this.locality.length * 2, this.addresses.size + 1);
-    const talk = new Float64Array(4 * n);
-    talk.set(this.talk);
-    this.talk = talk;
-    const loc = new Uint8Array(n);
-    loc.set(this.locality);
-    this.locality = loc;
+    this.talk = grown(this.talk, 4 * n);
+    this.locality = grown(this.locality, n);
   }
 
   private flowEnded(f: FlowRecord): void {

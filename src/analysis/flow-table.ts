@@ -1,5 +1,7 @@
 import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/index.js';
 import { CONN_STATES } from './conn-states.js';
+import { grown } from './grown.js';
+import { IdleQueue } from './idle-queue.js';
 import {
   FLAGS_SHIFT,
   keyHash4,
@@ -194,12 +196,8 @@ export class FlowTable {
   private freeList = new Int32Array(0);
   private freeCount = 0;
   private nextId = 1;
-  // Idle queue (a ring) of flow index, flow id and time queued; entries of ended flows are skipped.
-  private qFlow = new Int32Array(1024);
-  private qId = new Int32Array(1024);
-  private qStamp = new Float64Array(1024);
-  private qHead = 0;
-  private qLen = 0;
+  // Flows by time queued; entries of ended flows are skipped.
+  private readonly idle = new IdleQueue();
   private readonly timeoutTcp: number;
   private readonly timeoutUdp: number;
   private readonly timeoutIcmp: number;
@@ -424,20 +422,16 @@ export class FlowTable {
    */
   expire(now: number): void {
     const shortest = minTimeout(this.timeouts);
-    while (this.qLen > 0) {
-      const n = this.qStamp.length;
-      const at = this.qHead;
-      if (now - this.qStamp[at] <= shortest) break;
-      const f = this.qFlow[at];
-      const id = this.qId[at];
-      this.qHead = at + 1 === n ? 0 : at + 1;
-      this.qLen--;
+    const q = this.idle;
+    while (q.length > 0) {
+      const at = q.head;
+      if (now - q.stamp[at] <= shortest) break;
+      const f = q.flow[at];
+      const id = q.id[at];
+      q.shift();
       if (this.liveId[f] !== id) continue; // ended already
       if (now - this.lastTs[f] > this.timeout[f]) this.end(f);
-      else {
-        this.now = now;
-        this.enqueue(f, id);
-      }
+      else q.push(f, id, now);
     }
   }
 
@@ -447,36 +441,7 @@ export class FlowTable {
     for (let f = 0; f < this.used; f++) if ((this.I[(f << SHIFT) + FLOW] & F_ALIVE) !== 0) order.push(f);
     order.sort((x, y) => this.I[(x << SHIFT) + FLOW_ID] - this.I[(y << SHIFT) + FLOW_ID]);
     for (const f of order) this.end(f);
-    this.qHead = 0;
-    this.qLen = 0;
-  }
-
-  /** Queues flow f (its id) as checked at time `this.now`. */
-  private enqueue(f: number, id: number): void {
-    let n = this.qStamp.length;
-    if (this.qLen === n) {
-      // Full: unroll into a twice larger ring.
-      const flow = new Int32Array(n * 2);
-      const ids = new Int32Array(n * 2);
-      const stamp = new Float64Array(n * 2);
-      for (let i = 0; i < this.qLen; i++) {
-        const at = (this.qHead + i) % n;
-        flow[i] = this.qFlow[at];
-        ids[i] = this.qId[at];
-        stamp[i] = this.qStamp[at];
-      }
-      this.qFlow = flow;
-      this.qId = ids;
-      this.qStamp = stamp;
-      this.qHead = 0;
-      n *= 2;
-    }
-    let at = this.qHead + this.qLen;
-    if (at >= n) at -= n;
-    this.qFlow[at] = f;
-    this.qId[at] = id;
-    this.qStamp[at] = this.now;
-    this.qLen++;
+    this.idle.clear();
   }
 
   private create(
@@ -547,7 +512,7 @@ export class FlowTable {
       V[v + 5] = W[b + 3];
     }
     placeSlot(this.slots, this.mask, f, hash);
-    this.enqueue(f, id);
+    this.idle.push(f, id, this.now);
     this.live++;
     return f;
   }
@@ -627,22 +592,12 @@ export class FlowTable {
     I.set(this.I);
     this.I = I;
     this.D = new Float64Array(buffer);
-    const V6 = new Int32Array(cap * 6);
-    V6.set(this.V6);
-    this.V6 = V6;
-    const liveId = new Int32Array(cap);
-    liveId.set(this.liveId);
-    this.liveId = liveId;
-    const lastTs = new Float64Array(cap);
-    lastTs.set(this.lastTs);
-    this.lastTs = lastTs;
-    const timeout = new Float64Array(cap);
-    timeout.set(this.timeout);
-    this.timeout = timeout;
+    this.V6 = grown(this.V6, cap * 6);
+    this.liveId = grown(this.liveId, cap);
+    this.lastTs = grown(this.lastTs, cap);
+    this.timeout = grown(this.timeout, cap);
     while (this.hints.length < cap) this.hints.push(null);
-    const free = new Int32Array(cap);
-    free.set(this.freeList.subarray(0, this.freeCount));
-    this.freeList = free;
+    this.freeList = grown(this.freeList.subarray(0, this.freeCount), cap);
     this.cap = cap;
     // Keep the table at most half full.
     const size = 1 << Math.ceil(Math.log2(cap * 2));

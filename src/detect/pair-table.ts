@@ -1,3 +1,5 @@
+import { grown } from '../analysis/index.js';
+
 /**
  * An open-addressing hash table (linear probing) from a key of two 32-bit words (compared as
  * signed: a word that may exceed 2^31 goes in as `x | 0`) to a dense entry number (0, 1, 2 … in
@@ -100,15 +102,9 @@ export class PairTable {
 
   private growEntries(): void {
     const n = this.hi.length * 2;
-    const hi = new Int32Array(n);
-    hi.set(this.hi);
-    this.hi = hi;
-    const lo = new Int32Array(n);
-    lo.set(this.lo);
-    this.lo = lo;
-    const values = new Float64Array(n * this.width);
-    values.set(this.values);
-    this.values = values;
+    this.hi = grown(this.hi, n);
+    this.lo = grown(this.lo, n);
+    this.values = grown(this.values, n * this.width);
   }
 
   private rehash(): void {

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type AddressTable, type FlowRecord, protocolName, windowAt } from '../analysis/index.js';
+import { type AddressTable, type FlowRecord, grown, protocolName, windowAt } from '../analysis/index.js';
 import type { FlowSinkEnv } from '../analysis/pipeline.js';
 import { BinaryRows, utf8 } from './copy-binary.js';
 
@@ -161,20 +161,14 @@ class FlowCopySink {
   private ip(id: number, addresses: AddressTable): number {
     if (id >= this.ipAt.length) {
       const n = Math.max(2 * this.ipAt.length, id + 1);
-      const at = new Int32Array(n);
-      at.set(this.ipAt);
-      this.ipAt = at;
-      const len = new Uint8Array(n);
-      len.set(this.ipLen);
-      this.ipLen = len;
+      this.ipAt = grown(this.ipAt, n);
+      this.ipLen = grown(this.ipLen, n);
     }
     const at = this.ipAt[id];
     if (at !== 0) return at - 1;
     const text = addresses.format(id); // ASCII, at most 45 characters
     if (this.ipUsed + text.length > this.ipText.length) {
-      const grown = new Uint8Array(2 * this.ipText.length);
-      grown.set(this.ipText);
-      this.ipText = grown;
+      this.ipText = grown(this.ipText, 2 * this.ipText.length);
     }
     const off = this.ipUsed;
     for (let i = 0; i < text.length; i++) this.ipText[off + i] = text.charCodeAt(i);
