@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoName, writeDemoCapture } from '../generate/index.js';
-import { type Db, openStore } from '../storage/index.js';
+import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
 import { warmUp } from './warm-up.js';
@@ -39,7 +39,7 @@ export function defaultWebDir(): string {
 
 /** Uploads sit beside an embedded database (`<folder>.uploads`), else in the user's data folder. */
 export function defaultUploadsDir(dbTarget: string): string {
-  if (!/^postgres(ql)?:\/\//.test(dbTarget)) return `${resolve(dbTarget)}.uploads`;
+  if (!isPostgresUrl(dbTarget)) return `${resolve(dbTarget)}.uploads`;
   const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(base, 'flowlens', 'uploads');
 }

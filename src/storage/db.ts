@@ -83,14 +83,19 @@ export function defaultDbDir(): string {
  */
 export const PRESENCE_LOCK = 7_461_204;
 
+/** Whether `target` names a PostgreSQL server rather than an embedded database's folder. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//.test(target);
+}
+
 /** Whether `target` is a URL of another kind than PostgreSQL's (a typo must not become a folder). */
 export function isForeignUrl(target: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !/^postgres(ql)?:\/\//.test(target);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !isPostgresUrl(target);
 }
 
 /** `postgres://…` opens a server connection; anything else is a PGlite data directory. */
 export async function openDb(target: string, options: OpenOptions = {}): Promise<Db> {
-  if (/^postgres(ql)?:\/\//.test(target)) return PostgresDb.connect(target);
+  if (isPostgresUrl(target)) return PostgresDb.connect(target);
   if (isForeignUrl(target))
     throw new DbError(`cannot open '${target}': a database is a folder or a postgres:// URL`);
   // The real path, so that a link to a folder in use meets that folder's lock.

@@ -3,7 +3,15 @@ import { type Db, type OpenOptions, openDb } from './db.js';
 import { migrate } from './migrations.js';
 import { failAbandonedSessions } from './queries.js';
 
-export { type Db, DbError, defaultDbDir, isForeignUrl, type OpenOptions, openDb } from './db.js';
+export {
+  type Db,
+  DbError,
+  defaultDbDir,
+  isForeignUrl,
+  isPostgresUrl,
+  type OpenOptions,
+  openDb,
+} from './db.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export {
   createSession,
