@@ -15,6 +15,7 @@ import {
   listSessions,
   openDb,
   openStore,
+  PRESENCE_LOCK,
   sessionFlows,
 } from '../src/storage/index.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
@@ -254,6 +255,49 @@ describe.skipIf(!PG_URL)('sessions of another host on PostgreSQL', () => {
       await deleteSession(db, id);
     } finally {
       await other.close().catch(() => undefined);
+      await db.close();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!PG_URL)('the presence lock on PostgreSQL', () => {
+  it('a process whose connection to the server was cut takes its presence lock again, so its sessions are not taken for abandoned', async () => {
+    const db = await openStore(PG_URL!);
+    const other = await openDb(PG_URL!);
+    try {
+      const holder = async () =>
+        (
+          await db.query<{ pid: number }>(
+            `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND granted`,
+            [PRESENCE_LOCK, other.owner],
+          )
+        )[0]?.pid ?? null;
+      const first = await holder();
+      expect(first).not.toBeNull();
+      // What a server restart does to that connection.
+      await db.query('SELECT pg_terminate_backend($1)', [first]);
+      let again: number | null = null;
+      for (let i = 0; i < 100 && (again === null || again === first); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        again = await holder();
+      }
+      expect(again).not.toBeNull();
+      expect(again).not.toBe(first);
+      const id = await createSession(other, { name: 'still here', fileName: 'x.pcap', fileSize: 1 });
+      await other.query(
+        `UPDATE pcap_sessions SET status = 'processing', owner_host = 'another-host', owner_pid = 1,
+           owner_token = $2 WHERE session_id = $1`,
+        [id, other.owner],
+      );
+      await failAbandonedSessions(db, hostname(), () => true);
+      const [row] = await db.query<{ status: string }>(
+        'SELECT status FROM pcap_sessions WHERE session_id = $1',
+        [id],
+      );
+      expect(row.status).toBe('processing');
+      await deleteSession(db, id);
+    } finally {
+      await other.close();
       await db.close();
     }
   }, 60_000);

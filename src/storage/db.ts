@@ -361,7 +361,7 @@ class PostgresDb implements Db {
     private readonly pool: pg.Pool,
     private readonly client: pg.PoolClient | null,
     readonly location: string,
-    private readonly presence: pg.Client,
+    private readonly presence: Presence,
     readonly owner: number,
   ) {}
 
@@ -374,13 +374,11 @@ class PostgresDb implements Db {
     // The first connection on its own, kept for the presence lock. It is opened alone because
     // after some failures (a password the server asks for and the URL lacks) pg leaves the socket
     // open, and the process could never exit.
-    const presence = new pg.Client({ connectionString: url });
     const owner = randomInt(1, 2 ** 31 - 1);
+    let presence: Presence;
     try {
-      await presence.connect();
-      await presence.query('SELECT pg_advisory_lock($1, $2)', [PRESENCE_LOCK, owner]);
+      presence = await Presence.take(url, owner);
     } catch (err) {
-      presence.connection.stream.destroy();
       await pool.end().catch(() => undefined);
       const message = (err as Error).message;
       const reason = /client password must be a string/.test(message)
@@ -388,9 +386,6 @@ class PostgresDb implements Db {
         : message;
       throw new DbError(`cannot connect to ${shown}: ${reason}`);
     }
-    // Lost with a server restart (the load under way is lost with it too); it keeps no process up.
-    presence.on('error', () => undefined);
-    (presence.connection.stream as Socket).unref();
     return new PostgresDb(pool, null, shown, presence, owner);
   }
 
@@ -500,8 +495,82 @@ class PostgresDb implements Db {
   async close(): Promise<void> {
     if (this.client !== null) return;
     await this.pool.end();
+    await this.presence.close();
+  }
+}
+
+/** Milliseconds between attempts to take the presence lock again, growing to the last. */
+const PRESENCE_RETRY_MS = [250, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * This process's presence lock on the server (PRESENCE_LOCK, under its owner number), on a
+ * connection of its own that keeps no process up. A server restart or a terminated backend ends
+ * that connection and frees the lock; it is then taken again, or another process's start would
+ * take this one's running sessions for abandoned.
+ */
+class Presence {
+  private closed = false;
+  private retry: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private client: pg.Client,
+    private readonly url: string,
+    private readonly owner: number,
+  ) {
+    this.watch();
+  }
+
+  static async take(url: string, owner: number): Promise<Presence> {
+    return new Presence(await Presence.connect(url, owner), url, owner);
+  }
+
+  private static async connect(url: string, owner: number): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT pg_advisory_lock($1, $2)', [PRESENCE_LOCK, owner]);
+    } catch (err) {
+      client.connection.stream.destroy();
+      throw err;
+    }
+    (client.connection.stream as Socket).unref();
+    return client;
+  }
+
+  private watch(): void {
+    const client = this.client;
+    client.on('error', () => undefined); // followed by 'end', which takes the lock again
+    client.once('end', () => {
+      if (!this.closed && client === this.client) this.again(0);
+    });
+  }
+
+  private again(attempt: number): void {
+    const wait = PRESENCE_RETRY_MS[Math.min(attempt, PRESENCE_RETRY_MS.length - 1)];
+    this.retry = setTimeout(async () => {
+      this.retry = null;
+      let client: pg.Client;
+      try {
+        client = await Presence.connect(this.url, this.owner);
+      } catch {
+        if (!this.closed) this.again(attempt + 1);
+        return;
+      }
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      this.client = client;
+      this.watch();
+    }, wait);
+    this.retry.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
     // Held again while it closes: unreferenced, the process could exit in the middle of close().
-    (this.presence.connection.stream as Socket).ref();
-    await this.presence.end().catch(() => undefined);
+    (this.client.connection.stream as Socket).ref();
+    await this.client.end().catch(() => undefined);
   }
 }

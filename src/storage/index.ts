@@ -11,6 +11,7 @@ export {
   isPostgresUrl,
   type OpenOptions,
   openDb,
+  PRESENCE_LOCK,
 } from './db.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export {
