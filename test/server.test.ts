@@ -105,6 +105,8 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     });
     expect(session.duration_s).toBeCloseTo(Number(want.max_ts) - Number(want.min_ts), 5);
     expect(summary.file.packets).toBe(want.packets);
+    // The summary names the file as it was sent: the server's own folders stay private.
+    expect(summary.file.path).toBe(OFFICE);
     expect(summary.session_id).toBe(office);
     // The upload is kept under a generated name, never the user's.
     expect(readdirSync(uploads)).toContain(`${office}.capture`);
@@ -639,6 +641,19 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     expect(flowParams).toEqual(
       expect.arrayContaining(['id', 'sort', 'order', 'ip', 'port', 'protocol', 'limit', 'offset']),
     );
+    // Routes that answer 204 document that code, with no body, and no 200 they never send.
+    for (const [path, method] of [
+      ['/api/sessions/{id}', 'delete'],
+      ['/api/login', 'post'],
+      ['/api/logout', 'post'],
+    ]) {
+      const responses = doc.paths[path][method].responses;
+      expect(
+        Object.keys(responses).filter((c) => c.startsWith('2')),
+        `${method} ${path}`,
+      ).toEqual(['204']);
+      expect(responses['204'].content, `${method} ${path}`).toBeUndefined();
+    }
     for (const host of [
       'attacker.example:8080',
       '127.attacker.example',

@@ -145,6 +145,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
               await ingestCapture(db, path, {
                 sessionId,
                 fileName: file,
+                // The summary names the capture as the user sent it, not by the server's folder.
+                name: file,
                 windowLength,
                 localNets,
                 baselineSessionId: baseline,
@@ -287,7 +289,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Delete a session and everything stored with it (a running ingest is cancelled first)',
         params: sessionParams,
-        response: { 404: errorSchema },
+        response: { 204: { type: 'null', description: 'deleted' }, 404: errorSchema },
       },
     },
     async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
