@@ -205,7 +205,10 @@ function openApiDocument(routes: RouteDoc[]): unknown {
     }
     const responses: Record<string, unknown> = {};
     for (const [code, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
-      responses[code] = { description: code, content: { 'application/json': { schema } } };
+      const description = (schema as { description?: string }).description ?? code;
+      // A 204 has no body, so it documents no content.
+      responses[code] =
+        code === '204' ? { description } : { description, content: { 'application/json': { schema } } };
     }
     if (!Object.keys(responses).some((c) => c.startsWith('2'))) {
       const types = (s.produces as string[] | undefined) ?? ['application/json'];

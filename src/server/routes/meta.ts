@@ -89,7 +89,15 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
     },
   );
 
-  app.post('/api/logout', { schema: { summary: 'Clear the login cookie' } }, async (_req, reply) =>
-    reply.code(204).header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send(),
+  app.post(
+    '/api/logout',
+    {
+      schema: {
+        summary: 'Clear the login cookie',
+        response: { 204: { type: 'null', description: 'logged out' } },
+      },
+    },
+    async (_req, reply) =>
+      reply.code(204).header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send(),
   );
 }
