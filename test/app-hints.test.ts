@@ -16,6 +16,9 @@ describe('application hints', () => {
       rcode: 3,
       isResponse: true,
     });
+    // A NUL byte in a label reads as U+FFFD, as the database stores it.
+    const nul = dnsQuery(4, 'a\0b.example');
+    expect(parseDns(nul, 0, nul.length, false)?.queryName).toBe('a\uFFFDb.example');
     const q = dnsQuery(3, 'tcp.example');
     const overTcp = Buffer.concat([Buffer.from([0, q.length]), q]);
     expect(parseDns(overTcp, 0, overTcp.length, true)?.queryName).toBe('tcp.example');

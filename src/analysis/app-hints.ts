@@ -139,7 +139,10 @@ export function parseHttpRequest(buf: Uint8Array, off: number, len: number): Htt
 
 function ascii(buf: Uint8Array, p: number, n: number): string {
   // n is at most a few hundred here, well inside the argument limit of apply.
-  return String.fromCharCode.apply(null, buf.subarray(p, p + n) as unknown as number[]);
+  const s = String.fromCharCode.apply(null, buf.subarray(p, p + n) as unknown as number[]);
+  // A NUL byte (a DNS label may carry one) becomes U+FFFD here, as the database must store it
+  // (its text cannot hold NUL), so the summary, the stored flows and every export agree.
+  return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 
 /** Whether the bytes at p spell `word` (ASCII), without building a string. */
