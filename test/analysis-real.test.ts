@@ -25,9 +25,14 @@ describe.skipIf(!hasSharedPcaps)('analysis of real captures agrees with tshark',
     // Distinct 5-tuples of finished flows: tshark's conversations are not split by port reuse,
     // FIN/RST or idle timeouts, Flowlens's flows are.
     const tuples = { TCP: new Set<string>(), UDP: new Set<string>() };
+    // Connection states counted flow by flow: TCP health shows TCP's alone.
+    const states: Record<string, number> = {};
+    const tcpStates: Record<string, number> = {};
     const result = await analyzeCapture(`${SHARED_PCAPS}/real/${file}`, {
       onFlow: (f, analyzer) => {
         const s = analyzer.summarizeFlow(f);
+        states[s.conn_state] = (states[s.conn_state] ?? 0) + 1;
+        if (s.protocol === 'TCP') tcpStates[s.conn_state] = (tcpStates[s.conn_state] ?? 0) + 1;
         if (s.protocol === 'TCP' || s.protocol === 'UDP') {
           const ends = [`${s.src_ip}:${s.src_port}`, `${s.dst_ip}:${s.dst_port}`].sort();
           tuples[s.protocol].add(ends.join(' '));
@@ -35,6 +40,9 @@ describe.skipIf(!hasSharedPcaps)('analysis of real captures agrees with tshark',
       },
     });
     const s = buildSummary(result);
+    expect(s.flows.conn_states).toEqual(states);
+    expect(s.flows.tcp_conn_states).toEqual(tcpStates);
+    expect(Object.values(s.flows.tcp_conn_states).reduce((a, b) => a + b, 0)).toBe(s.flows.tcp);
 
     if (file in TCP_CONVERSATION_EXCEPTIONS) expect(tuples.TCP.size).not.toBe(want.tcp_conversations);
     else expect(tuples.TCP.size).toBe(want.tcp_conversations);

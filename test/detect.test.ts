@@ -209,6 +209,18 @@ describe('detection on a capture with a port scan and a SYN flood at known times
 });
 
 describe.skipIf(!hasSharedPcaps)('detection on the real captures', () => {
+  it('the dominant talker of a loopback capture is described by what its share counts', async () => {
+    // Every packet is 127.0.0.1 to itself: as tshark's endpoints count, sender plus receiver is
+    // twice the capture's bytes, so no sentence may say it "took part in" 200% of them.
+    const { detection } = await detectFile(
+      `${SHARED_PCAPS}/real/eth-500-tcp-echo-conns-6.8MB_echo-connections.pcap`,
+    );
+    const talker = detection.insights.find((i) => i.alert_type === 'dominant_talker');
+    expect(talker?.summary).toMatch(
+      /^127\.0\.0\.1 is the busiest address: the bytes it sent and received come to 200\.0% of the capture's bytes/,
+    );
+  });
+
   it("finds nmap's ARP sweep and names the scanner", async () => {
     const file = `${SHARED_PCAPS}/real/eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap`;
     // Independent count: distinct target addresses of ARP requests, read straight from the frames.

@@ -163,6 +163,10 @@ export class Analyzer {
   get connStates(): Map<string, number> {
     return this.stage.connStates;
   }
+
+  get tcpConnStates(): Map<string, number> {
+    return this.stage.tcpConnStates;
+  }
   isLocal(id: number): boolean {
     return this.stage.isLocal(id);
   }

@@ -121,8 +121,11 @@ export class FlowStage implements AddressBook {
   // From finished flows.
   readonly flowCounts = { total: 0, tcp: 0, udp: 0, icmp: 0, other: 0 };
   readonly flowDurations = new Float64Array(9);
-  /** Flows per conn_state code, and the codes in the order they were first seen. */
-  stateCounts: Float64Array = new Float64Array(CONN_STATES.length);
+  /**
+   * Flows per conn_state code, TCP flows at [code] and the others at [CONN_STATES.length + code]
+   * (TCP health shows TCP's alone), and the codes in the order they were first seen.
+   */
+  stateCounts: Float64Array = new Float64Array(2 * CONN_STATES.length);
   stateOrder: number[] = [];
   /** Port usage by transport (TCP 0, UDP 1) × 65536 + service port: flows, packets, bytes. */
   portFlows: Float64Array = new Float64Array(2 * 65536);
@@ -296,7 +299,9 @@ export class FlowStage implements AddressBook {
     this.flowDurations[bucket]++;
     this.windows.flowEnded(f, bucket);
     const code = f.connStateCode;
-    if (this.stateCounts[code]++ === 0) this.stateOrder.push(code);
+    const states = this.stateCounts;
+    if (states[code] === 0 && states[CONN_STATES.length + code] === 0) this.stateOrder.push(code);
+    states[f.proto === L4_TCP ? code : CONN_STATES.length + code]++;
     if (f.proto === L4_TCP || f.proto === L4_UDP) {
       const key = (f.proto === L4_TCP ? 0 : 65536) + f.dstPort;
       if (this.portFlows[key]++ === 0) this.portOrder.push(key);
@@ -350,7 +355,16 @@ export class FlowStage implements AddressBook {
 
   /** Flows per conn_state, in the order the states were first seen. */
   get connStates(): Map<string, number> {
-    return new Map(this.stateOrder.map((code) => [CONN_STATES[code], this.stateCounts[code]]));
+    const n = CONN_STATES.length;
+    return new Map(
+      this.stateOrder.map((code) => [CONN_STATES[code], this.stateCounts[code] + this.stateCounts[n + code]]),
+    );
+  }
+
+  /** TCP flows per conn_state, in the order the states were first seen (states TCP had). */
+  get tcpConnStates(): Map<string, number> {
+    const tcp = this.stateOrder.filter((code) => this.stateCounts[code] > 0);
+    return new Map(tcp.map((code) => [CONN_STATES[code], this.stateCounts[code]]));
   }
 
   /** Port usage by (transport, service port), in the order first seen. */

@@ -93,6 +93,7 @@ export function buildSummary(result: AnalysisResult) {
       icmp: flows.icmp,
       other: flows.other,
       conn_states: Object.fromEntries([...analyzer.connStates.entries()].sort((a, b) => b[1] - a[1])),
+      tcp_conn_states: Object.fromEntries([...analyzer.tcpConnStates.entries()].sort((a, b) => b[1] - a[1])),
       timeouts_s: analyzer.timeouts,
     },
     addresses: {

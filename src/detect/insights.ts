@@ -1038,7 +1038,9 @@ function summaryInsights(ctx: Ctx): Insight[] {
       insight_type: 'summary',
       alert_type: 'dominant_talker',
       severity: 'low',
-      summary: `${top.ip} took part in ${top.share.toFixed(1)}% of all bytes (${formatBytes(top.bytes)} in ${fmtInt(top.packets)} packets).`,
+      // share counts a packet for its sender and for its receiver (tshark's endpoints): an address
+      // talking to itself can pass 100%, so the sentence says what is counted.
+      summary: `${top.ip} is the busiest address: the bytes it sent and received come to ${top.share.toFixed(1)}% of the capture's bytes (${formatBytes(top.bytes)} in ${fmtInt(top.packets)} packets).`,
       details: { ip: top.ip, bytes: top.bytes, packets: top.packets, share: top.share, addresses: [top.ip] },
       event_ts: first,
       window_start: ctx.rows.length ? 0 : null,
