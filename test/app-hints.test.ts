@@ -68,5 +68,10 @@ describe('service names', () => {
     expect(serviceLabel('tcp', 25)).toBe('25 (SMTP)');
     expect(serviceLabel('tcp', 49152)).toBe('49152');
     expect(serviceName('udp', 123)).toBe('ntp');
+    // From IANA's registry, where Debian's /etc/services lacks them or differs.
+    expect(serviceName('udp', 5355)).toBe('llmnr');
+    expect(serviceName('udp', 1900)).toBe('ssdp');
+    expect(serviceName('tcp', 7000)).toBe('afs3-fileserver');
+    expect(serviceName('tcp', 6010)).toBe('x11'); // inside the registry's range 6000-6063
   });
 });
