@@ -233,11 +233,16 @@ export function timeSpace(plotDim: number, _span: number): number {
   return Math.max(24, Math.min(LABEL_ROOM, plotDim / 10));
 }
 
-/** The step uPlot takes for a span: the smallest whose ticks are `timeSpace` apart or more. */
+/**
+ * The step between time ticks: the smallest whose ticks are `timeSpace` apart or more, but whole
+ * seconds rather than fractions when a span of four seconds or more gives four ticks with them
+ * (labels without milliseconds).
+ */
 export function timeStep(plotDim: number, span: number): number {
   const space = timeSpace(plotDim, span);
   const perSec = plotDim / span;
-  return TIME_INCRS.find((i) => i * perSec >= space) ?? TIME_INCRS[TIME_INCRS.length - 1];
+  const step = TIME_INCRS.find((i) => i * perSec >= space) ?? TIME_INCRS[TIME_INCRS.length - 1];
+  return step < 1 && span >= 4 ? 1 : step;
 }
 
 /**
@@ -275,7 +280,9 @@ export function timeAxis(extra: uPlot.Axis = {}): uPlot.Axis {
     grid: { show: false },
     values: timeLabels,
     incrs: TIME_INCRS,
-    space: (_u, _i, min, max, plotDim) => timeSpace(plotDim, max - min),
+    // The room that makes uPlot take `timeStep`'s step (the smallest step with that much room).
+    space: (_u, _i, min, max, plotDim) =>
+      max > min ? (timeStep(plotDim, max - min) * plotDim) / (max - min) - 0.01 : timeSpace(plotDim, 0),
     size: (_u, values) => (values?.some((v) => String(v).includes('\n')) ? 42 : 30),
     ...extra,
   });
