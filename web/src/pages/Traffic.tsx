@@ -103,11 +103,12 @@ export function boundaryNote(d: Direction): string | null {
   const inOut = d.inbound_bytes + d.outbound_bytes;
   if (all === 0 || inOut / all >= CROSSING_SHARE_MIN) return null;
   const share = formatPercent((inOut / all) * 100);
-  const rest =
-    d.external_bytes >= d.internal_bytes
-      ? `${formatPercent((d.external_bytes / all) * 100)} went between remote addresses (external)`
-      : `${formatPercent((d.internal_bytes / all) * 100)} stayed between local addresses (internal)`;
-  return `Only ${share} of the IP bytes crossed the edge of the local networks; ${rest}. The local networks probably do not fit this capture.`;
+  if (d.external_bytes >= d.internal_bytes) {
+    const ext = formatPercent((d.external_bytes / all) * 100);
+    return `Only ${share} of the IP bytes crossed the edge of the local networks: ${ext} went between remote addresses (external). The local networks probably do not fit this capture.`;
+  }
+  const int = formatPercent((d.internal_bytes / all) * 100);
+  return `Only ${share} of the IP bytes crossed the edge of the local networks: ${int} stayed between local addresses (internal), so inbound vs outbound says little here.`;
 }
 
 const NOTE_STYLE = {
@@ -158,9 +159,12 @@ function DirectionCard({ d }: { d: Direction }) {
         <div className="direction-note" role="note" data-testid="direction-note" style={NOTE_STYLE}>
           <p style={{ margin: 0, fontWeight: 600 }}>{note}</p>
           <p style={{ margin: '4px 0 0' }}>
-            Analyse it again with the right ones: on the Sessions page, “More options” → “Local networks”
-            before uploading, or <span className="mono">flowlens analyze FILE --local-net CIDR,…</span> on the
-            command line.
+            To split the traffic by other networks, analyse the capture again with them: on the Sessions page,
+            “More options” → “Local networks” before uploading, or{' '}
+            <span className="mono" style={{ whiteSpace: 'nowrap' }}>
+              flowlens analyze FILE --local-net CIDR,…
+            </span>{' '}
+            on the command line.
           </p>
         </div>
       )}
