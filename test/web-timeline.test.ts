@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { stackOffsets } from '../web/src/charts/TimelineChart.js';
-import { TIME_INCRS, timeLabels, timeStep } from '../web/src/charts/Plot.js';
-import { peakWindow, readFilter, toggleFilter } from '../web/src/pages/Timeline.js';
-import { boundaryNote } from '../web/src/pages/Traffic.js';
 import { isSessionId, normalizeSessionId } from '../web/src/request.js';
 import type { Anomaly, Direction } from '../web/src/types.js';
+
+// The functions under test live in the pages' .tsx modules, which the tests' TypeScript project (Node,
+// no JSX) cannot read: they are imported by a computed path, with the signatures used stated here.
+const web = (path: string) => import(/* @vite-ignore */ `../web/src/${path}.tsx`);
+const { TIME_INCRS, timeLabels, timeStep } = (await web('charts/Plot')) as {
+  TIME_INCRS: number[];
+  timeLabels: (u: never, splits: number[], axis?: number, space?: number, incr?: number) => string[];
+  timeStep: (plotDim: number, span: number) => number;
+};
+const { stackOffsets } = (await web('charts/TimelineChart')) as {
+  stackOffsets: (
+    markers: { x: number; lane: number; r: number; severity: string }[],
+    laneHeight: number,
+  ) => number[];
+};
+const { peakWindow, readFilter, toggleFilter } = (await web('pages/Timeline')) as {
+  peakWindow: (anomalies: Anomaly[] | undefined, from: number, to: number) => number;
+  readFilter: (search: URLSearchParams) => { severities: Set<string> | null; types: Set<string> | null };
+  toggleFilter: (
+    search: URLSearchParams,
+    key: 'severity' | 'type',
+    value: string,
+    all: string[],
+  ) => URLSearchParams;
+};
+const { boundaryNote } = (await web('pages/Traffic')) as { boundaryNote: (d: Direction) => string | null };
 
 const ID = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
@@ -24,6 +46,12 @@ describe('time axis', () => {
       expect(n, `${width} px`).toBeGreaterThanOrEqual(4);
       expect(n, `${width} px`).toBeLessThanOrEqual(13);
     }
+  });
+
+  it('a 7 s capture on a full-width chart ticks whole seconds, not half seconds with milliseconds', () => {
+    expect(timeStep(1100, 7)).toBe(1);
+    // A 3 s one cannot have four whole-second ticks: half seconds then.
+    expect(timeStep(530, 3)).toBe(0.5);
   });
 
   it('every span from 50 ms to two years gets at least four ticks', () => {
