@@ -311,7 +311,11 @@ function SessionGate({ id, page }: { id: string; page: PageKey }) {
     if (missing) {
       return (
         <Empty height={260}>
-          <p>There is no session {id}. It may have been deleted.</p>
+          <p>
+            {valid
+              ? `There is no session ${id}. It may have been deleted.`
+              : `There is no session “${id}”: that is not a session id.`}
+          </p>
           <Link to="/sessions" className="btn">
             Go to the sessions
           </Link>

@@ -45,7 +45,7 @@ const CONTEXT_HEIGHT = 210;
 const LANE_HEIGHT = 34;
 /** Room per marker of a stack at one instant, in CSS pixels. */
 const STACK_PITCH = 19;
-const MAX_LANE_HEIGHT = 134;
+const MAX_LANE_HEIGHT = 96;
 const LABEL_WIDTH = 150;
 const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
 const SEVERITY_RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
