@@ -18,6 +18,8 @@ import {
   apiPostJson,
   getFresh,
   isCached,
+  isSessionId,
+  normalizeSessionId,
   onUnauthorized,
   prefetch,
   remember,
@@ -43,12 +45,27 @@ import {
 } from './sessions';
 import type { AuthState, Session, SessionDetail, Summary } from './types';
 
+/** A path segment decoded, or as it is when it is not valid percent-encoding. */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The session id a URL gives, as the server spells it (null: none). */
+function urlSessionId(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  return normalizeSessionId(raw) || null;
+}
+
 /** Which page and session the current URL shows. */
 function useCurrent(): { page: PageKey | 'sessions' | null; sessionId: string | null } {
   const { pathname, search } = useLocation();
-  const q = new URLSearchParams(search).get('session');
+  const q = urlSessionId(new URLSearchParams(search).get('session'));
   const m = /^\/sessions\/([^/]+)\/?$/.exec(pathname);
-  if (m) return { page: 'overview', sessionId: decodeURIComponent(m[1]) };
+  if (m) return { page: 'overview', sessionId: urlSessionId(decodeSegment(m[1])) };
   if (pathname === '/sessions' || pathname === '/sessions/') return { page: 'sessions', sessionId: null };
   const key = pathname.replace(/^\/|\/$/g, '') as PageKey;
   if (PAGES.some((p) => p.key === key)) return { page: key, sessionId: q };
@@ -228,7 +245,15 @@ function SessionRoute({ page }: { page: PageKey }) {
   const { sessionId } = useParams();
   const [search] = useSearchParams();
   const { sessions, error } = useSessions();
-  const id = sessionId ?? search.get('session');
+  const raw = sessionId ?? search.get('session');
+  const id = urlSessionId(raw);
+  // A pasted id with spaces or capitals: the address is put right, so the header's selector, the
+  // links and the cache all see the id as the server spells it.
+  if (id && raw !== id) {
+    const rest = new URLSearchParams(search);
+    rest.delete('session');
+    return <Navigate to={pageUrl(page, id, Object.fromEntries(rest))} replace />;
+  }
   if (!id) {
     if (error) return <ErrorNote error={error} />;
     if (!sessions) return <Loading />;
@@ -250,10 +275,12 @@ function SessionRoute({ page }: { page: PageKey }) {
 
 /** Waits for the session to be analysed; shows progress, failure or 404; then the page. */
 function SessionGate({ id, page }: { id: string; page: PageKey }) {
+  // A string that cannot be a session id is not asked for: there is no such session.
+  const valid = isSessionId(id);
   // The per-window anomalies come from …/anomalies where a page needs them: not in the summary.
-  const key = sessionPath(id, '?anomalies=false');
+  const key = valid ? sessionPath(id, '?anomalies=false') : null;
   // A completed session never changes: once seen, later pages take it from the cache.
-  const detail = useApi<SessionDetail>(key, isCached(key));
+  const detail = useApi<SessionDetail>(key, key !== null && isCached(key));
   const { sessions, progress } = useSessions();
   const listed = sessions?.find((s) => s.session_id === id);
   const status = detail.data?.session.status;
@@ -265,7 +292,7 @@ function SessionGate({ id, page }: { id: string; page: PageKey }) {
   }, [listed, status, reload]);
   useEffect(() => {
     if (status === 'completed') rememberSession(id);
-    if (status === 'completed' && detail.data && !isCached(key)) remember(key, detail.data);
+    if (status === 'completed' && key && detail.data && !isCached(key)) remember(key, detail.data);
   }, [status, id, key, detail.data]);
   // While the session is checked, start on what the page will ask for if the list says it is done.
   const listedDone = listed?.status === 'completed';
@@ -275,18 +302,27 @@ function SessionGate({ id, page }: { id: string; page: PageKey }) {
     if (listedDone) prefetch(PAGE_DATA[page](id, new URLSearchParams(query)));
   }, [listedDone, page, id, query]);
 
-  if (detail.error) {
-    if (detail.error.status === 404) {
+  // (A server that still refuses the id's spelling answers 400 about `params/id`: no such session.)
+  const missing =
+    !valid ||
+    detail.error?.status === 404 ||
+    (detail.error?.status === 400 && /params\/id\b/.test(detail.error.message));
+  if (missing || detail.error) {
+    if (missing) {
       return (
         <Empty height={260}>
-          <p>There is no session {id}. It may have been deleted.</p>
+          <p>
+            {valid
+              ? `There is no session ${id}. It may have been deleted.`
+              : `There is no session “${id}”: that is not a session id.`}
+          </p>
           <Link to="/sessions" className="btn">
             Go to the sessions
           </Link>
         </Empty>
       );
     }
-    return <ErrorNote error={detail.error} retry={detail.reload} />;
+    return detail.error && <ErrorNote error={detail.error} retry={detail.reload} />;
   }
   if (!detail.data) return <Loading label="Loading session…" />;
   const { session, summary } = detail.data;

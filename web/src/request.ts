@@ -90,6 +90,21 @@ export function apiPostJson<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A session id as the server spells it: a pasted one may carry spaces around it or capitals (the
+ * server's ids are lower-case UUIDs).
+ */
+export function normalizeSessionId(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+/** Whether `id` (normalised) can name a session at all; the server refuses anything else with 400. */
+export function isSessionId(id: string): boolean {
+  return SESSION_ID.test(id);
+}
+
 export function sessionPath(sessionId: string, rest = ''): string {
   return `/api/sessions/${encodeURIComponent(sessionId)}${rest}`;
 }

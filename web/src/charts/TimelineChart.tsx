@@ -18,6 +18,9 @@ import {
 } from './Plot';
 import { column, windowTimes } from './window-charts';
 
+/** Canvas pixels per CSS pixel, as uPlot draws. */
+const pxRatio = () => window.devicePixelRatio || 1;
+
 // The timeline page's chart: packets per second above, one lane of event markers per alert type
 // below, on one time axis. Two uPlot charts that share the pointer and the zoom; each event is also
 // a dashed line across the packets. A selected event's windows are shaded and shown with context.
@@ -40,13 +43,95 @@ interface Props {
 
 const CONTEXT_HEIGHT = 210;
 const LANE_HEIGHT = 34;
+/** Room per marker of a stack at one instant, in CSS pixels. */
+const STACK_PITCH = 19;
+const MAX_LANE_HEIGHT = 96;
 const LABEL_WIDTH = 150;
 const SEVERITY_SIZE: Record<string, number> = { low: 11, medium: 14, high: 17, critical: 20 };
+const SEVERITY_RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+export interface Marker {
+  /** Centre along the time axis, and the lane's centre, in CSS pixels. */
+  x: number;
+  lane: number;
+  /** Radius in CSS pixels. */
+  r: number;
+  severity: string;
+}
+
+/**
+ * Vertical offsets (CSS pixels, from the lane's centre) that keep markers of one lane which would
+ * cover each other apart: markers whose discs touch form a stack, the most severe on top, spread
+ * over the lane's height `laneHeight`. A marker alone stays on its lane's line.
+ */
+export function stackOffsets(markers: Marker[], laneHeight: number): number[] {
+  const out = new Array<number>(markers.length).fill(0);
+  const order = markers
+    .map((_, i) => i)
+    .sort((a, b) => markers[a].lane - markers[b].lane || markers[a].x - markers[b].x);
+  let k = 0;
+  while (k < order.length) {
+    // A stack: each next marker of the lane within reach of the one before.
+    let end = k + 1;
+    while (end < order.length) {
+      const prev = markers[order[end - 1]];
+      const next = markers[order[end]];
+      if (next.lane !== prev.lane || next.x - prev.x > prev.r + next.r + 1) break;
+      end++;
+    }
+    const stack = order
+      .slice(k, end)
+      .sort(
+        (a, b) =>
+          (SEVERITY_RANK[markers[b].severity] ?? 0) - (SEVERITY_RANK[markers[a].severity] ?? 0) ||
+          markers[a].x - markers[b].x,
+      );
+    if (stack.length > 1) {
+      const widest = Math.max(...stack.map((i) => markers[i].r * 2));
+      const pitch = Math.min(widest + 2, Math.max(laneHeight - 4, 0) / stack.length);
+      stack.forEach((i, j) => {
+        out[i] = (j - (stack.length - 1) / 2) * pitch;
+      });
+    }
+    k = end;
+  }
+  return out;
+}
+
+/** The most alerts of one type within `tolerance` seconds of each other: how high a lane must be. */
+function tallestStack(alerts: Insight[], tolerance: number): number {
+  const byType = new Map<string, number[]>();
+  for (const a of alerts) {
+    const t = a.alert_type ?? 'alert';
+    const list = byType.get(t) ?? [];
+    list.push(a.event_ts ?? 0);
+    byType.set(t, list);
+  }
+  let most = 1;
+  for (const times of byType.values()) {
+    times.sort((x, y) => x - y);
+    let from = 0;
+    for (let i = 0; i < times.length; i++) {
+      while (times[i] - times[from] > tolerance) from++;
+      most = Math.max(most, i - from + 1);
+    }
+  }
+  return most;
+}
 
 export function TimelineChart({ alerts, windows, lengthS, selected, range, onSelect, typeName }: Props) {
   const types = useMemo(() => [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))], [alerts]);
   const first = windows[0]?.start_ts ?? 0;
   const last = windows.length ? windows[windows.length - 1].start_ts + lengthS : first + lengthS;
+  // Lanes tall enough for the alerts of one type that meet at one instant on the whole capture.
+  const laneHeight = useMemo(
+    () =>
+      Math.min(
+        MAX_LANE_HEIGHT,
+        Math.max(LANE_HEIGHT, tallestStack(alerts, (last - first) / 50) * STACK_PITCH + 6),
+      ),
+    [alerts, first, last],
+  );
   // Zoom to the selected event's windows with some context either side.
   const view = useMemo((): [number, number] | null => {
     if (!range) return null;
@@ -134,19 +219,34 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
     [alerts, range, selected, first],
   );
 
+  /** Where each alert's marker is, in CSS pixels of the plot: markers at one instant stacked. */
+  const placed = (u: uPlot): { a: Insight; x: number; y: number; r: number }[] => {
+    const markers: Marker[] = alerts.map((a) => ({
+      x: u.valToPos(a.event_ts ?? first, 'x'),
+      lane: types.indexOf(a.alert_type ?? 'alert'),
+      r: (SEVERITY_SIZE[a.severity] ?? 12) / 2,
+      severity: a.severity,
+    }));
+    const room =
+      types.length > 1 ? Math.abs(u.valToPos(1, 'y') - u.valToPos(0, 'y')) : u.bbox.height / pxRatio();
+    const offsets = stackOffsets(markers, room);
+    return alerts.map((a, i) => ({
+      a,
+      x: markers[i].x,
+      y: u.valToPos(markers[i].lane, 'y') + offsets[i],
+      r: markers[i].r,
+    }));
+  };
+
   /** The marker nearest the point within its radius and a few pixels (of equals, the one drawn on top). */
   const markerAt = (u: uPlot, { left, top }: PlotPoint): Insight | null => {
     if (left < 0) return null;
     let best: Insight | null = null;
     let bestD = Infinity;
-    for (const a of alerts) {
-      const lane = types.indexOf(a.alert_type ?? 'alert');
-      const dx = u.valToPos(a.event_ts ?? first, 'x') - left;
-      const dy = u.valToPos(lane, 'y') - top;
-      const d = Math.hypot(dx, dy);
-      const r = (SEVERITY_SIZE[a.severity] ?? 12) / 2 + 4;
-      if (d <= r && d <= bestD) {
-        best = a;
+    for (const m of placed(u)) {
+      const d = Math.hypot(m.x - left, m.y - top);
+      if (d <= m.r + 4 && d <= bestD) {
+        best = m.a;
         bestD = d;
       }
     }
@@ -177,15 +277,20 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
         draw: [
           (u) => {
             const { ctx, bbox } = u;
+            const ratio = pxRatio();
             ctx.save();
             clipToPlot(u);
-            for (const a of alerts) {
-              const x = u.valToPos(a.event_ts ?? first, 'x', true);
+            // The selected marker last, over its neighbours.
+            const marks = placed(u).sort(
+              (m, n) => Number(m.a.id === selected?.id) - Number(n.a.id === selected?.id),
+            );
+            for (const { a, x: cx, y: cy, r } of marks) {
+              const x = bbox.left + cx * ratio;
               if (x < bbox.left - px(10) || x > bbox.left + bbox.width + px(10)) continue;
-              const y = u.valToPos(types.indexOf(a.alert_type ?? 'alert'), 'y', true);
+              const y = bbox.top + cy * ratio;
               const isSel = selected?.id === a.id;
               ctx.beginPath();
-              ctx.arc(x, y, px((SEVERITY_SIZE[a.severity] ?? 12) / 2), 0, 2 * Math.PI);
+              ctx.arc(x, y, px(r), 0, 2 * Math.PI);
               ctx.fillStyle = severityColor(a.severity);
               ctx.fill();
               ctx.strokeStyle = isSel ? '#1d2533' : '#fff';
@@ -232,7 +337,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
       <Plot
         options={laneOptions}
         data={laneData}
-        height={Math.max(70, types.length * LANE_HEIGHT) + 30}
+        height={Math.max(70, types.length * laneHeight) + 30}
         view={view}
         ariaLabel="Event timeline"
         onReady={(u) => {

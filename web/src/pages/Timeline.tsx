@@ -1,12 +1,23 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { useApi } from '../api';
 import { type Range, TimelineChart } from '../charts/TimelineChart';
 import { SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Dot, Empty, SeverityBadge } from '../components/ui';
+import { anomalyScoresPath } from '../endpoints';
 import { formatTime, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
-import type { Insight, Session, Summary, TrafficWindow } from '../types';
+import type {
+  AnomaliesResponse,
+  Anomaly,
+  Insight,
+  Session,
+  Severity,
+  Summary,
+  TrafficWindow,
+} from '../types';
 import { useInsights, useWindows } from './Overview';
+import '../timeline.css';
 
 const TYPE_NAMES: Record<string, string> = {
   port_scan: 'Port scan',
@@ -27,6 +38,56 @@ export function typeName(t: string | null): string {
   return TYPE_NAMES[t] ?? t.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
+/**
+ * The window of `from`…`to` with the highest anomaly score (the first of equals), or `from` when no
+ * score of the range is known: the window an alert's "Anomaly scores" link opens.
+ */
+export function peakWindow(anomalies: Anomaly[] | undefined, from: number, to: number): number {
+  let best = from;
+  let bestScore = -Infinity;
+  for (const a of anomalies ?? []) {
+    if (a.window_id < from || a.window_id > to) continue;
+    if (a.score > bestScore || (a.score === bestScore && a.window_id < best)) {
+      best = a.window_id;
+      bestScore = a.score;
+    }
+  }
+  return best;
+}
+
+/** The severities and alert types the URL's `severity` and `type` keep shown (null: all of them). */
+export function readFilter(search: URLSearchParams): {
+  severities: Set<string> | null;
+  types: Set<string> | null;
+} {
+  const list = (k: string) => {
+    const v = search.get(k);
+    return v === null ? null : new Set(v.split(',').filter((x) => x !== ''));
+  };
+  return { severities: list('severity'), types: list('type') };
+}
+
+/**
+ * The URL with `value` of the `key` filter toggled, out of `all`: the parameter lists what stays
+ * shown, and is dropped when that is everything again.
+ */
+export function toggleFilter(
+  search: URLSearchParams,
+  key: 'severity' | 'type',
+  value: string,
+  all: string[],
+): URLSearchParams {
+  const s = new URLSearchParams(search);
+  const v = s.get(key);
+  const shown = new Set(v === null ? all : v.split(',').filter((x) => x !== ''));
+  if (shown.has(value)) shown.delete(value);
+  else shown.add(value);
+  const kept = all.filter((x) => shown.has(x));
+  if (kept.length === all.length) s.delete(key);
+  else s.set(key, kept.join(','));
+  return s;
+}
+
 /** The capture-time span of an insight's windows (window k covers [t0 + kL, t0 + (k+1)L)). */
 function insightRange(i: Insight, windows: TrafficWindow[], lengthS: number): Range | null {
   if (i.window_start === null || windows.length === 0) return null;
@@ -42,8 +103,11 @@ function EventItem({
   selected,
   onSelect,
   sessionId,
+  anomalies,
 }: {
   sessionId: string;
+  /** The session's window scores, once loaded: the link opens the alert's highest-scoring window. */
+  anomalies?: Anomaly[];
   insight: Insight;
   windows: TrafficWindow[];
   lengthS: number;
@@ -59,7 +123,7 @@ function EventItem({
   const body = (
     <>
       <div className="event-head">
-        <SeverityBadge severity={i.severity} />
+        {i.insight_type !== 'summary' && <SeverityBadge severity={i.severity} />}
         <span className="event-type">{typeName(i.alert_type)}</span>
         <span className="event-time">{formatTime(i.event_ts, 3)}</span>
       </div>
@@ -94,7 +158,13 @@ function EventItem({
           >
             Flows that started in these windows
           </Link>
-          <Link to={pageUrl('anomalies', sessionId, { window: String(i.window_start) })}>Anomaly scores</Link>
+          <Link
+            to={pageUrl('anomalies', sessionId, {
+              window: String(peakWindow(anomalies, i.window_start, i.window_end ?? i.window_start)),
+            })}
+          >
+            Anomaly scores
+          </Link>
         </div>
       )}
     </li>
@@ -105,10 +175,11 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
   const id = session.session_id;
   const insights = useInsights(id);
   const windows = useWindows(id);
+  const scores = useApi<AnomaliesResponse>(anomalyScoresPath(id));
   const [search, setSearch] = useSearchParams();
   const selectedId = search.get('event');
 
-  const alerts = useMemo(
+  const allAlerts = useMemo(
     () =>
       (insights.data?.insights ?? [])
         .filter((i) => i.insight_type === 'alert')
@@ -119,6 +190,19 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
     () => (insights.data?.insights ?? []).filter((i) => i.insight_type === 'summary'),
     [insights.data],
   );
+  const types = useMemo(() => [...new Set(allAlerts.map((a) => a.alert_type ?? 'alert'))], [allAlerts]);
+  const filterKey = `${search.get('severity')}|${search.get('type')}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the filter is read from `search` by its key
+  const filter = useMemo(() => readFilter(search), [filterKey]);
+  const alerts = useMemo(
+    () =>
+      allAlerts.filter(
+        (a) =>
+          (!filter.severities || filter.severities.has(a.severity)) &&
+          (!filter.types || filter.types.has(a.alert_type ?? 'alert')),
+      ),
+    [allAlerts, filter],
+  );
   const selected = alerts.find((a) => String(a.id) === selectedId);
   const select = (a: Insight | null) => {
     const s = new URLSearchParams(search);
@@ -126,12 +210,26 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
     else s.delete('event');
     setSearch(s, { replace: true });
   };
+  const toggle = (key: 'severity' | 'type', value: string, all: string[]) =>
+    setSearch(toggleFilter(search, key, value, all), { replace: true });
+  const showAll = () => {
+    const s = new URLSearchParams(search);
+    s.delete('severity');
+    s.delete('type');
+    setSearch(s, { replace: true });
+  };
   const lengthS = windows.data?.length_s ?? session.window_length ?? 1;
   const range = useMemo(
     () => (selected && windows.data ? insightRange(selected, windows.data.windows, lengthS) : null),
     [selected, windows.data, lengthS],
   );
-  const counts = SEVERITY_ORDER.map((s) => [s, alerts.filter((a) => a.severity === s).length] as const);
+  const counts = SEVERITY_ORDER.map((s) => [s, allAlerts.filter((a) => a.severity === s).length] as const);
+  const typeCounts = types.map(
+    (t) => [t, allAlerts.filter((a) => (a.alert_type ?? 'alert') === t).length] as const,
+  );
+  const filtered = alerts.length !== allAlerts.length;
+  const severityShown = (s: Severity) => !filter.severities || filter.severities.has(s);
+  const typeShown = (t: string) => !filter.types || filter.types.has(t);
 
   return (
     <div className="page timeline">
@@ -147,14 +245,37 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
             )
           }
         >
-          <div className="legend-row">
+          <div className="legend-row timeline-filters">
             {counts.map(([s, n]) => (
-              <span key={s} className="legend-item">
-                <Dot color={SEVERITY_COLORS[s]} />
+              <button
+                key={s}
+                type="button"
+                className={`legend-item legend-toggle${severityShown(s) ? '' : ' off'}`}
+                aria-pressed={severityShown(s)}
+                title={severityShown(s) ? `Hide the ${s} alerts` : `Show the ${s} alerts`}
+                onClick={() => toggle('severity', s, SEVERITY_ORDER)}
+              >
+                <Dot color={severityShown(s) ? SEVERITY_COLORS[s] : 'transparent'} />
                 {s} <span className="muted">({n})</span>
-              </span>
+              </button>
             ))}
           </div>
+          {types.length > 1 && (
+            <div className="legend-row timeline-filters type-filters">
+              {typeCounts.map(([t, n]) => (
+                <button
+                  key={t}
+                  type="button"
+                  className={`type-chip${typeShown(t) ? '' : ' off'}`}
+                  aria-pressed={typeShown(t)}
+                  title={typeShown(t) ? `Hide the ${typeName(t)} alerts` : `Show the ${typeName(t)} alerts`}
+                  onClick={() => toggle('type', t, types)}
+                >
+                  {typeName(t)} <span className="muted">({n})</span>
+                </button>
+              ))}
+            </div>
+          )}
           <Async
             state={windows}
             height={320}
@@ -173,17 +294,35 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
               />
             )}
           </Async>
-          {insights.data && alerts.length === 0 && (
+          {insights.data && allAlerts.length === 0 && (
             <p className="muted">
               No alert rule fired on this capture: no scans, sweeps, floods, storms or bursts.
             </p>
           )}
         </Card>
-        <Card title="Alerts" subtitle={insights.data ? `${alerts.length} in capture-time order` : undefined}>
+        <Card
+          title="Alerts"
+          subtitle={
+            insights.data
+              ? filtered
+                ? `${alerts.length} of ${allAlerts.length} shown, in capture-time order`
+                : `${allAlerts.length} in capture-time order`
+              : undefined
+          }
+          actions={
+            filtered && (
+              <button type="button" className="btn btn-small" onClick={showAll}>
+                Show all
+              </button>
+            )
+          }
+        >
           <Async state={insights} height={200}>
             {() =>
               alerts.length === 0 ? (
-                <Empty>No alerts.</Empty>
+                <Empty>
+                  {allAlerts.length === 0 ? 'No alerts.' : 'No alert of the severities and types shown.'}
+                </Empty>
               ) : (
                 <ol className="events" data-testid="events">
                   {alerts.map((a) => (
@@ -195,6 +334,7 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
                       lengthS={lengthS}
                       selected={selected?.id === a.id}
                       onSelect={() => select(a)}
+                      anomalies={scores.data?.anomalies}
                     />
                   ))}
                 </ol>

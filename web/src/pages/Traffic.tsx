@@ -91,12 +91,42 @@ const DIRECTIONS = [
   { key: 'external', label: 'External', text: 'remote → remote', color: COLORS.external },
 ] as const;
 
+/** Below this share of the IP bytes crossing the local networks' edge, the in/out split says little. */
+export const CROSSING_SHARE_MIN = 0.1;
+
+/**
+ * What to say when little of the traffic crossed the local networks' boundary: which side nearly
+ * everything stayed on, or null when in + out is a fair share of the IP bytes (or there are none).
+ */
+export function boundaryNote(d: Direction): string | null {
+  const all = d.inbound_bytes + d.outbound_bytes + d.internal_bytes + d.external_bytes;
+  const inOut = d.inbound_bytes + d.outbound_bytes;
+  if (all === 0 || inOut / all >= CROSSING_SHARE_MIN) return null;
+  const share = formatPercent((inOut / all) * 100);
+  if (d.external_bytes >= d.internal_bytes) {
+    const ext = formatPercent((d.external_bytes / all) * 100);
+    return `Only ${share} of the IP bytes crossed the edge of the local networks: ${ext} went between remote addresses (external). The local networks probably do not fit this capture.`;
+  }
+  const int = formatPercent((d.internal_bytes / all) * 100);
+  return `Only ${share} of the IP bytes crossed the edge of the local networks: ${int} stayed between local addresses (internal), so inbound vs outbound says little here.`;
+}
+
+const NOTE_STYLE = {
+  background: '#fff6e0',
+  border: '1px solid #f0d48a',
+  borderRadius: 6,
+  padding: '8px 10px',
+  margin: '10px 0',
+  fontSize: 13,
+} as const;
+
 function DirectionCard({ d }: { d: Direction }) {
   const bytes = (k: string) => d[`${k}_bytes` as keyof Direction] as number;
   const packets = (k: string) => d[`${k}_packets` as keyof Direction] as number;
   const inOut = d.inbound_bytes + d.outbound_bytes;
   const all = DIRECTIONS.reduce((s, x) => s + bytes(x.key), 0);
   const inPct = inOut ? (d.inbound_bytes / inOut) * 100 : 0;
+  const note = boundaryNote(d);
   return (
     <div data-testid="direction">
       <div className="split-head">
@@ -124,6 +154,19 @@ function DirectionCard({ d }: { d: Direction }) {
         <p className="muted small">
           No traffic crossed the boundary of the local networks: everything was internal or external.
         </p>
+      )}
+      {note && (
+        <div className="direction-note" role="note" data-testid="direction-note" style={NOTE_STYLE}>
+          <p style={{ margin: 0, fontWeight: 600 }}>{note}</p>
+          <p style={{ margin: '4px 0 0' }}>
+            To split the traffic by other networks, analyse the capture again with them: on the Sessions page,
+            “More options” → “Local networks” before uploading, or{' '}
+            <span className="mono" style={{ whiteSpace: 'nowrap' }}>
+              flowlens analyze FILE --local-net CIDR,…
+            </span>{' '}
+            on the command line.
+          </p>
+        </div>
       )}
       <table className="table table-compact">
         <thead>
