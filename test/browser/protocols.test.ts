@@ -171,18 +171,23 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
     await expect(range()).resolves.toBe('');
   }, 60_000);
 
-  it('at 1440×900 the flows table fits its card for IPv4 and IPv6, Retr. in view, long cells cut with a tooltip', async () => {
-    for (const [id, name] of [
-      [officeId, 'protocols-ipv4'],
-      [mixedId, 'protocols-v4v6-hints'],
-      [ipv6Id, 'protocols-ipv6'],
-    ]) {
+  it('at 1440 and 1366 px the flows table fits its card for IPv4 and IPv6, Retr. in view, long cells cut with a tooltip', async () => {
+    const cases = [1440, 1366].flatMap((width) =>
+      [
+        [officeId, 'protocols-ipv4'],
+        [mixedId, 'protocols-v4v6-hints'],
+        [ipv6Id, 'protocols-ipv6'],
+      ].map(([id, shot]) => ({ id, width, name: `${shot}-${width}` })),
+    );
+    for (const { id, width, name } of cases) {
+      await page.setViewportSize({ width, height: 900 });
       await open(`/protocols?session=${id}`);
       // In the page: how far the table runs past its card, where Retr. ends, and which cells are cut.
       const fit = await page.evaluate<{
         overflow: number;
         retrRight: number;
         cutWithoutTitle: number;
+        ipv4Cut: number;
       }>(`(() => {
         const t = document.querySelector('[data-testid="flows-table"]');
         const wrap = t.parentElement;
@@ -195,13 +200,16 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
           overflow: wrap.scrollWidth - wrap.clientWidth,
           retrRight: retr.getBoundingClientRect().right - card.right,
           cutWithoutTitle: cut.filter((e) => !(e.title || e.parentElement.title)).length,
+          ipv4Cut: cut.filter((e) => /^[0-9.]+(:[0-9]+)?$/.test(e.parentElement.title)).length,
         };
       })()`);
       expect(fit.overflow, name).toBeLessThanOrEqual(0);
       expect(fit.retrRight, name).toBeLessThanOrEqual(0);
       expect(fit.cutWithoutTitle, name).toBe(0);
+      expect(fit.ipv4Cut, `${name}: IPv4 addresses are never cut`).toBe(0);
       await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
     }
+    await page.setViewportSize({ width: 1440, height: 900 });
     // The IPv6 capture's long addresses keep their end (interface ID, port) in view.
     const tails = await page.locator('.endpoint-tail').allInnerTexts();
     expect(tails.some((t) => /^dea6:99a4\]:\d+$/.test(t))).toBe(true);

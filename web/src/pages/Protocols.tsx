@@ -5,7 +5,7 @@ import {
   type SortingState,
   useReactTable,
 } from '@tanstack/react-table';
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { sessionPath, useApi } from '../api';
 import '../protocols.css';
@@ -67,6 +67,24 @@ const CONN_STATES: Record<string, string> = {
 const PORTS_SHOWN = 12;
 /** The width of one character of the flows table's addresses (12.5 px monospace). */
 const MONO_CHAR_PX = 7.6;
+/** The flows table's columns of figures, px (with their 5 px paddings). */
+const COLUMN_PX: Record<string, number> = {
+  protocol: 72,
+  service: 120,
+  start: 100,
+  duration: 76,
+  packets: 82,
+  bytes: 76,
+  state: 58,
+  retrans: 56,
+};
+const FIXED_PX = Object.values(COLUMN_PX).reduce((a, b) => a + b, 0);
+/** An address column's width for `chars` characters. */
+const endpointPx = (chars: number) => Math.ceil(chars * MONO_CHAR_PX) + 14;
+/** Room for any IPv4 address and port ("255.255.255.255:65535"), never cut. */
+const IPV4_ENDPOINT_PX = endpointPx(21);
+/** Narrower than this the table scrolls sideways in its card. */
+const MIN_TABLE_PX = 1000;
 
 function isIcmp(protocol: string): boolean {
   const p = protocol.toLowerCase();
@@ -407,19 +425,33 @@ function FlowsTable({
   const from = (shown?.offset ?? 0) + 1;
   const to = (shown?.offset ?? 0) + rows;
 
-  // The address columns are as wide as the page's longest address needs, up to a cap that leaves
-  // the hints (when there are any) their room; a longer one is cut in its middle.
+  // The address columns are as wide as the page's longest address needs, but leave the hints
+  // (when there are any) their room; a longer address is cut in its middle.
   const withHints = shown?.flows.some((f) => hints(f).length > 0) ?? false;
-  const addressWidth = (side: 'src' | 'dst') => {
+  const [wrap, setWrap] = useState<HTMLDivElement | null>(null);
+  const [wrapPx, setWrapPx] = useState(0);
+  useLayoutEffect(() => {
+    if (!wrap) return;
+    setWrapPx(wrap.clientWidth);
+    const watch = new ResizeObserver(() => setWrapPx(wrap.clientWidth));
+    watch.observe(wrap);
+    return () => watch.disconnect();
+  }, [wrap]);
+  const addressCap = Math.max(
+    IPV4_ENDPOINT_PX,
+    Math.floor((Math.max(wrapPx, MIN_TABLE_PX) - FIXED_PX - (withHints ? 160 : 64)) / 2),
+  );
+  const columnWidth = (id: string): number | undefined => {
+    if (id !== 'src' && id !== 'dst') return COLUMN_PX[id];
     const longest = Math.max(
       12,
       ...(shown?.flows ?? []).map((f) =>
-        side === 'src'
+        id === 'src'
           ? formatEndpoint(f.src_ip, isIcmp(f.protocol) ? null : f.src_port).length
           : formatEndpoint(f.dst_ip, isIcmp(f.protocol) ? null : f.dst_port).length,
       ),
     );
-    return Math.min(Math.ceil(longest * MONO_CHAR_PX) + 14, withHints ? 178 : 232);
+    return Math.min(endpointPx(longest), addressCap);
   };
 
   const toggleSort = (columnId: string) => {
@@ -438,8 +470,8 @@ function FlowsTable({
           {flows.error.message}
         </p>
       )}
-      <div className={`table-wrap flows-wrap${flows.loading ? ' is-loading' : ''}`}>
-        <table className="table flows" data-testid="flows-table">
+      <div ref={setWrap} className={`table-wrap flows-wrap${flows.loading ? ' is-loading' : ''}`}>
+        <table className="table flows" data-testid="flows-table" style={{ minWidth: MIN_TABLE_PX }}>
           <thead>
             {table.getHeaderGroups().map((hg) => (
               <tr key={hg.id}>
@@ -451,11 +483,7 @@ function FlowsTable({
                     <th
                       key={h.id}
                       className={`col-${h.column.id}${numeric ? ' num' : ''}`}
-                      style={
-                        h.column.id === 'src' || h.column.id === 'dst'
-                          ? { width: addressWidth(h.column.id) }
-                          : undefined
-                      }
+                      style={{ width: columnWidth(h.column.id) }}
                       aria-sort={active ? (query.order === 'asc' ? 'ascending' : 'descending') : undefined}
                     >
                       {sortable ? (
