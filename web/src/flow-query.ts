@@ -1,5 +1,5 @@
-import { sessionPath } from './request';
-import type { FlowSort } from './types';
+import { sessionPath } from './request.js';
+import type { FlowSort } from './types.js';
 
 // The flows table's query as the protocols page's URL carries it (sort, order, filters, page): read
 // by the page and, before the app has loaded, by the page's entry to fetch the table's rows early.
@@ -13,6 +13,8 @@ export const SORTABLE: Record<string, FlowSort> = {
 };
 export const SORT_TO_COLUMN = Object.fromEntries(Object.entries(SORTABLE).map(([k, v]) => [v, k]));
 export const PAGE_SIZES = [25, 50, 100, 250];
+/** The largest `offset` the flows endpoint accepts (docs/API.md); a larger one is refused (400). */
+export const MAX_OFFSET = 100_000_000;
 
 export interface FlowQuery {
   sort: FlowSort;
@@ -32,7 +34,7 @@ export function readQuery(q: URLSearchParams): FlowQuery {
     ? (q.get('sort') as FlowSort)
     : 'total_bytes';
   const size = Number(q.get('size'));
-  return {
+  const query: FlowQuery = {
     sort,
     order: q.get('order') === 'asc' ? 'asc' : 'desc',
     ip: q.get('ip') ?? '',
@@ -40,9 +42,29 @@ export function readQuery(q: URLSearchParams): FlowQuery {
     protocol: q.get('protocol') ?? '',
     wfrom: /^\d+$/.test(q.get('window_from') ?? '') ? (q.get('window_from') as string) : '',
     wto: /^\d+$/.test(q.get('window_to') ?? '') ? (q.get('window_to') as string) : '',
-    page: Math.max(0, Number.parseInt(q.get('page') ?? '0', 10) || 0),
+    page: 0,
     size: PAGE_SIZES.includes(size) ? size : 50,
   };
+  // The URL's page is 0-based. Anything but a whole number (1e20, -3, 2.5, abc) is the first page; a
+  // huge one is held to the last page the API can be asked for, then to the table's last page once
+  // its count is known (see clampPage).
+  const page = q.get('page') ?? '';
+  if (/^\d+$/.test(page)) query.page = Math.min(Number(page), maxPage(query.size));
+  return query;
+}
+
+/** The last 0-based page of `size` rows whose offset the flows endpoint accepts. */
+export function maxPage(size: number): number {
+  return Math.floor(MAX_OFFSET / size);
+}
+
+/**
+ * The page to show when `total` flows match (`exact` false: at least that many): `page` itself when
+ * it has rows, else the last page that has (the first when nothing matches).
+ */
+export function clampPage(page: number, size: number, total: number): number {
+  const last = Math.max(0, Math.ceil(total / size) - 1);
+  return Math.max(0, Math.min(page, last, maxPage(size)));
 }
 
 /** The flows endpoint's address for `query`. */
@@ -51,7 +73,7 @@ export function flowsPath(sessionId: string, query: FlowQuery): string {
     sort: query.sort,
     order: query.order,
     limit: String(query.size),
-    offset: String(query.page * query.size),
+    offset: String(Math.min(query.page, maxPage(query.size)) * query.size),
   });
   if (query.ip) params.set('ip', query.ip);
   if (query.port) params.set('port', query.port);
@@ -59,4 +81,38 @@ export function flowsPath(sessionId: string, query: FlowQuery): string {
   if (query.wfrom) params.set('window_from', query.wfrom);
   if (query.wto) params.set('window_to', query.wto);
   return sessionPath(sessionId, `/flows?${params}`);
+}
+
+function isIpv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/** An IPv6 literal as the server reads one (src/analysis/local-nets.ts): eight groups, `::`, a dotted tail. */
+function isIpv6(text: string): boolean {
+  let s = text.toLowerCase();
+  const lastColon = s.lastIndexOf(':');
+  if (lastColon < 0) return false;
+  if (s.includes('.', lastColon)) {
+    if (!isIpv4(s.slice(lastColon + 1))) return false;
+    s = `${s.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return false;
+  return halves.length === 2 ? groups.length <= 8 : groups.length === 8;
+}
+
+/**
+ * Why the flows table's address filter would be refused, or null when the API takes it: one IPv4
+ * or IPv6 address (at most 45 characters; no zone, no prefix), as the server's `ip` check reads it.
+ */
+export function addressProblem(text: string): string | null {
+  const a = text.trim();
+  if (a === '') return null;
+  if (a.includes('/'))
+    return 'Address: one address is expected, such as 10.0.0.1 or 2001:db8::1; networks (CIDR) are not supported.';
+  if (a.length <= 45 && /^[0-9a-fA-F.:]+$/.test(a) && (isIpv4(a) || isIpv6(a))) return null;
+  return `Address: '${a}' is not an IPv4 or IPv6 address. Enter one address, such as 10.0.0.1 or 2001:db8::1.`;
 }

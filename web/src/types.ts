@@ -124,7 +124,10 @@ export interface Summary {
     udp: number;
     icmp: number;
     other: number;
+    /** Zeek connection states of every flow, whatever its transport. */
     conn_states?: Record<string, number>;
+    /** The same of TCP flows only; absent from sessions analysed before it was kept. */
+    tcp_conn_states?: Record<string, number>;
   };
   addresses?: { distinct: number; local: number; remote: number };
   top_talkers: Talker[];

@@ -5,13 +5,25 @@ import {
   type SortingState,
   useReactTable,
 } from '@tanstack/react-table';
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { sessionPath, useApi } from '../api';
+import '../protocols.css';
 import { protocolColor } from '../colors';
 import { Async, Card, ErrorNote, Loading, ShareBar } from '../components/ui';
+import { connStateTable } from '../conn-states';
 import { portsPath, tcpHealthPath } from '../endpoints';
-import { type FlowQuery, flowsPath, PAGE_SIZES, readQuery, SORT_TO_COLUMN, SORTABLE } from '../flow-query';
+import {
+  addressProblem,
+  clampPage,
+  type FlowQuery,
+  flowsPath,
+  maxPage,
+  PAGE_SIZES,
+  readQuery,
+  SORT_TO_COLUMN,
+  SORTABLE,
+} from '../flow-query';
 import {
   formatBytes,
   formatClock,
@@ -51,6 +63,29 @@ const CONN_STATES: Record<string, string> = {
   OTH: 'no SYN seen, midstream traffic',
 };
 
+/** Port usage lists this many ports until asked for all the API sent. */
+const PORTS_SHOWN = 12;
+/** The width of one character of the flows table's addresses (12.5 px monospace). */
+const MONO_CHAR_PX = 7.6;
+/** The flows table's columns of figures, px (with their 5 px paddings). */
+const COLUMN_PX: Record<string, number> = {
+  protocol: 72,
+  service: 120,
+  start: 100,
+  duration: 76,
+  packets: 82,
+  bytes: 76,
+  state: 58,
+  retrans: 56,
+};
+const FIXED_PX = Object.values(COLUMN_PX).reduce((a, b) => a + b, 0);
+/** An address column's width for `chars` characters. */
+const endpointPx = (chars: number) => Math.ceil(chars * MONO_CHAR_PX) + 14;
+/** Room for any IPv4 address and port ("255.255.255.255:65535"), never cut. */
+const IPV4_ENDPOINT_PX = endpointPx(21);
+/** Narrower than this the table scrolls sideways in its card. */
+const MIN_TABLE_PX = 1000;
+
 function isIcmp(protocol: string): boolean {
   const p = protocol.toLowerCase();
   return p === 'icmp' || p === 'icmpv6';
@@ -60,6 +95,28 @@ function ProtoTag({ protocol }: { protocol: string }) {
   return (
     <span className="proto" style={{ borderColor: protocolColor(protocol), color: protocolColor(protocol) }}>
       {protocol.toUpperCase()}
+    </span>
+  );
+}
+
+/**
+ * An address (and port) that fits its column: when it does not, the middle is cut with an
+ * ellipsis and the end stays, where an IPv6 address's interface ID and the port are. Full text
+ * in the tooltip.
+ */
+function Endpoint({ ip, port }: { ip: string; port: number | null }) {
+  const text = formatEndpoint(ip, port);
+  // The tail that must stay: the port, and an IPv6 address's last two groups.
+  let cut = text.length;
+  if (ip.includes(':')) {
+    const groups = ip.split(':');
+    const keep = groups.slice(-2).join(':').length;
+    cut = text.length - (port === null ? 0 : String(port).length + 2) - keep;
+  } else if (port !== null) cut = text.length - String(port).length - 1;
+  return (
+    <span className="endpoint mono" title={text}>
+      <span className="endpoint-head">{text.slice(0, cut)}</span>
+      <span className="endpoint-tail">{text.slice(cut)}</span>
     </span>
   );
 }
@@ -78,7 +135,7 @@ function hints(f: Flow): string[] {
 
 function TcpHealthCard({ sessionId, summary }: { sessionId: string; summary: Summary }) {
   const health = useApi<TcpHealth>(tcpHealthPath(sessionId));
-  const states = Object.entries(summary.flows.conn_states ?? {}).sort((a, b) => b[1] - a[1]);
+  const states = connStateTable(summary.flows);
   return (
     <Card title="TCP health" subtitle="Over the whole capture">
       <Async
@@ -123,30 +180,45 @@ function TcpHealthCard({ sessionId, summary }: { sessionId: string; summary: Sum
             <div className="health-flags muted small">
               FIN {formatCount(h.fin)} · ACK {formatCount(h.ack)} · TCP packets {formatCount(h.tcp_packets)}
             </div>
-            {states.length > 0 && (
-              <table className="table table-compact conn-states">
-                <thead>
-                  <tr>
-                    <th>Connection state (Zeek)</th>
-                    <th className="num">Flows</th>
-                    <th className="num">Share</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {states.slice(0, 6).map(([st, n]) => (
-                    <tr key={st}>
-                      <td>
-                        <span className="mono">{st}</span>{' '}
-                        <span className="muted small">{CONN_STATES[st] ?? ''}</span>
-                      </td>
-                      <td className="num">{formatCount(n)}</td>
-                      <td className="num">
-                        {formatPercent(summary.flows.count ? (n / summary.flows.count) * 100 : 0)}
-                      </td>
+            {states && states.rows.length > 0 && (
+              <>
+                <table className="table table-compact conn-states" data-testid="conn-states">
+                  <caption className="muted small">
+                    {states.scope === 'tcp'
+                      ? `Shares of the ${formatCount(states.total)} TCP flows`
+                      : `All transports: this session was analysed before TCP flows' states were counted apart, so these include UDP and ICMP flows; shares are of all ${formatCount(states.total)} flows`}
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th>
+                        {states.scope === 'tcp'
+                          ? 'Connection state of TCP flows (Zeek)'
+                          : 'Connection state, all transports (Zeek)'}
+                      </th>
+                      <th className="num">Flows</th>
+                      <th className="num">Share</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {states.rows.slice(0, 6).map((r) => (
+                      <tr key={r.state}>
+                        <td>
+                          <span className="mono">{r.state}</span>{' '}
+                          <span className="muted small">{CONN_STATES[r.state] ?? ''}</span>
+                        </td>
+                        <td className="num">{formatCount(r.flows)}</td>
+                        <td className="num">{formatPercent(r.share)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                {states.rows.length > 6 && (
+                  <div className="muted small">
+                    {formatCount(states.rows.length - 6)} other states,{' '}
+                    {formatCount(states.rows.slice(6).reduce((n, r) => n + r.flows, 0))} flows
+                  </div>
+                )}
+              </>
             )}
           </>
         )}
@@ -208,11 +280,20 @@ function FlowsTable({
   setQuery: (q: Partial<FlowQuery>) => void;
 }) {
   const flows = useApi<FlowsResponse>(flowsPath(sessionId, query));
-  // Keep the last page on screen while the next one loads, so the table does not jump.
+  // Keep the last page on screen while the next one loads, so the table does not jump; a refused
+  // query (400) clears it: the rows under its error would be another filter's.
   const [shown, setShown] = useState<FlowsResponse | undefined>();
   useEffect(() => {
     if (flows.data) setShown(flows.data);
-  }, [flows.data]);
+    else if (flows.error) setShown(undefined);
+  }, [flows.data, flows.error]);
+  // A page past the last one (an old link, a typed URL, fewer flows since) goes to the last page
+  // that has rows, in the URL too.
+  const answered = flows.data;
+  const target = answered ? clampPage(query.page, query.size, answered.total) : query.page;
+  useEffect(() => {
+    if (target !== query.page) setQuery({ page: target });
+  }, [target, query.page, setQuery]);
 
   const columns = useMemo<ColumnDef<Flow>[]>(
     () => [
@@ -220,14 +301,14 @@ function FlowsTable({
         id: 'src',
         header: 'Source',
         cell: ({ row: { original: f } }) => (
-          <span className="mono">{isIcmp(f.protocol) ? f.src_ip : formatEndpoint(f.src_ip, f.src_port)}</span>
+          <Endpoint ip={f.src_ip} port={isIcmp(f.protocol) ? null : f.src_port} />
         ),
       },
       {
         id: 'dst',
         header: 'Destination',
         cell: ({ row: { original: f } }) => (
-          <span className="mono">{isIcmp(f.protocol) ? f.dst_ip : formatEndpoint(f.dst_ip, f.dst_port)}</span>
+          <Endpoint ip={f.dst_ip} port={isIcmp(f.protocol) ? null : f.dst_port} />
         ),
       },
       {
@@ -239,14 +320,21 @@ function FlowsTable({
         id: 'service',
         header: 'Service',
         cell: ({ row: { original: f } }) => {
-          if (isIcmp(f.protocol))
+          if (isIcmp(f.protocol)) {
+            const text = `type ${f.src_port} code ${f.dst_port}`;
             return (
-              <span className="muted">
-                type {f.src_port} code {f.dst_port}
+              <span className="muted cell-clip" title={text}>
+                {text}
               </span>
             );
+          }
           if (f.dst_port === null) return '—';
-          return labels.get(`${f.protocol.toLowerCase()}/${f.dst_port}`) ?? String(f.dst_port);
+          const text = labels.get(`${f.protocol.toLowerCase()}/${f.dst_port}`) ?? String(f.dst_port);
+          return (
+            <span className="cell-clip" title={text}>
+              {text}
+            </span>
+          );
         },
       },
       {
@@ -330,9 +418,41 @@ function FlowsTable({
   const total = shown?.total ?? 0;
   const exact = shown?.total_exact !== false;
   const pages = Math.max(1, Math.ceil(total / query.size));
-  const hasNext = exact ? query.page + 1 < pages : (shown?.flows.length ?? 0) === query.size;
-  const from = total === 0 ? 0 : query.page * query.size + 1;
-  const to = Math.min(total, (query.page + 1) * query.size);
+  const last = Math.min(pages - 1, maxPage(query.size));
+  const hasNext = query.page < last || (!exact && (shown?.flows.length ?? 0) === query.size);
+  // The rows on screen, as the answer numbers them: never a range that ends before it starts.
+  const rows = shown?.flows.length ?? 0;
+  const from = (shown?.offset ?? 0) + 1;
+  const to = (shown?.offset ?? 0) + rows;
+
+  // The address columns are as wide as the page's longest address needs, but leave the hints
+  // (when there are any) their room; a longer address is cut in its middle.
+  const withHints = shown?.flows.some((f) => hints(f).length > 0) ?? false;
+  const [wrap, setWrap] = useState<HTMLDivElement | null>(null);
+  const [wrapPx, setWrapPx] = useState(0);
+  useLayoutEffect(() => {
+    if (!wrap) return;
+    setWrapPx(wrap.clientWidth);
+    const watch = new ResizeObserver(() => setWrapPx(wrap.clientWidth));
+    watch.observe(wrap);
+    return () => watch.disconnect();
+  }, [wrap]);
+  const addressCap = Math.max(
+    IPV4_ENDPOINT_PX,
+    Math.floor((Math.max(wrapPx, MIN_TABLE_PX) - FIXED_PX - (withHints ? 160 : 64)) / 2),
+  );
+  const columnWidth = (id: string): number | undefined => {
+    if (id !== 'src' && id !== 'dst') return COLUMN_PX[id];
+    const longest = Math.max(
+      12,
+      ...(shown?.flows ?? []).map((f) =>
+        id === 'src'
+          ? formatEndpoint(f.src_ip, isIcmp(f.protocol) ? null : f.src_port).length
+          : formatEndpoint(f.dst_ip, isIcmp(f.protocol) ? null : f.dst_port).length,
+      ),
+    );
+    return Math.min(endpointPx(longest), addressCap);
+  };
 
   const toggleSort = (columnId: string) => {
     const sort = SORTABLE[columnId];
@@ -350,8 +470,8 @@ function FlowsTable({
           {flows.error.message}
         </p>
       )}
-      <div className={`table-wrap${flows.loading ? ' is-loading' : ''}`}>
-        <table className="table flows" data-testid="flows-table">
+      <div ref={setWrap} className={`table-wrap flows-wrap${flows.loading ? ' is-loading' : ''}`}>
+        <table className="table flows" data-testid="flows-table" style={{ minWidth: MIN_TABLE_PX }}>
           <thead>
             {table.getHeaderGroups().map((hg) => (
               <tr key={hg.id}>
@@ -362,7 +482,8 @@ function FlowsTable({
                   return (
                     <th
                       key={h.id}
-                      className={numeric ? 'num' : undefined}
+                      className={`col-${h.column.id}${numeric ? ' num' : ''}`}
+                      style={{ width: columnWidth(h.column.id) }}
                       aria-sort={active ? (query.order === 'asc' ? 'ascending' : 'descending') : undefined}
                     >
                       {sortable ? (
@@ -391,11 +512,9 @@ function FlowsTable({
                 {r.getVisibleCells().map((c) => (
                   <td
                     key={c.id}
-                    className={
-                      (c.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric
-                        ? 'num'
-                        : undefined
-                    }
+                    className={`col-${c.column.id}${
+                      (c.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric ? ' num' : ''
+                    }`}
                   >
                     {flexRender(c.column.columnDef.cell, c.getContext())}
                   </td>
@@ -405,17 +524,25 @@ function FlowsTable({
           </tbody>
         </table>
         {!shown && !flows.error && <Loading />}
-        {shown && shown.flows.length === 0 && (
+        {flows.error && (
+          <div className="state state-empty">No flows shown: the server refused this filter.</div>
+        )}
+        {shown && rows === 0 && total === 0 && (
           <div className="state state-empty">No flow matches these filters.</div>
         )}
+        {shown && rows === 0 && total > 0 && <Loading />}
       </div>
       <div className="pager">
         <span data-testid="flows-range">
-          {total === 0
-            ? 'No flows'
-            : exact
-              ? `${formatCount(from)}–${formatCount(to)} of ${formatCount(total)} flows`
-              : `${formatCount(from)}–${formatCount(query.page * query.size + (shown?.flows.length ?? 0))} of more than ${formatCount(total)} flows`}
+          {flows.error
+            ? ''
+            : !shown
+              ? '…'
+              : total === 0
+                ? 'No flows'
+                : rows === 0
+                  ? `${exact ? '' : 'more than '}${formatCount(total)} flows`
+                  : `${formatCount(from)}–${formatCount(to)} of ${exact ? '' : 'more than '}${formatCount(total)} flows`}
         </span>
         <span className="pager-buttons">
           <label className="inline-field">
@@ -440,12 +567,12 @@ function FlowsTable({
             type="button"
             className="btn btn-small"
             disabled={query.page === 0}
-            onClick={() => setQuery({ page: query.page - 1 })}
+            onClick={() => setQuery({ page: Math.min(query.page, last + 1) - 1 })}
           >
             ‹ Previous
           </button>
-          <span className="muted">
-            page {formatCount(query.page + 1)}
+          <span className="muted" data-testid="flows-page">
+            page {formatCount(Math.min(query.page, last) + 1)}
             {exact ? ` of ${formatCount(pages)}` : ''}
           </span>
           <button
@@ -459,8 +586,9 @@ function FlowsTable({
           <button
             type="button"
             className="btn btn-small"
-            disabled={!exact || query.page + 1 >= pages}
-            onClick={() => setQuery({ page: pages - 1 })}
+            disabled={!exact || query.page >= last}
+            title={exact ? undefined : 'The count stops at 100,000 matches: the last page is not known'}
+            onClick={() => setQuery({ page: last })}
           >
             Last »
           </button>
@@ -492,8 +620,9 @@ function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Part
       return;
     }
     const a = ip.trim();
-    if (a && !/^[0-9a-fA-F.:]+$/.test(a)) {
-      setProblem('Address: an IPv4 or IPv6 address such as 10.0.0.1 or 2001:db8::1.');
+    const bad = addressProblem(a);
+    if (bad) {
+      setProblem(bad);
       return;
     }
     setProblem(null);
@@ -507,7 +636,7 @@ function FlowFilters({ query, setQuery }: { query: FlowQuery; setQuery: (q: Part
         <input
           type="text"
           value={ip}
-          placeholder="either side, e.g. 10.0.0.5"
+          placeholder="one address, e.g. 10.0.0.5"
           onChange={(e) => setIp(e.target.value)}
           className="mono"
           size={22}
@@ -592,7 +721,12 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
     () => new Map((ports.data?.ports ?? []).map((p) => [`${p.protocol.toLowerCase()}/${p.port}`, p.label])),
     [ports.data],
   );
-  const shownPorts = ports.data?.ports.slice(0, 12);
+  const [allPorts, setAllPorts] = useState(false);
+  const portCount = ports.data?.ports.length ?? 0;
+  // The most ports the page asks for: a list that long may have been cut.
+  const portsLimit = Number(new URL(portsPath(id), window.location.href).searchParams.get('limit'));
+  const cut = portCount >= portsLimit;
+  const shownPorts = allPorts ? ports.data?.ports : ports.data?.ports.slice(0, PORTS_SHOWN);
 
   return (
     <div className="page protocols">
@@ -610,12 +744,39 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
           >
             {() =>
               shownPorts && (
-                <PortList
-                  ports={shownPorts}
-                  onPick={(p) =>
-                    setQuery({ port: String(p.port), protocol: p.protocol.toLowerCase(), page: 0 })
-                  }
-                />
+                <>
+                  <div className={allPorts ? 'ports-scroll' : undefined}>
+                    <PortList
+                      ports={shownPorts}
+                      onPick={(p) =>
+                        setQuery({ port: String(p.port), protocol: p.protocol.toLowerCase(), page: 0 })
+                      }
+                    />
+                  </div>
+                  {portCount > PORTS_SHOWN && (
+                    <div className="ports-more">
+                      <span className="muted small">
+                        {allPorts
+                          ? cut
+                            ? `The ${formatCount(portCount)} busiest ports; the list stops there`
+                            : `All ${formatCount(portCount)} ports`
+                          : `The ${PORTS_SHOWN} busiest of ${formatCount(portCount)}${cut ? ' or more' : ''} ports`}
+                      </span>
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-expanded={allPorts}
+                        onClick={() => setAllPorts(!allPorts)}
+                      >
+                        {allPorts
+                          ? `Show the top ${PORTS_SHOWN}`
+                          : cut
+                            ? `Show the ${formatCount(portCount)} busiest`
+                            : `Show all ${formatCount(portCount)} ports`}
+                      </button>
+                    </div>
+                  )}
+                </>
               )
             }
           </Async>
@@ -625,8 +786,13 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
         title="Top flows"
         subtitle="Bidirectional flows; the source is the initiator. Sorted and filtered by the server."
         actions={
-          <a className="btn btn-small" href={sessionPath(id, '/export?format=csv')} download>
-            Export CSV
+          <a
+            className="btn btn-small"
+            href={sessionPath(id, '/export?format=csv')}
+            download
+            title="Every flow of this session as CSV; the table's filters and sort do not apply"
+          >
+            Export all flows (CSV)
           </a>
         }
       >
