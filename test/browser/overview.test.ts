@@ -209,6 +209,14 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
       await open(path);
       const r = await sticksOut();
       expect({ name, ...r }).toEqual({ name, width: 390, vw: 390, out: [] });
+      // A chart's legend, wrapped to two lines on a phone, stays above its plot.
+      const covered = await page.evaluate<number>(`[...document.querySelectorAll('.plot')].filter((p) => {
+        const head = p.querySelector('.time-chart-head');
+        const area = p.querySelector('.plot-area');
+        const top = area?.getBoundingClientRect().top ?? 0;
+        return [...(head?.querySelectorAll('*') ?? [])].some((e) => e.getBoundingClientRect().bottom > top + 0.5);
+      }).length`);
+      expect(covered, `${name}: legends over their plots`).toBe(0);
       // The content uses the whole width: the navigation sits above it, not beside it.
       const main = await page.locator('main.content').boundingBox();
       expect(main?.x, name).toBe(0);
