@@ -34,7 +34,15 @@ export const anomaliesPath = (id: string) => sessionPath(id, '/anomalies');
 /** Scores only, for the overview's timeline: the explanations are most of the answer. */
 export const anomalyScoresPath = (id: string) => sessionPath(id, '/anomalies?contributions=false');
 export const insightsPath = (id: string) => sessionPath(id, '/insights');
-export const talkersPath = (id: string) => sessionPath(id, '/talkers?direction=both&limit=10');
+/** The top talkers' directions (docs/API.md); the overview's URL carries one as `talkers`. */
+export const TALKER_DIRECTIONS = ['both', 'sent', 'received'] as const;
+export type TalkerDirection = (typeof TALKER_DIRECTIONS)[number];
+export function readTalkerDirection(search: URLSearchParams): TalkerDirection {
+  const d = search.get('talkers');
+  return (TALKER_DIRECTIONS as readonly string[]).includes(d ?? '') ? (d as TalkerDirection) : 'both';
+}
+export const talkersPath = (id: string, direction: TalkerDirection = 'both') =>
+  sessionPath(id, `/talkers?direction=${direction}&limit=10`);
 export const portsPath = (id: string) => sessionPath(id, '/ports?limit=200');
 export const tcpHealthPath = (id: string) => sessionPath(id, '/tcp-health');
 export const distributionsPath = (id: string) => sessionPath(id, '/distributions');
@@ -45,7 +53,12 @@ export const directionPath = (id: string) => sessionPath(id, '/direction');
  * the session itself is being checked.
  */
 export const PAGE_DATA: Record<PageKey, (id: string, search: URLSearchParams) => string[]> = {
-  overview: (id) => [windowsPath(id), talkersPath(id), anomalyScoresPath(id), insightsPath(id)],
+  overview: (id, search) => [
+    windowsPath(id),
+    talkersPath(id, readTalkerDirection(search)),
+    anomalyScoresPath(id),
+    insightsPath(id),
+  ],
   protocols: (id, search) => [tcpHealthPath(id), portsPath(id), flowsPath(id, readQuery(search))],
   traffic: (id) => [distributionsPath(id), directionPath(id), windowsPath(id)],
   timeline: (id) => [insightsPath(id), windowsPath(id)],

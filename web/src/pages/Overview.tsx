@@ -1,11 +1,20 @@
 import { useMemo } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useApi } from '../api';
 import { TimeChart } from '../charts/TimeChart';
 import { protocolMixSpec, scoreSpec, throughputSpec, windowAt } from '../charts/window-charts';
 import { SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Empty, ShareBar, Stat } from '../components/ui';
-import { anomaliesPath, anomalyScoresPath, insightsPath, talkersPath, windowsPath } from '../endpoints';
+import {
+  anomaliesPath,
+  anomalyScoresPath,
+  insightsPath,
+  readTalkerDirection,
+  TALKER_DIRECTIONS,
+  type TalkerDirection,
+  talkersPath,
+  windowsPath,
+} from '../endpoints';
 import {
   formatBytes,
   formatCount,
@@ -42,6 +51,20 @@ function useAnomalyScores(sessionId: string) {
 
 export function useInsights(sessionId: string) {
   return useApi<InsightsResponse>(insightsPath(sessionId));
+}
+
+/**
+ * Too few windows with traffic for the model to judge a busy one (docs/DETECTION.md): every window
+ * is scored, none is flagged, whatever its score. The same test as the anomalies page's.
+ */
+export function modelCannotFlag(d: AnomaliesResponse): boolean {
+  const m = d.model;
+  return m?.active_training_windows !== undefined && m.active_training_windows < (m.min_active_windows ?? 0);
+}
+
+/** Why no window is flagged when the model cannot flag, in the anomalies page's words. */
+export function cannotFlagText(d: AnomaliesResponse): string {
+  return `Only ${formatCount(d.model?.active_training_windows ?? 0)} of these windows carry traffic, fewer than the ${d.model?.min_active_windows} the model needs to judge a busy window: busy windows are scored but none is flagged, whatever its score.`;
 }
 
 function Headline({ session, summary }: { session: Session; summary: Summary }) {
@@ -138,9 +161,12 @@ function Headline({ session, summary }: { session: Session; summary: Summary }) 
         }
         note={
           anomalies.data
-            ? `of ${plural(anomalies.data.anomalies.length, 'window')} (${summary.windows.length_s} s)`
+            ? `of ${plural(anomalies.data.anomalies.length, 'window')} (${summary.windows.length_s} s)${
+                modelCannotFlag(anomalies.data) ? '; none can be flagged' : ''
+              }`
             : undefined
         }
+        title={anomalies.data && modelCannotFlag(anomalies.data) ? cannotFlagText(anomalies.data) : undefined}
       />
     </div>
   );
@@ -173,29 +199,126 @@ function CaptureNotes({ summary }: { summary: Summary }) {
   );
 }
 
-function TalkerList({ talkers }: { talkers: Talker[] }) {
-  const max = Math.max(...talkers.map((t) => t.share), 1e-9);
+/** An address with a line-break opportunity after each colon: a long IPv6 address wraps whole. */
+function BreakableAddress({ ip }: { ip: string }) {
+  const parts = ip.split(':');
   return (
-    <ol className="barlist" data-testid="top-talkers">
-      {talkers.map((t, i) => (
-        <li key={t.ip} title={`${t.ip}: ${formatCount(t.bytes)} bytes in ${formatCount(t.packets)} packets`}>
-          <span className="barlist-rank">{t.rank ?? i + 1}</span>
-          <span className="barlist-label mono">{t.ip}</span>
-          <span className="barlist-bar">
-            <ShareBar pct={(t.share / max) * 100} />
-          </span>
-          <span className="barlist-value">{formatBytes(t.bytes)}</span>
-          <span className="barlist-share">{formatPercent(t.share)}</span>
-        </li>
+    <>
+      {parts.map((part, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one address, in order
+        <span key={i}>
+          {part}
+          {i < parts.length - 1 && (
+            <>
+              :<wbr />
+            </>
+          )}
+        </span>
       ))}
-    </ol>
+    </>
+  );
+}
+
+const DIRECTION_LABEL: Record<TalkerDirection, string> = {
+  both: 'Both',
+  sent: 'Sent',
+  received: 'Received',
+};
+
+/** What a talker's share means in each direction (SPEC: bytes in that direction / all bytes). */
+export const TALKER_SHARE_NOTE: Record<TalkerDirection, string> = {
+  both: "Bytes sent + received, as tshark's endpoints count them: a packet counts for its sender and its receiver, so the shares of all bytes add up to 200% (an address talking to itself can pass 100%).",
+  sent: 'Bytes each address sent (as the source); share of all bytes in the capture.',
+  received: 'Bytes each address received (as the destination); share of all bytes in the capture.',
+};
+
+function DirectionSwitch({
+  value,
+  onChange,
+}: {
+  value: TalkerDirection;
+  onChange: (d: TalkerDirection) => void;
+}) {
+  return (
+    <fieldset className="segmented" aria-label="Talkers by direction">
+      {TALKER_DIRECTIONS.map((d) => (
+        <button
+          key={d}
+          type="button"
+          className={`segmented-item${d === value ? ' active' : ''}`}
+          aria-pressed={d === value}
+          onClick={() => onChange(d)}
+        >
+          {DIRECTION_LABEL[d]}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+function TalkerList({
+  sessionId,
+  talkers,
+  direction,
+}: {
+  sessionId: string;
+  talkers: Talker[];
+  direction: TalkerDirection;
+}) {
+  const max = Math.max(...talkers.map((t) => t.share), 1e-9);
+  const verb = direction === 'sent' ? 'sent' : direction === 'received' ? 'received' : 'sent + received';
+  return (
+    <div className="talkers">
+      <div className="talkers-head" aria-hidden="true">
+        <span />
+        <span>Address</span>
+        <span />
+        <span className="right">Bytes</span>
+        <span className="right">Packets</span>
+        <span className="right">Share</span>
+      </div>
+      <ol className="barlist" data-testid="top-talkers">
+        {talkers.map((t, i) => (
+          <li
+            key={t.ip}
+            title={`${t.ip}: ${formatCount(t.bytes)} bytes in ${formatCount(t.packets)} packets ${verb}`}
+          >
+            <span className="barlist-rank">{t.rank ?? i + 1}</span>
+            <Link
+              className="barlist-label mono"
+              to={pageUrl('protocols', sessionId, { ip: t.ip })}
+              title={`${t.ip}: list its flows`}
+            >
+              <BreakableAddress ip={t.ip} />
+            </Link>
+            <span className="barlist-bar">
+              <ShareBar pct={(t.share / max) * 100} />
+            </span>
+            <span className="barlist-value">{formatBytes(t.bytes)}</span>
+            <span className="barlist-packets">
+              {formatCount(t.packets)}
+              <span className="barlist-unit"> {t.packets === 1 ? 'packet' : 'packets'}</span>
+            </span>
+            <span className="barlist-share">{formatPercent(t.share)}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 
 export function OverviewPage({ session, summary }: { session: Session; summary: Summary }) {
   const id = session.session_id;
   const windows = useWindows(id);
-  const talkers = useApi<{ talkers: Talker[] }>(talkersPath(id));
+  const [search, setSearch] = useSearchParams();
+  const direction = readTalkerDirection(search);
+  const setDirection = (d: TalkerDirection) => {
+    const q = new URLSearchParams(search);
+    if (d === 'both') q.delete('talkers');
+    else q.set('talkers', d);
+    setSearch(q, { replace: true });
+  };
+  const talkers = useApi<{ talkers: Talker[] }>(talkersPath(id, direction));
   const anomalies = useAnomalyScores(id);
   const navigate = useNavigate();
   const lengthS = windows.data?.length_s ?? summary.windows.length_s;
@@ -236,15 +359,17 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
         </Card>
         <Card
           title="Top talkers"
-          subtitle="Bytes sent and received per address; share of all bytes (each packet counts for both ends)"
+          actions={<DirectionSwitch value={direction} onChange={setDirection} />}
+          className="talkers-card"
         >
+          <p className="card-sub talkers-note">{TALKER_SHARE_NOTE[direction]}</p>
           <Async
             state={talkers}
             height={250}
             empty={(d) => d.talkers.length === 0}
             emptyText="No IP addresses in this capture."
           >
-            {(d) => <TalkerList talkers={d.talkers} />}
+            {(d) => <TalkerList sessionId={id} talkers={d.talkers} direction={direction} />}
           </Async>
         </Card>
       </div>
@@ -270,6 +395,11 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
             </Link>
           }
         >
+          {anomalies.data && modelCannotFlag(anomalies.data) && (
+            <p className="card-note" data-testid="cannot-flag">
+              {cannotFlagText(anomalies.data)}
+            </p>
+          )}
           <Async
             state={anomalies}
             height={230}
