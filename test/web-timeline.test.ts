@@ -1,32 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { stackOffsets } from '../web/src/charts/stacking.js';
+import { TIME_INCRS, timeLabels, timeStep } from '../web/src/charts/time-axis.js';
+import { boundaryNote } from '../web/src/direction-note.js';
 import { isSessionId, normalizeSessionId } from '../web/src/request.js';
+import { peakWindow, readFilter, toggleFilter } from '../web/src/timeline-filter.js';
 import type { Anomaly, Direction } from '../web/src/types.js';
-
-// The functions under test live in the pages' .tsx modules, which the tests' TypeScript project (Node,
-// no JSX) cannot read: they are imported by a computed path, with the signatures used stated here.
-const web = (path: string) => import(/* @vite-ignore */ `../web/src/${path}.tsx`);
-const { TIME_INCRS, timeLabels, timeStep } = (await web('charts/Plot')) as {
-  TIME_INCRS: number[];
-  timeLabels: (u: never, splits: number[], axis?: number, space?: number, incr?: number) => string[];
-  timeStep: (plotDim: number, span: number) => number;
-};
-const { stackOffsets } = (await web('charts/TimelineChart')) as {
-  stackOffsets: (
-    markers: { x: number; lane: number; r: number; severity: string }[],
-    laneHeight: number,
-  ) => number[];
-};
-const { peakWindow, readFilter, toggleFilter } = (await web('pages/Timeline')) as {
-  peakWindow: (anomalies: Anomaly[] | undefined, from: number, to: number) => number;
-  readFilter: (search: URLSearchParams) => { severities: Set<string> | null; types: Set<string> | null };
-  toggleFilter: (
-    search: URLSearchParams,
-    key: 'severity' | 'type',
-    value: string,
-    all: string[],
-  ) => URLSearchParams;
-};
-const { boundaryNote } = (await web('pages/Traffic')) as { boundaryNote: (d: Direction) => string | null };
 
 const ID = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 

@@ -7,6 +7,7 @@ import { Async, Card, Dot, Empty, SeverityBadge } from '../components/ui';
 import { anomalyScoresPath } from '../endpoints';
 import { formatTime, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
+import { peakWindow, readFilter, toggleFilter } from '../timeline-filter';
 import type {
   AnomaliesResponse,
   Anomaly,
@@ -36,56 +37,6 @@ const TYPE_NAMES: Record<string, string> = {
 export function typeName(t: string | null): string {
   if (!t) return 'Insight';
   return TYPE_NAMES[t] ?? t.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
-}
-
-/**
- * The window of `from`…`to` with the highest anomaly score (the first of equals), or `from` when no
- * score of the range is known: the window an alert's "Anomaly scores" link opens.
- */
-export function peakWindow(anomalies: Anomaly[] | undefined, from: number, to: number): number {
-  let best = from;
-  let bestScore = -Infinity;
-  for (const a of anomalies ?? []) {
-    if (a.window_id < from || a.window_id > to) continue;
-    if (a.score > bestScore || (a.score === bestScore && a.window_id < best)) {
-      best = a.window_id;
-      bestScore = a.score;
-    }
-  }
-  return best;
-}
-
-/** The severities and alert types the URL's `severity` and `type` keep shown (null: all of them). */
-export function readFilter(search: URLSearchParams): {
-  severities: Set<string> | null;
-  types: Set<string> | null;
-} {
-  const list = (k: string) => {
-    const v = search.get(k);
-    return v === null ? null : new Set(v.split(',').filter((x) => x !== ''));
-  };
-  return { severities: list('severity'), types: list('type') };
-}
-
-/**
- * The URL with `value` of the `key` filter toggled, out of `all`: the parameter lists what stays
- * shown, and is dropped when that is everything again.
- */
-export function toggleFilter(
-  search: URLSearchParams,
-  key: 'severity' | 'type',
-  value: string,
-  all: string[],
-): URLSearchParams {
-  const s = new URLSearchParams(search);
-  const v = s.get(key);
-  const shown = new Set(v === null ? all : v.split(',').filter((x) => x !== ''));
-  if (shown.has(value)) shown.delete(value);
-  else shown.add(value);
-  const kept = all.filter((x) => shown.has(x));
-  if (kept.length === all.length) s.delete(key);
-  else s.set(key, kept.join(','));
-  return s;
 }
 
 /** The capture-time span of an insight's windows (window k covers [t0 + kL, t0 + (k+1)L)). */

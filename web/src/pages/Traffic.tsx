@@ -6,6 +6,7 @@ import { TimeChart } from '../charts/TimeChart';
 import { directionSpec } from '../charts/window-charts';
 import { COLORS } from '../colors';
 import { Async, Card, Dot, ShareBar } from '../components/ui';
+import { boundaryNote } from '../direction-note';
 import { directionPath, distributionsPath } from '../endpoints';
 import { formatBytes, formatCount, formatPercent } from '../format';
 import { heatmapCells, heatmapColumnLabel, heatmapLayout, heatmapRowLabel, spanName } from '../heatmap';
@@ -90,26 +91,6 @@ const DIRECTIONS = [
   { key: 'internal', label: 'Internal', text: 'local → local', color: COLORS.internal },
   { key: 'external', label: 'External', text: 'remote → remote', color: COLORS.external },
 ] as const;
-
-/** Below this share of the IP bytes crossing the local networks' edge, the in/out split says little. */
-export const CROSSING_SHARE_MIN = 0.1;
-
-/**
- * What to say when little of the traffic crossed the local networks' boundary: which side nearly
- * everything stayed on, or null when in + out is a fair share of the IP bytes (or there are none).
- */
-export function boundaryNote(d: Direction): string | null {
-  const all = d.inbound_bytes + d.outbound_bytes + d.internal_bytes + d.external_bytes;
-  const inOut = d.inbound_bytes + d.outbound_bytes;
-  if (all === 0 || inOut / all >= CROSSING_SHARE_MIN) return null;
-  const share = formatPercent((inOut / all) * 100);
-  if (d.external_bytes >= d.internal_bytes) {
-    const ext = formatPercent((d.external_bytes / all) * 100);
-    return `Only ${share} of the IP bytes crossed the edge of the local networks: ${ext} went between remote addresses (external). The local networks probably do not fit this capture.`;
-  }
-  const int = formatPercent((d.internal_bytes / all) * 100);
-  return `Only ${share} of the IP bytes crossed the edge of the local networks: ${int} stayed between local addresses (internal), so inbound vs outbound says little here.`;
-}
 
 const NOTE_STYLE = {
   background: '#fff6e0',
