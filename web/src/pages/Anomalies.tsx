@@ -8,7 +8,7 @@ import { featureInfo } from '../features';
 import { formatBytes, formatClock, formatCount, formatPercent, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
 import type { AnomaliesResponse, Anomaly, Session, Summary, TrafficWindow } from '../types';
-import { useAnomalies, useWindows } from './Overview';
+import { cannotFlagText, modelCannotFlag, useAnomalies, useWindows } from './Overview';
 
 const TOP_N = 15;
 
@@ -192,12 +192,6 @@ function TopWindows({
   );
 }
 
-/** Too few busy windows to fit on: the model scores them but flags none (docs/DETECTION.md). */
-function tooFew(d: AnomaliesResponse): boolean {
-  const m = d.model;
-  return m?.active_training_windows !== undefined && m.active_training_windows < (m.min_active_windows ?? 0);
-}
-
 function modelLine(d: AnomaliesResponse): string {
   const m = d.model ?? {};
   const kind = m.kind ? m.kind.replace('+', ' + ').replace(/_/g, ' ') : 'unsupervised model';
@@ -251,14 +245,10 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
                 "this capture's own windows"
               )}
               . Click the chart or a row to explain a window.
-              {tooFew(data) && (
+              {modelCannotFlag(data) && (
                 <>
                   {' '}
-                  <strong>
-                    Only {formatCount(data.model?.active_training_windows ?? 0)} of those windows carry
-                    traffic, fewer than the {data.model?.min_active_windows} the model needs to judge a busy
-                    window: busy windows are scored but none is flagged, whatever its score.
-                  </strong>
+                  <strong>{cannotFlagText(data)}</strong>
                 </>
               )}
             </>
