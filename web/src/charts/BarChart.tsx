@@ -1,6 +1,7 @@
 import { useCallback, useMemo } from 'react';
 import uPlot from 'uplot';
 import { formatCount, formatCountAxis, formatPercent } from '../format';
+import { bucketLabels } from './bucket-labels';
 import { FONT } from './font';
 import { AXIS_COLOR, axis, FONT_SMALL, fromZero, Plot, px, WHOLE_STEPS } from './Plot';
 
@@ -35,59 +36,72 @@ export function BarChart({ rows, xName, unit, color, height, ariaLabel }: Props)
   );
   const share = useCallback((n: number) => formatPercent(total ? (n / total) * 100 : 0), [total]);
   const options = useCallback(
-    (width: number, h: number): uPlot.Options => ({
-      width,
-      height: h,
-      legend: { show: false },
-      padding: [18, 16, 0, 0],
-      cursor: { drag: { x: false, y: false }, y: false, points: { show: false } },
-      scales: {
-        x: { time: false, range: [-0.5, rows.length - 0.5] },
-        y: { range: fromZero },
-      },
-      axes: [
-        axis({
-          grid: { show: false },
-          splits: () => rows.map((_, i) => i),
-          values: (_u, s) => s.map((i) => rows[i]?.label ?? ''),
-          size: rows.some((r) => r.label.includes('\n')) ? 40 : 28,
-          label: xName,
-          labelSize: 18,
-          labelGap: 4,
-          labelFont: FONT_SMALL,
-        }),
-        axis({ values: (_u, s) => s.map(formatCountAxis), size: 56, incrs: WHOLE_STEPS }),
-      ],
-      series: [
-        {},
-        {
-          label: unit,
-          fill: color,
-          stroke: color,
-          width: 0,
-          paths: uPlot.paths.bars?.({ size: [0.7, 56] }),
-          points: { show: false },
+    (width: number, h: number): uPlot.Options => {
+      const labels = bucketLabels(
+        rows.map((r) => r.label),
+        (width - 56 - 16) / Math.max(rows.length, 1),
+      );
+      return {
+        width,
+        height: h,
+        legend: { show: false },
+        padding: [18, 16, 0, 0],
+        cursor: { drag: { x: false, y: false }, y: false, points: { show: false } },
+        scales: {
+          x: { time: false, range: [-0.5, rows.length - 0.5] },
+          y: { range: fromZero },
         },
-      ],
-      hooks: {
-        draw: [
-          (u) => {
-            // Each bar's share above it (none for an empty bucket).
-            const { ctx } = u;
-            ctx.save();
-            ctx.font = `${px(11)}px ${FONT}`;
-            ctx.fillStyle = AXIS_COLOR;
-            ctx.textAlign = 'center';
-            ctx.textBaseline = 'bottom';
-            rows.forEach((r, i) => {
-              if (!r.count) return;
-              ctx.fillText(share(r.count), u.valToPos(i, 'x', true), u.valToPos(r.count, 'y', true) - px(3));
-            });
-            ctx.restore();
+        axes: [
+          axis({
+            grid: { show: false },
+            splits: () => rows.map((_, i) => i),
+            values: (_u, s) => s.map((i) => labels[i] ?? ''),
+            size: labels.some((l) => l.includes('\n')) ? 40 : 28,
+            label: xName,
+            labelSize: 18,
+            labelGap: 4,
+            labelFont: FONT_SMALL,
+          }),
+          axis({ values: (_u, s) => s.map(formatCountAxis), size: 56, incrs: WHOLE_STEPS }),
+        ],
+        series: [
+          {},
+          {
+            label: unit,
+            fill: color,
+            stroke: color,
+            width: 0,
+            paths: uPlot.paths.bars?.({ size: [0.7, 56] }),
+            points: { show: false },
           },
         ],
-      },
-    }),
+        hooks: {
+          draw: [
+            (u) => {
+              // Each bar's share above it (none for an empty bucket).
+              const { ctx } = u;
+              ctx.save();
+              ctx.font = `${px(11)}px ${FONT}`;
+              ctx.fillStyle = AXIS_COLOR;
+              ctx.textAlign = 'center';
+              ctx.textBaseline = 'bottom';
+              // A share that would run into the one drawn before it is left to the tooltip (a phone).
+              let right = -Infinity;
+              rows.forEach((r, i) => {
+                if (!r.count) return;
+                const text = share(r.count);
+                const x = u.valToPos(i, 'x', true);
+                const half = ctx.measureText(text).width / 2;
+                if (x - half < right + px(3)) return;
+                right = x + half;
+                ctx.fillText(text, x, u.valToPos(r.count, 'y', true) - px(3));
+              });
+              ctx.restore();
+            },
+          ],
+        },
+      };
+    },
     [rows, xName, unit, color, share],
   );
   return (
