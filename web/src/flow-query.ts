@@ -1,3 +1,6 @@
+// The parsers behind the flows route's address check (canonicalIp), so the page refuses exactly
+// what the server would.
+import { parseIpv4, parseIpv6 } from '../../src/analysis/local-nets.js';
 import { sessionPath } from './request.js';
 import type { FlowSort } from './types.js';
 
@@ -83,27 +86,6 @@ export function flowsPath(sessionId: string, query: FlowQuery): string {
   return sessionPath(sessionId, `/flows?${params}`);
 }
 
-function isIpv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
-/** An IPv6 literal as the server reads one (src/analysis/local-nets.ts): eight groups, `::`, a dotted tail. */
-function isIpv6(text: string): boolean {
-  let s = text.toLowerCase();
-  const lastColon = s.lastIndexOf(':');
-  if (lastColon < 0) return false;
-  if (s.includes('.', lastColon)) {
-    if (!isIpv4(s.slice(lastColon + 1))) return false;
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return false;
-  return halves.length === 2 ? groups.length <= 8 : groups.length === 8;
-}
-
 /**
  * Why the flows table's address filter would be refused, or null when the API takes it: one IPv4
  * or IPv6 address (at most 45 characters; no zone, no prefix), as the server's `ip` check reads it.
@@ -113,6 +95,11 @@ export function addressProblem(text: string): string | null {
   if (a === '') return null;
   if (a.includes('/'))
     return 'Address: one address is expected, such as 10.0.0.1 or 2001:db8::1; networks (CIDR) are not supported.';
-  if (a.length <= 45 && /^[0-9a-fA-F.:]+$/.test(a) && (isIpv4(a) || isIpv6(a))) return null;
+  if (
+    a.length <= 45 &&
+    /^[0-9a-fA-F.:]+$/.test(a) &&
+    (parseIpv4(a) !== null || (a.includes(':') && parseIpv6(a) !== null))
+  )
+    return null;
   return `Address: '${a}' is not an IPv4 or IPv6 address. Enter one address, such as 10.0.0.1 or 2001:db8::1.`;
 }
