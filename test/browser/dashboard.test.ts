@@ -1,10 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWebDir, type RunningServer, startServer } from '../../src/server/index.js';
 import {
   formatBytes,
   formatCount,
@@ -12,8 +9,16 @@ import {
   formatPercent,
   formatRatio,
 } from '../../web/src/format.js';
+import {
+  apiGet,
+  browserTestsReady,
+  launchPage,
+  SCREENSHOT_DIR as OUT,
+  startTestServer,
+  type TestServer,
+} from '../helpers/browser.js';
 import { independentCounts, topOf } from '../helpers/independent.js';
-import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
+import { expectedFor, SHARED_PCAPS } from '../helpers/shared.js';
 
 /**
  * The dashboard in Debian's Chromium, driven by playwright-core, against a real server on a fresh
@@ -24,31 +29,13 @@ import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js'
  * (or $CHROMIUM_PATH); skips without them.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT =
-  process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
 const OFFICE = 'eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap';
 const NMAP = 'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
-if (!ready) {
-  if (process.env.CI)
-    throw new Error(`CI needs the browser tests: ${CHROMIUM}, the capture corpus and dist/web`);
-  console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
-}
+const ready = browserTestsReady('browser tests of the dashboard');
 
 describe.skipIf(!ready)('dashboard in Chromium', () => {
-  let dir: string;
-  let server: RunningServer;
+  let ts: TestServer;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -56,11 +43,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   let demoId: string;
   const errors: string[] = [];
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status, path).toBe(200);
-    return (await res.json()) as T;
-  };
+  const api = <T>(path: string) => apiGet<T>(base, path);
   const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`) });
   /** Waits until the locator's text is `want` (or matches it): pages fill in as answers arrive. */
   const textOf = async (loc: Locator, want: string | RegExp, timeout = 15_000) => {
@@ -93,15 +76,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'flowlens-browser-'));
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbTarget: join(dir, 'db'),
-      token: null,
-      maxUploadBytes: 100_000_000,
-      concurrency: 1,
+    ts = await startTestServer('flowlens-browser-', {
       // The demo button's capture: here a real one from the corpus, so the test needs no generator.
       // A stand-in for the generated demo (test/demo.test.ts covers that one): quick to analyse.
       writeDemoCapture: async (path) => {
@@ -109,10 +84,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
         return { name: 'Demo capture' };
       },
     });
-    base = server.url.replace(/\/$/, '');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
+    base = ts.base;
+    ({ browser, page } = await launchPage());
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
@@ -121,8 +94,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('offers the demo capture on an empty server and follows its analysis', async () => {
@@ -434,32 +406,22 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
 });
 
 describe.skipIf(!ready)('dashboard with a token', () => {
-  let dir: string;
-  let server: RunningServer;
+  let ts: TestServer;
   let browser: Browser;
+  let page: Page;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flowlens-browser-token-'));
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbTarget: join(dir, 'db'),
-      token: 'correct horse battery staple',
-      maxUploadBytes: 100_000_000,
-      concurrency: 1,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    ts = await startTestServer('flowlens-browser-token-', { token: 'correct horse battery staple' });
+    ({ browser, page } = await launchPage());
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('asks for the token, refuses a wrong one and lets the right one in', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(`${server.url}sessions`, { waitUntil: 'networkidle' });
+    await page.goto(`${ts.base}/sessions`, { waitUntil: 'networkidle' });
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('Token').fill('wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -468,6 +430,5 @@ describe.skipIf(!ready)('dashboard with a token', () => {
     await page.getByLabel('Token').fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('No captures analysed yet.').waitFor();
-    await page.close();
   }, 60_000);
 });

@@ -1,11 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWebDir, type RunningServer, startServer } from '../../src/server/index.js';
 import { formatBytes, formatCount, formatPercent } from '../../web/src/format.js';
-import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
+import {
+  apiGet,
+  browserTestsReady,
+  launchPage,
+  startTestServer,
+  type TestServer,
+  uploadCompleted,
+} from '../helpers/browser.js';
+import { SHARED_PCAPS } from '../helpers/shared.js';
 
 /**
  * The overview's top talkers and anomaly card, and every page's layout on a phone and at laptop
@@ -14,42 +18,21 @@ import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
  * Needs `npm run build:web` first and /usr/bin/chromium (or $CHROMIUM_PATH); skips without them.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IPV6 = 'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 type Talker = { rank: number; ip: string; bytes: number; packets: number; share: number };
 
-const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
-if (!ready) {
-  if (process.env.CI)
-    throw new Error(`CI needs the browser tests: ${CHROMIUM}, the capture corpus and dist/web`);
-  console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
-}
+const ready = browserTestsReady('browser tests of the overview and layout');
 
 describe.skipIf(!ready)('overview and layout in Chromium', () => {
-  let dir: string;
-  let server: RunningServer;
+  let ts: TestServer;
   let base: string;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let id: string;
   const errors: string[] = [];
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status, path).toBe(200);
-    return (await res.json()) as T;
-  };
+  const api = <T>(path: string) => apiGet<T>(base, path);
   const open = async (path: string) => {
     await page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
   };
@@ -81,41 +64,16 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
     })()`);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flowlens-overview-'));
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbTarget: join(dir, 'db'),
-      token: null,
-      maxUploadBytes: 100_000_000,
-      concurrency: 1,
-    });
-    base = server.url.replace(/\/$/, '');
-    const form = new FormData();
-    form.set('file', new Blob([readFileSync(`${SHARED_PCAPS}/real/${IPV6}`)]), IPV6);
-    const res = await fetch(`${base}/api/sessions`, {
-      method: 'POST',
-      body: form,
-      headers: { 'X-Flowlens-Request': '1' },
-    });
-    expect(res.status).toBe(202);
-    id = ((await res.json()) as { session_id: string }).session_id;
-    for (const until = Date.now() + 60_000; ; ) {
-      const s = await api<{ session: { status: string } }>(`/api/sessions/${id}?anomalies=false`);
-      if (s.session.status === 'completed') break;
-      if (s.session.status === 'failed' || Date.now() > until) throw new Error(`ingest ${s.session.status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
+    ts = await startTestServer('flowlens-overview-');
+    base = ts.base;
+    id = await uploadCompleted(base, `${SHARED_PCAPS}/real/${IPV6}`);
+    ({ browser, page } = await launchPage());
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('top talkers show every IPv6 address whole, with its packets, bytes and share, and a title with the address', async () => {

@@ -1,13 +1,18 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCapture } from '../../src/generate/generate.js';
-import { defaultWebDir, type RunningServer, startServer } from '../../src/server/index.js';
 import { formatCount } from '../../web/src/format.js';
-import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
+import {
+  apiGet,
+  browserTestsReady,
+  launchPage,
+  SCREENSHOT_DIR as OUT,
+  startTestServer,
+  type TestServer,
+  uploadCompleted,
+} from '../helpers/browser.js';
+import { SHARED_PCAPS } from '../helpers/shared.js';
 
 /**
  * The Protocols page in Debian's Chromium (as test/browser/dashboard.test.ts drives it), on two
@@ -15,30 +20,15 @@ import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
  * IPv4 and IPv6, port usage's "show all", the export link and the connection-state table's label.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT =
-  process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
 const OFFICE = 'eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap';
 const IPV6 = 'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap';
 /** IPv4 and IPv6 flows with DNS and HTTP hints. */
 const MIXED = 'eth-dns-http-v4v6_wikipedia.pcap';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
-if (!ready)
-  console.warn(`skipped: protocols page browser tests (need ${CHROMIUM}, the captures and dist/web)`);
+const ready = browserTestsReady('browser tests of the protocols page');
 
 describe.skipIf(!ready)('protocols page in Chromium', () => {
-  let dir: string;
-  let server: RunningServer;
+  let ts: TestServer;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -48,61 +38,28 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
   /** A short generated capture with a port scan: more service ports than the card lists at first. */
   let scanId: string;
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status, path).toBe(200);
-    return (await res.json()) as T;
-  };
-  const upload = async (path: string): Promise<string> => {
-    const file = basename(path);
-    const form = new FormData();
-    form.set('file', new Blob([readFileSync(path)]), file);
-    const res = await fetch(`${base}/api/sessions`, {
-      method: 'POST',
-      body: form,
-      headers: { 'X-Flowlens-Request': '1' },
-    });
-    expect(res.status).toBe(202);
-    const { session_id } = (await res.json()) as { session_id: string };
-    for (;;) {
-      const { session } = await api<{ session: { status: string } }>(`/api/sessions/${session_id}`);
-      if (session.status === 'completed') return session_id;
-      if (session.status === 'failed') throw new Error(`${file} failed`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const api = <T>(path: string) => apiGet<T>(base, path);
+  const upload = (path: string) => uploadCompleted(base, path);
   const open = (path: string) => page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
   const rows = () => page.getByTestId('flows-table').locator('tbody tr');
   const range = () => page.getByTestId('flows-range').innerText();
   const pageParam = () => new URL(page.url()).searchParams.get('page');
 
   beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'flowlens-protocols-'));
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbTarget: join(dir, 'db'),
-      token: null,
-      maxUploadBytes: 100_000_000,
-      concurrency: 1,
-    });
-    base = server.url.replace(/\/$/, '');
-    const scan = join(dir, 'port-scan.pcap');
+    ts = await startTestServer('flowlens-protocols-');
+    base = ts.base;
+    const scan = join(ts.dir, 'port-scan.pcap');
     generateCapture(scan, { durationS: 60, hosts: 5, attacks: ['port_scan'] });
     officeId = await upload(`${SHARED_PCAPS}/real/${OFFICE}`);
     ipv6Id = await upload(`${SHARED_PCAPS}/real/${IPV6}`);
     mixedId = await upload(`${SHARED_PCAPS}/real/${MIXED}`);
     scanId = await upload(scan);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
+    ({ browser, page } = await launchPage());
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('a page beyond the last, a huge or an odd page opens a real page, in the URL too; Last works', async () => {

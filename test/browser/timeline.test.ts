@@ -1,10 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWebDir, type RunningServer, startServer } from '../../src/server/index.js';
-import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
+import {
+  apiGet,
+  browserTestsReady,
+  launchPage,
+  startTestServer,
+  type TestServer,
+  uploadCompleted,
+} from '../helpers/browser.js';
+import { SHARED_PCAPS } from '../helpers/shared.js';
 
 /**
  * Bad session ids in the address, the timeline's coincident alerts, filters and links, and the
@@ -12,22 +16,11 @@ import { hasSharedPcaps, SHARED_PCAPS } from '../helpers/shared.js';
  * Needs `npm run build:web` first and /usr/bin/chromium (or $CHROMIUM_PATH); skips without them.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NMAP = 'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap';
 const WIKI = 'eth-dns-http-v4v6_wikipedia.pcap';
 const FLOOD = 'eth-ipv6-ah-icmpv6-flood-3.6MB_denial6-5.pcap';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-const ready = existsSync(CHROMIUM) && hasSharedPcaps && existsSync(join(defaultWebDir(), 'index.html'));
-if (!ready) console.warn(`skipped: browser tests (need ${CHROMIUM}, the capture corpus and dist/web)`);
+const ready = browserTestsReady('browser tests of the timeline, traffic and session ids');
 
 interface Alert {
   id: number;
@@ -40,8 +33,7 @@ interface Alert {
 }
 
 describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
-  let dir: string;
-  let server: RunningServer;
+  let ts: TestServer;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -49,59 +41,22 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
   let wikiId: string;
   let floodId: string;
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status, path).toBe(200);
-    return (await res.json()) as T;
-  };
-  const upload = async (file: string): Promise<string> => {
-    const form = new FormData();
-    form.append('file', new Blob([readFileSync(`${SHARED_PCAPS}/real/${file}`)]), file);
-    const res = await fetch(`${base}/api/sessions`, {
-      method: 'POST',
-      body: form,
-      headers: { 'X-Flowlens-Request': '1' },
-    });
-    expect(res.status).toBe(202);
-    return ((await res.json()) as { session_id: string }).session_id;
-  };
-  const completed = async (id: string) => {
-    for (let i = 0; i < 300; i++) {
-      const { session } = await api<{ session: { status: string } }>(`/api/sessions/${id}?anomalies=false`);
-      if (session.status === 'completed') return;
-      if (session.status === 'failed') throw new Error(`${id} failed`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${id} not analysed in time`);
-  };
+  const api = <T>(path: string) => apiGet<T>(base, path);
+  const upload = (file: string) => uploadCompleted(base, `${SHARED_PCAPS}/real/${file}`);
   const open = (path: string) => page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flowlens-timeline-'));
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbTarget: join(dir, 'db'),
-      token: null,
-      maxUploadBytes: 100_000_000,
-      concurrency: 1,
-    });
-    base = server.url.replace(/\/$/, '');
+    ts = await startTestServer('flowlens-timeline-');
+    base = ts.base;
     nmapId = await upload(NMAP);
     wikiId = await upload(WIKI);
     floodId = await upload(FLOOD);
-    await completed(nmapId);
-    await completed(wikiId);
-    await completed(floodId);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
+    ({ browser, page } = await launchPage());
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('a malformed session id says "There is no session", with no schema regex and no Retry', async () => {
