@@ -27,6 +27,7 @@ import {
   isForeignUrl,
   listSessions,
   openStore,
+  SESSION_ID_PATTERN,
   sessionFlows,
   sessionLocalNets,
 } from '../storage/index.js';
@@ -360,8 +361,7 @@ function sessionIdArg(positionals: string[], command: string): string {
   const id = positionals[0];
   if (!id || positionals.length > 1)
     throw new UsageError(`${command} needs one session ID (see 'flowlens sessions')`);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
-    throw new UsageError(`'${id}' is not a session ID`);
+  if (!new RegExp(SESSION_ID_PATTERN, 'i').test(id)) throw new UsageError(`'${id}' is not a session ID`);
   // Sessions are stored with lowercase ids; a pasted uppercase one means the same session.
   return id.toLowerCase();
 }

@@ -1,6 +1,8 @@
+import { SESSION_ID_PATTERN } from '../storage/session-id.js';
+
 /** JSON schemas shared by routes and the OpenAPI document. */
 
-export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const UUID_PATTERN = SESSION_ID_PATTERN;
 
 export const sessionParams = {
   type: 'object',

@@ -60,6 +60,7 @@ export {
   type TalkerRecord,
 } from './read/rankings.js';
 export { getWindows, WINDOW_FIELDS, type WindowRecord } from './read/windows.js';
+export { SESSION_ID_PATTERN } from './session-id.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
 export async function openStore(target: string, options: OpenOptions = {}): Promise<Db> {

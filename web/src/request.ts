@@ -1,6 +1,8 @@
 // Requests to the API and the per-session answer cache, without React: early.ts uses them before
 // the app's own code has loaded.
 
+import { SESSION_ID_PATTERN } from '../../src/storage/session-id.js';
+
 /** An answer other than 2xx: the status and the server's one-sentence `error`. */
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -90,7 +92,7 @@ export function apiPostJson<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
-const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SESSION_ID = new RegExp(SESSION_ID_PATTERN);
 
 /**
  * A session id as the server spells it: a pasted one may carry spaces around it or capitals (the
