@@ -5,7 +5,7 @@ import { expectedFor, hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpe
 
 /**
  * Where Flowlens and tshark count differently on purpose, and why:
- * - tshark's conversation table keys on the innermost tunnel it decodes; SPEC §1 keeps UDP tunnels
+ * - tshark's conversation table keys on the innermost tunnel it decodes; Flowlens keeps UDP tunnels
  *   (VXLAN, Teredo) as UDP, so the TCP session carried inside VXLAN is not a Flowlens TCP flow.
  * - `distinct_ip_addrs` counts outermost headers; Flowlens's addresses come from the effective
  *   packet, which for GRE and IP-in-IP is the inner one.

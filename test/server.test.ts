@@ -116,7 +116,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     });
   });
 
-  it('windows carry every packet once, with SPEC bucket keys in order', async () => {
+  it('windows carry every packet once, with the bucket keys of the summary in order', async () => {
     const { session, summary } = (await get(`/api/sessions/${office}`)).json();
     const res = (await get(`/api/sessions/${office}/windows`)).json();
     expect(res.length_s).toBe(summary.windows.length_s);
@@ -132,7 +132,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
       '1519+',
     ]);
     // Keys like "1" and "300" are integer-like, which JavaScript objects always list first:
-    // clients order buckets by SPEC's list, not by the object.
+    // clients order buckets by the documented list, not by the object.
     expect(Object.keys(res.windows[0].flow_duration_distribution).sort()).toEqual(
       ['0.01', '0.1', '1', '10', '30', '300', '300+', '5', '60'].sort(),
     );

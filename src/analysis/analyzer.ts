@@ -45,7 +45,7 @@ import {
   R_TIME,
   R_V6,
 } from './packet-records.js';
-import { F, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
+import { COL, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
 
 export { type FlowSummary, type PortUsage, protocolName } from './flow-stage.js';
 
@@ -83,7 +83,7 @@ export interface RecordOutlet {
 const LOCAL_BATCH_WORDS = 1 << 17;
 
 /**
- * The one pass of SPEC §2, in two halves. The packet half (here) updates the capture counters and
+ * The one pass that makes every figure the README defines, in two halves. The packet half (here) updates the capture counters and
  * the per-window packet counters and writes one compact record per IP packet; the flow half
  * (`FlowStage`) reads them and keeps flows, addresses, talkers, direction and rankings. Both run in
  * this thread, or the flow half in a worker (`pipeline.ts`). Per-packet work touches typed arrays
@@ -182,29 +182,29 @@ export class Analyzer {
     const win = this.windows;
     const o = win.rowOf(sec, nsec);
     const rows = win.rows;
-    rows[o + F.packets]++;
-    rows[o + F.bytes] += len;
-    rows[o + F.sizeSumSq] += len * len;
-    if (len < rows[o + F.sizeMin]) rows[o + F.sizeMin] = len;
-    if (len > rows[o + F.sizeMax]) rows[o + F.sizeMax] = len;
-    rows[o + F.sizeBucket + sizeBucket(len)]++;
+    rows[o + COL.packets]++;
+    rows[o + COL.bytes] += len;
+    rows[o + COL.sizeSumSq] += len * len;
+    if (len < rows[o + COL.sizeMin]) rows[o + COL.sizeMin] = len;
+    if (len > rows[o + COL.sizeMax]) rows[o + COL.sizeMax] = len;
+    rows[o + COL.sizeBucket + sizeBucket(len)]++;
 
     const ip = pkt.frame === FRAME_IP && pkt.malformed === 0 && pkt.ip !== 0;
     const l4 = ip ? pkt.l4 : 0;
-    if (l4 === L4_TCP) rows[o + F.tcp]++;
-    else if (l4 === L4_UDP) rows[o + F.udp]++;
-    else if (l4 === L4_ICMP || l4 === L4_ICMPV6) rows[o + F.icmp]++;
-    else rows[o + F.other]++;
+    if (l4 === L4_TCP) rows[o + COL.tcp]++;
+    else if (l4 === L4_UDP) rows[o + COL.udp]++;
+    else if (l4 === L4_ICMP || l4 === L4_ICMPV6) rows[o + COL.icmp]++;
+    else rows[o + COL.other]++;
     if (!ip) {
       if (pkt.arpOffset >= 0) this.arp.add(rec, pkt.arpOffset);
       return;
     }
     const flags = pkt.tcpFlags;
     if (l4 === L4_TCP && flags >= 0) {
-      if (flags & TCP_SYN) rows[o + (flags & TCP_ACK ? F.synack : F.syn)]++;
-      if (flags & TCP_ACK) rows[o + F.ack]++;
-      if (flags & TCP_RST) rows[o + F.rst]++;
-      if (flags & TCP_FIN) rows[o + F.fin]++;
+      if (flags & TCP_SYN) rows[o + (flags & TCP_ACK ? COL.synack : COL.syn)]++;
+      if (flags & TCP_ACK) rows[o + COL.ack]++;
+      if (flags & TCP_RST) rows[o + COL.rst]++;
+      if (flags & TCP_FIN) rows[o + COL.fin]++;
     }
     this.record(rec, pkt, l4);
   }

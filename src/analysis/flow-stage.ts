@@ -13,7 +13,7 @@ import {
 import { grown } from './grown.js';
 import type { LocalNets } from './local-nets.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
-import { durationBucket, F, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
+import { COL, durationBucket, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
 
 /** A finished flow kept for the report (top flows by bytes). */
 export interface FlowSummary {
@@ -209,9 +209,9 @@ export class FlowStage implements AddressBook {
       src = note ? flows.senderId : 0;
       dst = note ? flows.receiverId : 0;
       const rows = win.rows;
-      if (flows.newFlow) rows[o + F.newFlows]++;
+      if (flows.newFlow) rows[o + COL.newFlows]++;
       if (flows.retransmission) {
-        rows[o + F.retrans]++;
+        rows[o + COL.retrans]++;
       }
     } else {
       // Not part of a flow: talkers are counted here rather than when a flow ends.
@@ -230,8 +230,8 @@ export class FlowStage implements AddressBook {
     // Direction index: 0 inbound (remote → local), 1 outbound, 2 internal, 3 external. The
     // capture's totals are the sums of the windows' (see `finish`).
     const rows = win.rows;
-    rows[o + F.inBytes + d] += len;
-    rows[o + F.inPackets + d]++;
+    rows[o + COL.inBytes + d] += len;
+    rows[o + COL.inPackets + d]++;
     // Distinct values per window: a flow side notes its addresses and port once per window.
     if (note) {
       win.note(0, src);
@@ -383,10 +383,10 @@ export class FlowStage implements AddressBook {
     this.flows.flush();
     const totals = this.windows.columnTotals();
     for (let d = 0; d < 4; d++) {
-      this.directionBytes[d] = totals[F.inBytes + d];
-      this.directionPackets[d] = totals[F.inPackets + d];
+      this.directionBytes[d] = totals[COL.inBytes + d];
+      this.directionPackets[d] = totals[COL.inPackets + d];
     }
-    this.retransmissions = totals[F.retrans];
+    this.retransmissions = totals[COL.retrans];
   }
 
   /** Everything the report needs, to send to another thread; `transfer` lists its big buffers. */

@@ -17,7 +17,7 @@ import {
 } from './packet-records.js';
 import { placeSlot, removeSlot } from './slots.js';
 
-/** Idle timeouts in seconds (SPEC §2): a flow quiet for longer ends, and its tuple starts anew. */
+/** Idle timeouts in seconds (README, `--flow-timeout`): a flow quiet for longer ends, and its tuple starts anew. */
 export interface FlowTimeouts {
   tcp: number;
   udp: number;

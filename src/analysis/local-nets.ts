@@ -1,4 +1,4 @@
-/** SPEC §2's default local networks: private, shared, link-local and loopback ranges. */
+/** The default local networks (README, `--local-net`): private, shared, link-local and loopback ranges. */
 export const DEFAULT_LOCAL_NETS = [
   '10.0.0.0/8',
   '172.16.0.0/12',

@@ -16,7 +16,7 @@ export function parseWindowOption(text: string, what = '--window'): number | nul
   return n;
 }
 
-/** Local networks from comma-separated lists of CIDRs; SPEC's defaults when there are none. */
+/** Local networks from comma-separated lists of CIDRs; the default local networks when there are none. */
 export function parseLocalNetsOption(values: string[] | undefined, what = '--local-net'): string[] {
   const nets = (values ?? [])
     .flatMap((v) => v.split(','))

@@ -9,7 +9,7 @@ export const SUMMARY_TOP = 20;
 export const SUMMARY_PORTS = 50;
 
 /**
- * The JSON summary document of SPEC §4 (all but `anomalies` and `insights`, which the detection
+ * The JSON summary document (the README's table of its parts) (all but `anomalies` and `insights`, which the detection
  * stage adds). Capture timestamps of the file are decimal strings with 9 decimals, like tshark's
  * frame.time_epoch, because a JavaScript number cannot hold epoch nanoseconds exactly; flow and
  * window times are seconds as numbers (microsecond precision).

@@ -1,4 +1,4 @@
-/** SPEC §2's ladder of window lengths for `--window auto`, and the most windows it aims for. */
+/** The ladder of window lengths (README, `--window`) for `--window auto`, and the most windows it aims for. */
 export const WINDOW_LADDER = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 export const MAX_AUTO_WINDOWS = 1000;
 
@@ -9,7 +9,7 @@ export const DURATION_BUCKETS = [0.01, 0.1, 1, 5, 10, 30, 60, 300];
 export const DURATION_KEYS = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '300+'] as const;
 
 /** Column offsets of one base-window row. */
-export const F = {
+export const COL = {
   packets: 0,
   bytes: 1,
   tcp: 2,
@@ -37,21 +37,22 @@ export const F = {
   sizeBucket: 24, // 7 columns
   durationBucket: 31, // 9 columns
 } as const;
-const W = 40;
+/** Columns (doubles) in one base-window row. */
+const ROW_WORDS = 40;
 
 /** The columns the flow half fills (the rest are the packet half's). */
 const FLOW_COLUMNS: number[] = [
-  F.retrans,
-  F.newFlows,
-  F.inBytes,
-  F.outBytes,
-  F.intBytes,
-  F.extBytes,
-  F.inPackets,
-  F.outPackets,
-  F.intPackets,
-  F.extPackets,
-  ...Array.from({ length: 9 }, (_, i) => F.durationBucket + i),
+  COL.retrans,
+  COL.newFlows,
+  COL.inBytes,
+  COL.outBytes,
+  COL.intBytes,
+  COL.extBytes,
+  COL.inPackets,
+  COL.outPackets,
+  COL.intPackets,
+  COL.extPackets,
+  ...Array.from({ length: 9 }, (_, i) => COL.durationBucket + i),
 ];
 
 // Base granularities. Each divides every ladder length at or above the point where it is used, so
@@ -76,7 +77,7 @@ export function windowAt(ts: number, t0: number, lengthS: number, count: number)
 /** Most windows a session may have: each is a stored row, a model input and an anomaly entry. */
 export const MAX_WINDOWS = 100_000;
 /**
- * `auto` beyond SPEC's ladder: a capture spanning more than MAX_WINDOWS hours (11 years; in
+ * `auto` beyond the ladder: a capture spanning more than MAX_WINDOWS hours (11 years; in
  * practice broken clocks) gets daily windows instead of being refused. 3600 divides it, so the
  * roll-up stays exact.
  */
@@ -158,11 +159,11 @@ export class WindowAccumulator {
 
   /** Every column summed over the rows (counts: exact). */
   columnTotals(): Float64Array {
-    const out = new Float64Array(W);
+    const out = new Float64Array(ROW_WORDS);
     for (const page of this.pages.values()) {
       for (let r = 0; r < PAGE; r++) {
-        const o = r * W;
-        for (let c = 0; c < W; c++) if (c !== F.sizeMin && c !== F.sizeMax) out[c] += page[o + c];
+        const o = r * ROW_WORDS;
+        for (let c = 0; c < ROW_WORDS; c++) if (c !== COL.sizeMin && c !== COL.sizeMax) out[c] += page[o + c];
       }
     }
     return out;
@@ -248,7 +249,7 @@ export class WindowAccumulator {
     }
     this.currentRel = rel;
     this.rows = pageOf(this.pages, rel);
-    return (rel - Math.floor(rel / PAGE) * PAGE) * W;
+    return (rel - Math.floor(rel / PAGE) * PAGE) * ROW_WORDS;
   }
 
   /**
@@ -304,7 +305,7 @@ export class WindowAccumulator {
       for (let r = 0; r < PAGE; r++) {
         if (isEmpty(page, r)) continue;
         const rel = mapRel(p * PAGE + r);
-        mergeRow(pageOf(pages, rel), (rel - Math.floor(rel / PAGE) * PAGE) * W, page, r * W);
+        mergeRow(pageOf(pages, rel), (rel - Math.floor(rel / PAGE) * PAGE) * ROW_WORDS, page, r * ROW_WORDS);
       }
     }
     for (let k = 0; k < 3; k++) {
@@ -339,7 +340,7 @@ export class WindowAccumulator {
       this.flowPageIndex = p;
       this.flowPageGeneration = this.generation;
     }
-    page[(rel - p * PAGE) * W + F.durationBucket + bucket]++;
+    page[(rel - p * PAGE) * ROW_WORDS + COL.durationBucket + bucket]++;
   }
 
   /**
@@ -364,8 +365,8 @@ export class WindowAccumulator {
         if (isEmpty(page, r)) continue;
         const rel = mapRel(p * PAGE + r);
         const dst = pageOf(this.pages, rel);
-        const d = (rel - Math.floor(rel / PAGE) * PAGE) * W;
-        for (const c of FLOW_COLUMNS) dst[d + c] += page[r * W + c];
+        const d = (rel - Math.floor(rel / PAGE) * PAGE) * ROW_WORDS;
+        for (const c of FLOW_COLUMNS) dst[d + c] += page[r * ROW_WORDS + c];
       }
     }
     for (let k = 0; k < 3; k++) {
@@ -429,7 +430,7 @@ export class WindowAccumulator {
         for (let r = 0; r < PAGE; r++) {
           const k = windowOf(p * PAGE + r);
           if (k < 0 || k >= count || isEmpty(page, r)) continue;
-          mergeRow(pageOf(pages, k), (k - Math.floor(k / PAGE) * PAGE) * W, page, r * W);
+          mergeRow(pageOf(pages, k), (k - Math.floor(k / PAGE) * PAGE) * ROW_WORDS, page, r * ROW_WORDS);
         }
       }
     }
@@ -462,26 +463,26 @@ function pageOf(pages: Map<number, Float64Array>, rel: number): Float64Array {
   const p = Math.floor(rel / PAGE);
   let page = pages.get(p);
   if (page === undefined) {
-    page = new Float64Array(PAGE * W);
-    for (let r = 0; r < PAGE; r++) page[r * W + F.sizeMin] = Number.POSITIVE_INFINITY;
+    page = new Float64Array(PAGE * ROW_WORDS);
+    for (let r = 0; r < PAGE; r++) page[r * ROW_WORDS + COL.sizeMin] = Number.POSITIVE_INFINITY;
     pages.set(p, page);
   }
   return page;
 }
 
 function isEmpty(page: Float64Array, r: number): boolean {
-  const o = r * W;
-  if (page[o + F.packets] !== 0) return false;
+  const o = r * ROW_WORDS;
+  if (page[o + COL.packets] !== 0) return false;
   // The flow half's rows have no packet count, but every IP packet counts in one direction.
-  for (let i = 0; i < 4; i++) if (page[o + F.inPackets + i] !== 0) return false;
-  for (let i = 0; i < DURATION_KEYS.length; i++) if (page[o + F.durationBucket + i] !== 0) return false;
+  for (let i = 0; i < 4; i++) if (page[o + COL.inPackets + i] !== 0) return false;
+  for (let i = 0; i < DURATION_KEYS.length; i++) if (page[o + COL.durationBucket + i] !== 0) return false;
   return true;
 }
 
 function mergeRow(dst: Float64Array, d: number, src: Float64Array, s: number): void {
-  for (let i = 0; i < W; i++) {
-    if (i === F.sizeMin) dst[d + i] = Math.min(dst[d + i], src[s + i]);
-    else if (i === F.sizeMax) dst[d + i] = Math.max(dst[d + i], src[s + i]);
+  for (let i = 0; i < ROW_WORDS; i++) {
+    if (i === COL.sizeMin) dst[d + i] = Math.min(dst[d + i], src[s + i]);
+    else if (i === COL.sizeMax) dst[d + i] = Math.max(dst[d + i], src[s + i]);
     else dst[d + i] += src[s + i];
   }
 }
@@ -519,7 +520,7 @@ export class WindowSet {
     if (k < 0 || k >= this.count) throw new RangeError(`no window ${k} (of ${this.count})`);
     const rel = this.rel0 + k;
     const page = this.pages.get(Math.floor(rel / PAGE)) ?? EMPTY_PAGE;
-    const o = (rel - Math.floor(rel / PAGE) * PAGE) * W;
+    const o = (rel - Math.floor(rel / PAGE) * PAGE) * ROW_WORDS;
     return windowRow(page, o, k, this.lengthS, this.t0, this.uniqueSrc[k], this.uniqueDst[k], this.ports[k]);
   }
 
@@ -539,16 +540,16 @@ export class WindowSet {
       for (let r = 0; r < PAGE; r++) {
         const k = p * PAGE + r - this.rel0;
         if (k < 0 || k >= this.count) continue;
-        for (let i = 0; i < out.length; i++) out[i] += page[r * W + F.sizeBucket + i];
+        for (let i = 0; i < out.length; i++) out[i] += page[r * ROW_WORDS + COL.sizeBucket + i];
       }
     }
     return out;
   }
 }
 
-const EMPTY_PAGE = new Float64Array(PAGE * W);
+const EMPTY_PAGE = new Float64Array(PAGE * ROW_WORDS);
 
-/** One row of `traffic_windows`: every per-window figure of SPEC §2. */
+/** One row of `traffic_windows`: every per-window figure the README defines. */
 export interface WindowRow {
   window_id: number;
   start_ts: number;
@@ -593,7 +594,7 @@ export interface WindowRow {
 }
 
 /**
- * A distribution as SPEC's JSON object ({"64": n, …}). Kept as arrays until output: objects with
+ * A distribution as the summary's JSON object ({"64": n, …}). Kept as arrays until output: objects with
  * integer-like keys such as "1518" make V8 allocate kilobytes of element storage each.
  */
 export function distribution(keys: readonly string[], counts: ArrayLike<number>): Record<string, number> {
@@ -614,13 +615,15 @@ function windowRow(
   uniqueDst: number,
   ports: number,
 ): WindowRow {
-  const packets = a[o + F.packets];
-  const bytes = a[o + F.bytes];
+  const packets = a[o + COL.packets];
+  const bytes = a[o + COL.bytes];
   const mean = packets > 0 ? bytes / packets : 0;
-  const variance = packets > 0 ? Math.max(0, a[o + F.sizeSumSq] / packets - mean * mean) : 0;
+  const variance = packets > 0 ? Math.max(0, a[o + COL.sizeSumSq] / packets - mean * mean) : 0;
   const ratio = (n: number) => (packets > 0 ? n / packets : 0);
-  const sizes = Array.from(a.subarray(o + F.sizeBucket, o + F.sizeBucket + SIZE_KEYS.length));
-  const durations = Array.from(a.subarray(o + F.durationBucket, o + F.durationBucket + DURATION_KEYS.length));
+  const sizes = Array.from(a.subarray(o + COL.sizeBucket, o + COL.sizeBucket + SIZE_KEYS.length));
+  const durations = Array.from(
+    a.subarray(o + COL.durationBucket, o + COL.durationBucket + DURATION_KEYS.length),
+  );
   return {
     window_id: k,
     start_ts: t0 + k * L,
@@ -629,36 +632,36 @@ function windowRow(
     byte_count: bytes,
     bytes_per_sec: bytes / L,
     packets_per_sec: packets / L,
-    tcp_count: a[o + F.tcp],
-    udp_count: a[o + F.udp],
-    icmp_count: a[o + F.icmp],
-    other_count: a[o + F.other],
-    tcp_ratio: ratio(a[o + F.tcp]),
-    udp_ratio: ratio(a[o + F.udp]),
-    icmp_ratio: ratio(a[o + F.icmp]),
+    tcp_count: a[o + COL.tcp],
+    udp_count: a[o + COL.udp],
+    icmp_count: a[o + COL.icmp],
+    other_count: a[o + COL.other],
+    tcp_ratio: ratio(a[o + COL.tcp]),
+    udp_ratio: ratio(a[o + COL.udp]),
+    icmp_ratio: ratio(a[o + COL.icmp]),
     avg_packet_size: mean,
-    min_packet_size: packets > 0 ? a[o + F.sizeMin] : 0,
-    max_packet_size: packets > 0 ? a[o + F.sizeMax] : 0,
+    min_packet_size: packets > 0 ? a[o + COL.sizeMin] : 0,
+    max_packet_size: packets > 0 ? a[o + COL.sizeMax] : 0,
     std_packet_size: Math.sqrt(variance),
     unique_src_ips: uniqueSrc,
     unique_dst_ips: uniqueDst,
     port_diversity: ports,
-    new_flows: a[o + F.newFlows],
-    connection_rate: a[o + F.newFlows] / L,
-    tcp_syn_count: a[o + F.syn],
-    tcp_synack_count: a[o + F.synack],
-    tcp_ack_count: a[o + F.ack],
-    tcp_rst_count: a[o + F.rst],
-    tcp_fin_count: a[o + F.fin],
-    tcp_retransmissions: a[o + F.retrans],
-    inbound_bytes: a[o + F.inBytes],
-    outbound_bytes: a[o + F.outBytes],
-    internal_bytes: a[o + F.intBytes],
-    external_bytes: a[o + F.extBytes],
-    inbound_packets: a[o + F.inPackets],
-    outbound_packets: a[o + F.outPackets],
-    internal_packets: a[o + F.intPackets],
-    external_packets: a[o + F.extPackets],
+    new_flows: a[o + COL.newFlows],
+    connection_rate: a[o + COL.newFlows] / L,
+    tcp_syn_count: a[o + COL.syn],
+    tcp_synack_count: a[o + COL.synack],
+    tcp_ack_count: a[o + COL.ack],
+    tcp_rst_count: a[o + COL.rst],
+    tcp_fin_count: a[o + COL.fin],
+    tcp_retransmissions: a[o + COL.retrans],
+    inbound_bytes: a[o + COL.inBytes],
+    outbound_bytes: a[o + COL.outBytes],
+    internal_bytes: a[o + COL.intBytes],
+    external_bytes: a[o + COL.extBytes],
+    inbound_packets: a[o + COL.inPackets],
+    outbound_packets: a[o + COL.outPackets],
+    internal_packets: a[o + COL.intPackets],
+    external_packets: a[o + COL.extPackets],
     packet_size_distribution: sizes,
     flow_duration_distribution: durations,
   };

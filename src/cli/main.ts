@@ -13,6 +13,14 @@ import {
 } from '../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../capture/index.js';
 import { detect, type FullSummary, withDetection } from '../detect/index.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatShare,
+  formatTimestampText,
+} from '../format/index.js';
 import { DEMO_DURATION_S, defaultDemoDir, loadDemo } from '../generate/index.js';
 import { ListenError, type RunningServer, startServer } from '../server/index.js';
 import {
@@ -31,10 +39,9 @@ import {
   sessionFlows,
   sessionLocalNets,
 } from '../storage/index.js';
-import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestampUtc } from './format.js';
 import { ProgressBar } from './progress.js';
 
-/** Exit codes of SPEC §4. */
+/** Exit codes, as the README's command-line section lists them. */
 export const EXIT_OK = 0;
 export const EXIT_REJECTED = 1;
 export const EXIT_USAGE = 2;
@@ -446,13 +453,13 @@ function humanSummary(s: FullSummary & { session_id?: string }): string {
     `${f.path}${s.session_id ? `  (session ${s.session_id})` : ''}`,
     `  format      ${f.format}${f.compression ? ` (${f.compression})` : ''}, ${links}`,
     `  packets     ${formatCount(f.packets)}, ${formatBytes(f.bytes)} on the wire (${formatBytes(f.captured_bytes)} captured)`,
-    `  time        ${formatTimestampUtc(f.first_ts)} → ${formatTimestampUtc(f.last_ts)} (${formatDuration(f.duration_s)})`,
+    `  time        ${formatTimestampText(f.first_ts)} → ${formatTimestampText(f.last_ts)} (${f.duration_s.toFixed(3)} s)`,
     `  IP          IPv4 ${formatCount(p.ipv4)}, IPv6 ${formatCount(p.ipv6)}, non-IP ${formatCount(p.non_ip)}`,
-    `  transport   TCP ${formatCount(p.tcp)} (${formatPercent(p.tcp, f.packets)}), UDP ${formatCount(p.udp)} (${formatPercent(p.udp, f.packets)}), ICMP ${formatCount(p.icmp)}, ICMPv6 ${formatCount(p.icmpv6)}, other IP ${formatCount(p.other)}`,
-    `  TCP flags   SYN ${formatCount(t.syn)}, SYN-ACK ${formatCount(t.synack)}, RST ${formatCount(t.rst)}, FIN ${formatCount(t.fin)}; SYN/SYN-ACK ${t.syn_ack_ratio === null ? '—' : t.syn_ack_ratio.toFixed(2)}, RST rate ${formatPercent(t.rst, p.tcp)}`,
+    `  transport   TCP ${formatCount(p.tcp)} (${formatShare(p.tcp, f.packets)}), UDP ${formatCount(p.udp)} (${formatShare(p.udp, f.packets)}), ICMP ${formatCount(p.icmp)}, ICMPv6 ${formatCount(p.icmpv6)}, other IP ${formatCount(p.other)}`,
+    `  TCP flags   SYN ${formatCount(t.syn)}, SYN-ACK ${formatCount(t.synack)}, RST ${formatCount(t.rst)}, FIN ${formatCount(t.fin)}; SYN/SYN-ACK ${t.syn_ack_ratio === null ? '—' : t.syn_ack_ratio.toFixed(2)}, RST rate ${formatShare(t.rst, p.tcp)}`,
   ];
   lines.push(
-    `  TCP health  retransmissions ${formatCount(t.retransmissions)} (${formatPercent(t.retransmissions, p.tcp)} of TCP packets)`,
+    `  TCP health  retransmissions ${formatCount(t.retransmissions)} (${formatShare(t.retransmissions, p.tcp)} of TCP packets)`,
     `  flows       ${formatCount(s.flows.count)} (TCP ${formatCount(s.flows.tcp)}, UDP ${formatCount(s.flows.udp)}, ICMP ${formatCount(s.flows.icmp)}, other ${formatCount(s.flows.other)}); ${formatCount(s.addresses.distinct)} addresses`,
     `  direction   in ${formatBytes(s.direction.inbound_bytes)}, out ${formatBytes(s.direction.outbound_bytes)}, internal ${formatBytes(s.direction.internal_bytes)}, external ${formatBytes(s.direction.external_bytes)}`,
     `  windows     ${formatCount(s.windows.count)} of ${s.windows.length_s} s`,
@@ -461,7 +468,7 @@ function humanSummary(s: FullSummary & { session_id?: string }): string {
     lines.push('  top talkers');
     for (const x of s.top_talkers.slice(0, 5)) {
       lines.push(
-        `    ${x.ip.padEnd(39)} ${formatBytes(x.bytes).padStart(10)}  ${x.share < 1 ? x.share.toFixed(2) : x.share.toFixed(1)}%`,
+        `    ${x.ip.padEnd(39)} ${formatBytes(x.bytes).padStart(10)}  ${formatPercent(x.share, x.share < 1 ? 2 : 1)}`,
       );
     }
   }
@@ -469,7 +476,7 @@ function humanSummary(s: FullSummary & { session_id?: string }): string {
     lines.push('  top ports');
     for (const x of s.ports.slice(0, 5)) {
       lines.push(
-        `    ${x.label.replace(/^\d+/, `${x.port}/${x.protocol}`).padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${x.percentage.toFixed(1).padStart(5)}% of packets`,
+        `    ${x.label.replace(/^\d+/, `${x.port}/${x.protocol}`).padEnd(24)} ${formatCount(x.flows).padStart(8)} flows ${formatPercent(x.percentage).padStart(6)} of packets`,
       );
     }
   }
@@ -577,7 +584,7 @@ async function demo(args: string[], io: CliIo): Promise<number> {
     const lines = [
       `demo capture ${r.path}`,
       `  ${formatCount(t.packets)} packets, ${formatBytes(t.bytes)} over ${formatDuration(t.end_ts - t.start_ts)}; ground truth in ${r.truthPath}`,
-      ...t.attacks.map((a) => `  ${formatTimestampUtc(a.start_ts.toFixed(6))}  ${a.description}`),
+      ...t.attacks.map((a) => `  ${formatTimestampText(a.start_ts.toFixed(6))}  ${a.description}`),
       `stored as session ${r.sessionId} in ${db.location}`,
     ];
     io.stdout.write(`${lines.join('\n')}\n`);

@@ -1,4 +1,4 @@
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount } from '../format/index.js';
 
 export interface ProgressUpdate {
   bytesRead: number;

@@ -44,7 +44,7 @@ export const M_TUNNEL_SHORT = 11;
 export const M_TOO_DEEP = 12;
 
 /**
- * The effective packet of SPEC §1: the first transport header, reached through link layers, VLAN
+ * The effective packet (README, 'What the numbers mean'): the first transport header, reached through link layers, VLAN
  * and MPLS tags, IPv6 extension headers, GRE and IP-in-IP. One instance is reused for every packet;
  * addresses are stored as 32-bit words (IPv4 in word 0) so flow keys stay numeric.
  */

@@ -159,7 +159,7 @@ export function baselineFromFeatures(
   return { sessionId, values, rows: rows.length };
 }
 
-/** The full JSON summary of SPEC §4: the analysis' document plus the model, anomalies and insights. */
+/** The full JSON summary (the README's table of its parts): the analysis' document plus the model, anomalies and insights. */
 export function withDetection<S extends Summary>(summary: S, d: Detection) {
   return {
     ...summary,

@@ -11,7 +11,7 @@ import { type FlowGroups, groupFlows, windowOf } from './flow-groups.js';
 import { PairTable } from './pair-table.js';
 
 /**
- * The model's feature vector of a window (SPEC §5). Rates and counts are log-scaled (ln(1 + x)),
+ * The model's feature vector of a window (docs/DETECTION.md). Rates and counts are log-scaled (ln(1 + x)),
  * so a tenfold burst is a step of the same size whatever the capture's usual level; ratios,
  * shares and entropies stay as they are. Each entry says in a user's words what it measures, and
  * `floor` is the smallest spread the robust scaling will assume for it (a feature that never moves

@@ -1,6 +1,7 @@
 import { FLOW_CHUNK, FLOW_DOUBLES, FLOW_WORDS } from '../analysis/flow-index.js';
 import type { Analyzer, FlowIndex, Summary, WindowRow, WindowSet } from '../analysis/index.js';
 import { CONN_STATES, unansweredState } from '../analysis/index.js';
+import { formatBytes, formatCount, formatSeconds } from '../format/index.js';
 import { UNANSWERED_CODE, type WindowActors } from './features.js';
 import { type FlowGroups, groupFlows, mergeRuns, windowOf } from './flow-groups.js';
 import { PairTable } from './pair-table.js';
@@ -131,28 +132,6 @@ function flowsIn(
   return mergeRuns(out, n, runs);
 }
 
-// What toLocaleString('en-US') does, without building a formatter each time.
-const EN_US = new Intl.NumberFormat('en-US');
-const fmtInt = (n: number) => EN_US.format(Math.round(n));
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let u = 0;
-  while (n >= 1000 && u < units.length - 1) {
-    n /= 1000;
-    u++;
-  }
-  return `${u === 0 ? n : n.toFixed(n >= 100 ? 0 : 1)} ${units[u]}`;
-}
-
-export function formatSeconds(s: number): string {
-  if (s < 0.0005) return 'under 1 ms';
-  if (s < 1) return `${Math.max(1, Math.round(s * 1000))} ms`;
-  if (s < 120) return `${Math.round(s * 10) / 10} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${Math.round(s / 360) / 10} h`;
-}
-
 function protoName(p: number): string {
   return p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : String(p);
 }
@@ -268,7 +247,7 @@ function portScans(ctx: Ctx): { insights: Insight[]; victims: Set<number> } {
       insight_type: 'alert',
       alert_type: 'port_scan',
       severity: ports.size >= R.highPorts ? 'high' : 'medium',
-      summary: `${ip(ctx, src)} probed ${fmtInt(ports.size)} ports on ${ip(ctx, dst)} in ${formatSeconds(span)}${openList.length ? `; ${fmtInt(openList.length)} answered as open` : ''}.`,
+      summary: `${ip(ctx, src)} probed ${formatCount(ports.size)} ports on ${ip(ctx, dst)} in ${formatSeconds(span)}${openList.length ? `; ${formatCount(openList.length)} answered as open` : ''}.`,
       details: {
         attacker: ip(ctx, src),
         victim: ip(ctx, dst),
@@ -338,7 +317,7 @@ function hostSweeps(ctx: Ctx): Insight[] {
       insight_type: 'alert',
       alert_type: 'host_sweep',
       severity: hosts.size >= R.highHosts ? 'high' : hosts.size >= R.mediumHosts ? 'medium' : 'low',
-      summary: `${ip(ctx, src)} ${what} ${fmtInt(hosts.size)} hosts in ${subnet} in ${formatSeconds(last - first)}; ${fmtInt(answered)} answered.`,
+      summary: `${ip(ctx, src)} ${what} ${formatCount(hosts.size)} hosts in ${subnet} in ${formatSeconds(last - first)}; ${formatCount(answered)} answered.`,
       details: {
         attacker: ip(ctx, src),
         addresses: [ip(ctx, src)],
@@ -409,7 +388,7 @@ function arpSweeps(ctx: Ctx): Insight[] {
         insight_type: 'alert',
         alert_type: 'host_sweep',
         severity: targets.size >= R.highHosts ? 'high' : 'medium',
-        summary: `${v4(sender)} sent ARP requests for ${fmtInt(targets.size)} addresses in ${subnet} in ${formatSeconds(last - first)}; ${fmtInt(answered.size)} answered.`,
+        summary: `${v4(sender)} sent ARP requests for ${formatCount(targets.size)} addresses in ${subnet} in ${formatSeconds(last - first)}; ${formatCount(answered.size)} answered.`,
         details: {
           attacker: v4(sender),
           addresses: [v4(sender)],
@@ -465,14 +444,16 @@ function synFloods(ctx: Ctx): Insight[] {
     }
     const top = [...sources.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
     const from =
-      sources.size === 1 ? `from ${ip(ctx, top[0][0])}` : `from ${fmtInt(sources.size)} source addresses`;
+      sources.size === 1
+        ? `from ${ip(ctx, top[0][0])}`
+        : `from ${formatCount(sources.size)} source addresses`;
     const synack = ctx.rows.slice(run.from, run.to + 1).reduce((a, w) => a + w.tcp_synack_count, 0);
     const syn = ctx.rows.slice(run.from, run.to + 1).reduce((a, w) => a + w.tcp_syn_count, 0);
     out.push({
       insight_type: 'alert',
       alert_type: 'syn_flood',
       severity: flows >= R.criticalUnanswered ? 'critical' : 'high',
-      summary: `${ip(ctx, dst)}:${port} received ${fmtInt(flows)} unanswered TCP connection attempts ${from} in ${formatSeconds(last - first)}.`,
+      summary: `${ip(ctx, dst)}:${port} received ${formatCount(flows)} unanswered TCP connection attempts ${from} in ${formatSeconds(last - first)}.`,
       details: {
         victim: ip(ctx, dst),
         port,
@@ -581,7 +562,7 @@ function packetFloods(ctx: Ctx): Insight[] {
     const span = g.last - g.first;
     const rate = span > 0 ? g.packets / span : Number.POSITIVE_INFINITY;
     const top = [...g.sources.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
-    const from = g.sources.size === 1 ? ip(ctx, top[0][0]) : `${fmtInt(g.sources.size)} sources`;
+    const from = g.sources.size === 1 ? ip(ctx, top[0][0]) : `${formatCount(g.sources.size)} sources`;
     const what =
       g.proto === 17
         ? `${g.port}/udp`
@@ -596,7 +577,7 @@ function packetFloods(ctx: Ctx): Insight[] {
       insight_type: 'alert',
       alert_type: 'packet_flood',
       severity: g.packets >= R.criticalPackets ? 'critical' : 'high',
-      summary: `${from} sent ${fmtInt(g.packets)} ${what} packets (${formatBytes(g.bytes)}) to ${ip(ctx, g.dst)} in ${formatSeconds(span)}${Number.isFinite(rate) ? `, ${fmtInt(rate)} per second` : ''}, with ${fmtInt(g.back)} replies.`,
+      summary: `${from} sent ${formatCount(g.packets)} ${what} packets (${formatBytes(g.bytes)}) to ${ip(ctx, g.dst)} in ${formatSeconds(span)}${Number.isFinite(rate) ? `, ${formatCount(rate)} per second` : ''}, with ${formatCount(g.back)} replies.`,
       details: {
         victim: ip(ctx, g.dst),
         port: g.port,
@@ -671,14 +652,14 @@ function rstStorms(ctx: Ctx, scanVictims: Set<number>): Insight[] {
       attacker !== null
         ? ` from ${ip(ctx, attacker)}`
         : senders.size > 1
-          ? ` from ${fmtInt(senders.size)} source addresses`
+          ? ` from ${formatCount(senders.size)} source addresses`
           : '';
     const to = victim !== null ? ` to ${ip(ctx, victim)}` : '';
     out.push({
       insight_type: 'alert',
       alert_type: 'rst_storm',
       severity: resets >= R.highResets ? 'high' : 'medium',
-      summary: `${fmtInt(resets)} TCP resets in ${formatSeconds(dur)} (${((resets / tcp) * 100).toFixed(1)}% of TCP packets)${from}${to}.`,
+      summary: `${formatCount(resets)} TCP resets in ${formatSeconds(dur)} (${((resets / tcp) * 100).toFixed(1)}% of TCP packets)${from}${to}.`,
       details: {
         resets,
         tcp_packets: tcp,
@@ -938,7 +919,7 @@ function connectionBursts(ctx: Ctx): Insight[] {
       insight_type: 'alert',
       alert_type: 'connection_burst',
       severity: flows >= R.highFlows ? 'high' : 'medium',
-      summary: `${ip(ctx, src)} opened ${fmtInt(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (usually at most ${fmtInt(usual)} per window from one source).`,
+      summary: `${ip(ctx, src)} opened ${formatCount(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (usually at most ${formatCount(usual)} per window from one source).`,
       details: {
         source: ip(ctx, src),
         destination: ip(ctx, dst),
@@ -979,7 +960,7 @@ function retransmissionSpikes(ctx: Ctx): Insight[] {
       insight_type: 'alert',
       alert_type: 'retransmission_spike',
       severity: r >= R.mediumRate ? 'medium' : 'low',
-      summary: `${fmtInt(retx)} TCP retransmissions in ${formatSeconds(ws[ws.length - 1].end_ts - ws[0].start_ts)} (${(r * 100).toFixed(1)}% of TCP packets; usually ${(usual * 100).toFixed(1)}%).`,
+      summary: `${formatCount(retx)} TCP retransmissions in ${formatSeconds(ws[ws.length - 1].end_ts - ws[0].start_ts)} (${(r * 100).toFixed(1)}% of TCP packets; usually ${(usual * 100).toFixed(1)}%).`,
       details: { retransmissions: retx, tcp_packets: tcp, rate: r, usual_rate: usual, addresses: [] },
       ...windowRange(ctx, run.from, run.to),
     });
@@ -1040,7 +1021,7 @@ function summaryInsights(ctx: Ctx): Insight[] {
       severity: 'low',
       // share counts a packet for its sender and for its receiver (tshark's endpoints): an address
       // talking to itself can pass 100%, so the sentence says what is counted.
-      summary: `${top.ip} is the busiest address: the bytes it sent and received come to ${top.share.toFixed(1)}% of the capture's bytes (${formatBytes(top.bytes)} in ${fmtInt(top.packets)} packets).`,
+      summary: `${top.ip} is the busiest address: the bytes it sent and received come to ${top.share.toFixed(1)}% of the capture's bytes (${formatBytes(top.bytes)} in ${formatCount(top.packets)} packets).`,
       details: { ip: top.ip, bytes: top.bytes, packets: top.packets, share: top.share, addresses: [top.ip] },
       event_ts: first,
       window_start: ctx.rows.length ? 0 : null,
@@ -1054,7 +1035,7 @@ function summaryInsights(ctx: Ctx): Insight[] {
       insight_type: 'summary',
       alert_type: 'dominant_service',
       severity: 'low',
-      summary: `${port.label}/${port.protocol} carried the most traffic: ${formatBytes(port.bytes)} in ${fmtInt(port.flows)} flows (${share.toFixed(1)}% of the bytes of the listed services).`,
+      summary: `${port.label}/${port.protocol} carried the most traffic: ${formatBytes(port.bytes)} in ${formatCount(port.flows)} flows (${share.toFixed(1)}% of the bytes of the listed services).`,
       details: {
         protocol: port.protocol,
         port: port.port,

@@ -229,7 +229,7 @@ function openApiDocument(routes: RouteDoc[]): unknown {
       title: 'Flowlens API',
       version: VERSION,
       description:
-        'Sessions of analysed captures and their windows, flows, rankings, TCP health, distributions, direction, anomalies and insights. Definitions: SPEC §2–§5 and docs/API.md.',
+        'Sessions of analysed captures and their windows, flows, rankings, TCP health, distributions, direction, anomalies and insights. Definitions: the README (What the numbers mean), docs/DETECTION.md and docs/API.md.',
     },
     components: {
       securitySchemes: {

@@ -320,7 +320,7 @@ function windowLine(sessionId: string, w: WindowRow, features: string): string {
 const SIZE_KEYS_JSON = ['64', '128', '256', '512', '1024', '1518', '1519+'];
 const DURATION_KEYS_JSON = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '300+'];
 
-/** SPEC's distribution object as JSON text, built without a JS object (see `distribution`). */
+/** The summary's distribution object as JSON text, built without a JS object (see `distribution`). */
 function distributionJson(keys: string[], counts: number[]): string {
   return `{${keys.map((k, i) => `"${k}":${counts[i]}`).join(',')}}`;
 }

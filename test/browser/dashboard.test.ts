@@ -8,7 +8,7 @@ import {
   formatFraction,
   formatPercent,
   formatRatio,
-} from '../../web/src/format.js';
+} from '../../src/format/index.js';
 import {
   apiGet,
   browserTestsReady,

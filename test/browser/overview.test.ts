@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatPercent } from '../../web/src/format.js';
+import { formatBytes, formatCount, formatPercent } from '../../src/format/index.js';
 import {
   apiGet,
   browserTestsReady,

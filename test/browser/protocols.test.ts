@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCount } from '../../src/format/index.js';
 import { generateCapture } from '../../src/generate/generate.js';
-import { formatCount } from '../../web/src/format.js';
 import {
   apiGet,
   browserTestsReady,

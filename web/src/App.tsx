@@ -13,6 +13,7 @@ import {
   useRouteError,
   useSearchParams,
 } from 'react-router';
+import { formatPercent, formatTimeRange, formatTimestampText } from '../../src/format/index.js';
 import {
   ApiError,
   apiPostJson,
@@ -28,7 +29,6 @@ import {
 } from './api';
 import { Empty, ErrorNote, Loading, ProgressBar, StatusBadge } from './components/ui';
 import { PAGE_DATA } from './endpoints';
-import { formatPercent, formatTimeRange, formatTimestampText } from './format';
 import { AnomaliesPage } from './pages/Anomalies';
 import { OverviewPage } from './pages/Overview';
 import { ProtocolsPage } from './pages/Protocols';

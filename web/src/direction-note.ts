@@ -1,4 +1,4 @@
-import { formatPercent } from './format.js';
+import { formatPercent } from '../../src/format/index.js';
 import type { Direction } from './types.js';
 
 // What the Traffic page says when little traffic crossed the local networks' edge (pure, tested).

@@ -1,4 +1,4 @@
-// Shapes of the HTTP API's answers (docs/API.md). Names are SPEC's, snake_case as served.
+// Shapes of the HTTP API's answers (docs/API.md). Names are the API's, snake_case as served.
 
 export type SessionStatus = 'queued' | 'processing' | 'completed' | 'failed';
 export type Phase = 'queued' | 'reading' | 'detecting' | 'storing' | 'done';
@@ -78,7 +78,7 @@ export interface Direction {
   external_packets: number;
 }
 
-/** The `analyze --json` summary document (SPEC §4): the parts the pages read. */
+/** The `analyze --json` summary document (the README's table of its parts): the parts the pages read. */
 export interface Summary {
   file: {
     path?: string;

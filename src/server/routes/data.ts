@@ -255,7 +255,8 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
     '/api/sessions/:id/distributions',
     {
       schema: {
-        summary: 'Packet-size and flow-duration distributions of the whole session (SPEC bucket keys)',
+        summary:
+          'Packet-size and flow-duration distributions of the whole session (the bucket keys of the summary)',
         params: sessionParams,
         response: errors,
       },

@@ -3,8 +3,8 @@ import type { Db } from '../db.js';
 import { WINDOW_COLUMNS } from '../prepare.js';
 
 /**
- * One stored window: every per-window figure of SPEC §2 as the analysis made it (bigints cast so
- * both backends give numbers), its distributions as SPEC's JSON objects.
+ * One stored window: every per-window figure the README defines as the analysis made it (bigints cast so
+ * both backends give numbers), its distributions as the summary's JSON objects.
  */
 export type WindowRecord = Omit<WindowRow, 'packet_size_distribution' | 'flow_duration_distribution'> & {
   packet_size_distribution: Record<string, number>;
@@ -102,7 +102,7 @@ export function json(v: unknown): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v;
 }
 
-/** A distribution with SPEC's bucket order (jsonb stores object keys sorted by length). */
+/** A distribution with the summary's bucket order (jsonb stores object keys sorted by length). */
 export function inKeyOrder(keys: readonly string[], v: unknown): Record<string, number> {
   const src = (v ?? {}) as Record<string, number>;
   const out: Record<string, number> = {};

@@ -1,6 +1,6 @@
 import { useCallback, useMemo } from 'react';
 import uPlot from 'uplot';
-import { formatCount, formatCountAxis, formatPercent } from '../format';
+import { formatCount, formatCountAxis, formatPercent } from '../../../src/format/index.js';
 import { bucketLabels } from './bucket-labels';
 import { FONT } from './font';
 import { AXIS_COLOR, axis, FONT_SMALL, fromZero, Plot, px, WHOLE_STEPS } from './Plot';

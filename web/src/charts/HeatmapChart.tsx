@@ -1,7 +1,13 @@
 import { useCallback, useMemo } from 'react';
 import type uPlot from 'uplot';
+import {
+  formatBitRate,
+  formatByteRate,
+  formatBytes,
+  formatCount,
+  formatTimeRange,
+} from '../../../src/format/index.js';
 import { HEAT_RAMP } from '../colors';
-import { formatBitRate, formatByteRate, formatBytes, formatCount, formatTimeRange } from '../format';
 import type { HeatmapCell, HeatmapLayout } from '../heatmap';
 import { axis, Plot, px } from './Plot';
 

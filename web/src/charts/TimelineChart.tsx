@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useRef } from 'react';
 import type uPlot from 'uplot';
+import { formatCountAxis, formatPerSecond, formatTime } from '../../../src/format/index.js';
 import { severityColor } from '../colors';
-import { formatCountAxis, formatPerSecond, formatTime } from '../format';
 import type { Insight, TrafficWindow } from '../types';
 import { escapeHtml } from './common';
 import {

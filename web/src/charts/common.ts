@@ -1,4 +1,4 @@
-import { formatTime } from '../format';
+import { formatTime } from '../../../src/format/index.js';
 
 /** Header line of a tooltip for a window starting at `startSec`. */
 export function windowTitle(startSec: number, lengthS: number): string {

@@ -1,5 +1,4 @@
 import type uPlot from 'uplot';
-import { COLORS, PROTOCOL_COLORS } from '../colors';
 import {
   formatBitRate,
   formatByteRate,
@@ -8,7 +7,8 @@ import {
   formatCountAxis,
   formatPercent,
   formatPerSecond,
-} from '../format';
+} from '../../../src/format/index.js';
+import { COLORS, PROTOCOL_COLORS } from '../colors';
 import type { Anomaly, TrafficWindow } from '../types';
 import { dot, windowTitle } from './common';
 import { clipToPlot, px } from './Plot';

@@ -1,11 +1,17 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import {
+  formatBytes,
+  formatClock,
+  formatCount,
+  formatPercent,
+  formatTimeRange,
+} from '../../../src/format/index.js';
 import { TimeChart } from '../charts/TimeChart';
 import { scoreSpec, windowAt } from '../charts/window-charts';
 import { COLORS } from '../colors';
 import { Async, Card, Empty, ShareBar } from '../components/ui';
 import { featureInfo } from '../features';
-import { formatBytes, formatClock, formatCount, formatPercent, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
 import type { AnomaliesResponse, Anomaly, Session, Summary, TrafficWindow } from '../types';
 import { cannotFlagText, modelCannotFlag, useAnomalies, useWindows } from './Overview';

@@ -1,5 +1,15 @@
 import { useMemo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatFraction,
+  formatPercent,
+  formatRatio,
+  formatTimestampText,
+  plural,
+} from '../../../src/format/index.js';
 import { useApi } from '../api';
 import { TimeChart } from '../charts/TimeChart';
 import { protocolMixSpec, scoreSpec, throughputSpec, windowAt } from '../charts/window-charts';
@@ -15,16 +25,6 @@ import {
   talkersPath,
   windowsPath,
 } from '../endpoints';
-import {
-  formatBytes,
-  formatCount,
-  formatDuration,
-  formatFraction,
-  formatPercent,
-  formatRatio,
-  formatTimestampText,
-  plural,
-} from '../format';
 import { pageUrl } from '../routes';
 import type {
   AnomaliesResponse,
@@ -225,7 +225,7 @@ const DIRECTION_LABEL: Record<TalkerDirection, string> = {
   received: 'Received',
 };
 
-/** What a talker's share means in each direction (SPEC: bytes in that direction / all bytes). */
+/** What a talker's share means in each direction (bytes in that direction / all bytes). */
 export const TALKER_SHARE_NOTE: Record<TalkerDirection, string> = {
   both: "Bytes sent + received, as tshark's endpoints count them: a packet counts for its sender and its receiver, so the shares of all bytes add up to 200% (an address talking to itself can pass 100%).",
   sent: 'Bytes each address sent (as the source); share of all bytes in the capture.',

@@ -9,6 +9,17 @@ import { type FormEvent, useEffect, useLayoutEffect, useMemo, useState } from 'r
 import { useSearchParams } from 'react-router';
 import { sessionPath, useApi } from '../api';
 import '../protocols.css';
+import {
+  formatBytes,
+  formatClock,
+  formatCount,
+  formatDuration,
+  formatEndpoint,
+  formatFraction,
+  formatPercent,
+  formatRatio,
+  formatTime,
+} from '../../../src/format/index.js';
 import { protocolColor } from '../colors';
 import { Async, Card, ErrorNote, Loading, ShareBar } from '../components/ui';
 import { connStateTable } from '../conn-states';
@@ -24,17 +35,6 @@ import {
   SORT_TO_COLUMN,
   SORTABLE,
 } from '../flow-query';
-import {
-  formatBytes,
-  formatClock,
-  formatCount,
-  formatDuration,
-  formatEndpoint,
-  formatFraction,
-  formatPercent,
-  formatRatio,
-  formatTime,
-} from '../format';
 import type { Flow, FlowsResponse, PortUsage, Session, Summary, TcpHealth } from '../types';
 
 const DNS_RCODES: Record<number, string> = {

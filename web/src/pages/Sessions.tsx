@@ -8,8 +8,6 @@ import {
 } from '@tanstack/react-table';
 import { type DragEvent, type FormEvent, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { ApiError, apiRequest, STATE_CHANGE_HEADER, sessionPath } from '../api';
-import { ConfirmDialog, Empty, ErrorNote, Loading, ProgressBar, StatusBadge } from '../components/ui';
 import {
   formatBytes,
   formatCount,
@@ -17,7 +15,9 @@ import {
   formatInstant,
   formatPercent,
   formatTimestampText,
-} from '../format';
+} from '../../../src/format/index.js';
+import { ApiError, apiRequest, STATE_CHANGE_HEADER, sessionPath } from '../api';
+import { ConfirmDialog, Empty, ErrorNote, Loading, ProgressBar, StatusBadge } from '../components/ui';
 import { useSessions } from '../sessions';
 import type { ProgressEvent, Session } from '../types';
 

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { formatTime, formatTimeRange } from '../../../src/format/index.js';
 import { useApi } from '../api';
 import { type Range, TimelineChart } from '../charts/TimelineChart';
 import { SEVERITY_COLORS, SEVERITY_ORDER, severityColor } from '../colors';
 import { Async, Card, Dot, Empty, SeverityBadge } from '../components/ui';
 import { anomalyScoresPath } from '../endpoints';
-import { formatTime, formatTimeRange } from '../format';
 import { pageUrl } from '../routes';
 import { peakWindow, readFilter, toggleFilter } from '../timeline-filter';
 import type {

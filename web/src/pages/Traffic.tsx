@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { formatBytes, formatCount, formatPercent } from '../../../src/format/index.js';
 import { useApi } from '../api';
 import { BarChart } from '../charts/BarChart';
 import { HeatmapChart } from '../charts/HeatmapChart';
@@ -8,7 +9,6 @@ import { COLORS } from '../colors';
 import { Async, Card, Dot, ShareBar } from '../components/ui';
 import { boundaryNote } from '../direction-note';
 import { directionPath, distributionsPath } from '../endpoints';
-import { formatBytes, formatCount, formatPercent } from '../format';
 import { heatmapCells, heatmapColumnLabel, heatmapLayout, heatmapRowLabel, spanName } from '../heatmap';
 import type { Direction, Distributions, Session, Summary, TrafficWindow } from '../types';
 import { useWindows } from './Overview';
@@ -21,7 +21,7 @@ interface Bucket {
   range: string;
 }
 
-// SPEC §2's buckets with their JSON keys (inclusive upper bounds in bytes; durations in seconds).
+// The summary's buckets with their JSON keys (inclusive upper bounds in bytes; durations in seconds).
 const SIZE_BUCKETS: Bucket[] = [
   { key: '64', aliases: ['0-64', '<=64'], label: '≤64', range: 'up to 64 bytes' },
   { key: '128', aliases: ['65-128'], label: '65–128', range: '65 to 128 bytes' },
@@ -44,7 +44,7 @@ const DURATION_BUCKETS: Bucket[] = [
   { key: '300+', aliases: ['>=300', '>300'], label: '≥5\nmin', range: '5 min or longer' },
 ];
 
-/** The buckets in SPEC order; keys the table does not know are appended as they come. */
+/** The buckets in the summary's order; keys the table does not know are appended as they come. */
 function bucketValues(dist: Record<string, number>, buckets: Bucket[]) {
   const seen = new Set<string>();
   const out = buckets.map((b) => {

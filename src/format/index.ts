@@ -1,9 +1,10 @@
 /**
- * Figures formatted for people, the same way everywhere in the dashboard. Bytes use decimal (SI)
- * units with the CLI's rule ("25.3 kB", "3.57 kB", "120.0 MB"), so a figure on a page reads exactly
- * as `flowlens analyze` prints it; times are capture times in UTC with the date.
+ * Figures formatted for people, one way everywhere: the CLI's output, the alert sentences of the
+ * detection rules and the dashboard all call these, so "1.00 MB" reads the same in a terminal, an
+ * insight and a page. Bytes use decimal (SI) units, like tshark and capinfos ("25.3 kB", "3.57 kB",
+ * "120.0 MB"); times are capture times in UTC with the date.
  *
- * No imports: this module is shared by the app and its unit tests (test/web-format.test.ts).
+ * No imports: the dashboard's bundle includes this module as it is (test/format.test.ts).
  */
 
 const DASH = '—';
@@ -112,6 +113,11 @@ export function formatPercent(pct: number | null | undefined, digits = 1): strin
   return `${pct.toFixed(digits)}%`;
 }
 
+/** `part` as a percentage of `whole` ("57.4%"); "0%" when the whole is 0. */
+export function formatShare(part: number, whole: number, digits = 1): string {
+  return whole === 0 ? '0%' : formatPercent((part / whole) * 100, digits);
+}
+
 /** A fraction (0–1) as a percentage: 0.024 → "2.4%" (TCP health's rates). */
 export function formatFraction(f: number | null | undefined, digits = 1): string {
   if (!finite(f)) return DASH;
@@ -149,6 +155,18 @@ export function formatDuration(seconds: number | null | undefined): string {
   if (m < 24 * 60) return `${Math.floor(m / 60)}h ${pad2(m % 60)}m`;
   s = Math.round(seconds / 3600);
   return `${Math.floor(s / 24)}d ${pad2(s % 24)}h`;
+}
+
+/**
+ * Durations in a sentence: "under 1 ms", "40 ms", "12.3 s", "5 min", "1.5 h" (the alert texts,
+ * where "3m 20s" would read as a typo).
+ */
+export function formatSeconds(s: number): string {
+  if (s < 0.0005) return 'under 1 ms';
+  if (s < 1) return `${Math.max(1, Math.round(s * 1000))} ms`;
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 360) / 10} h`;
 }
 
 function pad2(n: number): string {
