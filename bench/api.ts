@@ -2,8 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ingestCapture } from '../src/ingest/index.js';
 import { buildApp } from '../src/server/index.js';
-import { ingestCapture, listSessions, openStore } from '../src/storage/index.js';
+import { listSessions, openStore } from '../src/storage/index.js';
 import { ensureBenchCapture } from './make-capture.js';
 
 // `npm run bench:api`: the data endpoints on a session of about 2M flows (the bench capture),

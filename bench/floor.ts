@@ -4,8 +4,8 @@ import { keyHash4, keyHash6 } from '../src/analysis/packet-records.js';
 import { placeSlot, removeSlot } from '../src/analysis/slots.js';
 import type { CaptureRecord } from '../src/capture/index.js';
 import type { DecodedPacket } from '../src/decode/index.js';
-import { BinaryRows, utf8 } from '../src/storage/copy-binary.js';
-import { STORED_FLOW_COLUMNS } from '../src/storage/prepare.js';
+import { BinaryRows, utf8 } from '../src/storage/db/copy-binary.js';
+import { STORED_FLOW_COLUMNS } from '../src/storage/index.js';
 
 const IDLE_S = 60;
 const KEY_WORDS = 10; // key, end A (4 words), end B (4 words), ports

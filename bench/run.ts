@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { analyzeCapture } from '../src/analysis/index.js';
 import { readCapture } from '../src/capture/index.js';
 import { DecodedPacket, decodePacket } from '../src/decode/index.js';
-import { deleteSession, ingestCapture, openStore } from '../src/storage/index.js';
-import { STORED_FLOW_COLUMNS } from '../src/storage/prepare.js';
+import { ingestCapture } from '../src/ingest/index.js';
+import { deleteSession, openStore, STORED_FLOW_COLUMNS } from '../src/storage/index.js';
 import { BareFlows, flowShapedRows } from './floor.js';
 import { ensureBenchCapture } from './make-capture.js';
 

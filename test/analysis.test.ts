@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCapture, buildSummary, type FlowSummary } from '../src/analysis/index.js';
+import { analyzeCapture, buildSummary, type FlowSummary, resolveSettings } from '../src/analysis/index.js';
 import {
   arpFrame,
   dnsQuery,
@@ -272,7 +272,9 @@ describe('flow boundaries', () => {
     ]);
     const s = buildSummary(await analyzeCapture(path));
     expect(s.flows.udp).toBe(2);
-    const longer = buildSummary(await analyzeCapture(path, { timeouts: { udp: 120 } }));
+    const longer = buildSummary(
+      await analyzeCapture(path, { settings: resolveSettings({ flowTimeouts: 'udp=120' }) }),
+    );
     expect(longer.flows.udp).toBe(1);
   });
 
@@ -321,13 +323,15 @@ describe('flow boundaries', () => {
     ]);
     const dflt = buildSummary(await analyzeCapture(path));
     expect(dflt.direction.external_packets).toBe(1);
-    const custom = buildSummary(await analyzeCapture(path, { localNets: ['198.51.100.2/32'] }));
+    const custom = buildSummary(
+      await analyzeCapture(path, { settings: resolveSettings({ localNets: ['198.51.100.2/32'] }) }),
+    );
     expect(custom.direction.inbound_packets).toBe(1);
   });
 
   it('a fixed window length gives windows of that length, empty ones included', async () => {
     const path = writeCapture([at(0, arpFrame()), at(25_000_000, arpFrame())]);
-    const r = await analyzeCapture(path, { windowLength: 10 });
+    const r = await analyzeCapture(path, { settings: resolveSettings({ window: '10' }) });
     expect(r.report.windows.lengthS).toBe(10);
     expect(r.report.windows.toArray().map((w) => w.packet_count)).toEqual([1, 0, 1]);
     // An empty window is a row of zeros, not NaN or Infinity.
@@ -346,7 +350,7 @@ describe('flow boundaries', () => {
     expect(r.report.windows.lengthS).toBe(86400);
     expect(r.report.windows.count).toBe(Math.floor((T + 20 * year) / 86400) - Math.floor(T / 86400) + 1);
     const span = writeCapture([at(0, arpFrame()), { sec: T + 2 * year, nsec: 0, data: arpFrame() }]);
-    await expect(analyzeCapture(span, { windowLength: 60 })).rejects.toThrow(
+    await expect(analyzeCapture(span, { settings: resolveSettings({ window: '60' }) })).rejects.toThrow(
       /spans 730 days: windows of 60 s would make 1,051,20\d windows, more than 100,000; choose a longer --window/,
     );
   });

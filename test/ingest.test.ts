@@ -6,14 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  childRowCounts,
-  type Db,
-  type IngestProgress,
-  ingestCapture,
-  listSessions,
-  openStore,
-} from '../src/storage/index.js';
+import { resolveSettings } from '../src/analysis/index.js';
+import { type IngestProgress, ingestCapture } from '../src/ingest/index.js';
+import { childRowCounts, type Db, listSessions, openStore } from '../src/storage/index.js';
 import { dnsQuery, type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
 
 /**
@@ -163,7 +158,9 @@ describe.each(backends)('ingest into %s', (_name, target) => {
       data: udpFrame('10.9.9.9', '10.0.0.1', 1, 2, Buffer.alloc(4)),
     });
     const path = writeCapture(frames, 'outgrows-windows.pcap');
-    await expect(ingestCapture(db, path, { windowLength: 1 })).rejects.toThrow(/more than 100,000/);
+    await expect(ingestCapture(db, path, { settings: resolveSettings({ window: '1' }) })).rejects.toThrow(
+      /more than 100,000/,
+    );
     const failed = (await listSessions(db)).find((s) => s.file_name === 'outgrows-windows.pcap');
     expect(failed?.status).toBe('failed');
     expect(Object.values(await childRowCounts(db, failed!.session_id)).every((n) => n === 0)).toBe(true);

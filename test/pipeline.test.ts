@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AnalysisResult, analyzeCapture, buildSummary } from '../src/analysis/index.js';
+import { type AnalysisResult, analyzeCapture, buildSummary, resolveSettings } from '../src/analysis/index.js';
 import { detect, withDetection } from '../src/detect/index.js';
 import { type Frame, TCP, tcpFrame, tlsClientHello, udpFrame, writeCapture } from './helpers/packets.js';
 import { hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
@@ -35,8 +35,7 @@ describe.skipIf(!hasSharedPcaps)('the pipelined analysis of the real captures', 
   it('the same with a fixed window and short timeouts', { timeout: 30_000 }, async () => {
     const file = `${SHARED_PCAPS}/real/eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap`;
     const { one, two } = await bothWays(file, {
-      windowLength: 7,
-      timeouts: { tcp: 20, udp: 5, icmp: 3, other: 7 },
+      settings: resolveSettings({ window: '7', flowTimeouts: 'tcp=20,udp=5,icmp=3,other=7' }),
     });
     expect(two).toEqual(one);
   });

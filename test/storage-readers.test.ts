@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { childRowCounts, getSession, ingestCapture, openStore } from '../src/storage/index.js';
+import { ingestCapture } from '../src/ingest/index.js';
+import { childRowCounts, getSession, openStore } from '../src/storage/index.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL;

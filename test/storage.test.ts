@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestCapture } from '../src/ingest/index.js';
 import {
   childRowCounts,
   createSession,
@@ -11,7 +12,6 @@ import {
   failAbandonedSessions,
   formatFlows,
   getSessionSummary,
-  ingestCapture,
   listSessions,
   openDb,
   openStore,

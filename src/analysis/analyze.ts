@@ -3,9 +3,7 @@ import type { Readable } from 'node:stream';
 import { type CaptureInfo, linkTypeName, type ReadProgress, readCapture } from '../capture/index.js';
 import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/index.js';
 import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
-import { DEFAULT_TIMEOUTS } from './flow-table.js';
 import { parseFlowHints } from './hints.js';
-import { DEFAULT_LOCAL_NETS } from './local-nets.js';
 import {
   FlowPipeline,
   type FlowSinkSpec,
@@ -13,6 +11,7 @@ import {
   PIPELINE_MIN_BYTES,
   pipelineAvailable,
 } from './pipeline.js';
+import { DEFAULT_SETTINGS } from './settings.js';
 
 export interface AnalyzeOptions extends Omit<AnalyzerOptions, 'hintParser'> {
   onProgress?: (progress: ReadProgress) => void;
@@ -58,10 +57,7 @@ export async function analyzeCapture(
   const pipe = pipelined
     ? new FlowPipeline(
         {
-          windowLength: options.windowLength ?? null,
-          localNets: options.localNets ?? DEFAULT_LOCAL_NETS,
-          timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
-          topN: options.topN ?? 100,
+          settings: options.settings ?? DEFAULT_SETTINGS,
           hints: true,
           flowIndex: options.flowIndex !== false,
         },

@@ -19,11 +19,12 @@ import {
   type FlowStageOptions,
   type FlowStageState,
   type FlowSummary,
+  flowStageOptions,
   type PortUsage,
 } from './flow-stage.js';
-import { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts, type HintParser } from './flow-table.js';
+import type { FlowRecord, FlowTimeouts, HintParser } from './flow-table.js';
 import { hintBytes, parseFlowHints } from './hints.js';
-import { LocalNets } from './local-nets.js';
+import type { LocalNets } from './local-nets.js';
 import {
   FLAGS_SHIFT,
   HINT_BYTES_MAX,
@@ -45,17 +46,14 @@ import {
   R_TIME,
   R_V6,
 } from './packet-records.js';
+import { type AnalysisSettings, DEFAULT_SETTINGS } from './settings.js';
 import { COL, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
 
 export { type FlowSummary, type PortUsage, protocolName } from './flow-stage.js';
 
 export interface AnalyzerOptions {
-  /** Window length in seconds, or null for `auto`. */
-  windowLength?: number | null;
-  localNets?: string[];
-  timeouts?: Partial<FlowTimeouts>;
-  /** How many entries the rankings keep. */
-  topN?: number;
+  /** Window length, local networks, timeouts, top-N (see `resolveSettings`); the defaults if absent. */
+  settings?: AnalysisSettings;
   /** Receives every finished flow (a reused record: copy what you keep). */
   onFlow?: (flow: FlowRecord, analyzer: Analyzer) => void;
   hintParser?: HintParser | null;
@@ -91,6 +89,7 @@ const LOCAL_BATCH_WORDS = 1 << 17;
  */
 export class Analyzer {
   readonly stats = new CaptureStats();
+  readonly settings: AnalysisSettings;
   readonly localNets: LocalNets;
   readonly windows: WindowAccumulator;
   readonly timeouts: FlowTimeouts;
@@ -115,22 +114,21 @@ export class Analyzer {
   private lastSec = Number.NaN;
 
   constructor(options: AnalyzerOptions = {}, outlet: RecordOutlet | null = null) {
-    this.localNets = new LocalNets(options.localNets);
-    this.windows = new WindowAccumulator(options.windowLength ?? null);
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const settings = options.settings ?? DEFAULT_SETTINGS;
+    this.settings = settings;
+    this.windows = new WindowAccumulator(settings.windowLength);
+    this.timeouts = settings.timeouts;
     this.hintParser = options.hintParser ?? null;
     this.exactHints = this.hintParser === parseFlowHints;
     const onFlow = options.onFlow;
-    this.stageOptions = {
-      localNets: this.localNets,
-      timeouts: this.timeouts,
-      topN: options.topN ?? 100,
+    this.stageOptions = flowStageOptions(settings, {
       hintParser: this.hintParser,
       flowIndex: options.flowIndex !== false,
       onFlow: onFlow ? (f) => onFlow(f, this) : null,
-    };
+    });
+    this.localNets = this.stageOptions.localNets;
     if (outlet === null)
-      this.stage = new FlowStage(this.stageOptions, new WindowAccumulator(options.windowLength ?? null));
+      this.stage = new FlowStage(this.stageOptions, new WindowAccumulator(settings.windowLength));
     this.outlet = outlet;
     this.out = outlet ? outlet.words : new Int32Array(LOCAL_BATCH_WORDS);
     if (this.out.length < MIN_BATCH_WORDS) throw new RangeError('record batch too small');

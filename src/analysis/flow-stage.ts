@@ -11,8 +11,9 @@ import {
   type HintParser,
 } from './flow-table.js';
 import { grown } from './grown.js';
-import type { LocalNets } from './local-nets.js';
+import { LocalNets } from './local-nets.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
+import type { AnalysisSettings } from './settings.js';
 import { COL, durationBucket, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
 
 /** A finished flow kept for the report (top flows by bytes). */
@@ -67,6 +68,22 @@ export interface FlowStageOptions {
   hintParser: HintParser | null;
   flowIndex: boolean;
   onFlow?: FlowSink | null;
+}
+
+/**
+ * The flow half's options from the analysis settings, built in whichever thread runs it: the
+ * settings cross threads as data, the local networks are parsed here once per flow half.
+ */
+export function flowStageOptions(
+  settings: AnalysisSettings,
+  hooks: { hintParser: HintParser | null; flowIndex: boolean; onFlow: FlowSink | null },
+): FlowStageOptions {
+  return {
+    localNets: new LocalNets(settings.localNets),
+    timeouts: settings.timeouts,
+    topN: settings.topN,
+    ...hooks,
+  };
 }
 
 /** A finished flow stage as sent between threads. */

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FlowStage } from './flow-stage.js';
+import { FlowStage, flowStageOptions } from './flow-stage.js';
 import { parseFlowHints } from './hints.js';
-import { LocalNets } from './local-nets.js';
 import { BEAT, FAILED, type FlowWorkerJob, loadFlowSink, SLOT_WORDS, SLOTS, STOP } from './pipeline.js';
 import { WindowAccumulator } from './windows.js';
 
@@ -14,15 +13,12 @@ async function run(): Promise<void> {
   const o = job.options;
   const sink = job.sink ? await loadFlowSink(job.sink, { beat: () => Atomics.add(ctrl, BEAT, 1) }) : null;
   const stage = new FlowStage(
-    {
-      localNets: new LocalNets(o.localNets),
-      timeouts: o.timeouts,
-      topN: o.topN,
+    flowStageOptions(o.settings, {
       hintParser: o.hints ? parseFlowHints : null,
       flowIndex: o.flowIndex,
       onFlow: sink?.flow ?? null,
-    },
-    new WindowAccumulator(o.windowLength),
+    }),
+    new WindowAccumulator(o.settings.windowLength),
   );
   const slots: Int32Array[] = [];
   for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(job.data, i * SLOT_WORDS * 4, SLOT_WORDS));

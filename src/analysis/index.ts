@@ -14,10 +14,18 @@ export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { grown } from './grown.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr, parseIpv4, parseIpv6 } from './local-nets.js';
-export { canonicalIp, OptionError, parseLocalNetsOption, parseWindowOption } from './options.js';
+export { canonicalIp, OptionError } from './options.js';
 export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';
 export { serviceLabel, serviceName } from './services.js';
+export {
+  type AnalysisSettings,
+  CLI_SETTING_NAMES,
+  DEFAULT_SETTINGS,
+  resolveSettings,
+  type SettingNames,
+  type SettingsText,
+} from './settings.js';
 export { buildSummary, type Summary } from './summary.js';
 export {
   DURATION_KEYS,

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type MessagePort, Worker } from 'node:worker_threads';
+import { compiledScript, workerExecArgv } from '../runtime/workers.js';
 import type { RecordOutlet } from './analyzer.js';
 import type { FlowSink, FlowStageState } from './flow-stage.js';
-import type { FlowTimeouts } from './flow-table.js';
 import { MIN_BATCH_WORDS } from './packet-records.js';
+import type { AnalysisSettings } from './settings.js';
 
 /**
  * The worker pipeline: the calling thread reads, decodes and counts packets and writes their
@@ -32,10 +30,7 @@ export const PIPELINE_MIN_BYTES = 16 * 1024 * 1024;
 
 /** What the flow worker needs to build its half (plain data: it crosses threads). */
 export interface FlowWorkerOptions {
-  windowLength: number | null;
-  localNets: string[];
-  timeouts: FlowTimeouts;
-  topN: number;
+  settings: AnalysisSettings;
   hints: boolean;
   flowIndex: boolean;
 }
@@ -43,7 +38,7 @@ export interface FlowWorkerOptions {
 /**
  * A module that turns finished flows into something (rows for the database) inside whichever
  * thread runs the flow half. It must export `createFlowSink(options, port, env)` (see
- * `FlowSinkModule`); `src/storage/flow-rows.ts` is one.
+ * `FlowSinkModule`); `src/ingest/flow-copy.ts` is one.
  */
 export interface FlowSinkSpec {
   module: string;
@@ -82,21 +77,8 @@ export interface FlowWorkerJob {
 }
 
 /** The compiled worker script, or null when running from TypeScript sources without a build. */
-export function flowWorkerFile(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(here, '..', 'flow-worker.js');
-  const built = join(here, '..', '..', '..', 'dist', 'src', 'analysis', 'flow-worker.js');
-  return existsSync(built) ? built : null;
-}
-
-/**
- * The Node flags a worker gets: the process' own, except those that only make sense for the main
- * script (`--input-type` is refused by a worker started from a file).
- */
-export function workerExecArgv(): string[] {
-  return process.execArgv.filter(
-    (a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type',
-  );
+function flowWorkerFile(): string | null {
+  return compiledScript('analysis/flow-worker.js');
 }
 
 /** Whether a pipeline can help here: more than one core and a compiled worker. */

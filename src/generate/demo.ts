@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type Db, defaultDbDir, type IngestOptions, ingestCapture } from '../storage/index.js';
+import { type IngestOptions, ingestCapture } from '../ingest/index.js';
+import { compiledScript } from '../runtime/workers.js';
+import type { Db } from '../storage/index.js';
 import { ATTACK_TYPES, type AttackType } from './attacks.js';
+import { DEMO_DURATION_S, defaultDemoDir } from './demo-defaults.js';
 import type { DemoJob } from './demo-worker.js';
 import { type GenerateOptions, type GroundTruth, generateCapture, truthPathFor } from './generate.js';
 
@@ -32,13 +34,6 @@ export interface DemoResult {
 
 /** Every attack the generator knows, so the demo's timeline shows each kind of alert. */
 export const DEMO_ATTACKS: AttackType[] = [...ATTACK_TYPES];
-export const DEMO_DURATION_S = 1800;
-
-/** Where the demo capture goes by default: beside the embedded database, in Flowlens' data folder. */
-export function defaultDemoDir(): string {
-  return join(dirname(defaultDbDir()), 'demo');
-}
-
 const LABELS: Record<AttackType, string> = {
   port_scan: 'port scan',
   host_sweep: 'host sweep',
@@ -101,7 +96,7 @@ export function writeDemoCapture(
   } catch (e) {
     return Promise.reject(e);
   }
-  const file = compiledWorker();
+  const file = compiledScript('generate/demo-worker.js');
   if (!file) {
     try {
       return Promise.resolve(generateCapture(path, generate));
@@ -129,11 +124,4 @@ export function writeDemoCapture(
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`demo worker stopped (exit code ${code})`))));
   });
-}
-
-function compiledWorker(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(here, '..', 'demo-worker.js');
-  const built = join(here, '..', '..', '..', 'dist', 'src', 'generate', 'demo-worker.js');
-  return existsSync(built) ? built : null;
 }

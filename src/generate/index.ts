@@ -1,14 +1,13 @@
 export { ATTACK_TYPES, type AttackSpec, type AttackTruth, type AttackType } from './attacks.js';
 export {
   DEMO_ATTACKS,
-  DEMO_DURATION_S,
   type DemoOptions,
   type DemoResult,
-  defaultDemoDir,
   demoName,
   loadDemo,
   writeDemoCapture,
 } from './demo.js';
+export { DEMO_DURATION_S, defaultDemoDir } from './demo-defaults.js';
 export {
   DEFAULT_ATTACKS,
   DEFAULT_START_TS,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { IngestPhase, IngestProgress } from '../storage/index.js';
+import type { IngestPhase, IngestProgress } from '../ingest/index.js';
 
 /** Where a session stands while it waits or is analysed; kept in memory by the process that owns it. */
 export interface LiveState {

@@ -1,5 +1,5 @@
 import { LocalNets, parseIpv4, parseIpv6 } from '../analysis/index.js';
-import type { FlowRow } from './queries.js';
+import type { FlowRow } from './read/flows.js';
 
 export type ExportFormat = 'csv' | 'json' | 'zeek';
 

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from './db/db.js';
 
 /**
  * Versioned schema changes, applied in order and recorded in `schema_migrations`. Never edit a

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OptionError, parseLocalNetsOption, parseWindowOption } from '../../analysis/index.js';
+import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
+import { ingestCapture } from '../../ingest/index.js';
 import {
   createSession,
   deleteSession,
   failSession,
   getSession,
   getSessionSummary,
-  ingestCapture,
   listSessions,
   type SessionRow,
 } from '../../storage/index.js';
@@ -19,6 +19,12 @@ import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../sche
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
 const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+/** The upload form's names for the analysis settings (it has no field for the flow timeouts). */
+const SETTING_FIELDS: SettingNames = {
+  window: 'window',
+  localNets: 'local_nets',
+  flowTimeouts: 'flow_timeouts',
+};
 /** Room for a multipart body's boundaries, part headers and fields around the capture. */
 const MULTIPART_SLACK = 64 * 1024;
 
@@ -121,10 +127,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const file: string = fileName;
         const name = (fields.name ?? '').trim() || file;
         if (name.length > 200) throw new UploadError(400, 'name must be at most 200 characters');
-        const windowLength = parseWindowOption(fields.window?.trim() || 'auto', 'window');
-        const localNets = parseLocalNetsOption(
-          fields.local_nets ? [fields.local_nets] : undefined,
-          'local_nets',
+        const settings = resolveSettings(
+          {
+            window: fields.window?.trim() || undefined,
+            localNets: fields.local_nets ? [fields.local_nets] : undefined,
+          },
+          SETTING_FIELDS,
         );
         const baseline = fields.baseline?.trim() || undefined;
         if (baseline !== undefined) {
@@ -135,7 +143,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           if (row.status !== 'completed')
             throw new UploadError(400, `baseline session ${baseline} is ${row.status}`);
         }
-        const sessionId = await createSession(db, { name, fileName: file, fileSize: size, localNets });
+        const sessionId = await createSession(db, {
+          name,
+          fileName: file,
+          fileSize: size,
+          localNets: settings.localNets,
+        });
         const path = capturePath(ctx, sessionId);
         renameSync(tmp, path);
         queue.add({
@@ -147,8 +160,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 fileName: file,
                 // The summary names the capture as the user sent it, not by the server's folder.
                 name: file,
-                windowLength,
-                localNets,
+                settings,
                 baselineSessionId: baseline,
                 signal,
                 onProgress,

@@ -1,5 +1,5 @@
-import type { Db } from '../db.js';
-import type { FlowRow } from '../queries.js';
+import type { Db } from '../db/db.js';
+import { indexSessionFlows } from '../sessions.js';
 
 export const FLOW_SORTS = [
   'total_bytes',
@@ -93,4 +93,58 @@ export async function getFlows(db: Db, sessionId: string, q: FlowQuery): Promise
   const n = Number(count[0]?.n ?? 0);
   if (unfiltered) return { total: n, totalExact: true, flows };
   return { total: Math.min(n, COUNT_CAP), totalExact: n <= COUNT_CAP, flows };
+}
+
+export interface FlowRow {
+  flow_id: number;
+  window_id: number;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number;
+  dst_port: number;
+  protocol: string;
+  packet_count: number;
+  total_bytes: number;
+  duration_seconds: number;
+  start_timestamp: number;
+  end_timestamp: number;
+  src_packets: number;
+  dst_packets: number;
+  src_bytes: number;
+  dst_bytes: number;
+  conn_state: string;
+  retransmissions: number;
+  dns_query: string | null;
+  dns_rcode: number | null;
+  tls_sni: string | null;
+  http_method: string | null;
+  http_host: string | null;
+}
+
+/**
+ * A session's flows in pages (keyset on the flow id, which the session's flow index serves), so an
+ * export never holds them all.
+ */
+export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000): AsyncGenerator<FlowRow[]> {
+  const state = await db.query<{ indexed: boolean }>(
+    'SELECT flows_indexed_at IS NOT NULL AS indexed FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
+  // Without its flow-id index every page would sort the whole session again.
+  if (state.length === 1 && !state[0].indexed) await indexSessionFlows(db, sessionId);
+  let after = -1;
+  for (;;) {
+    const rows = await db.query<FlowRow>(
+      `SELECT flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
+              packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
+              start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
+              src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
+              dns_query, dns_rcode, tls_sni, http_method, http_host
+         FROM flows WHERE session_id = $1 AND flow_id > $2 ORDER BY flows.flow_id LIMIT $3`,
+      [sessionId, after, pageSize],
+    );
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1].flow_id;
+    yield rows;
+  }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db } from '../db/db.js';
 
 export type TalkerDirection = 'both' | 'sent' | 'received';
 

@@ -1,6 +1,6 @@
 import { DURATION_KEYS, SIZE_KEYS, type WindowRow } from '../../analysis/index.js';
-import type { Db } from '../db.js';
-import { WINDOW_COLUMNS } from '../prepare.js';
+import { WINDOW_COLUMNS } from '../columns.js';
+import type { Db } from '../db/db.js';
 
 /**
  * One stored window: every per-window figure the README defines as the analysis made it (bigints cast so

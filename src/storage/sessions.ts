@@ -1,8 +1,14 @@
-import { type Db, PRESENCE_LOCK } from './db.js';
-import type { StoredSummary } from './ingest.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FullSummary } from '../detect/index.js';
+import { type Db, PRESENCE_LOCK } from './db/db.js';
 
-// One named query per function; every value is a parameter. Bigints are cast in SQL so both
-// backends return numbers.
+// The queries of a session's life: created (queued), processing, its flows' own table loaded
+// and attached, completed or failed, indexed, read, deleted. One named query per function; every
+// value is a parameter. Bigints are cast in SQL so both backends return numbers.
+
+/** A stored session's summary document: what `analyze --json` prints, with its id. */
+export type StoredSummary = FullSummary & { session_id: string };
 
 export interface SessionRow {
   session_id: string;
@@ -38,6 +44,168 @@ function sessionRow(r: RawSessionRow): SessionRow {
     created_at: new Date(r.created_at).toISOString(),
     finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
   };
+}
+
+export interface NewSession {
+  name: string;
+  fileName: string;
+  fileSize: number | null;
+  localNets?: readonly string[] | null;
+}
+
+/** Records a session as `queued` (an upload waiting for its turn) and returns its id. */
+export async function createSession(db: Db, s: NewSession): Promise<string> {
+  const sessionId = randomUUID();
+  await db.query(
+    `INSERT INTO pcap_sessions (session_id, name, file_name, file_size, status, local_networks, owner_host, owner_pid,
+                                owner_token)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)`,
+    [
+      sessionId,
+      s.name,
+      s.fileName,
+      s.fileSize,
+      JSON.stringify(s.localNets ?? null),
+      hostname(),
+      process.pid,
+      db.owner,
+    ],
+  );
+  // The session's own flows table (a partition), empty until its load commits.
+  await db.query('SELECT flowlens_create_flows($1)', [sessionId]);
+  return sessionId;
+}
+
+/** Marks a session `processing`, owned by this process (see failAbandonedSessions). */
+export async function startSession(db: Db, sessionId: string): Promise<void> {
+  await db.query(
+    `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3,
+                              owner_token = $4
+      WHERE session_id = $1`,
+    [sessionId, hostname(), process.pid, db.owner],
+  );
+}
+
+/** What the load knows of a session besides its summary. */
+export interface LoadFacts {
+  sha256: string | null;
+  analysisSeconds: number;
+  loadSeconds: number;
+}
+
+/** Marks a session `completed` with its summary, inside the transaction that loaded its rows. */
+export async function completeSession(
+  tx: Db,
+  sessionId: string,
+  summary: StoredSummary,
+  facts: LoadFacts,
+): Promise<void> {
+  const f = summary.file;
+  await tx.query(
+    `UPDATE pcap_sessions SET status = 'completed', progress = 1, sha256 = $2, format = $3, link_types = $4,
+       packets = $5, bytes = $6, captured_bytes = $7, first_ts = $8, last_ts = $9, first_ts_text = $10,
+       last_ts_text = $11, window_length = $12, window_count = $13, local_networks = $14, summary_json = $15,
+       finished_at = now(), analysis_seconds = $16, load_seconds = $17, error = NULL
+     WHERE session_id = $1`,
+    [
+      sessionId,
+      facts.sha256,
+      f.format,
+      JSON.stringify(f.link_types),
+      f.packets,
+      f.bytes,
+      f.captured_bytes,
+      f.first_ts === null ? null : Number(f.first_ts),
+      f.last_ts === null ? null : Number(f.last_ts),
+      f.first_ts,
+      f.last_ts,
+      summary.windows.length_s,
+      summary.windows.count,
+      JSON.stringify(summary.direction.local_networks),
+      JSON.stringify(summary),
+      facts.analysisSeconds,
+      facts.loadSeconds,
+    ],
+  );
+}
+
+/**
+ * Settings for the load's transaction. The session row is locked against deletion for the whole
+ * load (what each row's foreign-key check would do); with that, where the database allows it
+ * (PGlite, or a superuser on a server), the per-row foreign-key triggers are skipped: every child
+ * row carries this session's id, which exists and stays, so they could only agree. `SET LOCAL`
+ * ends with the transaction.
+ */
+export async function holdSessionForLoad(tx: Db, sessionId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM pcap_sessions WHERE session_id = $1 FOR KEY SHARE', [sessionId]);
+  let superuser = tx.kind === 'pglite';
+  if (!superuser) {
+    const rows = await tx.query<{ s: boolean }>(
+      'SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user',
+    );
+    superuser = rows[0]?.s === true;
+  }
+  if (superuser) await tx.exec('SET LOCAL session_replication_role = replica');
+}
+
+/** The session's own flows table, quoted (migration 3's flowlens_flow_table). */
+export async function sessionFlowTable(db: Db, sessionId: string): Promise<string> {
+  const [{ t }] = await db.query<{ t: string }>('SELECT flowlens_flow_table($1) AS t', [sessionId]);
+  return t;
+}
+
+/** A new block of flow ids for one ingest: a flow's id is block * 2^32 + its flow id (migration 5). */
+export async function nextFlowIdBlock(db: Db): Promise<number> {
+  const [{ b }] = await db.query<{ b: number }>("SELECT nextval('flows_id_block_seq')::int AS b");
+  return b;
+}
+
+/** Makes the loaded flows table the session's partition of `flows` (its foreign key checked in one query). */
+export async function attachSessionFlows(tx: Db, sessionId: string): Promise<void> {
+  await tx.query('SELECT flowlens_attach_flows($1)', [sessionId]);
+}
+
+/** Drops the session's flows table (a failed or deleted session's flows). */
+export async function dropSessionFlows(db: Db, sessionId: string): Promise<void> {
+  await db.query('SELECT flowlens_drop_flows($1)', [sessionId]);
+}
+
+/**
+ * Sets each loaded flow's window id from its start time: for when the windows the flows were
+ * written with turned out other than the analysis' own.
+ */
+export async function rewindowFlows(
+  tx: Db,
+  flowTable: string,
+  sessionId: string,
+  w: { t0: number; lengthS: number; count: number },
+): Promise<void> {
+  await tx.query(
+    `UPDATE ${flowTable} SET window_id = LEAST(GREATEST(floor((start_timestamp - $2) / $3)::int, 0), GREATEST($4 - 1, 0))
+      WHERE session_id = $1`,
+    [sessionId, w.t0, w.lengthS, w.count],
+  );
+}
+
+/** A completed session's stored feature rows, one per window (a model is fitted on them). */
+export async function baselineFeatures(
+  db: Db,
+  sessionId: string,
+): Promise<{ values: Record<string, number | null> }[]> {
+  const status = await db.query<{ status: string }>(
+    'SELECT status FROM pcap_sessions WHERE session_id = $1',
+    [sessionId],
+  );
+  if (status.length === 0) throw new Error(`baseline session ${sessionId} not found`);
+  if (status[0].status !== 'completed')
+    throw new Error(`baseline session ${sessionId} is ${status[0].status}, not completed`);
+  const rows = await db.query<{ features_json: { values: Record<string, number | null> } | string | null }>(
+    'SELECT features_json FROM traffic_windows WHERE session_id = $1 ORDER BY window_id',
+    [sessionId],
+  );
+  return rows
+    .map((r) => (typeof r.features_json === 'string' ? JSON.parse(r.features_json) : r.features_json))
+    .filter((r): r is { values: Record<string, number | null> } => r !== null && typeof r === 'object');
 }
 
 export async function listSessions(db: Db): Promise<SessionRow[]> {
@@ -108,7 +276,7 @@ export async function sessionLocalNets(db: Db, sessionId: string): Promise<strin
  */
 export async function deleteSession(db: Db, sessionId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT flowlens_drop_flows($1)', [sessionId]);
+    await dropSessionFlows(tx, sessionId);
     const rows = await tx.query<{ session_id: string }>(
       'DELETE FROM pcap_sessions WHERE session_id = $1 RETURNING session_id',
       [sessionId],
@@ -149,60 +317,6 @@ export async function sessionsToIndex(db: Db): Promise<string[]> {
       ORDER BY created_at DESC`,
   );
   return rows.map((r) => r.session_id);
-}
-
-export interface FlowRow {
-  flow_id: number;
-  window_id: number;
-  src_ip: string;
-  dst_ip: string;
-  src_port: number;
-  dst_port: number;
-  protocol: string;
-  packet_count: number;
-  total_bytes: number;
-  duration_seconds: number;
-  start_timestamp: number;
-  end_timestamp: number;
-  src_packets: number;
-  dst_packets: number;
-  src_bytes: number;
-  dst_bytes: number;
-  conn_state: string;
-  retransmissions: number;
-  dns_query: string | null;
-  dns_rcode: number | null;
-  tls_sni: string | null;
-  http_method: string | null;
-  http_host: string | null;
-}
-
-/**
- * A session's flows in pages (keyset on the flow id, which the session's flow index serves), so an
- * export never holds them all.
- */
-export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000): AsyncGenerator<FlowRow[]> {
-  const state = await db.query<{ indexed: boolean }>(
-    'SELECT flows_indexed_at IS NOT NULL AS indexed FROM pcap_sessions WHERE session_id = $1',
-    [sessionId],
-  );
-  // Without its flow-id index every page would sort the whole session again.
-  if (state.length === 1 && !state[0].indexed) await indexSessionFlows(db, sessionId);
-  let after = -1;
-  for (;;) {
-    const rows = await db.query<FlowRow>(
-      `SELECT flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
-              packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
-              start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
-              src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
-              dns_query, dns_rcode, tls_sni, http_method, http_host
-         FROM flows WHERE session_id = $1 AND flow_id > $2 ORDER BY flows.flow_id LIMIT $3`,
-      [sessionId, after, pageSize],
-    );
-    if (rows.length === 0) return;
-    after = rows[rows.length - 1].flow_id;
-    yield rows;
-  }
 }
 
 /** Row counts of every child table of a session (for checks and `show`). */
@@ -305,7 +419,7 @@ export async function failAbandonedSessions(
           WHERE session_id = $1 AND status IN ('processing', 'queued')`,
         [r.session_id],
       );
-      await db.query('SELECT flowlens_drop_flows($1)', [r.session_id]);
+      await dropSessionFlows(db, r.session_id);
       n++;
     }
   }

@@ -2,16 +2,17 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type AnalyzeOptions,
+  type AnalysisSettings,
   analyzeCapture,
   buildSummary,
+  type FlowSinkSpec,
   protocolName,
   type Summary,
   serviceName,
   type WindowRow,
 } from '../analysis/index.js';
-import type { FlowSinkSpec } from '../analysis/pipeline.js';
-import { type Baseline, type Detection, detect, type FullSummary, withDetection } from '../detect/index.js';
+import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
+import type { StoredSummary } from '../storage/index.js';
 
 /**
  * The CPU half of an ingest: one pass over the capture, detection, and every row written as CSV
@@ -19,9 +20,11 @@ import { type Baseline, type Detection, detect, type FullSummary, withDetection 
  * the main thread keeps serving; `ingestCapture` loads the files in one transaction.
  */
 
-export type StoredSummary = FullSummary & { session_id: string };
-
-export interface PrepareOptions extends Omit<AnalyzeOptions, 'onFlow' | 'onProgress' | 'signal'> {
+export interface PrepareOptions {
+  /** The analysis settings (see `resolveSettings`), unchanged from the caller. */
+  settings: AnalysisSettings;
+  /** Name shown in the summary's file.path (default: the path). */
+  name?: string;
   baseline?: Baseline;
   /**
    * Where finished flows go while the capture is read (see `flow-copy.ts`). Without it they are
@@ -56,97 +59,6 @@ export interface Prepared {
   };
 }
 
-export const WINDOW_COLUMNS = [
-  'session_id',
-  'window_id',
-  'start_ts',
-  'end_ts',
-  'packet_count',
-  'byte_count',
-  'bytes_per_sec',
-  'packets_per_sec',
-  'tcp_count',
-  'udp_count',
-  'icmp_count',
-  'other_count',
-  'tcp_ratio',
-  'udp_ratio',
-  'icmp_ratio',
-  'avg_packet_size',
-  'min_packet_size',
-  'max_packet_size',
-  'std_packet_size',
-  'unique_src_ips',
-  'unique_dst_ips',
-  'port_diversity',
-  'new_flows',
-  'connection_rate',
-  'tcp_syn_count',
-  'tcp_synack_count',
-  'tcp_ack_count',
-  'tcp_rst_count',
-  'tcp_fin_count',
-  'tcp_retransmissions',
-  'inbound_bytes',
-  'outbound_bytes',
-  'internal_bytes',
-  'external_bytes',
-  'inbound_packets',
-  'outbound_packets',
-  'internal_packets',
-  'external_packets',
-  'packet_size_distribution',
-  'flow_duration_distribution',
-  'features_json',
-] as const;
-
-export const FLOW_COLUMNS = [
-  'session_id',
-  'flow_id',
-  'window_id',
-  'src_ip',
-  'dst_ip',
-  'src_port',
-  'dst_port',
-  'protocol',
-  'packet_count',
-  'total_bytes',
-  'duration_seconds',
-  'start_timestamp',
-  'end_timestamp',
-  'src_packets',
-  'dst_packets',
-  'src_bytes',
-  'dst_bytes',
-  'src_flags',
-  'dst_flags',
-  'conn_state',
-  'retransmissions',
-  'dns_query',
-  'dns_rcode',
-  'tls_sni',
-  'http_method',
-  'http_host',
-] as const;
-
-/** The columns a flow is stored with: its id (see migration 5) and the rest. */
-export const STORED_FLOW_COLUMNS = ['id', ...FLOW_COLUMNS] as const;
-
-export const TOP_IP_COLUMNS = ['session_id', 'direction', 'rank', 'ip', 'bytes', 'packets', 'share'] as const;
-export const PORT_COLUMNS = [
-  'session_id',
-  'protocol',
-  'port',
-  'service',
-  'flows',
-  'packets',
-  'bytes',
-  'percentage',
-] as const;
-
-/** How many rows go into one COPY. */
-export const BATCH_ROWS = 20_000;
-
 /**
  * A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive, NUL
  * characters (which PostgreSQL text cannot hold) as U+FFFD.
@@ -159,13 +71,6 @@ export function csvField(v: unknown): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
 
-/**
- * Analyses a capture and stores it as one session, all or nothing: the session row is written
- * first with status `processing`; windows, flows and rankings are loaded by COPY in one
- * transaction that also marks the session `completed`. Any failure rolls the rows back and leaves
- * the session `failed` with the reason. Finished flows are spooled to a temporary file while the
- * capture is read (their window is known only at the end), so memory stays bounded.
- */
 /** Appends lines to a file through a 1 MiB buffer of text. */
 class Spool {
   private fd: number;
@@ -195,7 +100,7 @@ export async function prepareCapture(
   path: string,
   sessionId: string,
   spoolDir: string,
-  options: PrepareOptions = {},
+  options: PrepareOptions,
 ): Promise<Prepared> {
   const started = performance.now();
   const files = {
@@ -209,11 +114,12 @@ export async function prepareCapture(
   const flows = options.flowSink ? null : new Spool(files.flows);
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
   let sha256: string | null;
-  const { flowSink, sha256: hash, baseline: _b, ...analysis } = options;
+  const { settings, name, flowSink, sha256: hash } = options;
   try {
     [result, sha256] = await Promise.all([
       analyzeCapture(path, {
-        ...analysis,
+        settings,
+        name,
         flowSink,
         onProgress: options.onProgress
           ? (p) =>
@@ -324,23 +230,3 @@ const DURATION_KEYS_JSON = ['0.01', '0.1', '1', '5', '10', '30', '60', '300', '3
 function distributionJson(keys: string[], counts: number[]): string {
   return `{${keys.map((k, i) => `"${k}":${counts[i]}`).join(',')}}`;
 }
-
-export const ANOMALY_COLUMNS = [
-  'session_id',
-  'window_id',
-  'anomaly_score',
-  'is_anomaly',
-  'threshold',
-  'contributing_features',
-] as const;
-export const INSIGHT_COLUMNS = [
-  'session_id',
-  'insight_type',
-  'alert_type',
-  'severity',
-  'summary',
-  'details',
-  'event_ts',
-  'window_start',
-  'window_end',
-] as const;

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Db, openPgliteUnlocked } from './db.js';
+import type { Db } from './db.js';
+import { openPgliteUnlocked } from './pglite.js';
 import type { ThreadReply, ThreadRequest } from './pglite-thread.js';
 
 /** The PGlite thread: one database, statements in arrival order, transactions held open by id. */

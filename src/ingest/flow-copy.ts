@@ -1,7 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type AddressTable, type FlowRecord, grown, protocolName, windowAt } from '../analysis/index.js';
-import type { FlowSinkEnv } from '../analysis/pipeline.js';
-import { BinaryRows, utf8 } from './copy-binary.js';
+import {
+  type AddressTable,
+  type FlowRecord,
+  type FlowSinkEnv,
+  grown,
+  protocolName,
+  windowAt,
+} from '../analysis/index.js';
+import { BinaryRows, utf8 } from '../storage/db/copy-binary.js';
 
 /**
  * Finished flows as binary COPY rows for `flows`, in batches posted to the thread that loads

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledScript } from '../../runtime/workers.js';
 import { type BinaryCopy, type Db, DbError } from './db.js';
 
 /** Messages to the PGlite thread; `tx` routes a statement into an open transaction. */
@@ -26,14 +24,6 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export type ThreadReply =
   | { id: number; ok: true; value?: unknown }
   | { id: number; ok: false; message: string };
-
-/** The compiled thread script; from TypeScript source (tests) the build's copy, if there is one. */
-function workerFile(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'pglite-thread-worker.js');
-  const built = join(dirname(here), '..', '..', 'dist', 'src', 'storage', 'pglite-thread-worker.js');
-  return existsSync(built) ? built : null;
-}
 
 class Channel {
   private next = 1;
@@ -139,7 +129,7 @@ class ThreadedPgliteDb implements Db {
  * thread script is not there (running from source without a build).
  */
 export async function openThreadedPglite(dir: string, lock: () => () => void): Promise<Db | null> {
-  const file = workerFile();
+  const file = compiledScript('storage/db/pglite-thread-worker.js');
   if (file === null) return null;
   const release = lock();
   const worker = new Worker(file, { workerData: { dir } });

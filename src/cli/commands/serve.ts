@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { ListenError, type RunningServer, startServer } from '../../server/index.js';
+import { DbError } from '../../storage/db/db.js';
+import { DB_OPTION, dbTarget, UsageError } from '../args.js';
+import { type CliIo, type ErrorLine, EXIT_OK } from '../io.js';
+
+/** `flowlens serve`: the dashboard and the HTTP API until SIGINT or SIGTERM. */
+export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      ...DB_OPTION,
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      token: { type: 'string' },
+      'max-upload': { type: 'string', default: '4GB' },
+      concurrency: { type: 'string', default: '1' },
+      uploads: { type: 'string' },
+    },
+  });
+  void positionals;
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '') || port > 65535)
+    throw new UsageError(`--port must be 0 to 65535, not '${values.port}'`);
+  const concurrency = Number(values.concurrency);
+  if (!/^\d+$/.test(values.concurrency ?? '') || concurrency < 1 || concurrency > 16)
+    throw new UsageError(`--concurrency must be 1 to 16, not '${values.concurrency}'`);
+  const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
+  const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
+  if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: values.host ?? '127.0.0.1',
+      port,
+      dbTarget: dbTarget(values.db),
+      uploadsDir: values.uploads,
+      token,
+      maxUploadBytes,
+      concurrency,
+    });
+  } catch (e) {
+    if (e instanceof ListenError) throw new DbError(e.message);
+    throw e;
+  }
+  io.stdout.write(
+    `Flowlens dashboard on ${server.url} (database: ${server.db.location}${token ? '; token required' : ''})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.stdout.write('stopping: cancelling running analyses\n');
+  await server.close();
+  return EXIT_OK;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB)?$/i.exec(text.trim());
+  const unit = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
+  const n = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!(n >= 1024)) throw new UsageError(`--max-upload must be a size such as 500MB or 4GB, not '${text}'`);
+  return n;
+}

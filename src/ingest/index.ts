@@ -1,0 +1,4 @@
+export { DiskSpaceError } from './disk-space.js';
+export { type IngestOptions, type IngestResult, ingestCapture } from './ingest.js';
+export { csvField, type Prepared, type PrepareOptions, prepareCapture } from './prepare.js';
+export type { IngestPhase, IngestProgress } from './progress.js';
