@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, parse, type SearchContext } from '../src/search/index.js';
 import {
@@ -13,6 +10,7 @@ import {
   openStore,
   sessionFlows,
 } from '../src/storage/index.js';
+import { databaseBackends } from './helpers/backends.js';
 import { HOSTILE, quote, SQL_ROWS } from './helpers/search-fixtures.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
@@ -22,17 +20,7 @@ import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
  * `flowlens export --flows --format json` writes them. The reference shares no code with
  * src/search. On PGlite always, and on PostgreSQL when TEST_DATABASE_URL names one.
  */
-const PG_URL = process.env.TEST_DATABASE_URL;
-if (!PG_URL) {
-  if (process.env.CI)
-    throw new Error('CI needs TEST_DATABASE_URL: the PostgreSQL search tests may not be skipped');
-  console.warn('skipped: search tests on PostgreSQL (TEST_DATABASE_URL not set)');
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'flowlens-search-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const backends: [string, () => string][] = [['PGlite', () => join(dir, 'pglite')]];
-if (PG_URL) backends.push(['PostgreSQL', () => PG_URL]);
+const backends = databaseBackends('search');
 
 const HOSTILE_NAME = 'O\'Brien"; DROP TABLE flows; --';
 const CAPTURES: [file: string, name: string][] = [
