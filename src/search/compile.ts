@@ -24,14 +24,26 @@ export interface SearchCursor {
   flow_id: number;
 }
 
+// Base64url by hand over UTF-8: btoa/atob and TextEncoder exist in browsers and Node alike (the
+// dashboard may make and read cursors too).
+function toBase64Url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): string {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
 /** The cursor of the page after `hit` (a row of the page statement), as text for a URL. */
 export function encodeCursor(
   hit: Record<string, unknown>,
   sort: SearchSort = 'start',
   order: 'asc' | 'desc' = 'desc',
 ): string {
-  const json = JSON.stringify([sort, order, hit[SEARCH_SORTS[sort].hit], hit.session_id, hit.flow_id]);
-  return Buffer.from(json).toString('base64url');
+  return toBase64Url(JSON.stringify([sort, order, hit[SEARCH_SORTS[sort].hit], hit.session_id, hit.flow_id]));
 }
 
 /** The cursor `text` stands for, or null when it is not one made for this sort and order. */
@@ -42,7 +54,7 @@ export function decodeCursor(
 ): SearchCursor | null {
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    v = JSON.parse(fromBase64Url(text));
   } catch {
     return null;
   }
