@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalIp } from '../src/analysis/options.js';
-import { connStateTable } from '../web/src/conn-states.js';
-import { addressProblem, clampPage, flowsPath, MAX_OFFSET, readQuery } from '../web/src/flow-query.js';
+import { connStateTable } from '../web/src/pages/protocols/conn-states.js';
+import {
+  addressProblem,
+  clampPage,
+  flowsPath,
+  MAX_OFFSET,
+  readQuery,
+  writeQuery,
+} from '../web/src/pages/protocols/flow-query.js';
 
 /** The flows route's `ip` checks (src/server/routes/data.ts): its schema pattern, then canonicalIp. */
 const serverTakes = (a: string) =>
@@ -36,6 +43,22 @@ describe('flows table paging', () => {
     expect(clampPage(552, 50, 27_600)).toBe(551);
     expect(clampPage(5, 50, 0)).toBe(0);
     expect(clampPage(0, 50, 0)).toBe(0);
+  });
+});
+
+describe('flows table address', () => {
+  it('a sorted, filtered, paged table reads back the same from its URL after a reload', () => {
+    const q = query(
+      'sort=start_timestamp&order=asc&ip=10.0.0.5&port=443&protocol=tcp&window_from=3&window_to=7&page=2&size=100',
+    );
+    const url = writeQuery(new URLSearchParams('session=x'), q);
+    expect(readQuery(url)).toEqual(q);
+    expect(url.get('session')).toBe('x');
+  });
+
+  it('an untouched table keeps a short address: defaults stay out of the URL', () => {
+    const url = writeQuery(new URLSearchParams('session=x&page=4&ip=10.0.0.1'), query(''));
+    expect(url.toString()).toBe('session=x');
   });
 });
 

@@ -5,7 +5,7 @@ import {
   heatmapLayout,
   heatmapRowLabel,
   spanName,
-} from '../web/src/heatmap.js';
+} from '../web/src/pages/traffic/heatmap.js';
 
 describe('throughput heatmap grid', () => {
   const DAY0 = Date.UTC(2024, 2, 11) / 1000; // a Monday, 00:00 UTC
@@ -102,7 +102,7 @@ describe('anomaly feature labels', () => {
   it('every feature the model has reads for people on the anomalies page', async () => {
     const { FEATURE_NAMES } = await import('../src/detect/index.js');
     // By a path the type check does not follow: the web's own tsconfig checks that file.
-    const webFeatures = '../web/src/features.ts';
+    const webFeatures = '../web/src/pages/anomalies/features.ts';
     const { FEATURES } = (await import(/* @vite-ignore */ webFeatures)) as {
       FEATURES: Record<string, unknown>;
     };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { stackOffsets } from '../web/src/charts/stacking.js';
+import { isSessionId, normalizeSessionId } from '../web/src/api/request.js';
+import type { Anomaly, Direction } from '../web/src/api/types.js';
 import { TIME_INCRS, timeLabels, timeStep } from '../web/src/charts/time-axis.js';
-import { boundaryNote } from '../web/src/direction-note.js';
-import { isSessionId, normalizeSessionId } from '../web/src/request.js';
-import { peakWindow, readFilter, toggleFilter } from '../web/src/timeline-filter.js';
-import type { Anomaly, Direction } from '../web/src/types.js';
+import { stackOffsets } from '../web/src/pages/timeline/stacking.js';
+import { peakWindow, readFilter, toggleFilter } from '../web/src/pages/timeline/timeline-filter.js';
+import { boundaryNote } from '../web/src/pages/traffic/direction-note.js';
 
 const ID = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 

@@ -1,9 +1,8 @@
 import { useCallback, useMemo, useRef } from 'react';
 import type uPlot from 'uplot';
-import { formatCountAxis, formatPerSecond, formatTime } from '../../../src/format/index.js';
-import { severityColor } from '../colors';
-import type { Insight, TrafficWindow } from '../types';
-import { escapeHtml } from './common';
+import { formatCountAxis, formatPerSecond, formatTime } from '../../../../src/format/index.js';
+import type { Insight, TrafficWindow } from '../../api/types';
+import { escapeHtml } from '../../charts/common';
 import {
   axis,
   clipToPlot,
@@ -15,9 +14,11 @@ import {
   stepped,
   timeAxis,
   timeChartBase,
-} from './Plot';
+} from '../../charts/Plot';
+import { column, windowTimes } from '../../charts/window-charts';
+import { severityColor } from '../../colors';
+import { typeName } from './alert-types';
 import { type Marker, stackOffsets } from './stacking';
-import { column, windowTimes } from './window-charts';
 
 /** Canvas pixels per CSS pixel, as uPlot draws. */
 const pxRatio = () => window.devicePixelRatio || 1;
@@ -39,7 +40,6 @@ interface Props {
   /** The selected event's windows. */
   range: Range | null;
   onSelect: (a: Insight) => void;
-  typeName: (t: string | null) => string;
 }
 
 const CONTEXT_HEIGHT = 210;
@@ -71,7 +71,7 @@ function tallestStack(alerts: Insight[], tolerance: number): number {
   return most;
 }
 
-export function TimelineChart({ alerts, windows, lengthS, selected, range, onSelect, typeName }: Props) {
+export function TimelineChart({ alerts, windows, lengthS, selected, range, onSelect }: Props) {
   const types = useMemo(() => [...new Set(alerts.map((a) => a.alert_type ?? 'alert'))], [alerts]);
   const first = windows[0]?.start_ts ?? 0;
   const last = windows.length ? windows[windows.length - 1].start_ts + lengthS : first + lengthS;

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import { anomaliesPath, anomalyScoresPath, insightsPath, windowsPath } from './endpoints';
 import { ApiError, cachedGet, getFresh, settledAnswer } from './request';
-
-export * from './request';
+import type { AnomaliesResponse, InsightsResponse, WindowsResponse } from './types';
 
 export interface ApiState<T> {
   data: T | undefined;
@@ -12,7 +12,7 @@ export interface ApiState<T> {
 
 /**
  * GETs `path` (null: nothing yet) and tracks loading and error. `cached` answers come from the
- * session cache above; others are fetched each time `path` or `reload` changes.
+ * session cache (request.ts); others are fetched each time `path` or `reload` changes.
  */
 export function useApi<T>(path: string | null, cached = true): ApiState<T> {
   const [state, setState] = useState<{ path: string | null; data?: T; error?: ApiError; n: number }>({
@@ -48,4 +48,24 @@ export function useApi<T>(path: string | null, cached = true): ApiState<T> {
     loading: path !== null && !current,
     reload,
   };
+}
+
+// The answers several pages read, each behind one hook so they share one cached request.
+
+export function useWindows(sessionId: string) {
+  return useApi<WindowsResponse>(windowsPath(sessionId));
+}
+
+/** Every window's score with its explanation (the anomalies page). */
+export function useAnomalies(sessionId: string) {
+  return useApi<AnomaliesResponse>(anomaliesPath(sessionId));
+}
+
+/** Scores only: the overview's chart and the timeline's links do not show the explanations. */
+export function useAnomalyScores(sessionId: string) {
+  return useApi<AnomaliesResponse>(anomalyScoresPath(sessionId));
+}
+
+export function useInsights(sessionId: string) {
+  return useApi<InsightsResponse>(insightsPath(sessionId));
 }

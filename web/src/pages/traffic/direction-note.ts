@@ -1,5 +1,5 @@
-import { formatPercent } from '../../src/format/index.js';
-import type { Direction } from './types.js';
+import { formatPercent } from '../../../../src/format/index.js';
+import type { Direction } from '../../api/types.js';
 
 // What the Traffic page says when little traffic crossed the local networks' edge (pure, tested).
 

@@ -1,4 +1,4 @@
-import type { Anomaly } from './types.js';
+import type { Anomaly } from '../../api/types.js';
 
 // The timeline page's URL filters and the window an alert's scores link opens (pure, tested).
 
@@ -20,10 +20,12 @@ export function peakWindow(anomalies: Anomaly[] | undefined, from: number, to: n
 }
 
 /** The severities and alert types the URL's `severity` and `type` keep shown (null: all of them). */
-export function readFilter(search: URLSearchParams): {
+export interface AlertFilter {
   severities: Set<string> | null;
   types: Set<string> | null;
-} {
+}
+
+export function readFilter(search: URLSearchParams): AlertFilter {
   const list = (k: string) => {
     const v = search.get(k);
     return v === null ? null : new Set(v.split(',').filter((x) => x !== ''));

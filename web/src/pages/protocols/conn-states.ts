@@ -1,4 +1,4 @@
-import type { Summary } from './types.js';
+import type { Summary } from '../../api/types.js';
 
 /** One connection state's line under TCP health: its flows and their share (percent) of `total`. */
 export interface ConnStateRow {
@@ -32,3 +32,20 @@ export function connStateTable(flows: Summary['flows']): ConnStateTable | null {
     .map(([state, n]) => ({ state, flows: n, share: total ? (n / total) * 100 : 0 }));
   return { scope, total, rows };
 }
+
+/** Zeek's conn_state values, as its documentation words them. */
+export const CONN_STATE_TEXTS: Record<string, string> = {
+  S0: 'attempt seen, no reply',
+  S1: 'established, not terminated',
+  SF: 'normal establishment and termination',
+  REJ: 'attempt rejected',
+  S2: 'established, close attempt by originator only',
+  S3: 'established, close attempt by responder only',
+  RSTO: 'established, originator aborted (RST)',
+  RSTR: 'responder sent a RST',
+  RSTOS0: 'originator sent SYN then RST, no SYN-ACK',
+  RSTRH: 'responder sent SYN-ACK then RST, no SYN seen',
+  SH: 'originator sent SYN then FIN, no SYN-ACK',
+  SHR: 'responder sent SYN-ACK then FIN, no SYN seen',
+  OTH: 'no SYN seen, midstream traffic',
+};

@@ -1,4 +1,4 @@
-import { formatByteRate, formatBytes, formatCount, formatPercent } from '../../src/format/index.js';
+import { formatByteRate, formatBytes, formatCount, formatPercent } from '../../../../src/format/index.js';
 
 /**
  * How the anomaly model's features read for people. The model works on transformed values

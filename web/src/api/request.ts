@@ -1,7 +1,7 @@
 // Requests to the API and the per-session answer cache, without React: early.ts uses them before
 // the app's own code has loaded.
 
-import { SESSION_ID_PATTERN } from '../../src/storage/session-id.js';
+import { SESSION_ID_PATTERN } from '../../../src/storage/session-id.js';
 
 /** An answer other than 2xx: the status and the server's one-sentence `error`. */
 export class ApiError extends Error {

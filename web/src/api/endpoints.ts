@@ -1,6 +1,4 @@
-import { flowsPath, readQuery } from './flow-query';
-import { sessionPath } from './request';
-import type { PageKey } from './routes';
+import { sessionPath } from './request.js';
 
 // The per-session answers the pages read, one spelling each, so the cache and the prefetch share
 // their keys.
@@ -29,6 +27,8 @@ const WINDOW_FIELDS = [
   'internal_bytes',
   'external_bytes',
 ];
+/** A session and its summary; the per-window anomalies come from …/anomalies where a page needs them. */
+export const sessionDetailPath = (id: string) => sessionPath(id, '?anomalies=false');
 export const windowsPath = (id: string) => sessionPath(id, `/windows?fields=${WINDOW_FIELDS.join(',')}`);
 export const anomaliesPath = (id: string) => sessionPath(id, '/anomalies');
 /** Scores only, for the overview's timeline: the explanations are most of the answer. */
@@ -47,20 +47,3 @@ export const portsPath = (id: string) => sessionPath(id, '/ports?limit=200');
 export const tcpHealthPath = (id: string) => sessionPath(id, '/tcp-health');
 export const distributionsPath = (id: string) => sessionPath(id, '/distributions');
 export const directionPath = (id: string) => sessionPath(id, '/direction');
-
-/**
- * What each page asks for first (given its URL's query, for the flows table's rows); fetched while
- * the session itself is being checked.
- */
-export const PAGE_DATA: Record<PageKey, (id: string, search: URLSearchParams) => string[]> = {
-  overview: (id, search) => [
-    windowsPath(id),
-    talkersPath(id, readTalkerDirection(search)),
-    anomalyScoresPath(id),
-    insightsPath(id),
-  ],
-  protocols: (id, search) => [tcpHealthPath(id), portsPath(id), flowsPath(id, readQuery(search))],
-  traffic: (id) => [distributionsPath(id), directionPath(id), windowsPath(id)],
-  timeline: (id) => [insightsPath(id), windowsPath(id)],
-  anomalies: (id) => [anomaliesPath(id), windowsPath(id)],
-};

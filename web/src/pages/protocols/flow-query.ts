@@ -1,8 +1,8 @@
 // The parsers behind the flows route's address check (canonicalIp), so the page refuses exactly
 // what the server would.
-import { parseIpv4, parseIpv6 } from '../../src/analysis/local-nets.js';
-import { sessionPath } from './request.js';
-import type { FlowSort } from './types.js';
+import { parseIpv4, parseIpv6 } from '../../../../src/analysis/local-nets.js';
+import { sessionPath } from '../../api/request.js';
+import type { FlowSort } from '../../api/types.js';
 
 // The flows table's query as the protocols page's URL carries it (sort, order, filters, page): read
 // by the page and, before the app has loaded, by the page's entry to fetch the table's rows early.
@@ -54,6 +54,25 @@ export function readQuery(q: URLSearchParams): FlowQuery {
   const page = q.get('page') ?? '';
   if (/^\d+$/.test(page)) query.page = Math.min(Number(page), maxPage(query.size));
   return query;
+}
+
+/**
+ * The URL's query with the flows table's `query` written into it, as readQuery reads it back;
+ * defaults are left out, so an untouched table keeps a short address.
+ */
+export function writeQuery(search: URLSearchParams, query: FlowQuery): URLSearchParams {
+  const s = new URLSearchParams(search);
+  const put = (k: string, v: string, dflt: string) => (v && v !== dflt ? s.set(k, v) : s.delete(k));
+  put('sort', query.sort, 'total_bytes');
+  put('order', query.order, 'desc');
+  put('ip', query.ip, '');
+  put('port', query.port, '');
+  put('protocol', query.protocol, '');
+  put('window_from', query.wfrom, '');
+  put('window_to', query.wto, '');
+  put('page', String(query.page), '0');
+  put('size', String(query.size), '50');
+  return s;
 }
 
 /** The last 0-based page of `size` rows whose offset the flows endpoint accepts. */

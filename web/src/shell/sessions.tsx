@@ -1,6 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import { type ApiError, forgetSession, getFresh, sessionPath } from './api';
-import type { ProgressEvent, Session } from './types';
+import { type ApiError, forgetSession, getFresh, sessionPath } from '../api/request';
+import type { ProgressEvent, Session } from '../api/types';
 
 interface SessionsContextValue {
   sessions: Session[] | undefined;

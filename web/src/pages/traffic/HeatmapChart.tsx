@@ -6,10 +6,10 @@ import {
   formatBytes,
   formatCount,
   formatTimeRange,
-} from '../../../src/format/index.js';
-import { HEAT_RAMP } from '../colors';
-import type { HeatmapCell, HeatmapLayout } from '../heatmap';
-import { axis, Plot, px } from './Plot';
+} from '../../../../src/format/index.js';
+import { axis, Plot, px } from '../../charts/Plot';
+import { HEAT_RAMP } from '../../colors';
+import type { HeatmapCell, HeatmapLayout } from './heatmap';
 
 // The throughput heatmap: a grid of cells (columns within a row of time, rows top to bottom), each
 // coloured by its mean bytes per second on a log scale; cells outside the capture are left empty.
