@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIp } from '../src/analysis/options.js';
-import { connStateTable } from '../web/src/pages/protocols/conn-states.js';
-import {
-  addressProblem,
-  clampPage,
-  flowsPath,
-  MAX_OFFSET,
-  readQuery,
-  writeQuery,
-} from '../web/src/pages/protocols/flow-query.js';
+import { canonicalIp } from '../../../../src/analysis/options.js';
+import { addressProblem, clampPage, flowsPath, MAX_OFFSET, readQuery, writeQuery } from './flow-query.js';
 
 /** The flows route's `ip` checks (src/server/routes/data.ts): its schema pattern, then canonicalIp. */
 const serverTakes = (a: string) =>
@@ -104,36 +96,5 @@ describe('flows table address filter', () => {
   it('says a single address is expected when given a network (the API takes no CIDR)', () => {
     expect(addressProblem('192.168.10.0/24')).toMatch(/one address is expected.*CIDR/);
     expect(addressProblem('2001:db8::/32')).toMatch(/one address is expected/);
-  });
-});
-
-describe('TCP health connection states', () => {
-  const flows = { count: 43 + 10, tcp: 8, udp: 40, icmp: 5, other: 0 };
-
-  it('counts TCP flows only when the summary keeps them apart, shares out of the TCP flows', () => {
-    const t = connStateTable({
-      ...flows,
-      conn_states: { SF: 43, S0: 10 },
-      tcp_conn_states: { SF: 6, REJ: 2, S0: 0 },
-    });
-    expect(t?.scope).toBe('tcp');
-    expect(t?.total).toBe(8);
-    expect(t?.rows).toEqual([
-      { state: 'SF', flows: 6, share: 75 },
-      { state: 'REJ', flows: 2, share: 25 },
-    ]);
-  });
-
-  it('falls back to every transport for sessions analysed before, and says so', () => {
-    const t = connStateTable({ ...flows, conn_states: { S0: 10, SF: 43 } });
-    expect(t?.scope).toBe('all');
-    expect(t?.total).toBe(53);
-    expect(t?.rows.map((r) => r.state)).toEqual(['SF', 'S0']);
-    expect(t?.rows[0].share).toBeCloseTo((43 / 53) * 100);
-  });
-
-  it('has no table without any counts, and an empty one for a capture without TCP flows', () => {
-    expect(connStateTable(flows)).toBeNull();
-    expect(connStateTable({ ...flows, conn_states: { SF: 3 }, tcp_conn_states: {} })?.rows).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketLabels } from '../web/src/charts/bucket-labels.js';
+import { bucketLabels } from './bucket-labels.js';
 
 const SIZES = ['≤64', '65–128', '129–256', '257–512', '513–1024', '1025–1518', '>1518'];
 const DURATIONS = [
