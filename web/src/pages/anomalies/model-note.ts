@@ -6,7 +6,7 @@ import type { AnomaliesResponse } from '../../api/types.js';
 
 /**
  * Too few windows with traffic for the model to judge a busy one (docs/DETECTION.md): every window
- * is scored, none is flagged, whatever its score. The same test as the anomalies page's.
+ * is scored, none is flagged, whatever its score.
  */
 export function modelCannotFlag(d: AnomaliesResponse): boolean {
   const m = d.model;
