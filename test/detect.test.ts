@@ -10,7 +10,8 @@ import {
   MODEL,
   mulberry32,
 } from '../src/detect/index.js';
-import { dnsQuery, type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
+import { officeTraffic, portScan, synFlood, T0 } from './helpers/detect-captures.js';
+import { type Frame, writeCapture } from './helpers/packets.js';
 import { expectedFor, hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
 
 async function detectFile(path: string) {
@@ -46,13 +47,8 @@ describe('isolation forest', () => {
   });
 });
 
-// A hand-built office minute with a port scan and a SYN flood at known times.
-const T = 1_750_000_000;
-const at = (s: number, data: Buffer): Frame => ({
-  sec: T + Math.floor(s),
-  nsec: Math.round((s - Math.floor(s)) * 1e6) * 1000,
-  data,
-});
+// Two minutes of office traffic with a port scan and a SYN flood at known times.
+const T = T0;
 const ATTACKER = '10.0.0.66';
 const VICTIM = '10.0.0.9';
 const SCAN_AT = 60;
@@ -61,77 +57,11 @@ const SCAN_PORTS = 600;
 const FLOOD_SYNS = 400;
 
 function officeCapture(): string {
-  const frames: Frame[] = [];
-  const rand = mulberry32(11);
-  let sport = 40000;
-  for (let s = 0; s < 120; s++) {
-    // Every second: a few short HTTPS-like exchanges and a DNS lookup from varying clients.
-    const conns = 2 + Math.floor(rand() * 3);
-    for (let c = 0; c < conns; c++) {
-      const client = `10.0.1.${10 + Math.floor(rand() * 30)}`;
-      const server = `93.184.216.${1 + Math.floor(rand() * 5)}`;
-      const p = sport++;
-      const t = s + c * 0.2 + rand() * 0.05;
-      frames.push(at(t, tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.SYN, seq: 1 })));
-      frames.push(
-        at(
-          t + 0.01,
-          tcpFrame(server, client, { sport: 443, dport: p, flags: TCP.SYN | TCP.ACK, seq: 9, ack: 2 }),
-        ),
-      );
-      frames.push(
-        at(t + 0.02, tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.ACK, seq: 2, ack: 10 })),
-      );
-      frames.push(
-        at(
-          t + 0.03,
-          tcpFrame(server, client, {
-            sport: 443,
-            dport: p,
-            flags: TCP.ACK | TCP.PSH,
-            seq: 10,
-            ack: 2,
-            payload: Buffer.alloc(900 + Math.floor(rand() * 400)),
-          }),
-        ),
-      );
-      frames.push(
-        at(
-          t + 0.04,
-          tcpFrame(client, server, { sport: p, dport: 443, flags: TCP.FIN | TCP.ACK, seq: 2, ack: 1300 }),
-        ),
-      );
-      frames.push(
-        at(
-          t + 0.05,
-          tcpFrame(server, client, { sport: 443, dport: p, flags: TCP.FIN | TCP.ACK, seq: 1300, ack: 3 }),
-        ),
-      );
-    }
-    const client = `10.0.1.${10 + Math.floor(rand() * 30)}`;
-    frames.push(at(s + 0.9, udpFrame(client, '10.0.0.1', 50000 + s, 53, dnsQuery(s, 'example.org'))));
-    frames.push(at(s + 0.901, udpFrame('10.0.0.1', client, 53, 50000 + s, dnsQuery(s, 'example.org', true))));
-  }
+  const frames: Frame[] = officeTraffic(120, 11);
   // Port scan: SYN to SCAN_PORTS ports in 1.2 s, the victim resets each (port 22 answers).
-  for (let i = 0; i < SCAN_PORTS; i++) {
-    const t = SCAN_AT + 0.1 + (i * 1.2) / SCAN_PORTS;
-    const port = i + 1;
-    frames.push(at(t, tcpFrame(ATTACKER, VICTIM, { sport: 61000, dport: port, flags: TCP.SYN, seq: 5 })));
-    const reply = port === 22 ? TCP.SYN | TCP.ACK : TCP.RST | TCP.ACK;
-    frames.push(
-      at(t + 0.0001, tcpFrame(VICTIM, ATTACKER, { sport: port, dport: 61000, flags: reply, ack: 6 })),
-    );
-  }
+  frames.push(...portScan(ATTACKER, VICTIM, SCAN_AT, SCAN_PORTS, 22, 1.2));
   // SYN flood: FLOOD_SYNS SYNs from spoofed sources to VICTIM:80 in 0.4 s, never answered.
-  for (let i = 0; i < FLOOD_SYNS; i++) {
-    const src = `198.51.${100 + (i >> 8)}.${i & 255}`;
-    frames.push(
-      at(
-        FLOOD_AT + 0.2 + i * 0.001,
-        tcpFrame(src, VICTIM, { sport: 1024 + i, dport: 80, flags: TCP.SYN, seq: i }),
-      ),
-    );
-  }
+  frames.push(...synFlood(VICTIM, FLOOD_AT, FLOOD_SYNS));
   frames.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   return writeCapture(frames, 'office-attacks.pcap');
 }

@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 /**
  * The app is loaded by the entry with import() (see src/early.ts), which the browser only sees once
  * the entry has arrived and run; a modulepreload link in the page lets its download start with the
- * entry's. ECharts is not preloaded: the overview draws with uPlot, and ECharts loads when idle.
+ * entry's.
  */
 function preloadLazyChunks(names: string[]): Plugin {
   return {

@@ -1,8 +1,8 @@
 import type { AnalysisResult, Summary } from '../analysis/index.js';
 import { computeFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURES } from './features.js';
 import { groupFlows } from './flow-groups.js';
-import { detectInsights, type Insight } from './insights.js';
 import { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';
+import { detectInsights, type Insight, RULE_LIST, type Rule } from './rules/index.js';
 
 /** Fewest windows with traffic a model must have seen before it flags a busy window. */
 export const MIN_ACTIVE_WINDOWS = 10;
@@ -49,12 +49,18 @@ export interface Detection {
 }
 
 /**
- * Scores every window of an analysed capture and runs the insight rules. The model is fitted on
- * this capture's own windows unless a baseline (another session's windows) is given. Nothing here
- * depends on time of day or randomness other than the model's fixed seed, so scores are the same
- * on every run and whichever database stores them.
+ * Scores every window of an analysed capture and runs the insight rules (all of RULE_LIST unless a
+ * caller names fewer). The model is fitted on this capture's own windows unless a baseline
+ * (another session's windows) is given. Nothing here depends on time of day or randomness other
+ * than the model's fixed seed, so scores are the same on every run and whichever database stores
+ * them.
  */
-export function detect(result: AnalysisResult, summary: Summary, baseline?: Baseline): Detection {
+export function detect(
+  result: AnalysisResult,
+  summary: Summary,
+  baseline?: Baseline,
+  rules: readonly Rule[] = RULE_LIST,
+): Detection {
   const windows = result.report.windows;
   const index = result.analyzer.flowIndex;
   const analyzer = result.analyzer;
@@ -98,18 +104,22 @@ export function detect(result: AnalysisResult, summary: Summary, baseline?: Base
     });
   }
   const insights = detectInsights(
-    windows,
-    features.actors,
-    result.analyzer,
-    summary,
-    anomalies.map((a) => ({
-      score: a.score,
-      isAnomaly: a.is_anomaly,
-      top: a.contributing_features[0]
-        ? { feature: a.contributing_features[0].feature, direction: a.contributing_features[0].direction }
-        : null,
-    })),
-    { groups, rows },
+    {
+      windows,
+      rows,
+      actors: features.actors,
+      analyzer,
+      summary,
+      anomalies: anomalies.map((a) => ({
+        score: a.score,
+        isAnomaly: a.is_anomaly,
+        top: a.contributing_features[0]
+          ? { feature: a.contributing_features[0].feature, direction: a.contributing_features[0].direction }
+          : null,
+      })),
+      groups,
+    },
+    rules,
   );
   return {
     model: {

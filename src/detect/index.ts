@@ -10,5 +10,13 @@ export {
 } from './detect.js';
 export { FEATURE_NAMES, FEATURES, type WindowActors } from './features.js';
 export { averagePath, IsolationForest, mulberry32 } from './forest.js';
-export { type Insight, RULES, type Severity } from './insights.js';
 export { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';
+export {
+  type AnomalyView,
+  type Insight,
+  RULE_LIST,
+  RULES,
+  type Rule,
+  type RuleContext,
+  type Severity,
+} from './rules/index.js';

@@ -1,4 +1,4 @@
-import type { Severity } from './types';
+import type { Severity } from './api/types';
 
 /** One colour per transport everywhere (charts, badges, tables). */
 export const PROTOCOL_COLORS = {

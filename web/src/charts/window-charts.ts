@@ -8,8 +8,8 @@ import {
   formatPercent,
   formatPerSecond,
 } from '../../../src/format/index.js';
+import type { Anomaly, TrafficWindow } from '../api/types';
 import { COLORS, PROTOCOL_COLORS } from '../colors';
-import type { Anomaly, TrafficWindow } from '../types';
 import { dot, windowTitle } from './common';
 import { clipToPlot, px } from './Plot';
 import type { TimeChartSpec } from './TimeChart';

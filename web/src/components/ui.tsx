@@ -1,7 +1,7 @@
 import { type ReactNode, useEffect, useRef } from 'react';
-import type { ApiError } from '../api';
+import type { ApiError } from '../api/request';
+import type { SessionStatus } from '../api/types';
 import { severityColor } from '../colors';
-import type { SessionStatus } from '../types';
 
 export function Card({
   title,

@@ -1,0 +1,377 @@
+import { describe, expect, it } from 'vitest';
+import { detect, type Insight, RULE_LIST, type Rule, type Severity } from '../src/detect/index.js';
+import { anomalyBursts } from '../src/detect/rules/anomaly-burst.js';
+import { arpSweeps } from '../src/detect/rules/arp-sweep.js';
+import { connectionBursts } from '../src/detect/rules/connection-burst.js';
+import { dominantService } from '../src/detect/rules/dominant-service.js';
+import { dominantTalker } from '../src/detect/rules/dominant-talker.js';
+import { hostSweeps } from '../src/detect/rules/host-sweep.js';
+import { packetFloods } from '../src/detect/rules/packet-flood.js';
+import { portScans } from '../src/detect/rules/port-scan.js';
+import { retransmissionSpikes } from '../src/detect/rules/retransmission-spike.js';
+import { rstStorms } from '../src/detect/rules/rst-storm.js';
+import { synFloods } from '../src/detect/rules/syn-flood.js';
+import { trafficBursts } from '../src/detect/rules/traffic-burst.js';
+import {
+  arpFrame,
+  at,
+  detectFrames,
+  officeTraffic,
+  portScan,
+  synFlood,
+  T0,
+} from './helpers/detect-captures.js';
+import { dnsQuery, type Frame, ip4, TCP, tcpFrame, udpFrame } from './helpers/packets.js';
+
+/**
+ * Every rule of RULE_LIST from rows: the frames laid over two minutes of office traffic
+ * (`officeTraffic`), and the alert the rule must raise: its type, severity and the details that
+ * matter (addresses, ports, counts). Adding a rule is one file, one line in RULE_LIST and one row
+ * here.
+ */
+interface Row {
+  name: string;
+  rule: Rule;
+  frames: Frame[];
+  alert_type: string;
+  severity: Severity;
+  details: Record<string, unknown>;
+}
+
+const ATTACKER = '10.0.0.66';
+const VICTIM = '10.0.0.9';
+
+/** Unanswered SYNs from ATTACKER to `port` on hosts 10.0.2.1 … 10.0.2.`hosts`. */
+function hostSweep(second: number, hosts: number, port: number): Frame[] {
+  return Array.from({ length: hosts }, (_, i) =>
+    at(
+      second + 0.1 + i * 0.01,
+      tcpFrame(ATTACKER, `10.0.2.${i + 1}`, { sport: 62000, dport: port, flags: TCP.SYN }),
+    ),
+  );
+}
+
+/** ARP requests from ATTACKER for 10.0.2.1 … 10.0.2.`hosts`; every `answerEvery`-th host replies. */
+function arpSweep(second: number, hosts: number, answerEvery: number): Frame[] {
+  const frames: Frame[] = [];
+  for (let i = 1; i <= hosts; i++) {
+    const t = second + 0.1 + i * 0.01;
+    frames.push(at(t, arpFrame(1, ATTACKER, `10.0.2.${i}`)));
+    if (i % answerEvery === 0) frames.push(at(t + 0.001, arpFrame(2, `10.0.2.${i}`, ATTACKER)));
+  }
+  return frames;
+}
+
+/** `count` UDP packets (74 bytes on the wire) from ATTACKER to VICTIM:5000 in one second, none answered. */
+function udpFlood(second: number, count: number): Frame[] {
+  return Array.from({ length: count }, (_, i) =>
+    at(second + i / count, udpFrame(ATTACKER, VICTIM, 40000, 5000, Buffer.alloc(32))),
+  );
+}
+
+/** Lone resets from ATTACKER to VICTIM:443, each from another port (blind resets at guessed connections). */
+function blindResets(second: number, count: number): Frame[] {
+  return Array.from({ length: count }, (_, i) =>
+    at(
+      second + 0.1 + i * 0.002,
+      tcpFrame(ATTACKER, VICTIM, { sport: 30000 + i, dport: 443, flags: TCP.RST, seq: i * 1000 }),
+    ),
+  );
+}
+
+/**
+ * A TCP connection from `client` to `server`:`port` that sends `segments` segments of `size`
+ * bytes `gap` seconds apart after the handshake; with `twice`, every segment is sent again 5 ms later.
+ */
+function transfer(
+  client: string,
+  server: string,
+  port: number,
+  start: number,
+  segments: number,
+  size: number,
+  gap: number,
+  twice = false,
+): Frame[] {
+  const sport = 45000 + (ip4(client)[3] << 4) + (port & 15);
+  const frames = [
+    at(start, tcpFrame(client, server, { sport, dport: port, flags: TCP.SYN, seq: 0 })),
+    at(
+      start + 0.01,
+      tcpFrame(server, client, { sport: port, dport: sport, flags: TCP.SYN | TCP.ACK, ack: 1 }),
+    ),
+  ];
+  for (let i = 0; i < segments; i++) {
+    const segment = {
+      sport,
+      dport: port,
+      flags: TCP.ACK,
+      seq: 1 + i * size,
+      ack: 1,
+      payload: Buffer.alloc(size),
+    };
+    const t = start + 0.02 + i * gap;
+    frames.push(at(t, tcpFrame(client, server, segment)));
+    if (twice) frames.push(at(t + 0.005, tcpFrame(client, server, segment)));
+  }
+  return frames;
+}
+
+/** `count` complete handshakes from 10.0.1.50 to 10.0.0.20:8080, 3 ms apart. */
+function connectionBurst(second: number, count: number): Frame[] {
+  const frames: Frame[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = second + 0.1 + i * 0.003;
+    const p = 20000 + i;
+    frames.push(at(t, tcpFrame('10.0.1.50', '10.0.0.20', { sport: p, dport: 8080, flags: TCP.SYN, seq: 1 })));
+    frames.push(
+      at(
+        t + 0.0002,
+        tcpFrame('10.0.0.20', '10.0.1.50', {
+          sport: 8080,
+          dport: p,
+          flags: TCP.SYN | TCP.ACK,
+          seq: 9,
+          ack: 2,
+        }),
+      ),
+    );
+    frames.push(
+      at(
+        t + 0.0004,
+        tcpFrame('10.0.1.50', '10.0.0.20', { sport: p, dport: 8080, flags: TCP.ACK, seq: 2, ack: 10 }),
+      ),
+    );
+  }
+  return frames;
+}
+
+/**
+ * Answered DNS lookups from 40 clients (10.0.3.x), `perClient` each a second for `seconds`
+ * seconds: far above the office's one a second, yet no one source, host or port stands out.
+ */
+function lookupStorm(second: number, seconds: number, perClient: number): Frame[] {
+  const frames: Frame[] = [];
+  for (let s = 0; s < seconds; s++)
+    for (let c = 0; c < 40; c++)
+      for (let q = 0; q < perClient; q++) {
+        const t = second + s + (c * perClient + q) / (40 * perClient);
+        const client = `10.0.3.${c + 1}`;
+        const sport = 30000 + s * 100 + q;
+        const id = frames.length;
+        frames.push(at(t, udpFrame(client, '10.0.0.1', sport, 53, dnsQuery(id, `host${q}.example.org`))));
+        frames.push(
+          at(t + 0.0002, udpFrame('10.0.0.1', client, 53, sport, dnsQuery(id, `host${q}.example.org`, true))),
+        );
+      }
+  return frames;
+}
+
+/** Whether the frame's IPv4 source (offset 26) or destination (30), or either, is `ip`. */
+const involves = (f: Frame, ip: string, offset?: 26 | 30) => {
+  const [a, b, c, d] = ip4(ip);
+  const is = (o: number) =>
+    f.data[o] === a && f.data[o + 1] === b && f.data[o + 2] === c && f.data[o + 3] === d;
+  return offset === undefined ? is(26) || is(30) : is(offset);
+};
+/** Wire bytes of the frames (each frame is written whole). */
+const wireBytes = (frames: Frame[]) => frames.reduce((n, f) => n + f.data.length, 0);
+
+const background = officeTraffic(120);
+const retransmitted = transfer('10.0.1.30', '93.184.216.9', 443, 30, 100, 100, 0.009, true);
+const talkerFrames = [
+  ...transfer('10.0.1.99', '93.184.216.50', 8001, 20, 200, 1000, 0.1),
+  ...transfer('10.0.1.99', '93.184.216.51', 8002, 50, 200, 1000, 0.1),
+];
+const serviceFrames = transfer('10.0.1.98', '93.184.216.52', 8000, 30, 600, 1200, 0.1);
+const all = (frames: Frame[]) => [...background, ...frames];
+const resets = blindResets(80, 300);
+const upload = transfer('10.0.1.20', '203.0.113.7', 443, 100, 1500, 1400, 0.0005);
+
+/** Frames of the capture (background and `frames`) in second `s`. */
+const inSecond = (frames: Frame[], s: number) => all(frames).filter((f) => f.sec === T0 + s);
+const isTcp = (f: Frame) => f.data[23] === 6;
+
+const ROWS: Row[] = [
+  {
+    name: 'one address probing 150 ports of another is a port scan, with the one port that answered',
+    rule: portScans,
+    frames: portScan(ATTACKER, VICTIM, 60, 150, 22, 0.75),
+    alert_type: 'port_scan',
+    severity: 'medium',
+    details: { attacker: ATTACKER, victim: VICTIM, distinct_ports: 150, open_ports: [22] },
+  },
+  {
+    name: 'one address trying port 22 on 60 hosts of a /24, none answering, is a host sweep',
+    rule: hostSweeps,
+    frames: hostSweep(60, 60, 22),
+    alert_type: 'host_sweep',
+    severity: 'medium',
+    details: {
+      attacker: ATTACKER,
+      port: 22,
+      protocol: 'tcp',
+      distinct_hosts: 60,
+      probes: 60,
+      failed_probes: 60,
+      answered: 0,
+      subnet: '10.0.2.0/24',
+    },
+  },
+  {
+    name: 'one address asking by ARP for 80 addresses is a host sweep, with the 5 that answered',
+    rule: arpSweeps,
+    frames: arpSweep(60, 80, 16),
+    alert_type: 'host_sweep',
+    severity: 'medium',
+    details: {
+      attacker: ATTACKER,
+      protocol: 'arp',
+      distinct_hosts: 80,
+      answered: 5,
+      live_hosts: ['10.0.2.16', '10.0.2.32', '10.0.2.48', '10.0.2.64', '10.0.2.80'],
+      subnet: '10.0.2.0/24',
+    },
+  },
+  {
+    name: '400 unanswered SYNs from spoofed sources to one port are a SYN flood without an attacker',
+    rule: synFloods,
+    frames: synFlood(VICTIM, 90, 400),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: { victim: VICTIM, port: 80, attacker: null, unanswered_flows: 400, distinct_sources: 400 },
+  },
+  {
+    name: '2,000 unanswered UDP packets to one port in a second are a packet flood',
+    rule: packetFloods,
+    frames: udpFlood(70, 2000),
+    alert_type: 'packet_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 5000,
+      protocol: 'udp',
+      packets: 2000,
+      bytes: 2000 * 74,
+      replies: 0,
+      distinct_sources: 1,
+      top_sources: [{ ip: ATTACKER, packets: 2000 }],
+    },
+  },
+  {
+    name: '300 blind resets from one address to another in a second are an RST storm naming both',
+    rule: rstStorms,
+    frames: resets,
+    alert_type: 'rst_storm',
+    severity: 'medium',
+    details: {
+      resets: 300,
+      tcp_packets: inSecond(resets, 80).filter(isTcp).length,
+      attacker: ATTACKER,
+      victim: VICTIM,
+      top_resetters: [{ ip: ATTACKER, resets: 300 }],
+    },
+  },
+  {
+    name: 'a 2 MB upload in one second is a traffic burst naming its sender, receiver and port',
+    rule: trafficBursts,
+    frames: upload,
+    alert_type: 'traffic_burst',
+    severity: 'low',
+    details: {
+      top_sender: '10.0.1.20',
+      top_receiver: '203.0.113.7',
+      port: 443,
+      outbound_to_remote: true,
+      bytes: wireBytes(inSecond(upload, 100)),
+      top_bytes: wireBytes(upload.filter((f) => involves(f, '10.0.1.20', 26))),
+    },
+  },
+  {
+    name: '300 answered connections from one client to one service in a second are a connection burst',
+    rule: connectionBursts,
+    frames: connectionBurst(50, 300),
+    alert_type: 'connection_burst',
+    severity: 'medium',
+    details: { source: '10.0.1.50', destination: '10.0.0.20', port: 8080, flows: 300, answered: 300 },
+  },
+  {
+    name: 'a connection sending each of 100 segments twice in a second is a retransmission spike',
+    rule: retransmissionSpikes,
+    frames: retransmitted,
+    alert_type: 'retransmission_spike',
+    severity: 'medium',
+    details: {
+      retransmissions: 100,
+      tcp_packets: inSecond(retransmitted, 30).filter(isTcp).length,
+      usual_rate: 0,
+    },
+  },
+  {
+    name: 'two seconds of lookups from 40 clients, which no rule names, are an anomaly burst of two windows',
+    rule: anomalyBursts,
+    frames: lookupStorm(40, 2, 5),
+    alert_type: 'anomaly_burst',
+    severity: 'medium',
+    details: { windows: 2 },
+  },
+  {
+    name: 'the address in most of the bytes is named the dominant talker, with its bytes and packets',
+    rule: dominantTalker,
+    frames: talkerFrames,
+    alert_type: 'dominant_talker',
+    severity: 'low',
+    details: {
+      ip: '10.0.1.99',
+      bytes: wireBytes(all(talkerFrames).filter((f) => involves(f, '10.0.1.99'))),
+      packets: all(talkerFrames).filter((f) => involves(f, '10.0.1.99')).length,
+    },
+  },
+  {
+    name: 'the port that carried the most bytes is named the dominant service, with its bytes and flows',
+    rule: dominantService,
+    frames: serviceFrames,
+    alert_type: 'dominant_service',
+    severity: 'low',
+    details: {
+      port: 8000,
+      protocol: 'tcp',
+      bytes: wireBytes(serviceFrames),
+      flows: 1,
+      packets: serviceFrames.length,
+    },
+  },
+];
+
+describe('detection rules, one row each', () => {
+  it('has a row for every rule in RULE_LIST', () => {
+    const missing = RULE_LIST.filter((rule) => !ROWS.some((row) => row.rule === rule)).map(
+      (rule) => rule.name,
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('runs the RST storm rule after the port scan rule whose victims it leaves out', () => {
+    const [scan, storm] = [portScans, rstStorms].map((rule) => RULE_LIST.indexOf(rule));
+    expect(scan).toBeGreaterThanOrEqual(0);
+    expect(storm).toBeGreaterThan(scan);
+  });
+
+  for (const row of ROWS)
+    it(row.name, async () => {
+      const { result, summary, detection } = await detectFrames(all(row.frames), `${row.rule.name}.pcap`);
+      const raised = (insights: Insight[]) => insights.filter((i) => i.alert_type === row.alert_type);
+      const found = raised(detection.insights);
+      expect(found).toHaveLength(1);
+      expect(found[0].severity).toBe(row.severity);
+      expect(found[0].details).toMatchObject(row.details);
+      // The alert is this rule's own: without it in the list, no other rule raises it.
+      const without = detect(
+        result,
+        summary,
+        undefined,
+        RULE_LIST.filter((rule) => rule !== row.rule),
+      );
+      expect(raised(without.insights)).toEqual([]);
+    });
+});

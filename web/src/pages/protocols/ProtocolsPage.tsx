@@ -1,0 +1,59 @@
+import { useMemo } from 'react';
+import { useSearchParams } from 'react-router';
+import { portsPath } from '../../api/endpoints';
+import { useApi } from '../../api/hooks';
+import { sessionPath } from '../../api/request';
+import type { PortUsage, Session, Summary } from '../../api/types';
+import { Card } from '../../components/ui';
+import './protocols.css';
+import { FlowFilters } from './FlowFilters';
+import { FlowsTable } from './FlowsTable';
+import { type FlowQuery, readQuery, writeQuery } from './flow-query';
+import { PortUsageCard } from './PortUsageCard';
+import { TcpHealthCard } from './TcpHealthCard';
+
+// The protocols page: TCP health, port usage, and the flows (filters, table, pager), whose sort,
+// filters and page live in the URL (flow-query.ts).
+
+export function ProtocolsPage({ session, summary }: { session: Session; summary: Summary }) {
+  const id = session.session_id;
+  const ports = useApi<{ ports: PortUsage[] }>(portsPath(id));
+  const [search, setSearch] = useSearchParams();
+  const query = readQuery(search);
+  const setQuery = (q: Partial<FlowQuery>) =>
+    setSearch(writeQuery(search, { ...query, ...q }), { replace: true });
+  const labels = useMemo(
+    () => new Map((ports.data?.ports ?? []).map((p) => [`${p.protocol.toLowerCase()}/${p.port}`, p.label])),
+    [ports.data],
+  );
+
+  return (
+    <div className="page protocols">
+      <div className="grid grid-1-2">
+        <TcpHealthCard sessionId={id} summary={summary} />
+        <PortUsageCard
+          sessionId={id}
+          ports={ports}
+          onPick={(p) => setQuery({ port: String(p.port), protocol: p.protocol.toLowerCase(), page: 0 })}
+        />
+      </div>
+      <Card
+        title="Top flows"
+        subtitle="Bidirectional flows; the source is the initiator. Sorted and filtered by the server."
+        actions={
+          <a
+            className="btn btn-small"
+            href={sessionPath(id, '/export?format=csv')}
+            download
+            title="Every flow of this session as CSV; the table's filters and sort do not apply"
+          >
+            Export all flows (CSV)
+          </a>
+        }
+      >
+        <FlowFilters query={query} setQuery={setQuery} />
+        <FlowsTable sessionId={id} labels={labels} query={query} setQuery={setQuery} />
+      </Card>
+    </div>
+  );
+}
