@@ -1,12 +1,12 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestCapture } from '../src/ingest/index.js';
 import { compile, parse, type SearchContext } from '../src/search/index.js';
 import {
   type Db,
   deleteSession,
   type FlowRow,
   formatFlows,
-  ingestCapture,
   openStore,
   sessionFlows,
 } from '../src/storage/index.js';
