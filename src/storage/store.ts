@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Db } from './db/db.js';
 import { processRuns } from './db/lock.js';
 import { type OpenOptions, openDb } from './db/open.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrations/index.js';
 import { failAbandonedSessions } from './sessions.js';
 
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
