@@ -22,10 +22,12 @@ const VALUE_MAX = 1024;
 /** Transaction flags. */
 export const HTTP_NO_REQUEST = 1; // a response whose request was not seen
 export const HTTP_NO_RESPONSE = 2; // a request that got no response (in the capture)
-export const HTTP_REQUEST_INCOMPLETE = 4; // the request's head or body was cut short
-export const HTTP_RESPONSE_INCOMPLETE = 8; // the response's head or body was cut short
-export const HTTP_TEXT_CUT = 16; // a URI or header value was longer than what is kept
-export const HTTP_GAVE_UP = 32; // a head broke a cap: the flow's parsing stopped here
+export const HTTP_REQUEST_HEAD_CUT = 4; // the request's head did not end (its fields may be missing)
+export const HTTP_REQUEST_BODY_CUT = 8; // the request's body did not end (its length is what was seen)
+export const HTTP_RESPONSE_HEAD_CUT = 16;
+export const HTTP_RESPONSE_BODY_CUT = 32;
+export const HTTP_TEXT_CUT = 64; // a URI or header value was longer than what is kept
+export const HTTP_GAVE_UP = 128; // a head broke a cap: the flow's parsing stopped here
 
 export interface HttpTransaction {
   /** The request's first byte's time (the response's when no request was seen), in seconds. */
@@ -526,11 +528,12 @@ export class HttpFlow implements StreamSink {
     const tx = s.tx;
     if (tx === null) return;
     s.tx = null;
+    const head = s.state === HEAD;
     if (side === this.clientSide) {
-      tx.flags |= HTTP_REQUEST_INCOMPLETE;
+      tx.flags |= head ? HTTP_REQUEST_HEAD_CUT : HTTP_REQUEST_BODY_CUT;
       tx.requestBodyLength = s.bodyLength;
-    } else if (!s.interim) {
-      tx.flags |= HTTP_RESPONSE_INCOMPLETE;
+    } else if (!s.interim || head) {
+      tx.flags |= head ? HTTP_RESPONSE_HEAD_CUT : HTTP_RESPONSE_BODY_CUT;
       tx.responseBodyLength = s.bodyLength;
       this.finish(tx);
     }
