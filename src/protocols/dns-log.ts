@@ -65,9 +65,14 @@ export interface DnsLogOptions {
   maxPending?: number;
 }
 
+/** An outstanding query: its row, and what a response must repeat to answer it. */
 interface Pending {
-  key: string;
   row: DnsTransaction;
+  /** The question's name in lower case (resolvers may randomise its case, RFC 9267 §2). */
+  name: string;
+  qclass: number;
+  /** Answered, evicted or written: the global queue drops it when it gets there. */
+  done: boolean;
 }
 
 /** Matches the DNS messages of every flow of one analysis into transactions. */
@@ -83,13 +88,15 @@ export class DnsLog {
     unsolicited: 0,
     repeatedQueries: 0,
   };
+  private count = 0;
   private readonly timeout: number;
   private readonly maxPerFlow: number;
   private readonly maxPending: number;
-  /** Outstanding queries, oldest first (a Map keeps insertion order). */
-  private readonly pending = new Map<string, Pending>();
-  /** Keys of each flow's outstanding queries, oldest first. */
-  private readonly byFlow = new Map<number, string[]>();
+  /** Each flow's outstanding queries, oldest first (a few: a response is found by a short scan). */
+  private readonly byFlow = new Map<number, Pending[]>();
+  /** Every outstanding query, oldest first, from `head` on; entries done since are skipped. */
+  private queue: Pending[] = [];
+  private head = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -103,7 +110,7 @@ export class DnsLog {
 
   /** How many queries are outstanding. */
   get outstanding(): number {
-    return this.pending.size;
+    return this.count;
   }
 
   /**
@@ -125,73 +132,61 @@ export class DnsLog {
   /** Writes every outstanding query older than the timeout as unanswered. */
   expire(): void {
     const before = this.clock[0] - this.timeout;
-    for (const p of this.pending.values()) {
-      if (p.row.ts > before) break;
-      this.unanswered(p);
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head];
+      if (!p.done && p.row.ts > before) break;
+      this.head++;
+      if (!p.done) this.unanswered(p);
     }
+    this.compact();
   }
 
   /** Writes the flow's outstanding queries as unanswered (the flow ended). */
   flowEnded(flowId: number): void {
-    const keys = this.byFlow.get(flowId);
-    if (keys === undefined) return;
-    for (const key of [...keys]) {
-      const p = this.pending.get(key);
-      if (p) this.unanswered(p);
-    }
+    const list = this.byFlow.get(flowId);
+    if (list === undefined) return;
+    for (const p of [...list]) this.unanswered(p);
   }
 
   /** Writes every outstanding query as unanswered (the capture ended). */
   flush(): void {
-    for (const p of this.pending.values()) this.unanswered(p);
+    for (let i = this.head; i < this.queue.length; i++)
+      if (!this.queue[i].done) this.unanswered(this.queue[i]);
+    this.queue = [];
+    this.head = 0;
   }
 
   private query(flowId: number, side: number, transport: number, msg: DnsMessage): void {
     this.stats.queries++;
-    const key = matchKey(flowId, side, msg);
-    if (this.pending.has(key)) {
+    let list = this.byFlow.get(flowId);
+    if (list !== undefined && find(list, side, msg) !== undefined) {
       this.stats.repeatedQueries++;
       return;
     }
-    const q = msg.questions[0];
-    const row: DnsTransaction = {
-      ts: this.clock[0],
-      flowId,
-      clientSide: side,
-      transport,
-      id: msg.id,
-      query: q ? q.name : null,
-      qtype: q ? q.type : -1,
-      qclass: q ? q.class : -1,
-      opcode: msg.opcode,
-      rd: msg.rd,
-      aa: false,
-      tc: false,
-      ra: false,
-      rcode: null,
-      answers: [],
-      rtt: null,
-      querySeen: true,
-      answered: false,
-      malformed: msg.malformed,
-    };
-    let keys = this.byFlow.get(flowId);
-    if (keys === undefined) {
-      keys = [];
-      this.byFlow.set(flowId, keys);
-    } else if (keys.length >= this.maxPerFlow) {
-      this.evict(keys[0]);
+    if (list === undefined) {
+      list = [];
+      this.byFlow.set(flowId, list);
+    } else if (list.length >= this.maxPerFlow) {
+      this.evict(list[0]);
     }
-    if (this.pending.size >= this.maxPending) this.evict(this.pending.keys().next().value as string);
-    keys.push(key);
-    this.pending.set(key, { key, row });
+    if (this.count >= this.maxPending) this.evictOldest();
+    const q = msg.questions[0];
+    const p: Pending = {
+      row: newRow(this.clock[0], flowId, side, transport, msg, true),
+      name: q ? q.name.toLowerCase() : '',
+      qclass: q ? q.class & 0x7fff : -1,
+      done: false,
+    };
+    list.push(p);
+    this.queue.push(p);
+    this.count++;
   }
 
   private response(flowId: number, side: number, transport: number, msg: DnsMessage): void {
     this.stats.responses++;
     // The query came from the other end.
-    const key = matchKey(flowId, 1 - side, msg);
-    const p = this.pending.get(key);
+    const list = this.byFlow.get(flowId);
+    const p = list === undefined ? undefined : find(list, 1 - side, msg);
     let row: DnsTransaction;
     if (p !== undefined) {
       this.forget(p);
@@ -200,28 +195,7 @@ export class DnsLog {
       row.malformed ||= msg.malformed;
     } else {
       this.stats.unsolicited++;
-      const q = msg.questions[0];
-      row = {
-        ts: this.clock[0],
-        flowId,
-        clientSide: 1 - side,
-        transport,
-        id: msg.id,
-        query: q ? q.name : null,
-        qtype: q ? q.type : -1,
-        qclass: q ? q.class : -1,
-        opcode: msg.opcode,
-        rd: msg.rd,
-        aa: false,
-        tc: false,
-        ra: false,
-        rcode: null,
-        answers: [],
-        rtt: null,
-        querySeen: false,
-        answered: false,
-        malformed: msg.malformed,
-      };
+      row = newRow(this.clock[0], flowId, 1 - side, transport, msg, false);
     }
     row.answered = true;
     row.aa = msg.aa;
@@ -232,11 +206,19 @@ export class DnsLog {
     this.onRow(row);
   }
 
-  private evict(key: string): void {
-    const p = this.pending.get(key);
-    if (p === undefined) return;
+  private evict(p: Pending): void {
     this.stats.evicted++;
     this.unanswered(p);
+  }
+
+  private evictOldest(): void {
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head++];
+      if (!p.done) {
+        this.evict(p);
+        return;
+      }
+    }
   }
 
   private unanswered(p: Pending): void {
@@ -246,21 +228,72 @@ export class DnsLog {
   }
 
   private forget(p: Pending): void {
-    this.pending.delete(p.key);
+    p.done = true;
+    this.count--;
     const flowId = p.row.flowId;
-    const keys = this.byFlow.get(flowId);
-    if (keys === undefined) return;
-    const i = keys.indexOf(p.key);
-    if (i >= 0) keys.splice(i, 1);
-    if (keys.length === 0) this.byFlow.delete(flowId);
+    const list = this.byFlow.get(flowId);
+    if (list === undefined) return;
+    const i = list.indexOf(p);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byFlow.delete(flowId);
+    this.compact();
+  }
+
+  /** Drops the done entries from the queue once they are most of it, so it stays near `outstanding`. */
+  private compact(): void {
+    const live = this.queue.length - this.head;
+    if (live < 1024 || live < 4 * this.count) return;
+    this.queue = this.queue.slice(this.head).filter((p) => !p.done);
+    this.head = 0;
   }
 }
 
-/** Flow, client side, id and first question: what a response must repeat to answer a query. */
-function matchKey(flowId: number, clientSide: number, msg: DnsMessage): string {
+/** The outstanding query of `list` from `clientSide` that `msg` repeats or answers: same id and question. */
+function find(list: Pending[], clientSide: number, msg: DnsMessage): Pending | undefined {
   const q = msg.questions[0];
-  const question = q ? `${q.type}/${q.class & 0x7fff}/${q.name.toLowerCase()}` : '';
-  return `${flowId}/${clientSide}/${msg.id}/${question}`;
+  for (const p of list) {
+    const row = p.row;
+    if (row.id !== msg.id || row.clientSide !== clientSide) continue;
+    if (q === undefined) {
+      if (row.query === null) return p;
+      continue;
+    }
+    if (row.qtype !== q.type || p.qclass !== (q.class & 0x7fff)) continue;
+    if (q.name === row.query || q.name.toLowerCase() === p.name) return p;
+  }
+  return undefined;
+}
+
+function newRow(
+  ts: number,
+  flowId: number,
+  clientSide: number,
+  transport: number,
+  msg: DnsMessage,
+  querySeen: boolean,
+): DnsTransaction {
+  const q = msg.questions[0];
+  return {
+    ts,
+    flowId,
+    clientSide,
+    transport,
+    id: msg.id,
+    query: q ? q.name : null,
+    qtype: q ? q.type : -1,
+    qclass: q ? q.class : -1,
+    opcode: msg.opcode,
+    rd: msg.rd,
+    aa: false,
+    tc: false,
+    ra: false,
+    rcode: null,
+    answers: [],
+    rtt: null,
+    querySeen,
+    answered: false,
+    malformed: msg.malformed,
+  };
 }
 
 /** Most bytes of a DNS message over TCP (its length prefix is 16 bits). */

@@ -88,7 +88,8 @@ export interface DnsMessage {
 // Where the last name read ended in the message, and why it failed (a DNS_M_* code).
 let nameEnd = 0;
 let nameError = 0;
-const nameBytes = new Uint8Array(MAX_NAME_BYTES + 1);
+// A name is gathered here and decoded by one toString (no view per label or per name).
+const nameBytes = Buffer.alloc(MAX_NAME_BYTES + 1);
 
 /**
  * The name at `p` of the message msg[start, end): labels and compression pointers. Each pointer
@@ -147,12 +148,14 @@ function readName(buf: Uint8Array, start: number, end: number, p: number): strin
       return null;
     }
     if (labels++ > 0) nameBytes[n++] = 0x2e;
-    nameBytes.set(buf.subarray(p + 1, p + 1 + len), n);
-    n += len;
+    for (let i = p + 1; i <= p + len; i++) nameBytes[n++] = buf[i];
     p += 1 + len;
   }
   nameEnd = after;
-  return labels === 0 ? '.' : utf8Text(nameBytes, 0, n, n);
+  if (labels === 0) return '.';
+  // UTF-8 (mDNS names are UTF-8, RFC 6762 §16; ASCII is its subset), invalid bytes as U+FFFD.
+  const text = nameBytes.toString('utf8', 0, n);
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
 /**
