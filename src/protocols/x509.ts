@@ -1,9 +1,9 @@
 // The server certificate's names and validity, read by node:crypto's X509Certificate (OpenSSL)
-// once per handshake. X509Certificate throws on anything it cannot parse (and would read a buffer
+// once per distinct certificate. X509Certificate throws on anything it cannot parse (and would read a buffer
 // that starts with "-----BEGIN" as PEM): only a DER SEQUENCE is handed to it, and a failure is an
 // answer (null), not an exception.
 
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { canonicalIpv6, cleanText } from './text.js';
 
 /** Characters kept of a subject or issuer, and names kept of the subject alternative names. */
@@ -12,39 +12,59 @@ const MAX_SAN = 100;
 
 export interface CertificateSummary {
   /** Subject and issuer as RFC 4514 text, the most specific part first (`CN=www.bing.com,O=…,C=US`), as Zeek writes them. */
-  subject: string;
-  issuer: string;
+  readonly subject: string;
+  readonly issuer: string;
   /** Validity in seconds since the epoch (null when OpenSSL's text could not be read as a date). */
-  notBefore: number | null;
-  notAfter: number | null;
+  readonly notBefore: number | null;
+  readonly notAfter: number | null;
   /** The subject alternative names: DNS names and IP addresses. */
-  sanDns: string[];
-  sanIp: string[];
-  serial: string;
+  readonly sanDns: readonly string[];
+  readonly sanIp: readonly string[];
+  readonly serial: string;
   /** SHA-256 of the DER, lower-case hex (what certificate intel lists hold). */
-  sha256: string;
+  readonly sha256: string;
 }
+
+/**
+ * Certificates already read, by SHA-256: OpenSSL takes a few hundred microseconds a certificate,
+ * hashing a few, and servers send the same certificate to every client (the cache keeps at most
+ * CACHE_MAX, and starts over when full). Summaries are frozen: rows share them.
+ */
+const cache = new Map<string, CertificateSummary | null>();
+const CACHE_MAX = 4096;
 
 /** The certificate in buf[off, off + len) (DER), or null when it cannot be parsed. */
 export function readCertificate(buf: Uint8Array, off: number, len: number): CertificateSummary | null {
   if (len < 2 || buf[off] !== 0x30 || off + len > buf.length) return null;
+  const der = buf.subarray(off, off + len);
+  const sha256 = createHash('sha256').update(der).digest('hex');
+  let summary = cache.get(sha256);
+  if (summary === undefined) {
+    summary = parse(der, sha256);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(sha256, summary);
+  }
+  return summary;
+}
+
+function parse(der: Uint8Array, sha256: string): CertificateSummary | null {
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(buf.subarray(off, off + len));
+    cert = new X509Certificate(der);
   } catch {
     return null;
   }
   const san = splitAltNames(cert.subjectAltName ?? '');
-  return {
+  return Object.freeze({
     subject: distinguishedName(cert.subject),
     issuer: distinguishedName(cert.issuer),
     notBefore: epochSeconds(cert.validFrom),
     notAfter: epochSeconds(cert.validTo),
-    sanDns: san.dns,
-    sanIp: san.ip,
+    sanDns: Object.freeze(san.dns),
+    sanIp: Object.freeze(san.ip),
     serial: cleanText(cert.serialNumber.toLowerCase(), 128),
-    sha256: cert.fingerprint256.replaceAll(':', '').toLowerCase(),
-  };
+    sha256,
+  });
 }
 
 /**
