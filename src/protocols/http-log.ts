@@ -173,8 +173,9 @@ export class HttpFlow implements StreamSink {
             break;
           }
           s.startTime = this.stream.at[0];
-          if (side !== this.clientSide && this.pending[0]?.version === '0.9') {
-            this.simpleResponse(s, this.pending[0]);
+          const simple = this.simpleAnswer(side);
+          if (simple !== null) {
+            this.simpleResponse(s, simple);
             break;
           }
           s.state = HEAD;
@@ -216,11 +217,21 @@ export class HttpFlow implements StreamSink {
       } else if (s.state === UNTIL_CLOSE) {
         s.bodyLength += len;
         return;
+      } else if (s.state === START && this.simpleAnswer(side) !== null) {
+        // An HTTP/0.9 response is its body alone: it is counted, its bytes are not needed.
+        s.startTime = this.stream.at[0];
+        this.simpleResponse(s, this.simpleAnswer(side) as HttpTransaction);
       } else {
         if (s.state !== RESYNC && s.state !== STOPPED) this.lose(side, s);
         return;
       }
     }
+  }
+
+  /** The HTTP/0.9 request a server's next bytes answer, if the oldest waiting request is one. */
+  private simpleAnswer(side: number): HttpTransaction | null {
+    const tx = this.pending[0];
+    return side !== this.clientSide && tx !== undefined && tx.version === '0.9' ? tx : null;
   }
 
   closed(side: number): void {

@@ -1,6 +1,7 @@
 // Application-layer parsers: DNS, HTTP/1.x and TLS transactions (docs/PROTOCOLS.md). Below
 // src/analysis in the data flow: they import only src/capture's byte readers and Node.
 
+export { ATTACH_MAX, AttachPolicy, type AttachStats } from './attach.js';
 export {
   DNS_A,
   DNS_AAAA,
