@@ -88,7 +88,11 @@ export class AttachPolicy {
       this.tlsRecords(hash, side, seq, buf, off, end, (seq + TLS_WINDOW) | 0);
       return this.take(n, true);
     }
-    if ((b === 0x48 && startsWithIgnoreCase(buf, off, end, 'http/1.')) || methodEnd(buf, off, end) > 0) {
+    if (
+      b >= 0x41 &&
+      b <= 0x5a &&
+      (methodEnd(buf, off, end) > 0 || startsWithIgnoreCase(buf, off, end, 'http/1.'))
+    ) {
       this.httpHead(hash, side, seq, buf, off, end, (seq + HEAD_WINDOW) | 0, 0);
       return this.take(n, true);
     }

@@ -12,8 +12,27 @@ function withoutGrease(values: readonly number[]): number[] {
   return values.filter((v) => !isGrease(v));
 }
 
+/**
+ * Hashes already made, by their text: a capture's hellos come from a few client and server
+ * programs, so most fingerprints repeat, and a hash costs more than the lookup (the map starts
+ * over when it holds DIGESTS_MAX).
+ */
+const digests = new Map<string, string>();
+const DIGESTS_MAX = 8192;
+
+function digest(algorithm: 'md5' | 'sha256', text: string): string {
+  const key = algorithm === 'md5' ? `m${text}` : `s${text}`;
+  let hex = digests.get(key);
+  if (hex === undefined) {
+    hex = createHash(algorithm).update(text).digest('hex');
+    if (digests.size >= DIGESTS_MAX) digests.clear();
+    digests.set(key, hex);
+  }
+  return hex;
+}
+
 function md5(text: string): string {
-  return createHash('md5').update(text).digest('hex');
+  return digest('md5', text);
 }
 
 /** JA3's text: version, ciphers, extensions, groups, point formats. */
@@ -71,7 +90,7 @@ function count2(n: number): string {
 }
 
 function sha12(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return digest('sha256', text).slice(0, 12);
 }
 
 export interface Ja4Options {
