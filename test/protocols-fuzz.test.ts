@@ -13,6 +13,7 @@ import {
   parseDnsMessage,
   parseServerHello,
   readCertificate,
+  type TcpFlowParser,
   TlsFlow,
   type TlsTransaction,
 } from '../src/protocols/index.js';
@@ -72,25 +73,12 @@ function randomBytes(rnd: Rnd, max: number): Buffer {
   return Buffer.from(Array.from({ length: pick(rnd, max) }, () => pick(rnd, 256)));
 }
 
-interface TcpParser {
-  segment(
-    side: number,
-    seq: number,
-    flags: number,
-    length: number,
-    buf: Uint8Array | null,
-    off: number,
-    captured: number,
-  ): void;
-  end(): void;
-}
-
 /**
  * Feeds two byte streams (client, server) to a TCP parser as segments cut at random, interleaved,
  * with the damage the analysis can hand it. Holds the budget to its limit on every segment.
  */
 function feedStreams(
-  parser: TcpParser,
+  parser: TcpFlowParser,
   streams: [Buffer, Buffer],
   rnd: Rnd,
   clock: Float64Array,

@@ -4,7 +4,7 @@
 // past either bound, or past the timeout, the oldest is written as unanswered.
 
 import { type DnsAnswer, type DnsMessage, parseDnsMessage } from './dns.js';
-import { type ByteBudget, type Clock, type StreamSink, TcpReassembly } from './tcp-stream.js';
+import { type ByteBudget, type Clock, TcpFlowParser } from './tcp-stream.js';
 
 /** Whether a UDP or TCP port is one DNS, mDNS or LLMNR uses. */
 export function isDnsPort(port: number): boolean {
@@ -304,8 +304,7 @@ const TCP_MESSAGE_MAX = 65535;
  * message inside one segment is parsed where it lies; one split over segments is gathered first.
  * A hole in the stream ends the parsing of that direction (the framing cannot be found again).
  */
-export class DnsTcpFlow implements StreamSink {
-  readonly stream: TcpReassembly;
+export class DnsTcpFlow extends TcpFlowParser {
   /** Per side: a message being gathered (or null), how much of it is in, and whether the side broke. */
   private readonly gather: (Uint8Array | null)[] = [null, null];
   private readonly have = [0, 0];
@@ -319,20 +318,12 @@ export class DnsTcpFlow implements StreamSink {
     clock: Clock,
     private readonly budget: ByteBudget,
   ) {
-    this.stream = new TcpReassembly(clock, this, budget);
+    super(clock, budget);
   }
 
-  /** One TCP segment of the flow (see `TcpReassembly.segment`). */
-  segment(
-    side: number,
-    seq: number,
-    flags: number,
-    length: number,
-    buf: Uint8Array | null,
-    off: number,
-    captured: number,
-  ): void {
-    this.stream.segment(side, seq, flags, length, buf, off, captured);
+  /** Both directions ended or broke. */
+  get finished(): boolean {
+    return this.broken[0] && this.broken[1];
   }
 
   /** The flow ended: what is held is parsed as far as it goes, then released. */

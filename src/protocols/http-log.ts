@@ -6,7 +6,7 @@
 // segments need not carry their bytes. Bytes that are missing where a head or a chunk size line
 // should be make that direction resynchronise: it waits for a segment that starts a new message.
 
-import { type ByteBudget, type Clock, type StreamSink, TcpReassembly } from './tcp-stream.js';
+import { type ByteBudget, type Clock, TcpFlowParser } from './tcp-stream.js';
 import { lowerByte, startsWithIgnoreCase, utf8Text } from './text.js';
 
 /** Longest line of a head (Apache's request-line limit is 8190 bytes), lines and bytes of a head. */
@@ -106,8 +106,7 @@ class Side {
 }
 
 /** Parses one TCP connection's HTTP/1.x (both directions) into `HttpTransaction` rows. */
-export class HttpFlow implements StreamSink {
-  readonly stream: TcpReassembly;
+export class HttpFlow extends TcpFlowParser {
   private readonly sides = [new Side(), new Side()];
   private clientSide = -1;
   /** Start lines read on this flow (the first decides whether it is HTTP at all). */
@@ -122,26 +121,12 @@ export class HttpFlow implements StreamSink {
     private readonly stats: HttpLogStats,
     private readonly onRow: (row: HttpTransaction) => void,
   ) {
-    this.stream = new TcpReassembly(clock, this, budget);
+    super(clock, budget);
   }
 
   /** Both directions have stopped (closed, or given up on): later segments need not be fed. */
   get finished(): boolean {
     return this.sides[0].state === STOPPED && this.sides[1].state === STOPPED;
-  }
-
-  /** One TCP segment of the flow (see `TcpReassembly.segment`). */
-  segment(
-    side: number,
-    seq: number,
-    flags: number,
-    length: number,
-    buf: Uint8Array | null,
-    off: number,
-    captured: number,
-  ): void {
-    if (this.finished) return;
-    this.stream.segment(side, seq, flags, length, buf, off, captured);
   }
 
   /** The flow ended: a body read until close is complete, everything outstanding is written. */

@@ -53,7 +53,7 @@ export {
   type HttpTransaction,
   methodEnd,
 } from './http-log.js';
-export { ByteBudget, type Clock, type StreamSink, TcpReassembly } from './tcp-stream.js';
+export { ByteBudget, type Clock, type StreamSink, TcpFlowParser, TcpReassembly } from './tcp-stream.js';
 export { type Ja4Options, ja3, ja3s, ja3sText, ja3Text, ja4 } from './tls-fingerprint.js';
 export {
   type ClientHello,

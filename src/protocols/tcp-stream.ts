@@ -295,3 +295,38 @@ export class TcpReassembly {
     this.sink.closed(side);
   }
 }
+
+/**
+ * A parser of one TCP connection's application bytes: it owns the connection's reassembly and is
+ * its sink. The analysis calls `segment` for each TCP packet of the flow and `end` when the flow
+ * ends.
+ */
+export abstract class TcpFlowParser implements StreamSink {
+  readonly stream: TcpReassembly;
+
+  constructor(clock: Clock, budget: ByteBudget) {
+    this.stream = new TcpReassembly(clock, this, budget);
+  }
+
+  /** Nothing more is read from this connection: later segments need not be fed (they are ignored). */
+  abstract get finished(): boolean;
+
+  /** One TCP segment of the flow (see `TcpReassembly.segment`). */
+  segment(
+    side: number,
+    seq: number,
+    flags: number,
+    length: number,
+    buf: Uint8Array | null,
+    off: number,
+    captured: number,
+  ): void {
+    if (!this.finished) this.stream.segment(side, seq, flags, length, buf, off, captured);
+  }
+
+  /** The flow ended: what is held is read as far as it goes, rows written, memory given back. */
+  abstract end(): void;
+  abstract bytes(side: number, buf: Uint8Array, off: number, len: number): void;
+  abstract absent(side: number, len: number): void;
+  abstract closed(side: number): void;
+}

@@ -134,7 +134,22 @@ function readClientHello(buf: Uint8Array, off: number, end: number, hello: Clien
   if (p !== ciphersEnd) return false;
   if (p + 1 > end) return false;
   p += 1 + buf[p]; // compression methods
-  if (p === end) return true; // no extensions (TLS 1.0-1.2 allow that)
+  return readExtensions(buf, p, end, hello, clientExtension);
+}
+
+/**
+ * The extensions block at buf[p, end) (absent at the end is allowed: TLS 1.0-1.2 hellos may have
+ * none): each type is listed, and its data handed to `read`, whose false marks the hello
+ * malformed. False when the block does not fit.
+ */
+function readExtensions<H extends ClientHello | ServerHello>(
+  buf: Uint8Array,
+  p: number,
+  end: number,
+  hello: H,
+  read: (buf: Uint8Array, p: number, end: number, type: number, hello: H) => boolean,
+): boolean {
+  if (p === end) return true;
   if (p + 2 > end) return false;
   const extEnd = p + 2 + u16be(buf, p);
   for (p += 2; p + 4 <= Math.min(extEnd, end); ) {
@@ -142,7 +157,7 @@ function readClientHello(buf: Uint8Array, off: number, end: number, hello: Clien
     const dataEnd = p + 4 + u16be(buf, p + 2);
     hello.extensions.push(type);
     if (dataEnd > Math.min(extEnd, end)) return false;
-    if (!clientExtension(buf, p + 4, dataEnd, type, hello)) hello.malformed = true;
+    if (!read(buf, p + 4, dataEnd, type, hello)) hello.malformed = true;
     p = dataEnd;
   }
   return p === extEnd && p === end;
@@ -229,19 +244,7 @@ function readServerHello(buf: Uint8Array, off: number, end: number, hello: Serve
   if (p + 3 > end) return false;
   hello.cipher = u16be(buf, p);
   hello.compression = buf[p + 2];
-  p += 3;
-  if (p === end) return true;
-  if (p + 2 > end) return false;
-  const extEnd = p + 2 + u16be(buf, p);
-  for (p += 2; p + 4 <= Math.min(extEnd, end); ) {
-    const type = u16be(buf, p);
-    const dataEnd = p + 4 + u16be(buf, p + 2);
-    hello.extensions.push(type);
-    if (dataEnd > Math.min(extEnd, end)) return false;
-    if (!serverExtension(buf, p + 4, dataEnd, type, hello)) hello.malformed = true;
-    p = dataEnd;
-  }
-  return p === extEnd && p === end;
+  return readExtensions(buf, p + 3, end, hello, serverExtension);
 }
 
 /** One ServerHello extension's data at buf[p, end); false when it does not fit. */

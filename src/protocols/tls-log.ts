@@ -6,7 +6,7 @@
 // direction ends the parsing of that direction, explicitly (record framing cannot be found again).
 
 import { u16be } from '../capture/bytes.js';
-import { type ByteBudget, type Clock, type StreamSink, TcpReassembly } from './tcp-stream.js';
+import { type ByteBudget, type Clock, TcpFlowParser } from './tcp-stream.js';
 import { ja3, ja3s, ja3sText, ja3Text, ja4 } from './tls-fingerprint.js';
 import {
   type ClientHello,
@@ -106,8 +106,7 @@ class Side {
 }
 
 /** Parses one TLS connection's handshake (both directions) into `TlsTransaction` rows. */
-export class TlsFlow implements StreamSink {
-  readonly stream: TcpReassembly;
+export class TlsFlow extends TcpFlowParser {
   private readonly sides = [new Side(), new Side()];
   private clientSide = -1;
   private negotiated = -1;
@@ -121,26 +120,12 @@ export class TlsFlow implements StreamSink {
     private readonly stats: TlsLogStats,
     private readonly onRow: (row: TlsTransaction) => void,
   ) {
-    this.stream = new TcpReassembly(clock, this, budget);
+    super(clock, budget);
   }
 
   /** The handshake has been read as far as it goes in the clear: later segments need not be fed. */
   get finished(): boolean {
     return this.serverDone || (this.sides[0].done && this.sides[1].done);
-  }
-
-  /** One TCP segment of the flow (see `TcpReassembly.segment`). */
-  segment(
-    side: number,
-    seq: number,
-    flags: number,
-    length: number,
-    buf: Uint8Array | null,
-    off: number,
-    captured: number,
-  ): void {
-    if (this.finished) return;
-    this.stream.segment(side, seq, flags, length, buf, off, captured);
   }
 
   /** The flow ended: what was gathered is read as far as it goes, the row written, memory released. */

@@ -12,6 +12,7 @@ import {
   type HttpTransaction,
   isDnsPort,
   methodEnd,
+  type TcpFlowParser,
   TlsFlow,
   type TlsTransaction,
 } from '../../src/protocols/index.js';
@@ -34,12 +35,10 @@ export interface ProtocolLogs {
   budget: ByteBudget;
 }
 
-type TcpParser = DnsTcpFlow | HttpFlow | TlsFlow;
-
 interface TestFlow {
   id: number;
   /** Made by the first payload that starts a message (what the packet half attaches first). */
-  parser: TcpParser | null;
+  parser: TcpFlowParser | null;
   /** Each side's SYN sequence number (-1 until seen): replayed to a parser created after it. */
   syn: [number, number];
 }
