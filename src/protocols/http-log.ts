@@ -61,11 +61,12 @@ export interface HttpLogStats {
   /** Request and response heads read to their end (responses: interim 1xx ones included). */
   requests: number;
   responses: number;
-  /** Directions that lost their place and waited for a new message, flows not HTTP after all, flows given up on a cap. */
+  /** Times a direction lost its place (a hole) and waited for a segment that starts a message. */
   resyncs: number;
+  /** Flows whose first line was neither a request nor a status line. */
   notHttp: number;
+  /** Flows given up on a cap (a line, a head), and for want of memory (the budget of all flows). */
   gaveUp: number;
-  /** Flows whose line could not be kept for want of memory (the budget of all flows). */
   outOfMemory: number;
 }
 

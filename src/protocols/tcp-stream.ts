@@ -234,6 +234,7 @@ export class TcpReassembly {
     if (gap <= 0) return;
     this.holes++;
     s.next = (s.next + gap) | 0;
+    this.at[0] = this.clock[0]; // the lost bytes' time is unknown: they are declared now
     this.sink.absent(side, gap);
   }
 
