@@ -13,7 +13,8 @@ const IMPORT =
 /**
  * Data flows from capture to the CLI: a folder imports only folders before it here. `runtime`
  * (where compiled worker scripts are) and `format` (numbers and times as text) are leaves that
- * any layer may use; `search` compiles the search language from the analysis' names into SQL
+ * any layer may use; `protocols` parses application payloads (DNS, HTTP, TLS) for the analysis;
+ * `search` compiles the search language from the analysis' names into SQL
  * for the layers above; `generate` writes captures and stores the demo, so it sits above ingest.
  */
 const LAYERS = [
@@ -21,6 +22,7 @@ const LAYERS = [
   'format',
   'capture',
   'decode',
+  'protocols',
   'analysis',
   'detect',
   'search',
