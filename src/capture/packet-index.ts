@@ -297,12 +297,13 @@ const COLUMNS = [
   ['section', 4],
   ['interfacesBefore', 4],
   ['interfaceMask', 4],
+  ['carryNsec', 4],
 ] as const;
 
 /**
  * A compact, self-contained form of the index for storage with a session: a little-endian header
  * (magic, version, length of a JSON part), the JSON part (format, counts, the pcap header and the
- * pcapng header blocks in base64), then each column's raw values. About 64 bytes per block.
+ * pcapng header blocks in base64), then each column's raw values: 68 bytes per block.
  */
 export function serializePacketIndex(index: PacketIndex): Buffer {
   const meta = {

@@ -149,7 +149,8 @@ async function pumpFile(
   total: number,
   options: ReadOptions,
 ): Promise<void> {
-  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  // A short stretch gets buffers its size: extraction reads many of them.
+  const chunk = Math.max(1, Math.min(options.chunkSize ?? DEFAULT_CHUNK, end - start));
   let filePos = start; // where the next read starts; moved on when a read completes
   const read = (buf: Buffer, at: number) => {
     const pos = filePos;
@@ -165,7 +166,7 @@ async function pumpFile(
       },
     );
   };
-  let head = HEADROOM;
+  let head = Math.min(HEADROOM, chunk);
   let bufs = [Buffer.allocUnsafe(head + chunk), Buffer.allocUnsafe(head + chunk)];
   let cur = 0;
   let from = head; // unparsed bytes of bufs[cur] begin here
