@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, type PacketIndex } from '../src/capture/index.js';
+import { CaptureFormatError, formatTimestamp, type PacketIndex } from '../src/capture/index.js';
 import {
   CaptureChangedError,
   type ExtractOptions,
@@ -25,7 +25,7 @@ import {
 } from './helpers/extract.js';
 import { type Frame, TCP, tcpFrame, udpFrame, writeCapture } from './helpers/packets.js';
 import { epb, idb, shb, tsresol } from './helpers/pcapng.js';
-import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
+import { hasSharedPcaps, malformedCaptures, SHARED_PCAPS } from './helpers/shared.js';
 
 const tshark = hasTshark();
 const T0 = 1_700_000_000;
@@ -502,4 +502,21 @@ describe('the output stream', () => {
     controller.abort();
     await expect(running).rejects.toThrow(/abort/i);
   });
+});
+
+describe.skipIf(!hasSharedPcaps)('damaged captures', () => {
+  for (const file of malformedCaptures()) {
+    it(`${file}: every packet read before the damage comes out, or the file is refused as the reader refuses it`, async () => {
+      const path = `${SHARED_PCAPS}/malformed/${file}`;
+      const all = await readAll(path).catch((e) => e);
+      const got = await extract(path, { kind: 'time', from: -1e10, to: 1e11 }).catch((e) => e);
+      if (all instanceof CaptureFormatError) {
+        expect(got).toBeInstanceOf(CaptureFormatError);
+        return;
+      }
+      const strip = (r: ReadBack) => ({ ...r, ifId: 0 });
+      expect(got.records.map(strip)).toEqual(all.map(strip));
+      expect(got.info.truncated).toBe(false);
+    });
+  }
 });

@@ -245,7 +245,7 @@ export class CaptureParser {
         this.stop(
           `record ${index + 1} at offset ${fileOffset + p} claims ${capLen} captured bytes, above the ${maxRecord}-byte limit (damaged record header)`,
         );
-        return p;
+        break;
       }
       if (p + hdr + capLen > end) {
         this.need = hdr + capLen;
