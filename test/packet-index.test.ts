@@ -17,7 +17,7 @@ import {
   readCaptureRanges,
   serializePacketIndex,
 } from '../src/capture/index.js';
-import { type ReadBack, readAll, smallBlockIndex } from './helpers/extract.js';
+import { copyRecord, type ReadBack, readAll, smallBlockIndex } from './helpers/extract.js';
 import { TCP, tcpFrame, writeCapture } from './helpers/packets.js';
 import { epb, idb, shb, spb } from './helpers/pcapng.js';
 import { hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
@@ -57,16 +57,7 @@ async function readEachBlock(path: string, index: PacketIndex): Promise<ReadBack
         (rec) => {
           // (A plain check: expect() per record would be most of the test's time.)
           if (rec.index !== b.firstRecord[i] + got.length) throw new Error(`record ${rec.index} misnumbered`);
-          got.push({
-            sec: rec.tsSec,
-            nsec: rec.tsNsec,
-            capLen: rec.capLen,
-            origLen: rec.origLen,
-            linkType: rec.linkType,
-            ifId: rec.interfaceId,
-            hasTs: rec.hasTimestamp,
-            data: Buffer.from(rec.buf.subarray(rec.offset, rec.offset + rec.capLen)),
-          });
+          got.push(copyRecord(rec));
         },
       );
       out.push(got);
@@ -87,7 +78,7 @@ function digest(records: ReadBack[]): string {
   return `${records.length} records, ${h.digest('hex')}`;
 }
 
-function after(a: ReadBack, sec: number, nsec: number): boolean {
+function later(a: ReadBack, sec: number, nsec: number): boolean {
   return a.sec > sec || (a.sec === sec && a.nsec > nsec);
 }
 
@@ -112,8 +103,8 @@ describe('packet index', () => {
     const b = index.blocks;
     for (let i = 0; i < b.count; i++) {
       const mine = records.slice(b.firstRecord[i], blockEndRecord(index, i));
-      const lo = mine.reduce((m, r) => (after(m, r.sec, r.nsec) ? r : m));
-      const hi = mine.reduce((m, r) => (after(r, m.sec, m.nsec) ? r : m));
+      const lo = mine.reduce((m, r) => (later(m, r.sec, r.nsec) ? r : m));
+      const hi = mine.reduce((m, r) => (later(r, m.sec, m.nsec) ? r : m));
       expect([b.minSec[i], b.minNsec[i], b.maxSec[i], b.maxNsec[i]]).toEqual([
         lo.sec,
         lo.nsec,

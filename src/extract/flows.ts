@@ -1,4 +1,6 @@
-import { DEFAULT_TIMEOUTS, type FlowTimeouts } from '../analysis/flow-table.js';
+import type { AddressTable } from '../analysis/address-table.js';
+import { protocolName } from '../analysis/flow-stage.js';
+import { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from '../analysis/flow-table.js';
 import type { CaptureRecord } from '../capture/index.js';
 import {
   type DecodedPacket,
@@ -33,6 +35,24 @@ export interface FlowRef {
   packets?: number;
   bytes?: number;
   icmp_id?: number;
+}
+
+/** The reference of a flow the analysis has just ended (its `onFlow` sees FlowRecords, not rows). */
+export function flowRefOf(
+  f: FlowRecord,
+  addresses: AddressTable,
+): FlowRef & { packets: number; bytes: number } {
+  return {
+    protocol: protocolName(f.proto),
+    src_ip: addresses.format(f.srcId),
+    dst_ip: addresses.format(f.dstId),
+    src_port: f.srcPort,
+    dst_port: f.dstPort,
+    first_ts: f.firstTs,
+    last_ts: f.lastTs,
+    packets: f.packets,
+    bytes: f.bytes,
+  };
 }
 
 /** An IP protocol from a name as `protocolName` writes it (TCP, UDP, ICMP, ICMPv6, IP-47) or a number. */

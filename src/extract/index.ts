@@ -8,7 +8,7 @@ export {
   extractPackets,
   outputPlan,
 } from './extract.js';
-export { type FlowRef, parseProtocol } from './flows.js';
+export { type FlowRef, flowRefOf, parseProtocol } from './flows.js';
 export { type OutputFormat, type OutputPlan, PacketOutput } from './output.js';
 export { type CompiledSelection, compileSelection, PacketFilter, type Selection } from './selection.js';
 export { parseTimestamp, type TimeBound, type TimeRange, type Timestamp } from './time.js';

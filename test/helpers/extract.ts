@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { analyzeCapture, protocolName } from '../../src/analysis/index.js';
+import { analyzeCapture } from '../../src/analysis/index.js';
 import {
   type CaptureInfo,
+  type CaptureRecord,
   type PacketIndex,
   PacketIndexBuilder,
   readCapture,
 } from '../../src/capture/index.js';
-import type { FlowRef } from '../../src/extract/index.js';
+import { type FlowRef, flowRefOf } from '../../src/extract/index.js';
 
 /** A Writable that keeps what it is given; `highWaterMark` small to exercise back-pressure. */
 export class Collect extends Writable {
@@ -39,40 +40,32 @@ export interface ReadBack {
   data: Buffer;
 }
 
+/** A copy of the record the reader handed out (it reuses the object and its buffer). */
+export function copyRecord(rec: CaptureRecord): ReadBack {
+  return {
+    sec: rec.tsSec,
+    nsec: rec.tsNsec,
+    capLen: rec.capLen,
+    origLen: rec.origLen,
+    linkType: rec.linkType,
+    ifId: rec.interfaceId,
+    hasTs: rec.hasTimestamp,
+    data: Buffer.from(rec.buf.subarray(rec.offset, rec.offset + rec.capLen)),
+  };
+}
+
 /** Reads a capture held in memory with Flowlens' own reader, copying each record. */
 export async function readBack(bytes: Buffer): Promise<{ info: CaptureInfo; records: ReadBack[] }> {
   const records: ReadBack[] = [];
-  const info = await readCapture(Readable.from([bytes]), (rec) => {
-    records.push({
-      sec: rec.tsSec,
-      nsec: rec.tsNsec,
-      capLen: rec.capLen,
-      origLen: rec.origLen,
-      linkType: rec.linkType,
-      ifId: rec.interfaceId,
-      hasTs: rec.hasTimestamp,
-      data: Buffer.from(rec.buf.subarray(rec.offset, rec.offset + rec.capLen)),
-    });
-  });
+  const info = await readCapture(Readable.from([bytes]), (rec) => records.push(copyRecord(rec)));
   return { info, records };
 }
 
 /** Every record of a capture file, as `readBack` gives them. */
 export async function readAll(path: string): Promise<ReadBack[]> {
-  const out: ReadBack[] = [];
-  await readCapture(path, (rec) => {
-    out.push({
-      sec: rec.tsSec,
-      nsec: rec.tsNsec,
-      capLen: rec.capLen,
-      origLen: rec.origLen,
-      linkType: rec.linkType,
-      ifId: rec.interfaceId,
-      hasTs: rec.hasTimestamp,
-      data: Buffer.from(rec.buf.subarray(rec.offset, rec.offset + rec.capLen)),
-    });
-  });
-  return out;
+  const records: ReadBack[] = [];
+  await readCapture(path, (rec) => records.push(copyRecord(rec)));
+  return records;
 }
 
 /** A packet index with small blocks, so that tests on small files cross many block boundaries. */
@@ -95,20 +88,7 @@ export type AnalysedFlow = FlowRef & { flow_id: number; packets: number; bytes: 
 export async function analysedFlows(path: string): Promise<AnalysedFlow[]> {
   const flows: AnalysedFlow[] = [];
   await analyzeCapture(path, {
-    onFlow: (f, a) => {
-      flows.push({
-        flow_id: f.flowId,
-        protocol: protocolName(f.proto),
-        src_ip: a.addresses.format(f.srcId),
-        dst_ip: a.addresses.format(f.dstId),
-        src_port: f.srcPort,
-        dst_port: f.dstPort,
-        first_ts: f.firstTs,
-        last_ts: f.lastTs,
-        packets: f.packets,
-        bytes: f.bytes,
-      });
-    },
+    onFlow: (f, a) => flows.push({ flow_id: f.flowId, ...flowRefOf(f, a.addresses) }),
   });
   return flows;
 }
