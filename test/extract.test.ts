@@ -451,6 +451,17 @@ describe('a capture that changed since it was analysed', () => {
     expect(await refused(deleted.path, deleted.index, deleted.expect)).toMatch(/no longer readable/);
   });
 
+  it('rewritten with another header, same size and time: refused', async () => {
+    const { path, index, expect: e } = await analysed();
+    const bytes = readFileSync(path);
+    bytes.writeUInt32LE(65535, 16); // the snaplen
+    writeFileSync(path, bytes);
+    utimesSync(path, new Date(), new Date(e.mtimeMs));
+    expect(await refused(path, index, { ...e, mtimeMs: statSync(path).mtimeMs })).toMatch(
+      /does not start with the header it was analysed with/,
+    );
+  });
+
   it('replaced by a shorter file than its index covers: refused even without the size it had', async () => {
     const { path, index } = await analysed();
     copyFileSync(writeCapture(frames.slice(0, 1)), path);

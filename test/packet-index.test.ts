@@ -134,6 +134,13 @@ describe('packet index', () => {
     for (const chunk of [1000, 4096, 65536]) {
       expect(serializePacketIndex(await indexOf(path, 8192, 1000, chunk))).toEqual(whole);
     }
+    // From a stream in odd pieces (an upload), as from the file.
+    const bytes = readFileSync(path);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 777) pieces.push(bytes.subarray(at, at + 777));
+    const builder = new PacketIndexBuilder(8192, 1000);
+    const info = await readCapture(Readable.from(pieces), () => undefined, { index: builder });
+    expect(serializePacketIndex(builder.finish(info)!)).toEqual(whole);
     const index = parsePacketIndex(whole);
     for (let i = 0; i + 1 < index.blocks.count; i++) {
       // A block ends at the first record starting 8192 bytes or more after its own start.

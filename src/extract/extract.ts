@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { FlowTimeouts } from '../analysis/flow-table.js';
 import {
   blockEnd,
@@ -78,11 +78,7 @@ export async function extractPackets(
     const before = await fh.stat();
     if (options.expect) checkIdentity(path, before, options.expect);
     const index = options.index ?? (await buildPacketIndex(path, options.signal));
-    if (index.compression === null && index.captureBytes > before.size) {
-      throw new CaptureChangedError(
-        `the capture changed since it was analysed: ${path} is ${before.size} bytes, shorter than the ${index.captureBytes} its packet index covers`,
-      );
-    }
+    await checkIndexFits(fh, path, before, index);
     const scanner = new Scanner(fh, path, index, options.signal);
     const output = new PacketOutput(out, index, outputPlan(index));
     const pkt = new DecodedPacket();
@@ -130,6 +126,29 @@ export async function extractPackets(
     };
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Does the file still look like the one the index describes (a file replaced by another of the
+ * same size and time would otherwise give that file's packets)? Its length must cover the index,
+ * and its first header (pcap file header, or first section header) must be the one indexed.
+ */
+async function checkIndexFits(fh: FileHandle, path: string, st: Stats, index: PacketIndex): Promise<void> {
+  if (index.compression !== null) return;
+  if (index.captureBytes > st.size) {
+    throw new CaptureChangedError(
+      `the capture changed since it was analysed: ${path} is ${st.size} bytes, shorter than the ${index.captureBytes} its packet index covers`,
+    );
+  }
+  const header = index.format === 'pcapng' ? index.sections[0]?.shb : index.pcapHeader;
+  if (!header) return;
+  const head = Buffer.alloc(header.length);
+  await fh.read(head, 0, head.length, 0);
+  if (!head.equals(header)) {
+    throw new CaptureChangedError(
+      `the capture changed since it was analysed: ${path} does not start with the header it was analysed with`,
+    );
   }
 }
 
@@ -282,9 +301,12 @@ class Scanner {
     const stop = () => done.abort(this.signal?.reason);
     this.signal?.addEventListener('abort', stop, { once: true });
     const firstRecord = index.blocks.firstRecord;
+    // Through the handle opened and checked at the start, not the path (which may name another
+    // file by now). Not fh.createReadStream: reading it to the end closes the handle.
+    const stream = Readable.from(fileChunks(this.fh));
     try {
       const info = await readCapture(
-        this.path,
+        stream,
         (rec) => {
           if (k === blocks.length) return;
           while (rec.index >= end) {
@@ -304,9 +326,23 @@ class Scanner {
       this.bytesScanned += blockEnd(index, blocks[blocks.length - 1]);
     } finally {
       this.signal?.removeEventListener('abort', stop);
+      stream.destroy();
     }
   }
 }
+
+/** The file's bytes from its start, a new buffer per read (the inflater may keep them). */
+async function* fileChunks(fh: FileHandle): AsyncGenerator<Buffer> {
+  for (let at = 0; ; ) {
+    const buf = Buffer.allocUnsafe(GZIP_READ_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+    if (bytesRead === 0) return;
+    at += bytesRead;
+    yield buf.subarray(0, bytesRead);
+  }
+}
+
+const GZIP_READ_BYTES = 1 << 20;
 
 /** Consecutive blocks merged into stretches to read. */
 function runs(index: PacketIndex, blocks: number[]): CaptureRange[] {
