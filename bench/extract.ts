@@ -103,6 +103,15 @@ function run(job: Job): Measurement {
   return JSON.parse(out.stdout);
 }
 
+function runFlows(path: string): FlowRef[] {
+  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--flows', path], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (out.status !== 0) throw new Error(`the analysis for flows failed: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -133,6 +142,10 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await child(JSON.parse(args[1]))));
     return;
   }
+  if (args[0] === '--flows') {
+    process.stdout.write(JSON.stringify(await someFlows(args[1])));
+    return;
+  }
   const path = args[0] ?? `${ROOT}.bench/bench.pcap`;
   if (!existsSync(path)) throw new Error(`no capture at ${path}: run \`npm run bench\` once to build it`);
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-bench-extract-'));
@@ -161,7 +174,9 @@ async function main(): Promise<void> {
     );
 
     // Single flows.
-    const flows = await someFlows(path);
+    // In a child of its own: a child's peak RSS starts at its parent's size when it was spawned
+    // (Linux carries the high-water mark across fork and exec), so the parent stays small.
+    const flows = runFlows(path);
     for (const flow of flows) {
       const ms = Array.from({ length: 3 }, () =>
         run({ mode: 'extract', path, indexPath, selection: { kind: 'flow', flow } }),
