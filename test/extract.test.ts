@@ -462,6 +462,21 @@ describe('a capture that changed since it was analysed', () => {
     );
   });
 
+  it("replaced by another capture with the same header, no shorter: refused, not that capture's packets", async () => {
+    const { path, index } = await analysed();
+    const other = frames.map((f, i) => ({
+      ...f,
+      sec: f.sec + 3600,
+      data: Buffer.concat([f.data, Buffer.alloc(i * 7)]),
+    }));
+    copyFileSync(writeCapture([...other, ...other]), path);
+    const out = new Collect();
+    await expect(extractPackets(path, all, out, { index })).rejects.toThrow(
+      /does not hold its packets where its packet index says/,
+    );
+    expect(out.chunks).toEqual([]);
+  });
+
   it('replaced by a shorter file than its index covers: refused even without the size it had', async () => {
     const { path, index } = await analysed();
     copyFileSync(writeCapture(frames.slice(0, 1)), path);

@@ -278,9 +278,19 @@ class Scanner {
     this.scans++;
     if (blocks.length === 0) return;
     const index = this.index;
+    const b = index.blocks;
     // Records come in file order and the blocks are sorted: a cursor finds each record's block.
     let k = 0;
     let end = blockEndRecord(index, blocks[0]);
+    // Each record must lie within its block's times, and each block must hold its count of
+    // records: a file that is not the indexed one (same size, time and header) fails at once.
+    let seen = 0;
+    let expected = 0;
+    for (const i of blocks) expected += blockEndRecord(index, i) - b.firstRecord[i];
+    const misplaced = () =>
+      new CaptureChangedError(
+        `the capture changed since it was analysed: ${this.path} does not hold its packets where its packet index says`,
+      );
     const options = { afterChunk: afterChunk ?? undefined, signal: this.signal, name: this.path };
     if (index.compression === null) {
       const ranges = runs(index, blocks);
@@ -289,11 +299,18 @@ class Scanner {
         this.fh,
         ranges,
         (rec) => {
-          while (rec.index >= end) end = blockEndRecord(index, blocks[++k]);
-          onRecord(rec, blocks[k]);
+          while (rec.index >= end) {
+            if (++k === blocks.length) throw misplaced();
+            end = blockEndRecord(index, blocks[k]);
+          }
+          const i = blocks[k];
+          if (rec.tsSec < b.minSec[i] || rec.tsSec > b.maxSec[i]) throw misplaced();
+          seen++;
+          onRecord(rec, i);
         },
         options,
       );
+      if (seen !== expected) throw misplaced();
       return;
     }
     // gzip: inflate from the start, skip records outside the blocks, stop after the last one.
@@ -316,7 +333,11 @@ class Scanner {
             }
             end = blockEndRecord(index, blocks[k]);
           }
-          if (rec.index >= firstRecord[blocks[k]]) onRecord(rec, blocks[k]);
+          const i = blocks[k];
+          if (rec.index < firstRecord[i]) return;
+          if (rec.tsSec < b.minSec[i] || rec.tsSec > b.maxSec[i]) throw misplaced();
+          seen++;
+          onRecord(rec, i);
         },
         { ...options, signal: done.signal },
       );
@@ -328,6 +349,7 @@ class Scanner {
       this.signal?.removeEventListener('abort', stop);
       stream.destroy();
     }
+    if (seen !== expected) throw misplaced();
   }
 }
 
