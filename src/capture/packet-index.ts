@@ -50,10 +50,13 @@ export interface IndexBlocks {
   offset: Float64Array;
   /** Number (0-based, file order) of the block's first record. */
   firstRecord: Float64Array;
+  /**
+   * The whole seconds of the block's earliest and latest record: its records' times lie in
+   * [minSec, maxSec + 1). (Seconds, not nanoseconds: two integer compares per record keep the
+   * read's speed; a range's first and last blocks may hold none of its records.)
+   */
   minSec: Float64Array;
-  minNsec: Uint32Array;
   maxSec: Float64Array;
-  maxNsec: Uint32Array;
   /** pcapng: the block's section, and how many of its interfaces were declared before the block. */
   section: Int32Array;
   interfacesBefore: Int32Array;
@@ -87,11 +90,9 @@ export class PacketIndexBuilder {
   /** A record at or past this capture offset, or with this number, starts a new block. */
   nextOffset = 0;
   nextRecord = 0;
-  // The open block's time bounds (the parser writes them back before each call).
+  // The open block's first and last second (the parser writes them back before each call).
   minSec = Number.POSITIVE_INFINITY;
-  minNsec = 0;
   maxSec = Number.NEGATIVE_INFINITY;
-  maxNsec = 0;
   interfaceMask = 0;
   untimedRecords = 0;
 
@@ -100,9 +101,7 @@ export class PacketIndexBuilder {
   private offset = new Float64Array(INITIAL_BLOCKS);
   private firstRecord = new Float64Array(INITIAL_BLOCKS);
   private bMinSec = new Float64Array(INITIAL_BLOCKS);
-  private bMinNsec = new Uint32Array(INITIAL_BLOCKS);
   private bMaxSec = new Float64Array(INITIAL_BLOCKS);
-  private bMaxNsec = new Uint32Array(INITIAL_BLOCKS);
   private section = new Int32Array(INITIAL_BLOCKS);
   private interfacesBefore = new Int32Array(INITIAL_BLOCKS);
   private mask = new Uint32Array(INITIAL_BLOCKS);
@@ -168,9 +167,7 @@ export class PacketIndexBuilder {
     this.carryNsec[i] = carryNsec;
     this.n = i + 1;
     this.minSec = Number.POSITIVE_INFINITY;
-    this.minNsec = 0;
     this.maxSec = Number.NEGATIVE_INFINITY;
-    this.maxNsec = 0;
     this.interfaceMask = 0;
     this.nextOffset = offset + this.blockBytes;
     this.nextRecord = record + this.blockRecords;
@@ -199,9 +196,7 @@ export class PacketIndexBuilder {
         offset: this.offset.slice(0, n),
         firstRecord: this.firstRecord.slice(0, n),
         minSec: this.bMinSec.slice(0, n),
-        minNsec: this.bMinNsec.slice(0, n),
         maxSec: this.bMaxSec.slice(0, n),
-        maxNsec: this.bMaxNsec.slice(0, n),
         section: this.section.slice(0, n),
         interfacesBefore: this.interfacesBefore.slice(0, n),
         interfaceMask: this.mask.slice(0, n),
@@ -216,9 +211,7 @@ export class PacketIndexBuilder {
   private closeBlock(): void {
     const i = this.n - 1;
     this.bMinSec[i] = this.minSec;
-    this.bMinNsec[i] = this.minNsec;
     this.bMaxSec[i] = this.maxSec;
-    this.bMaxNsec[i] = this.maxNsec;
     this.mask[i] = this.interfaceMask;
   }
 
@@ -247,9 +240,7 @@ export class PacketIndexBuilder {
     this.offset = f64(this.offset);
     this.firstRecord = f64(this.firstRecord);
     this.bMinSec = f64(this.bMinSec);
-    this.bMinNsec = u32(this.bMinNsec);
     this.bMaxSec = f64(this.bMaxSec);
-    this.bMaxNsec = u32(this.bMaxNsec);
     this.section = i32(this.section);
     this.interfacesBefore = i32(this.interfacesBefore);
     this.mask = u32(this.mask);
@@ -292,8 +283,6 @@ const COLUMNS = [
   ['minSec', 8],
   ['maxSec', 8],
   ['carrySec', 8],
-  ['minNsec', 4],
-  ['maxNsec', 4],
   ['section', 4],
   ['interfacesBefore', 4],
   ['interfaceMask', 4],
@@ -303,7 +292,7 @@ const COLUMNS = [
 /**
  * A compact, self-contained form of the index for storage with a session: a little-endian header
  * (magic, version, length of a JSON part), the JSON part (format, counts, the pcap header and the
- * pcapng header blocks in base64), then each column's raw values: 68 bytes per block.
+ * pcapng header blocks in base64), then each column's raw values: 60 bytes per block.
  */
 export function serializePacketIndex(index: PacketIndex): Buffer {
   const meta = {

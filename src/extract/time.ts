@@ -107,17 +107,15 @@ const DOUBLE_SLACK_S = 0.001;
 /** Could block `i` of the index hold a record in the range? */
 export function blockMayHold(index: PacketIndex, i: number, r: TimeRange): boolean {
   const b = index.blocks;
+  // The block's records lie in [minSec, maxSec + 1).
   if (r.from !== null) {
     const f = r.from;
-    if (Number.isNaN(f.double)) {
-      if (b.maxSec[i] < f.sec || (b.maxSec[i] === f.sec && b.maxNsec[i] < f.nsec)) return false;
-    } else if (b.maxSec[i] + b.maxNsec[i] / 1e9 < f.double - DOUBLE_SLACK_S) return false;
+    if (Number.isNaN(f.double) ? b.maxSec[i] < f.sec : b.maxSec[i] + 1 < f.double - DOUBLE_SLACK_S)
+      return false;
   }
   if (r.to !== null) {
     const t = r.to;
-    if (Number.isNaN(t.double)) {
-      if (b.minSec[i] > t.sec || (b.minSec[i] === t.sec && b.minNsec[i] > t.nsec)) return false;
-    } else if (b.minSec[i] + b.minNsec[i] / 1e9 > t.double + DOUBLE_SLACK_S) return false;
+    if (Number.isNaN(t.double) ? b.minSec[i] > t.sec : b.minSec[i] > t.double + DOUBLE_SLACK_S) return false;
   }
   return true;
 }
