@@ -10,6 +10,7 @@ import {
   extractPackets,
   type FlowRef,
   OutputClosedError,
+  outputFormat,
   type Selection,
   SelectionError,
 } from '../src/extract/index.js';
@@ -325,6 +326,7 @@ describe('output formats', () => {
       writeFileSync(path, bytes);
       const got = await extract(path, { kind: 'time', from: T0, to: T0 + 1 });
       expect(got.result.format).toBe(format);
+      expect(outputFormat(await smallBlockIndex(path))).toBe(format);
       expect(got.info.format).toBe(format);
       expect(got.records.map((r) => [r.sec, r.nsec, r.linkType])).toEqual([[T0, nsec, 1]]);
       expect(got.records[0].data).toEqual(data);

@@ -18,7 +18,7 @@ import {
 import { DecodedPacket, decodePacket } from '../decode/index.js';
 import { CaptureChangedError } from './errors.js';
 import { BY_RECORDS, type FlowSet, type FlowTarget } from './flows.js';
-import { type OutputFormat, type OutputPlan, PacketOutput } from './output.js';
+import { type OutputFormat, type OutputPlan, PacketOutput, planFormat } from './output.js';
 import { compileSelection, type Selection } from './selection.js';
 import { blockMayHold } from './time.js';
 
@@ -225,6 +225,11 @@ function blocksWhere(index: PacketIndex, test: (i: number) => boolean): number[]
   const out: number[] = [];
   for (let i = 0; i < index.blocks.count; i++) if (test(i)) out.push(i);
   return out;
+}
+
+/** The format extraction from this capture writes: pcap, pcap-ns or pcapng (see `outputPlan`). */
+export function outputFormat(index: PacketIndex): OutputFormat {
+  return planFormat(index, outputPlan(index));
 }
 
 /**

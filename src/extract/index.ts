@@ -6,6 +6,7 @@ export {
   type ExtractOptions,
   type ExtractResult,
   extractPackets,
+  outputFormat,
   outputPlan,
 } from './extract.js';
 export { type FlowRef, flowRefOf, parseProtocol } from './flows.js';

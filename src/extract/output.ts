@@ -19,6 +19,13 @@ export type OutputPlan =
   /** pcapng: section headers, the interfaces the records use (renumbered from 0) and packet blocks as read. */
   | { kind: 'pcapng' };
 
+/** The format a plan writes (known before the first byte, for a response's type and file name). */
+export function planFormat(index: PacketIndex, plan: OutputPlan): OutputFormat {
+  if (plan.kind === 'copy') return index.format === 'pcap-ns' ? 'pcap-ns' : 'pcap';
+  if (plan.kind === 'convert') return plan.iface.nanosecond ? 'pcap-ns' : 'pcap';
+  return 'pcapng';
+}
+
 /** Output is gathered in buffers of this size and handed to the stream whole. */
 const STAGE_BYTES = 1 << 20;
 
@@ -63,19 +70,17 @@ export class PacketOutput {
     });
     this.headerLength = index.recordHeaderLength;
     this.nanosecond = plan.kind === 'convert' && plan.iface.nanosecond;
-    if (plan.kind === 'copy') {
-      this.format = index.format === 'pcap-ns' ? 'pcap-ns' : 'pcap';
-      this.put(index.pcapHeader!, 0, 24);
-    } else if (plan.kind === 'convert') {
+    this.format = planFormat(index, plan);
+    if (plan.kind === 'copy') this.put(index.pcapHeader!, 0, 24);
+    else if (plan.kind === 'convert') {
       const f = plan.iface;
-      this.format = f.nanosecond ? 'pcap-ns' : 'pcap';
       const header = pcapHeader({
         linkType: f.linkType,
         nanosecond: f.nanosecond,
         snaplen: f.snaplen || 262144,
       });
       this.put(header, 0, header.length);
-    } else this.format = 'pcapng';
+    }
   }
 
   /** Adds one record (of input section `section`, for pcapng); call `flush` before its chunk is reused. */
