@@ -1,6 +1,28 @@
 export { linkTypeName } from './link-types.js';
+export {
+  blockEnd,
+  blockEndRecord,
+  blockPrelude,
+  INDEX_BLOCK_BYTES,
+  INDEX_BLOCK_RECORDS,
+  type IndexBlocks,
+  type IndexInterface,
+  type IndexSection,
+  type PacketIndex,
+  PacketIndexBuilder,
+  PacketIndexError,
+  parsePacketIndex,
+  serializePacketIndex,
+} from './packet-index.js';
 export { DEFAULT_MAX_RECORD, HARD_MAX_RECORD } from './parser.js';
-export { type ReadOptions, type ReadProgress, readCapture } from './read.js';
+export {
+  type CaptureRange,
+  openCapture,
+  type ReadOptions,
+  type ReadProgress,
+  readCapture,
+  readCaptureRanges,
+} from './read.js';
 export {
   type CaptureFormat,
   CaptureFormatError,
@@ -8,4 +30,4 @@ export {
   CaptureRecord,
   formatTimestamp,
 } from './record.js';
-export { PcapWriter, type PcapWriterOptions, pcapHeader, recordHeader } from './writer.js';
+export { PcapWriter, type PcapWriterOptions, pcapHeader, recordHeader, writeRecordHeader } from './writer.js';

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { PacketIndexBuilder } from './packet-index.js';
 import { CaptureParser } from './parser.js';
 import { CaptureFormatError, type CaptureInfo, type CaptureRecord } from './record.js';
 
@@ -23,6 +24,14 @@ export interface ReadOptions {
   name?: string;
   /** Receives the source's bytes as they are read (compressed bytes for gzip), e.g. to hash them. */
   onBytes?: (bytes: Buffer) => void;
+  /** Builds the packet index in this pass; `index.finish(info)` gives it once reading has ended. */
+  index?: PacketIndexBuilder;
+  /**
+   * Called after each chunk's records, before the chunk's buffer is reused; reading waits for it.
+   * Records copied out of a chunk must be copied by then (extraction flushes its output here and
+   * waits for a slow consumer, so memory stays bounded).
+   */
+  afterChunk?: () => void | Promise<void>;
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -40,7 +49,7 @@ export async function readCapture(
 ): Promise<CaptureInfo> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const name = options.name ?? (typeof source === 'string' ? source : 'stream');
-  const parser = new CaptureParser(onRecord);
+  const parser = new CaptureParser(onRecord, options.index ?? null);
   const feeder = new Feeder(parser, chunkSize);
   try {
     if (typeof source === 'string') await readFile(source, feeder, options);
@@ -72,14 +81,22 @@ class Feeder {
     this.work = grown;
   }
 
-  /** Parses what is buffered and keeps only the unconsumed tail. */
+  private used = 0;
+
+  /** Parses what is buffered; `compact` then drops what was consumed. */
   run(eof: boolean): void {
     const p = this.parser;
     if (p.stopped) {
-      this.len = 0;
+      this.used = this.len;
       return;
     }
-    const used = p.parse(this.work, 0, this.len, eof, this.base);
+    this.used = p.parse(this.work, 0, this.len, eof, this.base);
+  }
+
+  /** Keeps only the unconsumed tail (the records of the last `run` are overwritten from here on). */
+  compact(): void {
+    const used = this.used;
+    this.used = 0;
     if (used > 0) {
       this.work.copy(this.work, 0, used, this.len);
       this.len -= used;
@@ -91,80 +108,154 @@ class Feeder {
 /** Room kept in front of each read for the unparsed tail of the previous chunk. */
 const HEADROOM = 1 << 20;
 
-/**
- * Reads a file with two buffers taking turns: the next chunk is read into one while the other is
- * parsed, and only the unparsed tail (part of one record) is copied, in front of the new chunk.
- */
 async function readFile(path: string, feeder: Feeder, options: ReadOptions): Promise<void> {
-  let fh: Awaited<ReturnType<typeof open>>;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw new CaptureFormatError(`cannot open: ${describeIoError(err)}`);
-  }
-  const parser = feeder.parser;
-  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  const fh = await openCapture(path);
   let gzip = false;
   let total = 0;
   try {
     total = (await fh.stat()).size;
-    const read = (buf: Buffer, at: number) =>
-      fh.read(buf, at, chunk, null).catch((err) => {
-        throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
-      });
-    let head = HEADROOM;
-    let bufs = [Buffer.allocUnsafe(head + chunk), Buffer.allocUnsafe(head + chunk)];
-    let cur = 0;
-    let start = head; // unparsed bytes of bufs[cur] begin here
-    let base = 0; // file offset of bufs[cur][start]
-    let bytesRead = 0;
     // Compressed? Two bytes of magic, read in place whatever the chunk size.
     const magic = Buffer.alloc(2);
     const { bytesRead: m } = await fh.read(magic, 0, 2, 0);
     gzip = m === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-    let pending = gzip ? Promise.resolve({ bytesRead: 0, buffer: bufs[0] }) : read(bufs[0], head);
-    while (!gzip) {
-      options.signal?.throwIfAborted();
-      const { bytesRead: n } = await pending;
-      const buf = bufs[cur];
-      bytesRead += n;
-      if (n > 0) options.onBytes?.(buf.subarray(head, head + n));
-      const end = head + n;
-      const other = bufs[cur ^ 1];
-      if (n > 0) pending = read(other, head);
-      const used = parser.parse(buf, start, end, n === 0, base - start);
-      options.onProgress?.({ bytesRead, totalBytes: total, records: parser.info.records });
-      if (n === 0 || parser.stopped) {
-        if (n > 0) await pending.catch(() => undefined);
-        return;
-      }
-      const rem = end - used;
-      base += used - start;
-      if (rem > head) {
-        // A record longer than the headroom: take the chunk in flight too and grow both buffers.
-        const { bytesRead: n2 } = await pending;
-        bytesRead += n2;
-        if (n2 > 0) options.onBytes?.(other.subarray(head, head + n2));
-        const grown = Math.max(head * 2, rem + n2 + chunk);
-        const next = Buffer.allocUnsafe(grown + chunk);
-        buf.copy(next, grown - rem - n2, used, end);
-        other.copy(next, grown - n2, head, head + n2);
-        head = grown;
-        bufs = [next, Buffer.allocUnsafe(grown + chunk)];
-        cur = 0;
-        start = head - rem - n2;
-        pending = n2 > 0 ? read(next, head) : Promise.resolve({ bytesRead: 0, buffer: next });
-        continue;
-      }
-      buf.copy(other, head - rem, used, end);
-      start = head - rem;
-      cur ^= 1;
-    }
+    if (!gzip) await pumpFile(fh, feeder.parser, 0, Number.POSITIVE_INFINITY, total, options);
   } finally {
     await fh.close();
   }
   // Compressed input goes through the stream path, which inflates as it reads.
+  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
   if (gzip) await readStream(createReadStream(path, { highWaterMark: chunk }), feeder, options, total);
+}
+
+/** Opens a capture file for reading; a failure is a CaptureFormatError saying why in plain words. */
+export async function openCapture(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw new CaptureFormatError(`cannot open: ${describeIoError(err)}`);
+  }
+}
+
+/**
+ * Reads the file's bytes [start, end) into the parser with two buffers taking turns: the next
+ * chunk is read into one while the other is parsed, and only the unparsed tail (part of one record)
+ * is copied, in front of the new chunk. Reading also stops at the end of the file.
+ */
+async function pumpFile(
+  fh: FileHandle,
+  parser: CaptureParser,
+  start: number,
+  end: number,
+  total: number,
+  options: ReadOptions,
+): Promise<void> {
+  // A short stretch gets buffers its size: extraction reads many of them.
+  const chunk = Math.max(1, Math.min(options.chunkSize ?? DEFAULT_CHUNK, end - start));
+  let filePos = start; // where the next read starts; moved on when a read completes
+  const read = (buf: Buffer, at: number) => {
+    const pos = filePos;
+    const len = Math.min(chunk, end - pos);
+    if (len <= 0) return Promise.resolve({ bytesRead: 0 });
+    return fh.read(buf, at, len, pos).then(
+      (r) => {
+        filePos = pos + r.bytesRead;
+        return r;
+      },
+      (err) => {
+        throw new CaptureFormatError(`cannot read: ${describeIoError(err)}`);
+      },
+    );
+  };
+  let head = Math.min(HEADROOM, chunk);
+  let bufs = [Buffer.allocUnsafe(head + chunk), Buffer.allocUnsafe(head + chunk)];
+  let cur = 0;
+  let from = head; // unparsed bytes of bufs[cur] begin here
+  let base = start; // capture offset of bufs[cur][from]
+  let bytesRead = 0;
+  let pending = read(bufs[0], head);
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const { bytesRead: n } = await pending;
+    const buf = bufs[cur];
+    bytesRead += n;
+    if (n > 0) options.onBytes?.(buf.subarray(head, head + n));
+    const stop = head + n;
+    const other = bufs[cur ^ 1];
+    if (n > 0) pending = read(other, head);
+    const used = parser.parse(buf, from, stop, n === 0, base - from);
+    options.onProgress?.({ bytesRead, totalBytes: total, records: parser.info.records });
+    await options.afterChunk?.();
+    if (n === 0 || parser.stopped) {
+      if (n > 0) await pending.catch(() => undefined);
+      return;
+    }
+    const rem = stop - used;
+    base += used - from;
+    if (rem > head) {
+      // A record longer than the headroom: take the chunk in flight too and grow both buffers.
+      const { bytesRead: n2 } = await pending;
+      bytesRead += n2;
+      if (n2 > 0) options.onBytes?.(other.subarray(head, head + n2));
+      const grown = Math.max(head * 2, rem + n2 + chunk);
+      const next = Buffer.allocUnsafe(grown + chunk);
+      buf.copy(next, grown - rem - n2, used, stop);
+      other.copy(next, grown - n2, head, head + n2);
+      head = grown;
+      bufs = [next, Buffer.allocUnsafe(grown + chunk)];
+      cur = 0;
+      from = head - rem - n2;
+      pending = n2 > 0 ? read(next, head) : Promise.resolve({ bytesRead: 0 });
+      continue;
+    }
+    buf.copy(other, head - rem, used, stop);
+    from = head - rem;
+    cur ^= 1;
+  }
+}
+
+/** A stretch of an uncompressed capture to read on its own (see `readCaptureRanges`). */
+export interface CaptureRange {
+  /** What the parser must see first: the file header, or a section header and its interfaces. */
+  prelude: Buffer;
+  /** Capture offsets of the stretch: from the start of a record to the end of one. */
+  start: number;
+  end: number;
+  /** Number of the record at `start`, and the time a Simple Packet Block there repeats. */
+  firstRecord: number;
+  carrySec: number;
+  carryNsec: number;
+}
+
+/**
+ * Reads stretches of an uncompressed capture file, each as if the file had been read up to its
+ * start (the packet index says where records start and gives each stretch's prelude). Records are
+ * numbered as in a whole read. The stretches share the open file; memory is as for `readCapture`.
+ */
+export async function readCaptureRanges(
+  fh: FileHandle,
+  ranges: CaptureRange[],
+  onRecord: (rec: CaptureRecord) => void,
+  options: ReadOptions = {},
+): Promise<void> {
+  const name = options.name ?? 'capture';
+  try {
+    for (const range of ranges) {
+      const parser = new CaptureParser(onRecord);
+      if (parser.parse(range.prelude, 0, range.prelude.length, false, 0) !== range.prelude.length) {
+        throw new CaptureFormatError('the packet index does not fit this capture (its headers do not parse)');
+      }
+      parser.resume(range.firstRecord, range.carrySec, range.carryNsec);
+      await pumpFile(fh, parser, range.start, range.end, range.end, options);
+      if (parser.info.truncated) {
+        throw new CaptureFormatError(
+          `the packet index does not fit this capture: ${parser.finish().warnings.join('; ')}`,
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof CaptureFormatError) throw new CaptureFormatError(`${name}: ${err.message}`);
+    throw err;
+  }
 }
 
 async function readStream(
@@ -208,6 +299,8 @@ async function readStream(
       feeder.len += buf.length;
       feeder.run(false);
       options.onProgress?.({ bytesRead: rawBytes, totalBytes, records: info.records });
+      await options.afterChunk?.();
+      feeder.compact();
       if (feeder.parser.stopped) break;
     }
   } catch (err) {
@@ -217,12 +310,14 @@ async function readStream(
     // Damaged compressed data after a readable start: keep every record inflated so far.
     feeder.run(true);
     feeder.parser.warnings.add('compressed data damaged', (err as Error).message);
+    await options.afterChunk?.();
     return;
   } finally {
     await iterator.return?.();
   }
   feeder.run(true);
   options.onProgress?.({ bytesRead: rawBytes, totalBytes, records: info.records });
+  await options.afterChunk?.();
 }
 
 function describeIoError(err: unknown): string {

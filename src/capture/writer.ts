@@ -83,7 +83,8 @@ export function recordHeader(
   return h;
 }
 
-function writeRecordHeader(
+/** Writes a little-endian pcap record header at b[p] (16 bytes). */
+export function writeRecordHeader(
   b: Buffer,
   p: number,
   tsSec: number,
