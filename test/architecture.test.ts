@@ -14,6 +14,7 @@ const IMPORT =
  * Data flows from capture to the CLI: a folder imports only folders before it here. `runtime`
  * (where compiled worker scripts are) and `format` (numbers and times as text) are leaves that
  * any layer may use; `protocols` parses application payloads (DNS, HTTP, TLS) for the analysis;
+ * `extract` reads a capture's packets back for a flow, alert or time range (the analysis' keys);
  * `search` compiles the search language from the analysis' names into SQL
  * for the layers above; `generate` writes captures and stores the demo, so it sits above ingest.
  */
@@ -24,6 +25,7 @@ const LAYERS = [
   'decode',
   'protocols',
   'analysis',
+  'extract',
   'detect',
   'search',
   'storage',
