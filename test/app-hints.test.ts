@@ -79,7 +79,10 @@ describe('service names', () => {
 describe('service names for every registered port', () => {
   it('names each port of the packed registry as the registry lists it, first and last entries included', async () => {
     const { TCP_SERVICES, UDP_SERVICES } = await import('../src/analysis/services-data.js');
-    for (const [transport, packed] of [['tcp', TCP_SERVICES], ['udp', UDP_SERVICES]] as const) {
+    for (const [transport, packed] of [
+      ['tcp', TCP_SERVICES],
+      ['udp', UDP_SERVICES],
+    ] as const) {
       for (const entry of packed.split(' ')) {
         const colon = entry.indexOf(':');
         expect(serviceName(transport, Number(entry.slice(0, colon)))).toBe(entry.slice(colon + 1));

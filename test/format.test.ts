@@ -113,8 +113,31 @@ describe('figures for people (CLI, alert sentences, dashboard)', () => {
 describe('counts print with thousands separators exactly as en-US Intl would', () => {
   it('matches Intl.NumberFormat on integers, halves, negatives, zero and huge values', () => {
     const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-    const values = [0, -0, 0.4, -0.4, 1, 9, 10, 999, 1000, 1001, 12_345, 82_582, 999_999, 1_000_000, 2.5, -2.5,
-      999.5, 123_456_789.49, -1_234_567, 2 ** 53, 1e21, 3.2e25, -7.7e30];
+    const values = [
+      0,
+      -0,
+      0.4,
+      -0.4,
+      1,
+      9,
+      10,
+      999,
+      1000,
+      1001,
+      12_345,
+      82_582,
+      999_999,
+      1_000_000,
+      2.5,
+      -2.5,
+      999.5,
+      123_456_789.49,
+      -1_234_567,
+      2 ** 53,
+      1e21,
+      3.2e25,
+      -7.7e30,
+    ];
     for (let i = 0; i < 2000; i++) values.push(Math.floor(Math.sin(i) * 10 ** (i % 17)));
     for (const v of values) expect(formatCount(v), String(v)).toBe(intl.format(Math.round(v)));
   });
