@@ -13,6 +13,7 @@ import { rstStorms } from '../src/detect/rules/rst-storm.js';
 import { synFloods } from '../src/detect/rules/syn-flood.js';
 import { trafficBursts } from '../src/detect/rules/traffic-burst.js';
 import {
+  answeredSynFlood,
   arpFrame,
   at,
   detectFrames,
@@ -239,7 +240,71 @@ const ROWS: Row[] = [
     frames: synFlood(VICTIM, 90, 400),
     alert_type: 'syn_flood',
     severity: 'high',
-    details: { victim: VICTIM, port: 80, attacker: null, unanswered_flows: 400, distinct_sources: 400 },
+    details: {
+      victim: VICTIM,
+      port: 80,
+      attacker: null,
+      spoofed: true,
+      attempts: 400,
+      completed: 0,
+      unanswered_flows: 400,
+      distinct_sources: 400,
+    },
+  },
+  {
+    name: "hping3 -S --flood: 600 SYNs whose SYN-ACKs the attacker's kernel resets are a SYN flood naming the attacker",
+    rule: synFloods,
+    frames: answeredSynFlood('reset', ATTACKER, VICTIM, 443, 90, 600),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 443,
+      attacker: ATTACKER,
+      spoofed: false,
+      attempts: 600,
+      completed: 0,
+      synacked: 600,
+      reset_by_initiator: 600,
+      unanswered_flows: 0,
+      distinct_sources: 1,
+      // The attacker's 600 resets are the flood's, told in its alert (no separate RST storm).
+      rst_storm: { resets: 600 },
+    },
+  },
+  {
+    name: '500 SYNs from one address that ignores every SYN-ACK are a SYN flood naming it',
+    rule: synFloods,
+    frames: answeredSynFlood('ignore', ATTACKER, VICTIM, 443, 90, 500),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 443,
+      attacker: ATTACKER,
+      attempts: 500,
+      completed: 0,
+      synacked: 500,
+      reset_by_initiator: 0,
+      distinct_sources: 1,
+    },
+  },
+  {
+    name: '500 SYNs from spoofed sources whose SYN-ACKs go nowhere are a SYN flood of 500 spoofed sources',
+    rule: synFloods,
+    frames: answeredSynFlood('spoofed', ATTACKER, VICTIM, 80, 90, 500),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 80,
+      attacker: null,
+      spoofed: true,
+      attempts: 500,
+      completed: 0,
+      synacked: 500,
+      distinct_sources: 500,
+    },
   },
   {
     name: '2,000 unanswered UDP packets to one port in a second are a packet flood',
@@ -293,7 +358,7 @@ const ROWS: Row[] = [
     frames: connectionBurst(50, 300),
     alert_type: 'connection_burst',
     severity: 'medium',
-    details: { source: '10.0.1.50', destination: '10.0.0.20', port: 8080, flows: 300, answered: 300 },
+    details: { source: '10.0.1.50', destination: '10.0.0.20', port: 8080, flows: 300, attempts: 300 },
   },
   {
     name: 'a connection sending each of 100 segments twice in a second is a retransmission spike',
@@ -355,6 +420,17 @@ describe('detection rules, one row each', () => {
     const [scan, storm] = [portScans, rstStorms].map((rule) => RULE_LIST.indexOf(rule));
     expect(scan).toBeGreaterThanOrEqual(0);
     expect(storm).toBeGreaterThan(scan);
+  });
+
+  it("hping3 -S --flood is one SYN flood alert: not a connection burst, and the attacker's resets no RST storm of their own", async () => {
+    const flood = answeredSynFlood('reset', ATTACKER, VICTIM, 443, 90, 2000);
+    const { detection } = await detectFrames(all(flood), 'hping3.pcap');
+    const alerts = detection.insights.filter((i) => i.insight_type === 'alert' && i.severity !== 'low');
+    expect(alerts.map((i) => i.alert_type)).toEqual(['syn_flood']);
+    expect(alerts[0].details).toMatchObject({ attacker: ATTACKER, attempts: 2000, completed: 0 });
+    expect(alerts[0].summary).toBe(
+      `SYN flood: ${VICTIM}:443 received 2,000 connection attempts (SYNs) from ${ATTACKER} in 2 s; none completed its handshake: 2,000 answered by a SYN-ACK that ${ATTACKER} reset.`,
+    );
   });
 
   for (const row of ROWS)

@@ -1,5 +1,6 @@
 import { CONN_STATES } from '../../analysis/index.js';
 import { formatCount, formatSeconds } from '../../format/index.js';
+import { halfOpen } from '../features.js';
 import { flowsIn, type Insight, ip, type RuleContext, runs, windowRange } from './context.js';
 
 /** TCP resets, per window: how many, how fast, and their share of TCP packets. */
@@ -31,6 +32,9 @@ export function rstStorms(ctx: RuleContext): Insight[] {
     const senders = new Map<number, number>();
     const receivers = new Map<number, number>();
     let first = Number.POSITIVE_INFINITY;
+    // The floods of these windows, and the resets that are their initiators' answers to SYN-ACKs.
+    const floods = ctx.floods.filter((x) => x.to >= run.from && x.from <= run.to);
+    const floodResets = floods.map(() => 0);
     for (const f of flowsIn(ctx, run.from, run.to, -1, -1, 0xff00, 6 << 8, RESET_STATES)) {
       const st = CONN_STATES[index!.state(f)];
       const byResponder = st === 'REJ' || st === 'RSTR' || st === 'RSTRH';
@@ -41,6 +45,12 @@ export function rstStorms(ctx: RuleContext): Insight[] {
       const r = byResponder ? index!.src(f) : index!.dst(f);
       const n = blind ? index!.srcPackets(f) : 1;
       senders.set(s, (senders.get(s) ?? 0) + n);
+      if (st === 'RSTO' && floods.length > 0 && halfOpen(index!, f, index!.state(f))) {
+        const d = index!.dst(f);
+        const p = index!.dstPort(f);
+        const x = floods.findIndex((x) => x.victim === d && x.port === p);
+        if (x >= 0) floodResets[x]++;
+      }
       receivers.set(r, (receivers.get(r) ?? 0) + n);
       first = Math.min(first, index!.start(f));
     }
@@ -50,6 +60,14 @@ export function rstStorms(ctx: RuleContext): Insight[] {
     // A port scan's victim answering closed ports is the scan, already reported.
     if (topSender && ctx.scanVictims.has(topSender[0])) continue;
     const counted = [...senders.values()].reduce((a, b) => a + b, 0);
+    // Resets that are mostly a SYN flood's initiators refusing the victim's SYN-ACKs (a raw-socket
+    // flood: the kernel resets what it never asked for) are part of the flood, told in its alert.
+    const most = floodResets.reduce((b, n, x) => (n > floodResets[b] ? x : b), 0);
+    if (floods.length > 0 && floodResets[most] >= counted / 2) {
+      const d = floods[most].details;
+      d.rst_storm = { resets, tcp_packets: tcp, first_ts: Number.isFinite(first) ? first : null };
+      continue;
+    }
     // One address sent most of them, or they came from many (spoofed) sources.
     const attacker = topSender && topSender[1] >= counted / 2 ? topSender[0] : null;
     const victim = topReceiver && topReceiver[1] >= counted / 2 ? topReceiver[0] : null;
