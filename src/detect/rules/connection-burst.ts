@@ -59,7 +59,7 @@ export function connectionBursts(ctx: RuleContext): Insight[] {
       insight_type: 'alert',
       alert_type: 'connection_burst',
       severity: flows >= R.highFlows ? 'high' : 'medium',
-      summary: `${ip(ctx, src)} opened ${formatCount(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (usually at most ${formatCount(usual)} per window from one source).`,
+      summary: `${ip(ctx, src)} opened ${formatCount(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (in a usual window no source starts more than ${formatCount(usual)} flows to one service).`,
       details: {
         source: ip(ctx, src),
         destination: ip(ctx, dst),
