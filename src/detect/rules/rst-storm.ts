@@ -35,6 +35,10 @@ export function rstStorms(ctx: RuleContext): Insight[] {
     const senders = new Map<number, number>();
     const receivers = new Map<number, number>();
     let first = Number.POSITIVE_INFINITY;
+    // First reset per sender and per receiver: the storm's first is its attacker's or victim's
+    // (the widened windows may hold others' resets before it began).
+    const firstFrom = new Map<number, number>();
+    const firstTo = new Map<number, number>();
     // The floods of these windows, and the resets that are their initiators' answers to SYN-ACKs.
     const floods = ctx.floods.filter((x) => x.to >= run.from && x.from <= run.to);
     const floodResets = floods.map(() => 0);
@@ -55,7 +59,10 @@ export function rstStorms(ctx: RuleContext): Insight[] {
         if (x >= 0) floodResets[x]++;
       }
       receivers.set(r, (receivers.get(r) ?? 0) + n);
-      first = Math.min(first, index!.start(f));
+      const t = index!.start(f);
+      first = Math.min(first, t);
+      if (t < (firstFrom.get(s) ?? Number.POSITIVE_INFINITY)) firstFrom.set(s, t);
+      if (t < (firstTo.get(r) ?? Number.POSITIVE_INFINITY)) firstTo.set(r, t);
     }
     const bySize = (m: Map<number, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
     const topSender = bySize(senders)[0];
@@ -74,6 +81,8 @@ export function rstStorms(ctx: RuleContext): Insight[] {
     // One address sent most of them, or they came from many (spoofed) sources.
     const attacker = topSender && topSender[1] >= counted / 2 ? topSender[0] : null;
     const victim = topReceiver && topReceiver[1] >= counted / 2 ? topReceiver[0] : null;
+    if (attacker !== null) first = firstFrom.get(attacker)!;
+    else if (victim !== null) first = firstTo.get(victim)!;
     const dur = ws[ws.length - 1].end_ts - ws[0].start_ts;
     // Counts per party, not a verb over all of them: the window's resets include others' too.
     const parties: string[] = [];
