@@ -213,14 +213,14 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
       const why =
         forHost && forService
           ? ` Unusual for ${host}: this ran at ${formatBytes(rate)}/s, while ${hostPart} and ${servicePart}.`
-          : ` Large for an upload, though ${!forHost ? `${host} moved as much before (${formatBytes(hostUsual)}/s)` : `other ${service} ran as fast (${formatBytes(serviceUsual)}/s)`}.`;
+          : ` Large for an upload, though ${!forHost ? `${host} moved ${formatBytes(hostUsual)}/s at another time` : `other ${service} ran at ${formatBytes(serviceUsual)}/s at another time`}.`;
       f.insight.summary += why;
       out.push(f.insight);
       return;
     }
     const why = !forHost
-      ? `usual for ${host} (${formatBytes(hostUsual)}/s before)`
-      : `usual for ${service} (${formatBytes(serviceUsual)}/s before)`;
+      ? `usual for ${host}, which moved ${formatBytes(hostUsual)}/s at another time`
+      : `usual for ${service}, which ran at ${formatBytes(serviceUsual)}/s at another time`;
     const list = ordinary.get(r.kind) ?? [];
     list.push({ f, rate, why });
     ordinary.set(r.kind, list);
