@@ -123,9 +123,9 @@ function kindOf(localSender: boolean, localReceiver: boolean): Kind {
 }
 
 /**
- * Each burst judged against its own host's and service's usual: the fastest other transfer
- * (a flow of at least USUAL_TRANSFER.minBytes, outside the burst's time) of the local host and of
- * the service (the port, and the kind: download, upload, LAN transfer). A burst at least `factor`
+ * Each burst judged against its own host's and service's usual: the fastest other transfer of the
+ * same kind (download, upload, LAN transfer; a flow of at least USUAL_TRANSFER.minBytes, outside
+ * the burst's time) of the local host, and on the same port. A burst at least `factor`
  * × both is unusual and stays an alert, saying why; the others are that host's or that service's
  * ordinary volume (a client that often downloads, HTTPS downloads every client makes) and roll up,
  * per kind, into one summary insight that lists them. Large uploads to one remote address (high)
@@ -146,11 +146,11 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
   });
   // Every transfer of the hosts and services concerned, in one pass over the index. A service is
   // a port and a kind: HTTPS downloads, SMB transfers on the LAN, uploads over HTTPS …
-  const hostTransfers = new Map<number, number[]>();
+  const hostTransfers = new Map<string, number[]>();
   const serviceTransfers = new Map<string, number[]>();
   for (const r of roles)
     if (r) {
-      hostTransfers.set(r.host, []);
+      hostTransfers.set(`${r.host}>${r.kind}`, []);
       serviceTransfers.set(`${r.port}>${r.kind}`, []);
     }
   const index = ctx.index;
@@ -163,13 +163,11 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
       const e = index.end(f);
       const a = index.src(f);
       const d = index.dst(f);
-      hostTransfers.get(a)?.push(s, e, sb + db);
-      if (d !== a) hostTransfers.get(d)?.push(s, e, sb + db);
-      const sender = sb >= db ? a : d;
-      const receiver = sb >= db ? d : a;
-      serviceTransfers
-        .get(`${index.dstPort(f)}>${kindOf(isLocal(sender), isLocal(receiver))}`)
-        ?.push(s, e, sb + db);
+      // Like with like: a host's uploads against its other uploads, and so on.
+      const kind = sb >= db ? kindOf(isLocal(a), isLocal(d)) : kindOf(isLocal(d), isLocal(a));
+      hostTransfers.get(`${a}>${kind}`)?.push(s, e, sb + db);
+      if (d !== a) hostTransfers.get(`${d}>${kind}`)?.push(s, e, sb + db);
+      serviceTransfers.get(`${index.dstPort(f)}>${kind}`)?.push(s, e, sb + db);
     }
   /** The fastest of the transfers outside t0..t1 (bytes/s, a transfer shorter than a window counted as one window). */
   const fastest = (list: number[] | undefined, t0: number, t1: number) => {
@@ -189,7 +187,7 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
       return;
     }
     const rate = f.top.bytes / Math.max(f.t1 - f.t0, L);
-    const hostUsual = fastest(hostTransfers.get(r.host), f.t0, f.t1);
+    const hostUsual = fastest(hostTransfers.get(`${r.host}>${r.kind}`), f.t0, f.t1);
     const serviceUsual = fastest(serviceTransfers.get(`${r.port}>${r.kind}`), f.t0, f.t1);
     const host = ip(ctx, r.host);
     const service = `${r.kind}s on port ${r.port}`;
@@ -204,8 +202,8 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
     if (f.insight.severity === 'high' || (forHost && forService)) {
       const hostPart =
         hostUsual > 0
-          ? `its fastest other transfer ran at ${formatBytes(hostUsual)}/s`
-          : `it had no other transfer of ${formatBytes(U.minBytes)} or more`;
+          ? `its fastest other ${r.kind} ran at ${formatBytes(hostUsual)}/s`
+          : `it made no other ${r.kind} of ${formatBytes(U.minBytes)} or more`;
       const servicePart =
         serviceUsual > 0
           ? `the fastest other ${r.kind} on port ${r.port} at ${formatBytes(serviceUsual)}/s`
@@ -213,14 +211,14 @@ function judged(ctx: RuleContext, found: Found[]): Insight[] {
       const why =
         forHost && forService
           ? ` Unusual for ${host}: this ran at ${formatBytes(rate)}/s, while ${hostPart} and ${servicePart}.`
-          : ` Large for an upload, though ${!forHost ? `${host} moved ${formatBytes(hostUsual)}/s at another time` : `other ${service} ran at ${formatBytes(serviceUsual)}/s at another time`}.`;
+          : ` Large for an upload, though ${!forHost ? `another ${r.kind} of ${host} ran at ${formatBytes(hostUsual)}/s` : `another of the ${service} ran at ${formatBytes(serviceUsual)}/s`}.`;
       f.insight.summary += why;
       out.push(f.insight);
       return;
     }
     const why = !forHost
-      ? `usual for ${host}, which moved ${formatBytes(hostUsual)}/s at another time`
-      : `usual for ${service}, which ran at ${formatBytes(serviceUsual)}/s at another time`;
+      ? `usual for ${host}, whose fastest other ${r.kind} ran at ${formatBytes(hostUsual)}/s`
+      : `usual for ${service}, the fastest other of which ran at ${formatBytes(serviceUsual)}/s`;
     const list = ordinary.get(r.kind) ?? [];
     list.push({ f, rate, why });
     ordinary.set(r.kind, list);
