@@ -95,8 +95,10 @@ function reports(a: AttackTruth, i: Insight): boolean {
         d.victim === a.victim &&
         d.port === a.port &&
         d.attacker === a.attacker &&
-        // A single source reuses some of its source ports: those SYNs repeat a flow already counted.
-        (d.unanswered_flows as number) >= (a.spoofed ? 0.99 : 0.8) * (a.details.syns as number)
+        // Every attempt counted, and not one handshake completed (SPEC §5).
+        (d.attempts as number) >= 0.99 * (a.details.attempts as number) &&
+        (d.attempts as number) <= (a.details.attempts as number) &&
+        d.completed === 0
       );
     case 'connection_burst':
       return (

@@ -13,6 +13,7 @@ import { rstStorms } from '../src/detect/rules/rst-storm.js';
 import { synFloods } from '../src/detect/rules/syn-flood.js';
 import { trafficBursts } from '../src/detect/rules/traffic-burst.js';
 import {
+  answeredSynFlood,
   arpFrame,
   at,
   detectFrames,
@@ -36,6 +37,8 @@ interface Row {
   alert_type: string;
   severity: Severity;
   details: Record<string, unknown>;
+  /** The sentence, where the row's frames fix it (the others are checked against the generator in detect-sentences). */
+  summary?: RegExp;
 }
 
 const ATTACKER = '10.0.0.66';
@@ -217,6 +220,7 @@ const ROWS: Row[] = [
       answered: 0,
       subnet: '10.0.2.0/24',
     },
+    summary: /^10\.0\.0\.66 probed 22\/tcp on 60 hosts in 10\.0\.2\.0\/24 in [\d.]+ ms; 0 answered\.$/,
   },
   {
     name: 'one address asking by ARP for 80 addresses is a host sweep, with the 5 that answered',
@@ -239,7 +243,71 @@ const ROWS: Row[] = [
     frames: synFlood(VICTIM, 90, 400),
     alert_type: 'syn_flood',
     severity: 'high',
-    details: { victim: VICTIM, port: 80, attacker: null, unanswered_flows: 400, distinct_sources: 400 },
+    details: {
+      victim: VICTIM,
+      port: 80,
+      attacker: null,
+      spoofed: true,
+      attempts: 400,
+      completed: 0,
+      unanswered_flows: 400,
+      distinct_sources: 400,
+    },
+  },
+  {
+    name: "hping3 -S --flood: 600 SYNs whose SYN-ACKs the attacker's kernel resets are a SYN flood naming the attacker",
+    rule: synFloods,
+    frames: answeredSynFlood('reset', ATTACKER, VICTIM, 443, 90, 600),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 443,
+      attacker: ATTACKER,
+      spoofed: false,
+      attempts: 600,
+      completed: 0,
+      synacked: 600,
+      reset_by_initiator: 600,
+      unanswered_flows: 0,
+      distinct_sources: 1,
+      // The attacker's 600 resets are the flood's, told in its alert (no separate RST storm).
+      rst_storm: { resets: 600 },
+    },
+  },
+  {
+    name: '500 SYNs from one address that ignores every SYN-ACK are a SYN flood naming it',
+    rule: synFloods,
+    frames: answeredSynFlood('ignore', ATTACKER, VICTIM, 443, 90, 500),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 443,
+      attacker: ATTACKER,
+      attempts: 500,
+      completed: 0,
+      synacked: 500,
+      reset_by_initiator: 0,
+      distinct_sources: 1,
+    },
+  },
+  {
+    name: '500 SYNs from spoofed sources whose SYN-ACKs go nowhere are a SYN flood of 500 spoofed sources',
+    rule: synFloods,
+    frames: answeredSynFlood('spoofed', ATTACKER, VICTIM, 80, 90, 500),
+    alert_type: 'syn_flood',
+    severity: 'high',
+    details: {
+      victim: VICTIM,
+      port: 80,
+      attacker: null,
+      spoofed: true,
+      attempts: 500,
+      completed: 0,
+      synacked: 500,
+      distinct_sources: 500,
+    },
   },
   {
     name: '2,000 unanswered UDP packets to one port in a second are a packet flood',
@@ -257,6 +325,8 @@ const ROWS: Row[] = [
       distinct_sources: 1,
       top_sources: [{ ip: ATTACKER, packets: 2000 }],
     },
+    summary:
+      /^10\.0\.0\.66 sent 2,000 5000\/udp packets \(148\.0 kB\) to 10\.0\.0\.9 in [\d.]+ ms, 2,\d{3} per second, with 0 replies\.$/,
   },
   {
     name: '300 blind resets from one address to another in a second are an RST storm naming both',
@@ -266,7 +336,8 @@ const ROWS: Row[] = [
     severity: 'medium',
     details: {
       resets: 300,
-      tcp_packets: inSecond(resets, 80).filter(isTcp).length,
+      // The run's windows and one each side (the storm's edges).
+      tcp_packets: [79, 80, 81].flatMap((s) => inSecond(resets, s)).filter(isTcp).length,
       attacker: ATTACKER,
       victim: VICTIM,
       top_resetters: [{ ip: ATTACKER, resets: 300 }],
@@ -293,7 +364,7 @@ const ROWS: Row[] = [
     frames: connectionBurst(50, 300),
     alert_type: 'connection_burst',
     severity: 'medium',
-    details: { source: '10.0.1.50', destination: '10.0.0.20', port: 8080, flows: 300, answered: 300 },
+    details: { source: '10.0.1.50', destination: '10.0.0.20', port: 8080, flows: 300, attempts: 300 },
   },
   {
     name: 'a connection sending each of 100 segments twice in a second is a retransmission spike',
@@ -306,6 +377,7 @@ const ROWS: Row[] = [
       tcp_packets: inSecond(retransmitted, 30).filter(isTcp).length,
       usual_rate: 0,
     },
+    summary: /^100 TCP retransmissions in 1 s \([\d.]+% of TCP packets; usually 0\.0%\)\.$/,
   },
   {
     name: 'two seconds of lookups from 40 clients, which no rule names, are an anomaly burst of two windows',
@@ -357,6 +429,17 @@ describe('detection rules, one row each', () => {
     expect(storm).toBeGreaterThan(scan);
   });
 
+  it("hping3 -S --flood is one SYN flood alert: not a connection burst, and the attacker's resets no RST storm of their own", async () => {
+    const flood = answeredSynFlood('reset', ATTACKER, VICTIM, 443, 90, 2000);
+    const { detection } = await detectFrames(all(flood), 'hping3.pcap');
+    const alerts = detection.insights.filter((i) => i.insight_type === 'alert' && i.severity !== 'low');
+    expect(alerts.map((i) => i.alert_type)).toEqual(['syn_flood']);
+    expect(alerts[0].details).toMatchObject({ attacker: ATTACKER, attempts: 2000, completed: 0 });
+    expect(alerts[0].summary).toBe(
+      `SYN flood: ${VICTIM}:443 received 2,000 connection attempts (SYNs) from ${ATTACKER} in 2 s; none completed its handshake: 2,000 answered by a SYN-ACK that ${ATTACKER} reset.`,
+    );
+  });
+
   for (const row of ROWS)
     it(row.name, async () => {
       const { result, summary, detection } = await detectFrames(all(row.frames), `${row.rule.name}.pcap`);
@@ -365,6 +448,7 @@ describe('detection rules, one row each', () => {
       expect(found).toHaveLength(1);
       expect(found[0].severity).toBe(row.severity);
       expect(found[0].details).toMatchObject(row.details);
+      if (row.summary) expect(found[0].summary).toMatch(row.summary);
       // The alert is this rule's own: without it in the list, no other rule raises it.
       const without = detect(
         result,

@@ -222,7 +222,7 @@ describe.skipIf(!hasSharedPcaps)('detection on the real captures', () => {
     expect(f2?.severity).toBe('high');
   });
 
-  it('raises no high or critical alert on the captures without an attack', async () => {
+  it('raises no alert above low on the captures without an attack', async () => {
     const attacks = new Set([
       'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap',
       'eth-dhcp-discover-flood-same-timestamp-3MB_dhcp-request-flood.pcap',
@@ -233,7 +233,7 @@ describe.skipIf(!hasSharedPcaps)('detection on the real captures', () => {
       if (attacks.has(file)) continue;
       const { detection } = await detectFile(`${SHARED_PCAPS}/real/${file}`);
       for (const i of detection.insights)
-        if (i.severity === 'high' || i.severity === 'critical') loud.push(`${file}: ${i.summary}`);
+        if (i.severity !== 'low') loud.push(`${file}: ${i.alert_type} ${i.severity}: ${i.summary}`);
     }
     expect(loud).toEqual([]);
   }, 120_000);

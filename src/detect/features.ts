@@ -51,12 +51,14 @@ export const FEATURES = [
   {
     name: 'max_flows_per_src',
     floor: 0.5,
-    about: 'most new TCP connections (begun with a SYN) one source opened to one host and port, ln(1+x)',
+    about:
+      'most new TCP flows begun with a SYN (connection attempts) from one source to one host and port, ln(1+x)',
   },
   {
     name: 'unanswered_flows',
     floor: 0.5,
-    about: 'new TCP flows the responder never answered at all (S0, SH, RSTOS0), ln(1+x)',
+    about:
+      'new TCP connection attempts left half-open: never answered (S0, SH, RSTOS0), or answered by a SYN-ACK the initiator reset or ignored, ln(1+x)',
   },
   { name: 'dst_port_entropy', floor: 0.5, about: 'entropy of the destination ports of new flows, bits' },
   { name: 'mean_packet_size', floor: 50, about: 'mean packet size, bytes' },
@@ -131,7 +133,7 @@ export interface WindowActors {
   sweepPort: number;
   sweepProto: number;
   sweepHosts: number;
-  /** The (destination, port) with the most unanswered new TCP flows, and from how many sources. */
+  /** The (destination, port) with the most new TCP attempts never completed (`halfOpen`), and from how many sources. */
   floodDst: number;
   floodPort: number;
   floodFlows: number;
@@ -179,6 +181,30 @@ const SILENT_CODE = Uint8Array.from(CONN_STATES, (_, code) => (SILENT.has(code) 
 export const UNANSWERED_CODE = Uint8Array.from(CONN_STATES, (_, code) => (unansweredState(code) ? 1 : 0));
 
 /**
+ * Per conn_state code, for a connection attempt the initiator never completed (SPEC §5's SYN
+ * flood): 1 when the state says so whatever was sent (S0, REJ, RSTOS0, SH: no SYN-ACK came); 2
+ * when it depends on the initiator's packets (S1, RSTO: a SYN-ACK came, and the initiator either
+ * completed the handshake or ignored or reset the SYN-ACK, as a raw-socket flood does); 0 otherwise.
+ */
+export const HALF_OPEN_CODE = Uint8Array.from(CONN_STATES, (s) =>
+  s === 'S0' || s === 'REJ' || s === 'RSTOS0' || s === 'SH' ? 1 : s === 'S1' || s === 'RSTO' ? 2 : 0,
+);
+const RSTO = CONN_STATES.indexOf('RSTO');
+
+/**
+ * Whether flow `f` (conn_state code `state`) is a connection attempt its initiator never completed.
+ * For S1 and RSTO the index has no ACK flag, so the initiator's packets decide: a SYN-ACK ignored
+ * leaves the initiator's SYN alone (S1, 1 packet), one reset leaves SYN and RST (RSTO, 2), and a
+ * completed handshake takes one more (its ACK). An initiator that repeated its SYN before the
+ * SYN-ACK and then ignored it counts as completed: the error is towards reporting no flood.
+ */
+export function halfOpen(index: FlowIndex, f: number, state: number): boolean {
+  const code = HALF_OPEN_CODE[state];
+  if (code !== 2) return code === 1;
+  return index.srcPackets(f) <= (state === RSTO ? 2 : 1);
+}
+
+/**
  * Computes every window's feature vector: window counters from the analysis, and per-source
  * figures from the flow index (each flow counts in the window where it started). Flows are taken
  * in window order from the index's grouping, then each window's flows are counted in hash tables
@@ -196,7 +222,7 @@ export function computeFeatures(
   const groups = index && n > 0 ? (inputs.groups ?? groupFlows(index, windows)) : null;
   const uploads =
     index && inputs.isLocal && groups ? new Uploads(index, windows, groups.addresses, inputs.isLocal) : null;
-  const tally = groups ? new WindowTally(groups, uploads) : null;
+  const tally = groups ? new WindowTally(groups, index!, uploads) : null;
   const arp = inputs.arp ? arpByWindow(inputs.arp, windows) : null;
   const rows = inputs.rows ?? windows.toArray();
   const mix = protocolMix(rows, arp);
@@ -310,7 +336,7 @@ class WindowTally {
   private readonly serviceFlows: Int32Array;
   /** Per sweep, distinct destinations. */
   private readonly sweepHosts: Int32Array;
-  /** Per flood, unanswered new TCP flows and distinct sources. */
+  /** Per flood, new TCP attempts never completed (`halfOpen`) and distinct sources. */
   private readonly floodFlows: Int32Array;
   private readonly floodSources: Int32Array;
   /** Per source address: the window it was last counted in, its distinct ports and hosts there. */
@@ -327,6 +353,7 @@ class WindowTally {
 
   constructor(
     private readonly groups: FlowGroups,
+    private readonly index: FlowIndex,
     private readonly uploads: Uploads | null,
   ) {
     const busiest = groups.busiest;
@@ -356,7 +383,7 @@ class WindowTally {
 
   /** Counts window k's flows; its actors into `a`. */
   count(k: number, a: WindowActors): void {
-    const { groups, pairs, keys, pairPorts, services, sweeps, srcPortSeen, floods, uploads } = this;
+    const { groups, index, pairs, keys, pairPorts, services, sweeps, srcPortSeen, floods, uploads } = this;
     const { pairPortCount, pairUpload, keyPairPort, keyService, ppFlows, ppConnections, ppTcpUdp, ppFlood } =
       this;
     const { serviceFlows, sweepHosts, floodFlows, floodSources, srcWindow, srcPorts, srcHosts } = this;
@@ -452,12 +479,15 @@ class WindowTally {
       // Counted for every flow (0 or 1), so the compiled loop has seen these adds from the start
       // instead of meeting them at the first unanswered flow and starting over.
       const tcp = proto === 6 ? 1 : 0;
-      unanswered += tcp & SILENT_CODE[state];
       refused += tcp & (state === REJ ? 1 : 0);
-      if (tcp === 1 && UNANSWERED_CODE[state] === 1) {
+      const half = tcp === 1 && HALF_OPEN_CODE[state] !== 0 && halfOpen(index, groups.flows[j], state);
+      // Half-open but not refused: a refusal (a closed port's answer) counts in SYN vs SYN-ACK.
+      unanswered += tcp & SILENT_CODE[state];
+      if (half && HALF_OPEN_CODE[state] === 2) unanswered++;
+      if (half) {
         let dp = ppFlood[pp] - 1;
         if (dp < 0) {
-          // The first unanswered flow from src to (dst, port): a new source of that flood.
+          // The first half-open attempt from src to (dst, port): a new source of that flood.
           dp = floods.add(dst, port);
           if (floods.added) {
             floodFlows[dp] = 0;

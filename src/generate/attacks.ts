@@ -25,6 +25,15 @@ export interface AttackSpec {
   victim?: string;
   /** syn_flood and rst_storm: spoofed random sources (default) or the one attacker. */
   spoofed?: boolean;
+  /** syn_flood: whether the victim answers the SYNs (default drawn, mostly yes); false is a host that
+   * is down or a firewall that drops them. */
+  answers?: boolean;
+  /** syn_flood: the victim answers with SYN cookies (one SYN-ACK per SYN, never repeated); without,
+   * it repeats each SYN-ACK until it gives up and drops new SYNs while 256 are half-open. */
+  synCookies?: boolean;
+  /** syn_flood from one attacker: its kernel resets each SYN-ACK ('reset', as under
+   * `hping3 -S --flood`) or a firewall drops them ('ignore'). */
+  attackerReply?: 'reset' | 'ignore';
   /** How long it lasts, seconds (floods, storms and bursts; scans and uploads last as long as they need). */
   durationS?: number;
 }
@@ -269,33 +278,87 @@ export function planAttack(tr: Traffic, net: Network, r: Rng, spec: AttackSpec):
       };
     }
     case 'syn_flood': {
-      const spoofed = spec.spoofed ?? !spec.attacker;
+      const spoofed = spec.spoofed ?? (spec.attacker ? false : r.chance(0.5));
       const attacker = spec.attacker ? ip(spec.attacker) : ip(r.pick(REMOTE_ATTACKERS));
       const victim = spec.victim ? ip(spec.victim) : WEB_SERVER;
       const port = r.pick([443, 80]);
+      // Most servers answer a SYN; a host that is down or behind a dropping firewall does not.
+      const answers = spec.answers ?? r.chance(0.85);
+      const synCookies = spec.synCookies ?? r.chance(0.5);
+      // hping3 -S --flood sends raw SYNs, so its kernel resets each SYN-ACK; a firewall on the
+      // attacker's side that drops them leaves them unacknowledged instead.
+      const attackerReply = spec.attackerReply ?? (r.chance(0.7) ? 'reset' : 'ignore');
       const rate = r.between(300, 1500) * k;
-      const duration = spec.durationS ?? r.between(15, 60);
+      // One source increments its source port per SYN (as hping3 does): the flood stops before the
+      // ports wrap, so that every SYN is a connection attempt of its own.
+      const drawn = spec.durationS ?? r.between(15, 60);
+      const duration = spoofed ? drawn : Math.min(drawn, 55_000 / rate);
+      const rtt = isLocal(attacker) ? 0.0005 : r.between(0.03, 0.12);
+      // A server without cookies repeats its last SYN-ACKs for 31 s after the last SYN.
+      const repeats = answers && !synCookies && (spoofed || attackerReply === 'ignore');
       return {
         spec,
-        durationS: duration,
+        durationS: duration + (repeats ? SYNACK_RETRIES[SYNACK_RETRIES.length - 1] + 1 : 1),
         emit(t0) {
-          let packets = 0;
+          let syns = 0;
+          let synacks = 0;
+          let answered = 0;
+          let resets = 0;
           let t = t0;
           let last = t0;
+          let sport = r.int(1024, 65535 - Math.ceil(1.1 * rate * duration));
+          // The victim's half-open connections (without SYN cookies): each held until the
+          // initiator resets it or the last SYN-ACK retransmission times out; a SYN that finds the
+          // backlog full is dropped.
+          const release: number[] = [];
+          let head = 0;
           for (; t < t0 + duration; t += r.exp(1 / rate)) {
             const src = spoofed ? spoofedSource(r) : attacker;
-            L.add(t, {
-              src,
-              dst: victim,
-              proto: PROTO_TCP,
-              sport: r.int(1024, 65535),
-              dport: port,
-              flags: SYN,
-              seq: rnd(r),
-            });
-            packets++;
-            last = t;
+            const sp = spoofed ? r.int(1024, 65535) : sport++;
+            const seq = rnd(r);
+            L.add(t, { src, dst: victim, proto: PROTO_TCP, sport: sp, dport: port, flags: SYN, seq });
+            syns++;
+            last = Math.max(last, t);
+            if (!answers) continue;
+            while (head < release.length && release[head] <= t) head++;
+            if (!synCookies && release.length - head >= SYN_BACKLOG) continue;
+            answered++;
+            const reply = t + 0.0002 + r.float() * 0.0003;
+            const isn = rnd(r);
+            const resetBy = !spoofed && attackerReply === 'reset';
+            // With SYN cookies the server keeps no state, so it never repeats a SYN-ACK.
+            const sends = synCookies || resetBy ? [0] : SYNACK_RETRIES;
+            for (const after of sends) {
+              L.add(reply + after, {
+                src: victim,
+                dst: src,
+                proto: PROTO_TCP,
+                sport: port,
+                dport: sp,
+                flags: SYN | ACK,
+                seq: isn,
+                ack: seq + 1,
+              });
+              synacks++;
+              last = Math.max(last, reply + after);
+            }
+            if (resetBy) {
+              const rst = reply + rtt;
+              L.add(rst, {
+                src,
+                dst: victim,
+                proto: PROTO_TCP,
+                sport: sp,
+                dport: port,
+                flags: RST,
+                seq: seq + 1,
+              });
+              resets++;
+              last = Math.max(last, rst);
+              if (!synCookies) release.push(rst);
+            } else if (!synCookies) release.push(reply + SYNACK_GIVE_UP_S);
           }
+          const kind = !answers ? 'unanswered' : spoofed ? 'spoofed' : attackerReply;
           return {
             type: 'syn_flood',
             start: t0,
@@ -304,9 +367,21 @@ export function planAttack(tr: Traffic, net: Network, r: Rng, spec: AttackSpec):
             victim: ipText(victim),
             port,
             spoofed,
-            packets,
-            details: { syns: packets, rate: Math.round(rate) },
-            description: `${spoofed ? 'Spoofed sources flood' : `${ipText(attacker)} floods`} ${ipText(victim)}:${port} with ${Math.round(rate)} SYNs/s that are never answered.`,
+            packets: syns + synacks + resets,
+            details: {
+              kind,
+              syns,
+              // Every SYN is an attempt of its own (a new source port, or a new spoofed source).
+              attempts: syns,
+              completed: 0,
+              synacked_attempts: answered,
+              synacks,
+              resets,
+              syn_cookies: answers ? String(synCookies) : 'n/a',
+              rate: Math.round(rate),
+              span_s: Math.round((last - t0) * 1000) / 1000,
+            },
+            description: `${spoofed ? 'Spoofed sources flood' : `${ipText(attacker)} floods`} ${ipText(victim)}:${port} with ${Math.round(rate)} SYNs/s; ${floodAnswer(kind, synCookies)}.`,
           };
         },
       };
@@ -467,6 +542,23 @@ export function planAttack(tr: Traffic, net: Network, r: Rng, spec: AttackSpec):
       };
     }
   }
+}
+
+/** Half-open connections a server without SYN cookies holds (Linux's tcp_max_syn_backlog is of this order). */
+const SYN_BACKLOG = 256;
+/** When a server without SYN cookies sends a SYN-ACK again, seconds after the first (Linux: 5 retries, doubling from 1 s). */
+const SYNACK_RETRIES = [0, 1, 3, 7, 15, 31];
+/** When it gives up on a half-open connection and frees its place. */
+const SYNACK_GIVE_UP_S = 63;
+
+function floodAnswer(kind: string, synCookies: boolean): string {
+  const server = synCookies
+    ? 'the server answers each with a SYN cookie'
+    : 'the server answers while its backlog has room';
+  if (kind === 'unanswered') return 'none is answered';
+  if (kind === 'reset') return `${server}, and the attacker's kernel resets each SYN-ACK`;
+  if (kind === 'ignore') return `${server}, and the attacker ignores each SYN-ACK`;
+  return `${server}; its SYN-ACKs go to the spoofed addresses and are never acknowledged`;
 }
 
 /** A random public-looking IPv4 source (no private, loopback, multicast or reserved ranges). */

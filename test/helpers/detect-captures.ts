@@ -115,6 +115,44 @@ export function synFlood(victim: string, second: number, count: number): Frame[]
   );
 }
 
+/**
+ * How a SYN flood's handshakes end: 'reset' (the victim answers each SYN with a SYN-ACK and the
+ * attacker's kernel resets it, as under `hping3 -S --flood`), 'ignore' (SYN-ACKs the attacker never
+ * acknowledges), 'spoofed' (SYN-ACKs sent to spoofed sources, never acknowledged).
+ */
+export type FloodKind = 'reset' | 'ignore' | 'spoofed';
+
+/**
+ * A SYN flood the victim answers: `count` SYNs to `victim`:`port`, one a millisecond from `second` +
+ * 0.2, each from its own source port of `attacker` (or, spoofed, from its own address 198.51.x.y),
+ * each answered by a SYN-ACK 0.1 ms later; with 'reset', the attacker resets it 20 ms after.
+ */
+export function answeredSynFlood(
+  kind: FloodKind,
+  attacker: string,
+  victim: string,
+  port: number,
+  second: number,
+  count: number,
+): Frame[] {
+  const frames: Frame[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = second + 0.2 + i * 0.001;
+    const src = kind === 'spoofed' ? `198.51.${100 + (i >> 8)}.${i & 255}` : attacker;
+    const sport = 1024 + i;
+    frames.push(at(t, tcpFrame(src, victim, { sport, dport: port, flags: TCP.SYN, seq: i })));
+    frames.push(
+      at(
+        t + 0.0001,
+        tcpFrame(victim, src, { sport: port, dport: sport, flags: TCP.SYN | TCP.ACK, seq: 7, ack: i + 1 }),
+      ),
+    );
+    if (kind === 'reset')
+      frames.push(at(t + 0.02, tcpFrame(src, victim, { sport, dport: port, flags: TCP.RST, seq: i + 1 })));
+  }
+  return frames;
+}
+
 /** An Ethernet ARP request (op 1) or reply (op 2) from `sender` about `target`. */
 export function arpFrame(op: 1 | 2, sender: string, target: string): Buffer {
   const b = Buffer.alloc(28);

@@ -8,6 +8,17 @@ export function anomalyBursts(ctx: RuleContext): Insight[] {
   const R = ANOMALY_BURST;
   const anomalies = ctx.anomalies;
   const out: Insight[] = [];
+  // Windows a rule's alert (medium or above) already explains: the model saying the same adds
+  // nothing but a second alert for one event.
+  const explained = new Uint8Array(anomalies.length);
+  for (const i of ctx.raised)
+    if (
+      i.insight_type === 'alert' &&
+      i.severity !== 'low' &&
+      i.window_start !== null &&
+      i.window_end !== null
+    )
+      explained.fill(1, i.window_start, i.window_end + 1);
   for (const run of runs(anomalies.length, (k) => (anomalies[k].isAnomaly ? 'a' : null))) {
     // Only strictly consecutive anomalous windows form a burst.
     let start = run.from;
@@ -18,7 +29,9 @@ export function anomalyBursts(ctx: RuleContext): Insight[] {
         const n = end - start + 1;
         const slice = anomalies.slice(start, end + 1);
         const peak = Math.max(...slice.map((a) => a.score));
-        if (n >= R.minWindows || peak >= R.singleScore) {
+        let unexplained = false;
+        for (let j = start; j <= end; j++) if (explained[j] === 0) unexplained = true;
+        if (unexplained && (n >= R.minWindows || peak >= R.singleScore)) {
           const drivers = new Map<string, number>();
           for (const a of slice)
             if (a.top) {

@@ -1,18 +1,21 @@
-import { unansweredState } from '../../analysis/index.js';
+import { CONN_STATES } from '../../analysis/index.js';
 import { formatCount, formatSeconds } from '../../format/index.js';
+import { halfOpen } from '../features.js';
 import { eventRange, flowsIn, type Insight, ip, median, type RuleContext, runs, widened } from './context.js';
 
 /**
  * Flows from one source to one service: per window ≥ 10× the usual most-flows-to-one-service and
- * ≥ 5/s; the run ≥ 100 flows, mostly answered.
+ * ≥ 5/s; the run ≥ 100 completed handshakes (SPEC §5: "opened N connections" is true of all N).
  */
 export const CONNECTION_BURST = {
   minFlows: 100,
   minFactor: 10,
   minPerSecond: 5,
-  minAnsweredShare: 0.5,
   highFlows: 1000,
 } as const;
+
+/** TCP states a connection attempt may end in (a stray packet without a SYN, Zeek OTH, is none). */
+const ATTEMPT = Uint8Array.from(CONN_STATES, (s) => (s === 'OTH' || s === 'RSTRH' || s === 'SHR' ? 0 : 1));
 
 export function connectionBursts(ctx: RuleContext): Insight[] {
   const R = CONNECTION_BURST;
@@ -28,24 +31,35 @@ export function connectionBursts(ctx: RuleContext): Insight[] {
       : null;
   })) {
     const [src, dst, port] = run.key.split('>').map(Number);
-    let flows = 0;
-    let answered = 0;
+    let attempts = 0;
+    let completed = 0;
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
-    for (const f of flowsIn(ctx, ...widened(ctx, run), src, dst, 0xffff0000, port << 16)) {
-      flows++;
-      // Answered: the responder sent something and did not refuse (a lone RST is no connection).
-      if (index!.dstPackets(f) > 0 && !unansweredState(index!.state(f))) answered++;
-      first = Math.min(first, index!.start(f));
-      last = Math.max(last, index!.start(f));
+    for (const f of flowsIn(
+      ctx,
+      ...widened(ctx, run),
+      src,
+      dst,
+      0xffffff00,
+      (port << 16) | (6 << 8),
+      ATTEMPT,
+    )) {
+      attempts++;
+      // Only a handshake the initiator completed is a connection it opened: a SYN-ACK it reset
+      // or ignored (a raw-socket SYN flood) is an attempt, reported by `synFloods`.
+      if (halfOpen(index!, f, index!.state(f))) continue;
+      completed++;
+      const t = index!.start(f);
+      if (t < first) first = t;
+      if (t > last) last = t;
     }
-    // Mostly unanswered attempts are a flood or a scan, reported by those rules.
-    if (flows < R.minFlows || answered / flows < R.minAnsweredShare) continue;
+    if (completed < R.minFlows) continue;
+    const flows = completed;
     out.push({
       insight_type: 'alert',
       alert_type: 'connection_burst',
       severity: flows >= R.highFlows ? 'high' : 'medium',
-      summary: `${ip(ctx, src)} opened ${formatCount(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (usually at most ${formatCount(usual)} per window from one source).`,
+      summary: `${ip(ctx, src)} opened ${formatCount(flows)} connections to ${ip(ctx, dst)}:${port} in ${formatSeconds(last - first)} (in a usual window no source starts more than ${formatCount(usual)} flows to one service).`,
       details: {
         source: ip(ctx, src),
         destination: ip(ctx, dst),
@@ -54,7 +68,7 @@ export function connectionBursts(ctx: RuleContext): Insight[] {
         port,
         addresses: [ip(ctx, src), ip(ctx, dst)],
         flows,
-        answered,
+        attempts,
         usual_per_window: usual,
         first_ts: first,
         last_ts: last,

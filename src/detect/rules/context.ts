@@ -58,6 +58,13 @@ export interface RuleContext {
    * skips a storm of resets from one of them (a scan victim answering closed ports is the scan).
    */
   scanVictims: Set<number>;
+  /**
+   * The SYN floods `synFloods` found (victim, port, widened window range, the alert's details):
+   * `rstStorms`, after it in RULE_LIST, folds a storm of the flood's own resets into its alert.
+   */
+  floods: { victim: number; port: number; from: number; to: number; details: Record<string, unknown> }[];
+  /** The insights of the rules run so far (`detectInsights` adds each rule's): `anomalyBursts` leaves out windows a rule explained. */
+  raised: Insight[];
 }
 
 export function createContext(inputs: RuleInputs): RuleContext {
@@ -73,6 +80,8 @@ export function createContext(inputs: RuleInputs): RuleContext {
     groups: inputs.groups ?? null,
     scratch: new Uint32Array(1024),
     scanVictims: new Set(),
+    floods: [],
+    raised: [],
   };
 }
 

@@ -51,7 +51,11 @@ export const RULES = {
 export function detectInsights(inputs: RuleInputs, rules: readonly Rule[] = RULE_LIST): Insight[] {
   const ctx = createContext(inputs);
   const out: Insight[] = [];
-  for (const rule of rules) out.push(...rule(ctx));
+  for (const rule of rules) {
+    const found = rule(ctx);
+    out.push(...found);
+    ctx.raised.push(...found);
+  }
   // A stable sort: insights of one time keep the list's order.
   return out.sort(
     (a, b) => (a.event_ts ?? Number.POSITIVE_INFINITY) - (b.event_ts ?? Number.POSITIVE_INFINITY),

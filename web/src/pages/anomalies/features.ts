@@ -36,7 +36,7 @@ export const FEATURES: Record<string, FeatureInfo> = {
   max_dst_ports_per_src: { label: 'Most ports tried by one source', show: ln1p(count) },
   max_dst_hosts_per_src: { label: 'Most hosts tried by one source', show: ln1p(count) },
   max_flows_per_src: { label: 'Most connections from one source to one service', show: ln1p(count) },
-  unanswered_flows: { label: 'Unanswered connection attempts', show: ln1p(count) },
+  unanswered_flows: { label: 'Half-open connection attempts', show: ln1p(count) },
   dst_port_entropy: { label: 'Destination-port entropy', show: (x) => `${x.toFixed(2)} bits` },
   mean_packet_size: { label: 'Mean packet size', show: (x) => formatBytes(x) },
   tcp_share: { label: 'TCP share of IP packets (smoothed)', show: share },

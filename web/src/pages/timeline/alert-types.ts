@@ -7,6 +7,7 @@ const TYPE_NAMES: Record<string, string> = {
   packet_flood: 'Packet flood',
   rst_storm: 'RST storm',
   traffic_burst: 'Traffic burst',
+  traffic_bursts: 'Usual traffic bursts',
   connection_burst: 'Connection burst',
   retransmission_spike: 'Retransmission spike',
   anomaly_burst: 'Anomaly burst',
