@@ -21,6 +21,7 @@ const IMPORT =
 const LAYERS = [
   'runtime',
   'format',
+  'store',
   'capture',
   'decode',
   'protocols',
