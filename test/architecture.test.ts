@@ -32,6 +32,7 @@ const LAYERS = [
   'storage',
   'ingest',
   'generate',
+  'cluster',
   'server',
   'cli',
 ] as const;
