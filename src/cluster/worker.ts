@@ -96,11 +96,13 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       lastSent = now;
       void publish({ k: 'progress', id, s });
     };
+    // Set once the ingest has ended: a renewal answered after that finds the session finished.
+    let ended = false;
     const beat = setInterval(
       () => {
         renewSessionLease(db, id).then(
           (held) => {
-            if (!held && !controller.signal.aborted) o.onLeaseLost(id);
+            if (!held && !ended && !controller.signal.aborted) o.onLeaseLost(id);
           },
           () => undefined, // the database is away: the presence lock decides meanwhile
         );
@@ -133,13 +135,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       await failSession(db, id, reason).catch((e: Error) => o.log(`session ${id}: ${e.message}`));
       o.log(`session ${id} failed: ${reason}`);
     } finally {
+      ended = true;
       clearInterval(beat);
       running.delete(id);
       rmSync(tmp, { recursive: true, force: true });
+      if (completed) o.log(`session ${id} completed`);
       await publish({ k: 'end', id });
     }
     if (completed) {
-      o.log(`session ${id} completed`);
       // After the end: the session answers already; its flows answer faster once indexed.
       await indexSessionFlows(db, id).catch((err: Error) => {
         if (!/does not exist/.test(err.message))
@@ -150,8 +153,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   /** Sessions whose worker was lost go back to the queue (pg-boss retries their job), or fail. */
   async function reap(): Promise<void> {
-    for (const id of await sessionsWithLostLease(db, o.leaseSeconds)) {
-      if (!(await requeueSession(db, id))) continue;
+    for (const lost of await sessionsWithLostLease(db, o.leaseSeconds)) {
+      if (!(await requeueSession(db, lost))) continue;
+      const id = lost.sessionId;
       await jobs.fail(INGEST_QUEUE, id, { reason: 'its worker was lost' }).catch(() => undefined);
       const job = await jobs.getJobById(INGEST_QUEUE, id).catch(() => null);
       if (job === null || job.state === 'failed') {

@@ -41,10 +41,11 @@ export class ClusterQueue extends EventEmitter implements SessionQueue {
 
   /** Queues an upload stored under `job.key` for the workers. */
   async submit(job: IngestJob): Promise<void> {
-    // The session's id is the job's: a second send of the same session is no second job.
-    await this.jobs.send(INGEST_QUEUE, job, { id: job.sessionId });
+    // Queued everywhere before a worker can take it, so its first progress comes after.
     this.set(job.sessionId, QUEUED_STATE);
     await this.channel.publish({ k: 'progress', id: job.sessionId, s: QUEUED_STATE });
+    // The session's id is the job's: a second send of the same session is no second job.
+    await this.jobs.send(INGEST_QUEUE, job, { id: job.sessionId });
     await this.channel.publish({ k: 'job' });
   }
 
@@ -52,8 +53,16 @@ export class ClusterQueue extends EventEmitter implements SessionQueue {
     return this.states.get(sessionId);
   }
 
+  /**
+   * The stored row is the truth: a finished session has no live state whatever this node heard
+   * (a notification lost while its listening connection was remade, or one overtaken by another
+   * node's), and an unfinished one this node missed is followed from now on.
+   */
   track(row: SessionRow): LiveState | undefined {
-    if (row.status !== 'queued' && row.status !== 'processing') return undefined;
+    if (row.status !== 'queued' && row.status !== 'processing') {
+      this.end(row.session_id);
+      return undefined;
+    }
     const known = this.states.get(row.session_id);
     if (known) return known;
     const s: LiveState =

@@ -12,7 +12,7 @@ export type { LiveState };
  */
 export interface SessionQueue extends EventEmitter {
   state(sessionId: string): LiveState | undefined;
-  /** A session the database says is waiting or running that this node has not heard of yet. */
+  /** The live state of a session given its stored row (a node may learn of a session from the row). */
   track(row: SessionRow): LiveState | undefined;
   counts(): { running: number; queued: number };
   /** Stops a session's job (queued or running) and resolves once it has let go of the session. */
@@ -74,8 +74,8 @@ export class IngestQueue extends EventEmitter implements SessionQueue {
   }
 
   /** Only this process's own jobs are live here; another process's session shows as stored. */
-  track(_row: SessionRow): LiveState | undefined {
-    return undefined;
+  track(row: SessionRow): LiveState | undefined {
+    return this.state(row.session_id);
   }
 
   counts(): { running: number; queued: number } {

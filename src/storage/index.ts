@@ -44,6 +44,7 @@ export {
   holdSessionForLoad,
   indexSessionFlows,
   type LoadFacts,
+  type LostLease,
   listSessions,
   type NewSession,
   nextFlowIdBlock,

@@ -126,31 +126,39 @@ export async function renewSessionLease(db: Db, sessionId: string): Promise<bool
  * connection ended: seen at once) or it has not renewed its lease for \`leaseSeconds\` (a process
  * that hangs). PostgreSQL only.
  */
-export async function sessionsWithLostLease(db: Db, leaseSeconds: number): Promise<string[]> {
+export async function sessionsWithLostLease(db: Db, leaseSeconds: number): Promise<LostLease[]> {
   const rows = await db.query<{ session_id: string; owner_token: number | null; stale: boolean }>(
     `SELECT session_id, owner_token,
             heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1) AS stale
        FROM pcap_sessions WHERE status = 'processing'`,
     [leaseSeconds],
   );
-  const lost: string[] = [];
+  const lost: LostLease[] = [];
   for (const r of rows) {
     if (r.owner_token === db.owner) continue;
-    if (r.stale || r.owner_token === null || !(await ownerRuns(db, r.owner_token))) lost.push(r.session_id);
+    if (r.stale || r.owner_token === null || !(await ownerRuns(db, r.owner_token)))
+      lost.push({ sessionId: r.session_id, owner: r.owner_token });
   }
   return lost;
 }
 
+/** A processing session whose worker is gone, and that worker's presence number. */
+export interface LostLease {
+  sessionId: string;
+  owner: number | null;
+}
+
 /**
- * Puts a session whose worker was lost back in the queue, unless it moved on meanwhile. Nothing
- * of its load counts: on PostgreSQL it was one transaction, which ended with the connection.
+ * Puts a session whose worker was lost back in the queue, unless it moved on meanwhile: only while
+ * the lost worker still owns it (another worker may have put it back and a third taken it since).
+ * Nothing of its load counts: on PostgreSQL it was one transaction, which ended with the connection.
  */
-export async function requeueSession(db: Db, sessionId: string): Promise<boolean> {
+export async function requeueSession(db: Db, lost: LostLease): Promise<boolean> {
   const rows = await db.query(
     `UPDATE pcap_sessions SET status = 'queued', progress = 0, owner_token = NULL, heartbeat_at = NULL
-      WHERE session_id = $1 AND status = 'processing' AND owner_token IS DISTINCT FROM $2
+      WHERE session_id = $1 AND status = 'processing' AND owner_token IS NOT DISTINCT FROM $2
       RETURNING session_id`,
-    [sessionId, db.owner],
+    [lost.sessionId, lost.owner],
   );
   return rows.length === 1;
 }

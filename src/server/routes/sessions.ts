@@ -49,8 +49,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer, failures } = ctx;
   /** Sessions being deleted, resolved once their rows are gone (see the events stream). */
   const deleting = new Map<string, Promise<void>>();
-  const view = (row: SessionRow) =>
-    sessionView(row, queue.state(row.session_id), failures.get(row.session_id));
+  const view = (row: SessionRow) => sessionView(row, queue.track(row), failures.get(row.session_id));
 
   /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
   async function ensureFinished(sessionId: string, job: () => Promise<void>): Promise<void> {
@@ -241,7 +240,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // Only a finished session's answer is final: a queued or running one's progress moves. The
       // row says finished a moment before its job lets go of the session (the view still shows
       // it running then), so the answer is kept only once nothing runs for it.
-      const live = queue.state(row.session_id);
+      const live = queue.track(row);
       if (!live && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
       const summary =
         row.status === 'completed'
@@ -310,7 +309,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         queue.off('end', onEnd);
       };
       res.on('close', cleanup);
-      const live = queue.state(id) ?? queue.track(row);
+      const live = queue.track(row);
       if (!live) {
         await finish();
         return;
