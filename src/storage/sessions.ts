@@ -110,15 +110,23 @@ export async function claimSession(db: Db, sessionId: string): Promise<boolean> 
   return rows.length === 1;
 }
 
-/** Renews this process's lease on a session it processes; false when it has lost it. */
+/**
+ * Renews this process's lease on a session it processes; false when it has lost it: another
+ * process put it back in the queue or took it. A session finished (its commit may hold this
+ * update back until just after it) or deleted meanwhile is not lost.
+ */
 export async function renewSessionLease(db: Db, sessionId: string): Promise<boolean> {
-  const rows = await db.query(
-    `UPDATE pcap_sessions SET heartbeat_at = now()
-      WHERE session_id = $1 AND status = 'processing' AND owner_token = $2
-      RETURNING session_id`,
+  const [r] = await db.query<{ held: boolean }>(
+    `WITH renewed AS (
+       UPDATE pcap_sessions SET heartbeat_at = now()
+        WHERE session_id = $1 AND status = 'processing' AND owner_token = $2
+        RETURNING session_id)
+     SELECT EXISTS (SELECT 1 FROM renewed)
+         OR NOT EXISTS (SELECT 1 FROM pcap_sessions
+                         WHERE session_id = $1 AND (status = 'queued' OR owner_token IS DISTINCT FROM $2)) AS held`,
     [sessionId, db.owner],
   );
-  return rows.length === 1;
+  return r?.held === true;
 }
 
 /**
