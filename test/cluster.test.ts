@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { parseSse } from './helpers/http.js';
 import { type LocalS3, startLocalS3 } from './helpers/s3-server.js';
 import {
@@ -83,6 +84,35 @@ async function until(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 250 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
   expect(ok()).toBe(true);
 }
+
+describe('asking for workers without PostgreSQL', () => {
+  async function run(args: string[]): Promise<{ code: number; err: string }> {
+    let err = '';
+    const sink = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+    const code = await main(args, { stdout: sink, stderr: sink });
+    return { code, err };
+  }
+
+  it('worker and serve --workers 0 with a PGlite folder say in one line that they need PostgreSQL', async () => {
+    const w = await run(['worker', '--db', join(dir, 'pglite'), '--store', join(dir, 's')]);
+    expect(w.code).toBe(2);
+    expect(w.err.trim().split('\n')).toHaveLength(1);
+    expect(w.err).toMatch(/workers need PostgreSQL/);
+    const s = await run(['serve', '--db', join(dir, 'pglite'), '--workers', '0']);
+    expect(s.code).toBe(2);
+    expect(s.err.trim().split('\n')).toHaveLength(1);
+    expect(s.err).toMatch(/--workers 0 needs PostgreSQL/);
+  });
+
+  it('names a malformed S3 store and a --workers other than 0', async () => {
+    const w = await run(['worker', '--db', 'postgres://x@127.0.0.1:1/x', '--store', 's3://Bad_Bucket']);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/expected s3:\/\/BUCKET\/PREFIX/);
+    const s = await run(['serve', '--workers', '2']);
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/--workers takes 0/);
+  });
+});
 
 // Small captures for the 20 uploads (a few hundred packets each, all counts different), and a
 // large one (about 45 MB) that takes seconds to ingest, for the kill and the delete.
