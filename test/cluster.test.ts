@@ -88,7 +88,12 @@ async function until(ok: () => boolean): Promise<void> {
 describe('asking for workers without PostgreSQL', () => {
   async function run(args: string[]): Promise<{ code: number; err: string }> {
     let err = '';
-    const sink = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (s: string) => {
+        err += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     const code = await main(args, { stdout: sink, stderr: sink });
     return { code, err };
   }
