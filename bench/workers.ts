@@ -106,6 +106,15 @@ async function run(admin: string, workers: number, captures: string[]): Promise<
       await new Promise((res) => setTimeout(res, 50));
     }
     const seconds = (performance.now() - t0) / 1000;
+    // The table's size once every session's flow indexes are built.
+    for (;;) {
+      const r = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pcap_sessions WHERE session_id = ANY($1) AND flows_indexed_at IS NULL',
+        [ids],
+      );
+      if (r.rows[0].n === 0) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
     const facts = await db.query<{ packets: number; flows: number; failed: number; flow_bytes: number }>(
       `SELECT (SELECT sum(packets)::float8 FROM pcap_sessions) AS packets,
               (SELECT count(*)::float8 FROM flows) AS flows,

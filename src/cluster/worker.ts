@@ -68,6 +68,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const jobs = boss;
   const self = { host: hostname(), pid: process.pid };
   const running = new Map<string, AbortController>();
+  const indexing = Promise.resolve();
   const workIds: string[] = [];
   let closing = false;
 
@@ -203,6 +204,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       while (running.size > 0) await new Promise((r) => setTimeout(r, 100));
       await jobs.stop({ graceful: false, wait: false }).catch(() => undefined);
       await reaping;
+      await indexing;
       await channel.close();
       await db.close();
     },
