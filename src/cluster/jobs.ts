@@ -1,5 +1,5 @@
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import type { AnalysisSettings } from '../analysis/index.js';
 
 /** The pg-boss queue of ingest jobs (its tables live in the database's `pgboss` schema). */
@@ -26,7 +26,9 @@ const JOBS_SETUP_LOCK = 7_461_205;
 
 /** pg-boss started on the database, the ingest queue created (both idempotent, any node may do it). */
 export async function openJobs(url: string, onError: (err: Error) => void): Promise<PgBoss> {
-  const boss = new PgBoss({
+  // Loaded here, not with the module: a `serve` without workers never needs it.
+  const { default: Boss } = await import('pg-boss');
+  const boss = new Boss({
     connectionString: url,
     max: 3,
     // Our own lease (the session's heartbeat and presence lock) finds a lost worker within

@@ -2,13 +2,7 @@ import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { checkKey } from './directory.js';
 import { type CaptureStore, type LocalFile, StoreError } from './store.js';
 
@@ -34,7 +28,9 @@ export interface S3Options {
  */
 export class S3Store implements CaptureStore {
   readonly location: string;
-  private readonly client: S3Client;
+  private sdk: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> | null = null;
+  private readonly endpoint: string | undefined;
+  private readonly region: string;
   private readonly bucket: string;
   private readonly prefix: string;
 
@@ -44,16 +40,25 @@ export class S3Store implements CaptureStore {
     this.bucket = parsed.bucket;
     this.prefix = parsed.prefix;
     this.location = `s3://${parsed.bucket}/${parsed.prefix}`;
-    const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-    this.client = new S3Client({
-      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-      endpoint,
-      forcePathStyle: endpoint !== undefined,
-      // Checksums only where S3 demands them: the default streams a trailing checksum in
-      // aws-chunked encoding, which several S3-compatible servers refuse.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  }
+
+  /** The SDK is loaded on first use: a server with a folder store never loads it. */
+  private s3(): Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> {
+    this.sdk ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: this.region,
+        endpoint: this.endpoint,
+        forcePathStyle: this.endpoint !== undefined,
+        // Checksums only where S3 demands them: the default streams a trailing checksum in
+        // aws-chunked encoding, which several S3-compatible servers refuse.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    }));
+    return this.sdk;
   }
 
   private key(key: string): string {
@@ -62,10 +67,11 @@ export class S3Store implements CaptureStore {
 
   async putFile(key: string, path: string, signal?: AbortSignal): Promise<void> {
     const size = statSync(path).size;
+    const { sdk, client } = await this.s3();
     // One PUT streams the file (S3 takes up to 5 GB so; the upload limit is below it by default).
     await this.call('store the capture', () =>
-      this.client.send(
-        new PutObjectCommand({
+      client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key(key),
           Body: createReadStream(path),
@@ -78,8 +84,9 @@ export class S3Store implements CaptureStore {
   }
 
   async size(key: string): Promise<number | null> {
+    const { sdk, client } = await this.s3();
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       return head.ContentLength ?? null;
     } catch (err) {
       if (isMissing(err)) return null;
@@ -90,8 +97,9 @@ export class S3Store implements CaptureStore {
   async readRange(key: string, start: number, end?: number, signal?: AbortSignal): Promise<Readable> {
     if (end !== undefined && end <= start) return Readable.from([]);
     const range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
+    const { sdk, client } = await this.s3();
     const out = await this.call('read the capture', () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key), Range: range }), {
+      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(key), Range: range }), {
         abortSignal: signal,
       }),
     );
@@ -100,8 +108,9 @@ export class S3Store implements CaptureStore {
 
   async localFile(key: string, tmpDir: string, signal?: AbortSignal): Promise<LocalFile> {
     const path = join(tmpDir, checkKey(key));
+    const { sdk, client } = await this.s3();
     const out = await this.call('read the capture', () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }), {
+      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }), {
         abortSignal: signal,
       }),
     );
@@ -115,13 +124,14 @@ export class S3Store implements CaptureStore {
   }
 
   async delete(key: string): Promise<void> {
+    const { sdk, client } = await this.s3();
     await this.call('delete the capture', () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
+      client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
     );
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.sdk) (await this.sdk).client.destroy();
   }
 
   private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
