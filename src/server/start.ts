@@ -70,8 +70,15 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   if (clustered && !isPostgresUrl(o.dbTarget))
     throw new ListenError('--workers 0 needs PostgreSQL (--db postgres://…): workers share its job queue');
   const uploadsDir = o.uploadsDir ?? defaultUploadsDir(o.dbTarget);
-  const store = openCaptureStore(o.store ?? uploadsDir);
+  // The database first: its errors (a data folder that cannot be made) are the ones to show.
   const db = await openStore(o.dbTarget, { pgliteThread: true, cluster: clustered });
+  let store: CaptureStore;
+  try {
+    store = openCaptureStore(o.store ?? uploadsDir);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   let cluster: { channel: ClusterChannel; jobs: PgBoss } | undefined;
   if (clustered) {
     const channel = new ClusterChannel(o.dbTarget);
