@@ -21,6 +21,7 @@ const IMPORT =
 const LAYERS = [
   'runtime',
   'format',
+  'store',
   'capture',
   'decode',
   'protocols',
@@ -31,6 +32,7 @@ const LAYERS = [
   'storage',
   'ingest',
   'generate',
+  'cluster',
   'server',
   'cli',
 ] as const;

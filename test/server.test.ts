@@ -542,7 +542,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('the HTTP API on %s', (name, tar
     const failedInDb = new Promise<void>((r) => {
       marked = r;
     });
-    server.queue.add({
+    server.local!.add({
       sessionId: id,
       run: async () => {
         await failSession(db, id, 'the disk is full');

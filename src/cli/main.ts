@@ -17,6 +17,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ run: Command }>> = {
   export: () => import('./commands/export.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function main(

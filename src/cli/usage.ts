@@ -23,6 +23,13 @@ Commands:
       list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
       captures are analysed at once (default 1, the rest wait).
+      --store DIR|s3://BUCKET/PREFIX keeps uploads there (default: a folder beside the database);
+      --workers 0 only takes uploads and serves pages, queueing the analyses for 'flowlens worker'
+      processes on any host (PostgreSQL only; docs/DEPLOY.md).
+  worker --db postgres://… --store DIR|s3://BUCKET/PREFIX [--concurrency N] [--lease SECONDS]
+      Take analyses queued by 'serve --workers 0' nodes until stopped; any number, on any host
+      sharing the database and the store. A session whose worker ends or stops renewing its lease
+      for --lease seconds (default 30) is redone by another worker from the start.
   sessions [--json]           List stored sessions, newest first.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]
@@ -43,7 +50,7 @@ Exit status: 0 success (warnings allowed), 1 a capture was rejected or a session
 2 bad usage.
 `;
 
-export const COMMANDS = ['analyze', 'serve', 'sessions', 'show', 'export', 'delete', 'demo'];
+export const COMMANDS = ['analyze', 'serve', 'worker', 'sessions', 'show', 'export', 'delete', 'demo'];
 
 /** One command's part of USAGE (its lines up to the next command), with the --db note. */
 export function commandUsage(command: string | undefined): string | null {

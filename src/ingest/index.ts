@@ -1,4 +1,11 @@
 export { DiskSpaceError } from './disk-space.js';
 export { type IngestOptions, type IngestResult, ingestCapture } from './ingest.js';
 export { csvField, type Prepared, type PrepareOptions, prepareCapture } from './prepare.js';
-export type { IngestPhase, IngestProgress } from './progress.js';
+export {
+  type IngestPhase,
+  type IngestProgress,
+  type LiveState,
+  liveStateOf,
+  progressOf,
+  QUEUED_STATE,
+} from './progress.js';

@@ -3,18 +3,22 @@ import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { DirectoryStore } from '../store/index.js';
 import { AnswerCache, registerAnswerCache } from './answer-cache.js';
 import { checkRequest, hostAllowed } from './auth.js';
+import { ClusterQueue } from './cluster-queue.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
-import { IngestQueue } from './queue.js';
+import { IngestQueue, type SessionQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface App {
   app: FastifyInstance;
-  queue: IngestQueue;
+  queue: SessionQueue;
+  /** The queue when ingests run in this process (null with `--workers 0`). */
+  local: IngestQueue | null;
   indexer: FlowIndexer;
 }
 
@@ -33,12 +37,28 @@ export async function buildApp(
   logger: FastifyServerOptions['logger'] = false,
 ): Promise<App> {
   mkdirSync(options.uploadsDir, { recursive: true });
-  const queue = new IngestQueue(options.concurrency);
+  const cluster = options.cluster
+    ? new ClusterQueue(options.db, options.cluster.channel, options.cluster.jobs)
+    : null;
+  await cluster?.start();
+  const local = cluster ? null : new IngestQueue(options.concurrency);
+  const queue: SessionQueue = cluster ?? (local as IngestQueue);
+  const store = options.store ?? new DirectoryStore(options.uploadsDir);
   const indexer = new FlowIndexer(options.db, (id, err) =>
     app.log.error({ session: id, err }, 'indexing flows failed'),
   );
   const answers = new AnswerCache(options.answerCacheBytes);
-  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers, failures: new Map() };
+  const ctx: ServerContext = {
+    options,
+    db: options.db,
+    queue,
+    store,
+    local,
+    cluster,
+    indexer,
+    answers,
+    failures: new Map(),
+  };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,
@@ -159,8 +179,9 @@ export async function buildApp(
     await queue.close();
     await indexer.close();
   });
-  await indexer.addUnindexed();
-  return { app, queue, indexer };
+  // With workers, each indexes the sessions it stored.
+  if (!cluster) await indexer.addUnindexed();
+  return { app, queue, local, indexer };
 }
 
 interface SchemaError {

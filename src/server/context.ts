@@ -1,7 +1,11 @@
+import type PgBoss from 'pg-boss';
+import type { ClusterChannel } from '../cluster/index.js';
 import type { Db, SessionRow } from '../storage/index.js';
+import type { CaptureStore } from '../store/index.js';
 import type { AnswerCache } from './answer-cache.js';
+import type { ClusterQueue } from './cluster-queue.js';
 import type { FlowIndexer } from './indexer.js';
-import type { IngestQueue, LiveState } from './queue.js';
+import type { IngestQueue, LiveState, SessionQueue } from './queue.js';
 
 export interface ServerOptions {
   /** Where the API's database lives (already opened and migrated). */
@@ -25,12 +29,25 @@ export interface ServerOptions {
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
+  /** Where uploads are kept (src/store); a folder store on `uploadsDir` when absent. */
+  store?: CaptureStore;
+  /**
+   * An API node of a deployment with workers (`serve --workers 0`): uploads become jobs in this
+   * PostgreSQL queue, and the workers' progress comes over the channel. Ingests run here otherwise.
+   */
+  cluster?: { channel: ClusterChannel; jobs: PgBoss };
 }
 
 export interface ServerContext {
   options: ServerOptions;
   db: Db;
-  queue: IngestQueue;
+  queue: SessionQueue;
+  /** Where uploaded captures are kept. */
+  store: CaptureStore;
+  /** `queue` when ingests run in this process; null on an API node of a deployment with workers. */
+  local: IngestQueue | null;
+  /** `queue` on an API node of a deployment with workers; null otherwise. */
+  cluster: ClusterQueue | null;
   indexer: FlowIndexer;
   answers: AnswerCache;
   /**
@@ -49,9 +66,16 @@ export interface SessionView extends SessionRow {
 }
 
 export function sessionView(row: SessionRow, live: LiveState | undefined, failure?: string): SessionView {
-  if (live) return { ...row, status: live.status, phase: live.phase, progress: live.progress };
+  if (live)
+    return {
+      ...row,
+      status: live.status,
+      phase: live.phase,
+      progress: live.progress,
+      worker: live.status === 'processing' ? (live.worker ?? row.worker) : null,
+    };
   if (failure !== undefined && (row.status === 'processing' || row.status === 'queued'))
-    return { ...row, status: 'failed', phase: 'failed', error: failure };
+    return { ...row, status: 'failed', phase: 'failed', error: failure, worker: null };
   const phase: Phase =
     row.status === 'completed'
       ? 'done'

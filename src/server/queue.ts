@@ -1,15 +1,24 @@
 import { EventEmitter } from 'node:events';
-import type { IngestPhase, IngestProgress } from '../ingest/index.js';
+import { hostname } from 'node:os';
+import { type IngestProgress, type LiveState, liveStateOf, QUEUED_STATE } from '../ingest/index.js';
+import type { SessionRow } from '../storage/index.js';
 
-/** Where a session stands while it waits or is analysed; kept in memory by the process that owns it. */
-export interface LiveState {
-  status: 'queued' | 'processing';
-  phase: 'queued' | IngestPhase;
-  /** 0..1 over the whole job: reading is most of it, then detection and storing. */
-  progress: number;
-  bytes_read: number;
-  bytes_total: number | null;
-  packets: number;
+export type { LiveState };
+
+/**
+ * What the API needs of whatever runs the ingests: this process's own queue (`IngestQueue`), or
+ * the workers of a deployment followed over the database (`ClusterQueue`). Emits `progress`
+ * (sessionId, LiveState) and `end` (sessionId) so Server-Sent Events can follow a session.
+ */
+export interface SessionQueue extends EventEmitter {
+  state(sessionId: string): LiveState | undefined;
+  /** The live state of a session given its stored row (a node may learn of a session from the row). */
+  track(row: SessionRow): LiveState | undefined;
+  counts(): { running: number; queued: number };
+  /** Stops a session's job (queued or running) and resolves once it has let go of the session. */
+  cancel(sessionId: string): Promise<void>;
+  idle(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface QueueJob {
@@ -26,21 +35,13 @@ interface Entry {
   settle: () => void;
 }
 
-// Reading takes most of an ingest; the phases after it get the last tenth of the bar.
-const PHASE_PROGRESS: Record<IngestPhase, number> = { reading: 0, detecting: 0.9, storing: 0.93, done: 1 };
-
-function progressOf(p: IngestProgress): number {
-  if (p.phase !== 'reading') return PHASE_PROGRESS[p.phase];
-  if (!p.bytesTotal) return 0;
-  return Math.min(0.9, (0.9 * p.bytesRead) / p.bytesTotal);
-}
-
 /**
  * Ingests run here one at a time by default (each in its own worker thread, see
  * `ingestCapture`); the rest wait in order. Emits `progress` (sessionId, LiveState) and
  * `end` (sessionId) so Server-Sent Events can follow a session.
  */
-export class IngestQueue extends EventEmitter {
+export class IngestQueue extends EventEmitter implements SessionQueue {
+  private readonly self = { host: hostname(), pid: process.pid };
   private readonly entries = new Map<string, Entry>();
   private readonly waiting: string[] = [];
   private running = 0;
@@ -59,7 +60,7 @@ export class IngestQueue extends EventEmitter {
     });
     this.entries.set(job.sessionId, {
       job,
-      state: { status: 'queued', phase: 'queued', progress: 0, bytes_read: 0, bytes_total: null, packets: 0 },
+      state: QUEUED_STATE,
       controller: new AbortController(),
       done,
       settle,
@@ -70,6 +71,11 @@ export class IngestQueue extends EventEmitter {
 
   state(sessionId: string): LiveState | undefined {
     return this.entries.get(sessionId)?.state;
+  }
+
+  /** Only this process's own jobs are live here; another process's session shows as stored. */
+  track(row: SessionRow): LiveState | undefined {
+    return this.state(row.session_id);
   }
 
   counts(): { running: number; queued: number } {
@@ -106,18 +112,11 @@ export class IngestQueue extends EventEmitter {
       const id = this.waiting.shift()!;
       const e = this.entries.get(id)!;
       this.running++;
-      e.state = { ...e.state, status: 'processing', phase: 'reading' };
+      e.state = { ...e.state, status: 'processing', phase: 'reading', worker: this.self };
       this.emit('progress', id, e.state);
       e.job
         .run(e.controller.signal, (p) => {
-          e.state = {
-            status: 'processing',
-            phase: p.phase,
-            progress: progressOf(p),
-            bytes_read: p.bytesRead,
-            bytes_total: p.bytesTotal,
-            packets: p.packets,
-          };
+          e.state = liveStateOf(p, this.self);
           this.emit('progress', id, e.state);
         })
         .catch(() => {

@@ -37,5 +37,10 @@ export const sessionSchema = {
     window_count: { type: ['number', 'null'] },
     created_at: { type: 'string' },
     finished_at: { type: ['string', 'null'] },
+    worker: {
+      type: ['object', 'null'],
+      description: 'while processing: the host and process id analysing it',
+      properties: { host: { type: 'string' }, pid: { type: 'integer' } },
+    },
   },
 } as const;

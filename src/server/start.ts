@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type PgBoss from 'pg-boss';
+import { ClusterChannel, openJobs } from '../cluster/index.js';
 import { demoName, writeDemoCapture } from '../generate/index.js';
 import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
+import { type CaptureStore, openCaptureStore } from '../store/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
 import { warmUp } from './warm-up.js';
@@ -17,6 +20,13 @@ export interface StartOptions {
   token: string | null;
   maxUploadBytes: number;
   concurrency: number;
+  /** `s3://BUCKET/PREFIX` or a folder for uploads (default: the uploads folder). */
+  store?: string;
+  /**
+   * 0: an API node of a deployment with workers (`flowlens worker`): uploads become jobs in the
+   * PostgreSQL queue. Absent: ingests run in this process.
+   */
+  workers?: 0;
   writeDemoCapture?: ServerOptions['writeDemoCapture'];
   log?: (line: string) => void;
 }
@@ -24,6 +34,7 @@ export interface StartOptions {
 export interface RunningServer {
   url: string;
   db: Db;
+  store: CaptureStore;
   close(): Promise<void>;
 }
 
@@ -55,10 +66,36 @@ async function writeNamedDemo(path: string, signal: AbortSignal): Promise<{ name
 
 /** Opens the database, starts the server and returns once it listens. */
 export async function startServer(o: StartOptions): Promise<RunningServer> {
-  const db = await openStore(o.dbTarget, { pgliteThread: true });
+  const clustered = o.workers === 0;
+  if (clustered && !isPostgresUrl(o.dbTarget))
+    throw new ListenError('--workers 0 needs PostgreSQL (--db postgres://…): workers share its job queue');
+  const uploadsDir = o.uploadsDir ?? defaultUploadsDir(o.dbTarget);
+  // The database first: its errors (a data folder that cannot be made) are the ones to show.
+  const db = await openStore(o.dbTarget, { pgliteThread: true, cluster: clustered });
+  let store: CaptureStore;
+  try {
+    store = openCaptureStore(o.store ?? uploadsDir);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  let cluster: { channel: ClusterChannel; jobs: PgBoss } | undefined;
+  if (clustered) {
+    const channel = new ClusterChannel(o.dbTarget);
+    try {
+      await channel.start();
+      cluster = { channel, jobs: await openJobs(o.dbTarget, (err) => o.log?.(`job queue: ${err.message}`)) };
+    } catch (err) {
+      await channel.close();
+      await db.close();
+      throw err;
+    }
+  }
   const { app } = await buildApp({
     db,
-    uploadsDir: o.uploadsDir ?? defaultUploadsDir(o.dbTarget),
+    store,
+    cluster,
+    uploadsDir,
     webDir: defaultWebDir(),
     token: o.token,
     maxUploadBytes: o.maxUploadBytes,
@@ -70,6 +107,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await closeCluster(cluster);
     await db.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
@@ -87,11 +125,20 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   return {
     url: `http://${shownHost}:${port}/`,
     db,
+    store,
     close: () =>
       (closing ??= (async () => {
         await app.close();
         await warming;
+        await closeCluster(cluster);
+        await store.close();
         await db.close();
       })()),
   };
+}
+
+async function closeCluster(cluster: { channel: ClusterChannel; jobs: PgBoss } | undefined): Promise<void> {
+  if (!cluster) return;
+  await cluster.jobs.stop({ graceful: false, wait: false }).catch(() => undefined);
+  await cluster.channel.close();
 }

@@ -29,7 +29,9 @@ export { SESSION_ID_PATTERN } from './session-id.js';
 export {
   attachSessionFlows,
   baselineFeatures,
+  cancelQueuedSession,
   childRowCounts,
+  claimSession,
   completeSession,
   createSession,
   deleteSession,
@@ -42,16 +44,21 @@ export {
   holdSessionForLoad,
   indexSessionFlows,
   type LoadFacts,
+  type LostLease,
   listSessions,
   type NewSession,
   nextFlowIdBlock,
+  renewSessionLease,
+  requeueSession,
   rewindowFlows,
   type SessionRow,
   type StoredSummary,
   sessionFlowTable,
   sessionLocalNets,
   sessionsToIndex,
+  sessionsWithLostLease,
   startSession,
+  unfinishedSessions,
   within,
 } from './sessions.js';
-export { openStore } from './store.js';
+export { openStore, type StoreOpenOptions } from './store.js';

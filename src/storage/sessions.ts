@@ -27,22 +27,31 @@ export interface SessionRow {
   error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** Where a `processing` session is analysed (the serve process itself, or a `flowlens worker`). */
+  worker: { host: string; pid: number } | null;
 }
 
 const SESSION_COLUMNS = `session_id, name, file_name, file_size::float8 AS file_size, status, progress,
        packets::float8 AS packets, bytes::float8 AS bytes, first_ts_text AS first_ts, last_ts_text AS last_ts,
-       round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at`;
+       round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at,
+       CASE WHEN status = 'processing' THEN owner_host END AS worker_host,
+       CASE WHEN status = 'processing' THEN owner_pid END AS worker_pid`;
 
-type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at'> & {
+type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at' | 'worker'> & {
   created_at: Date | string;
   finished_at: Date | string | null;
+  worker_host: string | null;
+  worker_pid: number | null;
 };
 
-function sessionRow(r: RawSessionRow): SessionRow {
+function sessionRow(raw: RawSessionRow): SessionRow {
+  const { worker_host, worker_pid, ...r } = raw;
   return {
     ...r,
     created_at: new Date(r.created_at).toISOString(),
     finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    worker:
+      worker_host !== null && worker_pid !== null ? { host: worker_host, pid: Number(worker_pid) } : null,
   };
 }
 
@@ -80,10 +89,108 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
 export async function startSession(db: Db, sessionId: string): Promise<void> {
   await db.query(
     `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3,
-                              owner_token = $4
+                              owner_token = $4, heartbeat_at = now()
       WHERE session_id = $1`,
     [sessionId, hostname(), process.pid, db.owner],
   );
+}
+
+/**
+ * Takes a queued session for this process (a worker that took its job): false when it is not
+ * queued any more (deleted, finished, or another worker has it), so a job delivered twice runs once.
+ */
+export async function claimSession(db: Db, sessionId: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE pcap_sessions SET status = 'processing', started_at = now(), owner_host = $2, owner_pid = $3,
+                              owner_token = $4, heartbeat_at = now(), progress = 0
+      WHERE session_id = $1 AND status = 'queued'
+      RETURNING session_id`,
+    [sessionId, hostname(), process.pid, db.owner],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * Renews this process's lease on a session it processes; false when it has lost it: another
+ * process put it back in the queue or took it. A session finished (its commit may hold this
+ * update back until just after it) or deleted meanwhile is not lost.
+ */
+export async function renewSessionLease(db: Db, sessionId: string): Promise<boolean> {
+  const [r] = await db.query<{ held: boolean }>(
+    `WITH renewed AS (
+       UPDATE pcap_sessions SET heartbeat_at = now()
+        WHERE session_id = $1 AND status = 'processing' AND owner_token = $2
+        RETURNING session_id)
+     SELECT EXISTS (SELECT 1 FROM renewed)
+         OR NOT EXISTS (SELECT 1 FROM pcap_sessions
+                         WHERE session_id = $1 AND (status = 'queued' OR owner_token IS DISTINCT FROM $2)) AS held`,
+    [sessionId, db.owner],
+  );
+  return r?.held === true;
+}
+
+/**
+ * Processing sessions whose worker is gone: its presence lock is free (the process or its
+ * connection ended: seen at once) or it has not renewed its lease for \`leaseSeconds\` (a process
+ * that hangs). PostgreSQL only.
+ */
+export async function sessionsWithLostLease(db: Db, leaseSeconds: number): Promise<LostLease[]> {
+  const rows = await db.query<{ session_id: string; owner_token: number | null; stale: boolean }>(
+    `SELECT session_id, owner_token,
+            heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1) AS stale
+       FROM pcap_sessions WHERE status = 'processing'`,
+    [leaseSeconds],
+  );
+  const lost: LostLease[] = [];
+  for (const r of rows) {
+    if (r.owner_token === db.owner) continue;
+    if (r.stale || r.owner_token === null || !(await ownerRuns(db, r.owner_token)))
+      lost.push({ sessionId: r.session_id, owner: r.owner_token });
+  }
+  return lost;
+}
+
+/** A processing session whose worker is gone, and that worker's presence number. */
+export interface LostLease {
+  sessionId: string;
+  owner: number | null;
+}
+
+/**
+ * Puts a session whose worker was lost back in the queue, unless it moved on meanwhile: only while
+ * the lost worker still owns it (another worker may have put it back and a third taken it since).
+ * Nothing of its load counts: on PostgreSQL it was one transaction, which ended with the connection.
+ */
+export async function requeueSession(db: Db, lost: LostLease): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE pcap_sessions SET status = 'queued', progress = 0, owner_token = NULL, heartbeat_at = NULL
+      WHERE session_id = $1 AND status = 'processing' AND owner_token IS NOT DISTINCT FROM $2
+      RETURNING session_id`,
+    [lost.sessionId, lost.owner],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * Fails a session still waiting for a worker (its delete came first); false when a worker has
+ * it already, which must then be told to stop.
+ */
+export async function cancelQueuedSession(db: Db, sessionId: string, reason: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE pcap_sessions SET status = 'failed', error = $2, finished_at = now()
+      WHERE session_id = $1 AND status = 'queued'
+      RETURNING session_id`,
+    [sessionId, reason],
+  );
+  return rows.length === 1;
+}
+
+/** Sessions waiting for or in an ingest, with their stored progress (an API node's start). */
+export async function unfinishedSessions(db: Db): Promise<SessionRow[]> {
+  const rows = await db.query<RawSessionRow>(
+    `SELECT ${SESSION_COLUMNS} FROM pcap_sessions WHERE status IN ('queued', 'processing')`,
+  );
+  return rows.map(sessionRow);
 }
 
 /** What the load knows of a session besides its summary. */

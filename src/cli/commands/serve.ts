@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ListenError, type RunningServer, startServer } from '../../server/index.js';
 import { DbError } from '../../storage/db/db.js';
+import { isPostgresUrl } from '../../storage/index.js';
+import { openCaptureStore, StoreError } from '../../store/index.js';
 import { DB_OPTION, dbTarget, UsageError } from '../args.js';
 import { type CliIo, type ErrorLine, EXIT_OK } from '../io.js';
 
@@ -17,6 +19,8 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       'max-upload': { type: 'string', default: '4GB' },
       concurrency: { type: 'string', default: '1' },
       uploads: { type: 'string' },
+      store: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   void positionals;
@@ -26,6 +30,23 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
   const concurrency = Number(values.concurrency);
   if (!/^\d+$/.test(values.concurrency ?? '') || concurrency < 1 || concurrency > 16)
     throw new UsageError(`--concurrency must be 1 to 16, not '${values.concurrency}'`);
+  if (values.workers !== undefined && values.workers !== '0')
+    throw new UsageError(
+      `--workers takes 0 (this node queues analyses for 'flowlens worker' processes), not '${values.workers}'; --concurrency sets analyses run here`,
+    );
+  const target = dbTarget(values.db);
+  if (values.workers === '0' && !isPostgresUrl(target))
+    throw new UsageError(
+      '--workers 0 needs PostgreSQL (--db postgres://…): the embedded database serves one process',
+    );
+  if (values.store !== undefined) {
+    try {
+      openCaptureStore(values.store);
+    } catch (e) {
+      if (e instanceof StoreError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
   const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
   if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
@@ -34,18 +55,20 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
     server = await startServer({
       host: values.host ?? '127.0.0.1',
       port,
-      dbTarget: dbTarget(values.db),
+      dbTarget: target,
       uploadsDir: values.uploads,
+      store: values.store,
+      workers: values.workers === '0' ? 0 : undefined,
       token,
       maxUploadBytes,
       concurrency,
     });
   } catch (e) {
-    if (e instanceof ListenError) throw new DbError(e.message);
+    if (e instanceof ListenError || e instanceof StoreError) throw new DbError(e.message);
     throw e;
   }
   io.stdout.write(
-    `Flowlens dashboard on ${server.url} (database: ${server.db.location}${token ? '; token required' : ''})\n`,
+    `Flowlens dashboard on ${server.url} (database: ${server.db.location}; store: ${server.store.location}${values.workers === '0' ? '; analyses by workers' : ''}${token ? '; token required' : ''})\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -32,7 +32,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
       status: 'ok',
       version: VERSION,
       database: ctx.db.kind,
-      demo: ctx.options.writeDemoCapture !== undefined,
+      demo: ctx.options.writeDemoCapture !== undefined && ctx.local !== null,
       queue: ctx.queue.counts(),
     }),
   );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
@@ -28,17 +29,27 @@ const SETTING_FIELDS: SettingNames = {
 /** Room for a multipart body's boundaries, part headers and fields around the capture. */
 const MULTIPART_SLACK = 64 * 1024;
 
-/** The stored capture of a session: uploads are kept under the session's generated id. */
-export function capturePath(ctx: ServerContext, sessionId: string): string {
-  return join(ctx.options.uploadsDir, `${sessionId}.capture`);
+/** A session's capture in the store: uploads are kept under the session's generated id. */
+export function captureKey(sessionId: string): string {
+  return `${sessionId}.capture`;
 }
+
+/**
+ * Where a session's capture is on this machine when the store is the uploads folder (the default);
+ * the demo writes there.
+ */
+export function capturePath(ctx: ServerContext, sessionId: string): string {
+  return join(ctx.options.uploadsDir, captureKey(sessionId));
+}
+
+/** The store could not take an upload (a bucket or mount that is away): the API answers 503. */
+class StoreUnavailable extends Error {}
 
 export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer, failures } = ctx;
   /** Sessions being deleted, resolved once their rows are gone (see the events stream). */
   const deleting = new Map<string, Promise<void>>();
-  const view = (row: SessionRow) =>
-    sessionView(row, queue.state(row.session_id), failures.get(row.session_id));
+  const view = (row: SessionRow) => sessionView(row, queue.track(row), failures.get(row.session_id));
 
   /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
   async function ensureFinished(sessionId: string, job: () => Promise<void>): Promise<void> {
@@ -80,6 +91,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           400: errorSchema,
           413: errorSchema,
           415: errorSchema,
+          503: errorSchema,
           507: errorSchema,
         },
       },
@@ -149,22 +161,36 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           fileSize: size,
           localNets: settings.localNets,
         });
-        const path = capturePath(ctx, sessionId);
-        renameSync(tmp, path);
-        queue.add({
+        const key = captureKey(sessionId);
+        try {
+          await ctx.store.putFile(key, tmp);
+          if (ctx.cluster) await ctx.cluster.submit({ sessionId, key, fileName: file, settings, baseline });
+        } catch (err) {
+          const why = `the upload could not be queued: ${(err as Error).message}`;
+          await failSession(db, sessionId, why).catch(() => undefined);
+          throw new StoreUnavailable(why);
+        }
+        ctx.local?.add({
           sessionId,
           run: (signal, onProgress) =>
             ensureFinished(sessionId, async () => {
-              await ingestCapture(db, path, {
-                sessionId,
-                fileName: file,
-                // The summary names the capture as the user sent it, not by the server's folder.
-                name: file,
-                settings,
-                baselineSessionId: baseline,
-                signal,
-                onProgress,
-              });
+              const tmpDir = mkdtempSync(join(tmpdir(), 'flowlens-capture-'));
+              const local = await ctx.store.localFile(key, tmpDir, signal);
+              try {
+                await ingestCapture(db, local.path, {
+                  sessionId,
+                  fileName: file,
+                  // The summary names the capture as the user sent it, not by the server's folder.
+                  name: file,
+                  settings,
+                  baselineSessionId: baseline,
+                  signal,
+                  onProgress,
+                });
+              } finally {
+                local.release();
+                rmSync(tmpDir, { recursive: true, force: true });
+              }
               indexer.add(sessionId);
             }),
         });
@@ -172,6 +198,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       } catch (err) {
         rmSync(tmp, { force: true });
         if (err instanceof UploadError) return reply.code(err.statusCode).send({ error: err.message });
+        if (err instanceof StoreUnavailable) return reply.code(503).send({ error: err.message });
         if (err instanceof OptionError) return reply.code(400).send({ error: err.message });
         const code = (err as { code?: string }).code;
         if (code === 'FST_FILES_LIMIT')
@@ -213,7 +240,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // Only a finished session's answer is final: a queued or running one's progress moves. The
       // row says finished a moment before its job lets go of the session (the view still shows
       // it running then), so the answer is kept only once nothing runs for it.
-      const live = queue.state(row.session_id);
+      const live = queue.track(row);
       if (!live && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
       const summary =
         row.status === 'completed'
@@ -282,7 +309,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         queue.off('end', onEnd);
       };
       res.on('close', cleanup);
-      const live = queue.state(id);
+      const live = queue.track(row);
       if (!live) {
         await finish();
         return;
@@ -325,13 +352,18 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       ctx.answers.forgetSession(id);
       failures.delete(id);
       if (!deleted) return notFound(reply, id);
-      rmSync(capturePath(ctx, id), { force: true });
+      await ctx.store.delete(captureKey(id)).catch((err: Error) => {
+        // The session is gone; a capture left in the store is only space (logged, for the operator).
+        req.log.warn({ session: id, err }, 'could not delete the capture from the store');
+      });
+      rmSync(capturePath(ctx, id), { force: true }); // a demo written here
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
       return reply.code(204).send();
     },
   );
 
-  const writeDemo = ctx.options.writeDemoCapture;
+  // The demo is written and analysed in this process: not on an API node of a deployment with workers.
+  const writeDemo = ctx.local ? ctx.options.writeDemoCapture : undefined;
   if (writeDemo) {
     app.post(
       '/api/demo',
@@ -345,7 +377,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const fileName = 'flowlens-demo.pcap';
         const sessionId = await createSession(db, { name: 'Demo capture', fileName, fileSize: null });
         const path = capturePath(ctx, sessionId);
-        queue.add({
+        ctx.local?.add({
           sessionId,
           run: (signal, onProgress) =>
             ensureFinished(sessionId, async () => {
