@@ -30,6 +30,7 @@ const LAYERS = [
   'search',
   'storage',
   'ingest',
+  'packets',
   'generate',
   'server',
   'cli',

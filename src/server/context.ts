@@ -1,3 +1,4 @@
+import { packetsState } from '../packets/index.js';
 import type { Db, SessionRow } from '../storage/index.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { FlowIndexer } from './indexer.js';
@@ -46,9 +47,24 @@ export type Phase = LiveState['phase'] | 'failed';
 /** A session as the API shows it: the stored row with the live phase and progress of its ingest. */
 export interface SessionView extends SessionRow {
   phase: Phase;
+  /** Whether its packets can be extracted now, and why not (packets.ts `packetsState`). */
+  packets_available: boolean;
+  packets_note: string | null;
+  /** Disk its kept capture copy uses (0 for a CLI user's own file, or once freed). */
+  kept_capture_bytes: number;
 }
 
 export function sessionView(row: SessionRow, live: LiveState | undefined, failure?: string): SessionView {
+  const view = sessionViewOf(row, live, failure);
+  const p = packetsState(view);
+  return { ...view, packets_available: p.available, packets_note: p.note, kept_capture_bytes: p.keptBytes };
+}
+
+function sessionViewOf(
+  row: SessionRow,
+  live: LiveState | undefined,
+  failure?: string,
+): Omit<SessionView, 'packets_available' | 'packets_note' | 'kept_capture_bytes'> {
   if (live) return { ...row, status: live.status, phase: live.phase, progress: live.progress };
   if (failure !== undefined && (row.status === 'processing' || row.status === 'queued'))
     return { ...row, status: 'failed', phase: 'failed', error: failure };

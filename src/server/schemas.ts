@@ -37,5 +37,19 @@ export const sessionSchema = {
     window_count: { type: ['number', 'null'] },
     created_at: { type: 'string' },
     finished_at: { type: ['string', 'null'] },
+    packets_available: {
+      type: 'boolean',
+      description: 'whether GET /api/sessions/{id}/packets can answer now',
+    },
+    packets_note: {
+      type: ['string', 'null'],
+      description:
+        'why not: still loading, packets no longer kept, the capture changed since it was analysed …',
+    },
+    capture_kept: {
+      type: 'boolean',
+      description: "the capture is a copy Flowlens keeps (not the user's own file)",
+    },
+    kept_capture_bytes: { type: 'number', description: 'disk its kept copy uses' },
   },
 } as const;

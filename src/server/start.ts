@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoName, writeDemoCapture } from '../generate/index.js';
-import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
+import { capturesFolder } from '../packets/index.js';
+import { type Db, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
 import { warmUp } from './warm-up.js';
@@ -39,9 +39,8 @@ export function defaultWebDir(): string {
 
 /** Uploads sit beside an embedded database (`<folder>.uploads`), else in the user's data folder. */
 export function defaultUploadsDir(dbTarget: string): string {
-  if (!isPostgresUrl(dbTarget)) return `${resolve(dbTarget)}.uploads`;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'flowlens', 'uploads');
+  // The same folder as `analyze --keep` copies: one place for the kept captures.
+  return capturesFolder(dbTarget);
 }
 
 export class ListenError extends Error {

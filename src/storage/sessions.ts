@@ -27,15 +27,25 @@ export interface SessionRow {
   error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** The capture behind the session (migration 9): its path, whether Flowlens keeps that copy, … */
+  capture_path: string | null;
+  capture_kept: boolean;
+  capture_mtime_ms: number | null;
+  /** … when retention freed the kept copy, and whether the packet index is stored. */
+  capture_freed_at: string | null;
+  packet_index: boolean;
 }
 
 const SESSION_COLUMNS = `session_id, name, file_name, file_size::float8 AS file_size, status, progress,
        packets::float8 AS packets, bytes::float8 AS bytes, first_ts_text AS first_ts, last_ts_text AS last_ts,
-       round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at`;
+       round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at,
+       capture_path, capture_kept, capture_mtime_ms, capture_freed_at,
+       EXISTS (SELECT 1 FROM packet_indexes i WHERE i.session_id = pcap_sessions.session_id) AS packet_index`;
 
-type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at'> & {
+type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at' | 'capture_freed_at'> & {
   created_at: Date | string;
   finished_at: Date | string | null;
+  capture_freed_at: Date | string | null;
 };
 
 function sessionRow(r: RawSessionRow): SessionRow {
@@ -43,6 +53,7 @@ function sessionRow(r: RawSessionRow): SessionRow {
     ...r,
     created_at: new Date(r.created_at).toISOString(),
     finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    capture_freed_at: r.capture_freed_at === null ? null : new Date(r.capture_freed_at).toISOString(),
   };
 }
 

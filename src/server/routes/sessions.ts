@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
 import { ingestCapture } from '../../ingest/index.js';
+import { removeKeptCopy } from '../../packets/index.js';
 import {
   createSession,
   deleteSession,
@@ -60,13 +61,20 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'List sessions, newest first',
         response: {
-          200: { type: 'object', properties: { sessions: { type: 'array', items: sessionSchema } } },
+          200: {
+            type: 'object',
+            properties: {
+              sessions: { type: 'array', items: sessionSchema },
+              kept_captures_bytes: { type: 'number', description: 'disk all kept capture copies use' },
+            },
+          },
         },
       },
     },
-    async () => ({
-      sessions: (await listSessions(db)).map(view),
-    }),
+    async () => {
+      const sessions = (await listSessions(db)).map(view);
+      return { sessions, kept_captures_bytes: sessions.reduce((s, r) => s + r.kept_capture_bytes, 0) };
+    },
   );
 
   app.post(
@@ -160,6 +168,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 fileName: file,
                 // The summary names the capture as the user sent it, not by the server's folder.
                 name: file,
+                keptCopy: true,
                 settings,
                 baselineSessionId: baseline,
                 signal,
@@ -314,8 +323,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }),
       );
       let deleted: boolean;
+      let row: SessionRow | null = null;
       try {
         await queue.cancel(id);
+        row = await getSession(db, id);
         deleted = await deleteSession(db, id);
       } finally {
         deleting.delete(id);
@@ -327,6 +338,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!deleted) return notFound(reply, id);
       rmSync(capturePath(ctx, id), { force: true });
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
+      if (row) await removeKeptCopy(row); // an `analyze --keep` copy, wherever it is kept
       return reply.code(204).send();
     },
   );
@@ -360,7 +372,14 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 statSync(path).size,
                 name,
               ]);
-              await ingestCapture(db, path, { sessionId, fileName, name: fileName, signal, onProgress });
+              await ingestCapture(db, path, {
+                sessionId,
+                fileName,
+                name: fileName,
+                keptCopy: true,
+                signal,
+                onProgress,
+              });
               indexer.add(sessionId);
             }),
         });
