@@ -82,7 +82,6 @@ const PROTOCOL_NAMES: Record<string, string> = {
 export async function planSessionPackets(db: Db, sessionId: string, req: PacketRequest): Promise<PacketPlan> {
   const source = await getCaptureSource(db, sessionId);
   if (source === null) throw new PacketsError(404, `no session ${sessionId}`);
-  const { selection, label } = await selectionOf(db, sessionId, req);
   if (source.status === 'queued' || source.status === 'processing')
     throw new PacketsError(
       409,
@@ -90,6 +89,7 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
     );
   if (source.status === 'failed')
     throw new PacketsError(409, `session ${sessionId} failed to load: it has no packets to give`);
+  const { selection, label } = await selectionOf(db, sessionId, req);
   if (source.capture_freed_at !== null)
     throw new PacketsError(
       410,
@@ -132,7 +132,7 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
     timeouts,
     format,
     contentType: format === 'pcapng' ? 'application/x-pcapng' : 'application/vnd.tcpdump.pcap',
-    fileName: `${baseName(source.name)}-${label}.${format === 'pcapng' ? 'pcapng' : 'pcap'}`,
+    fileName: `${baseName(source.name)}-${label.replace(/[^A-Za-z0-9._-]+/g, '_')}.${format === 'pcapng' ? 'pcapng' : 'pcap'}`,
   };
 }
 
