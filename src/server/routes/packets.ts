@@ -70,7 +70,11 @@ export function packetRoutes(app: FastifyInstance, ctx: ServerContext): void {
       try {
         plan = await planSessionPackets(ctx.db, req.params.id, req.query);
       } catch (err) {
-        if (err instanceof PacketsError) return reply.code(err.statusCode).send({ error: err.message });
+        if (err instanceof PacketsError) {
+          // The capture went away or changed behind Flowlens: the session's kept answer is stale.
+          if (err.statusCode === 409 || err.statusCode === 410) ctx.answers.forgetSession(req.params.id);
+          return reply.code(err.statusCode).send({ error: err.message });
+        }
         throw err;
       }
       const stop = new AbortController();

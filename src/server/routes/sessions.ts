@@ -223,7 +223,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // row says finished a moment before its job lets go of the session (the view still shows
       // it running then), so the answer is kept only once nothing runs for it.
       const live = queue.state(row.session_id);
-      if (!live && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
+      // Whether its packets are available is not final for a user's own file (referenced by a CLI
+      // analysis), which may move or change at any time: that answer is never kept. A kept copy
+      // changes only through Flowlens (retention, delete), which forget the answer.
+      const referenced = row.capture_path !== null && !row.capture_kept;
+      if (!live && !referenced && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
       const summary =
         row.status === 'completed'
           ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
