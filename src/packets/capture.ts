@@ -1,4 +1,4 @@
-import { constants, statSync } from 'node:fs';
+import { constants, existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,7 +38,9 @@ export function packetsState(row: CaptureFacts): PacketsState {
   if (row.capture_path === null || !row.packet_index)
     return no('packets not available: the session was analysed before Flowlens kept packet indexes');
   const changed = captureChange(row.capture_path, row.file_size, row.capture_mtime_ms, row.capture_kept);
-  return changed === null ? { available: true, note: null, keptBytes } : no(changed);
+  if (changed === null) return { available: true, note: null, keptBytes };
+  // A kept copy gone from the disk uses none of it.
+  return { available: false, note: changed, keptBytes: existsSync(row.capture_path) ? keptBytes : 0 };
 }
 
 /** The one line saying how the file at `path` differs from the one analysed, or null if it does not. */

@@ -121,6 +121,13 @@ describe.skipIf(!ready)('Packets buttons in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'packets-overview.png') });
   }, 60_000);
 
+  it('the Sessions page says the packets are kept and the disk the kept captures use', async () => {
+    await open('/');
+    const state = page.locator(`tr[data-session-id="${id}"] [data-testid=packets-state]`);
+    await expect(state.innerText()).resolves.toBe('Packets kept (33.2 kB)');
+    await expect(page.getByTestId('kept-captures').innerText()).resolves.toMatch(/use 33\.2 kB of disk/);
+  }, 60_000);
+
   it('once the kept capture is gone, every Packets button is disabled and says why', async () => {
     rmSync(join(`${join(ts.dir, 'db')}.uploads`, `${id}.capture`));
     // The first ask finds it gone (410) and the server forgets its kept answer about the session.
@@ -134,5 +141,10 @@ describe.skipIf(!ready)('Packets buttons in Chromium', () => {
     await expect(button.isDisabled()).resolves.toBe(true);
     await expect(button.getAttribute('title')).resolves.toMatch(/packets no longer kept/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'packets-unavailable.png') });
+    await open('/');
+    const state = page.locator(`tr[data-session-id="${id}"] [data-testid=packets-state]`);
+    await expect(state.innerText()).resolves.toMatch(/^packets no longer kept/);
+    await expect(page.getByTestId('kept-captures').innerText()).resolves.toMatch(/use 0 B of disk/);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'packets-sessions.png') });
   }, 60_000);
 });
