@@ -23,11 +23,13 @@ Commands:
       --keep-captures frees the oldest kept copies older than DAYS (30, 30d) or beyond SIZE
       (20GB) in all; their sessions stay, marked "packets no longer kept".
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
+        [--keep-captures DAYS|SIZE]
       Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
       otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process
       list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
-      captures are analysed at once (default 1, the rest wait).
+      captures are analysed at once (default 1, the rest wait). Uploads are kept for their
+      packets; --keep-captures frees the oldest at start and after each analysis (as analyze).
   sessions [--json] [--keep-captures DAYS|SIZE]
                               List stored sessions, newest first, with whether their packets
                               are available, and the disk the kept captures use.

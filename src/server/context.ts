@@ -1,4 +1,4 @@
-import { packetsState } from '../packets/index.js';
+import { packetsState, type Retention } from '../packets/index.js';
 import type { Db, SessionRow } from '../storage/index.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { FlowIndexer } from './indexer.js';
@@ -24,6 +24,8 @@ export interface ServerOptions {
    * is absent.
    */
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
+  /** Retention of the kept captures (`--keep-captures`): applied at start and after each analysis. */
+  retention?: Retention | null;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
 }

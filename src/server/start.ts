@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoName, writeDemoCapture } from '../generate/index.js';
-import { capturesFolder } from '../packets/index.js';
+import { capturesFolder, type Retention } from '../packets/index.js';
 import { type Db, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
 import type { ServerOptions } from './context.js';
@@ -19,6 +19,8 @@ export interface StartOptions {
   concurrency: number;
   writeDemoCapture?: ServerOptions['writeDemoCapture'];
   log?: (line: string) => void;
+  /** `--keep-captures`: retention of the kept captures, applied at start and after each analysis. */
+  retention?: Retention | null;
 }
 
 export interface RunningServer {
@@ -64,6 +66,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     concurrency: o.concurrency,
     host: o.host,
     writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
+    retention: o.retention ?? null,
   });
   try {
     await app.listen({ host: o.host, port: o.port });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseRetention } from '../../packets/index.js';
 import { ListenError, type RunningServer, startServer } from '../../server/index.js';
 import { DbError } from '../../storage/db/db.js';
 import { DB_OPTION, dbTarget, UsageError } from '../args.js';
@@ -17,6 +18,7 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       'max-upload': { type: 'string', default: '4GB' },
       concurrency: { type: 'string', default: '1' },
       uploads: { type: 'string' },
+      'keep-captures': { type: 'string' },
     },
   });
   void positionals;
@@ -27,6 +29,11 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
   if (!/^\d+$/.test(values.concurrency ?? '') || concurrency < 1 || concurrency > 16)
     throw new UsageError(`--concurrency must be 1 to 16, not '${values.concurrency}'`);
   const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
+  const retention = values['keep-captures'] === undefined ? null : parseRetention(values['keep-captures']);
+  if (values['keep-captures'] !== undefined && retention === null)
+    throw new UsageError(
+      `--keep-captures takes days (30, 30d) or a size (20GB), not '${values['keep-captures']}'`,
+    );
   const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
   if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
   let server: RunningServer;
@@ -39,6 +46,7 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       token,
       maxUploadBytes,
       concurrency,
+      retention,
     });
   } catch (e) {
     if (e instanceof ListenError) throw new DbError(e.message);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
 import { ingestCapture } from '../../ingest/index.js';
-import { removeKeptCopy } from '../../packets/index.js';
+import { applyRetention, removeKeptCopy } from '../../packets/index.js';
 import {
   createSession,
   deleteSession,
@@ -38,6 +38,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer, failures } = ctx;
   /** Sessions being deleted, resolved once their rows are gone (see the events stream). */
   const deleting = new Map<string, Promise<void>>();
+  /** `--keep-captures`: frees the oldest kept copies the rule does not allow; their answers are stale. */
+  async function retain(): Promise<void> {
+    const rule = ctx.options.retention;
+    if (!rule) return;
+    for (const f of await applyRetention(db, rule)) {
+      ctx.answers.forgetSession(f.session_id);
+      app.log.info({ session: f.session_id, bytes: f.bytes }, 'kept capture freed by --keep-captures');
+    }
+  }
+  retain().catch((err: Error) => app.log.error({ err }, 'could not apply --keep-captures'));
   const view = (row: SessionRow) =>
     sessionView(row, queue.state(row.session_id), failures.get(row.session_id));
 
@@ -175,6 +185,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 onProgress,
               });
               indexer.add(sessionId);
+              await retain();
             }),
         });
         return reply.code(202).send({ session_id: sessionId });
@@ -385,6 +396,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 onProgress,
               });
               indexer.add(sessionId);
+              await retain();
             }),
         });
         return reply.code(202).send({ session_id: sessionId });
