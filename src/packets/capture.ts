@@ -36,7 +36,9 @@ export function packetsState(row: CaptureFacts): PacketsState {
   if (row.capture_freed_at !== null)
     return no(`packets no longer kept (the copy was freed on ${row.capture_freed_at.slice(0, 10)})`);
   if (row.capture_path === null || !row.packet_index)
-    return no('packets not available: the session was analysed before Flowlens kept packet indexes');
+    return no(
+      'packets not available: the session has no packet index (analysed before Flowlens kept them, or a pcapng with too many sections or interfaces to index)',
+    );
   const changed = captureChange(row.capture_path, row.file_size, row.capture_mtime_ms, row.capture_kept);
   if (changed === null) return { available: true, note: null, keptBytes };
   // A kept copy gone from the disk uses none of it.

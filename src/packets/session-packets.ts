@@ -98,7 +98,7 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
   if (source.capture_path === null || !source.has_index)
     throw new PacketsError(
       410,
-      `packets not available: session ${sessionId} was analysed before Flowlens kept packet indexes (analyse the capture again)`,
+      `packets not available: session ${sessionId} has no packet index (analysed before Flowlens kept them, or a pcapng with too many sections or interfaces to index)`,
     );
   const changed = captureChange(
     source.capture_path,
