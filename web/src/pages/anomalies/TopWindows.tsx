@@ -69,6 +69,7 @@ export function TopWindows({
                   packets={packets}
                   query={{ window: a.window_id }}
                   what={`window #${a.window_id}`}
+                  compact
                 />
               </td>
             </tr>
