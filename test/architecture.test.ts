@@ -31,6 +31,7 @@ const LAYERS = [
   'search',
   'storage',
   'ingest',
+  'packets',
   'generate',
   'cluster',
   'server',

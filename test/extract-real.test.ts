@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatTimestamp, type PacketIndex } from '../src/capture/index.js';
-import { DecodedPacket, decodePacket } from '../src/decode/index.js';
-import { extractPackets, type FlowRef, parseAddress } from '../src/extract/index.js';
+import type { PacketIndex } from '../src/capture/index.js';
+import { extractPackets, type FlowRef } from '../src/extract/index.js';
 import {
   type AnalysedFlow,
   analysedFlows,
@@ -14,6 +13,7 @@ import {
   readBack,
   smallBlockIndex,
   spread,
+  tsharkFilter,
   tsharkFrames,
 } from './helpers/extract.js';
 import { hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
@@ -86,51 +86,4 @@ describe.skipIf(!hasSharedPcaps || !hasTshark())('extracted flows against tshark
 
 function sum(records: ReadBack[]): number {
   return records.reduce((n, r) => n + r.origLen, 0);
-}
-
-/** Is the frame's first transport header (README, `protocols`) this one? From `frame.protocols`. */
-function firstTransport(proto: string): string {
-  return `frame.protocols matches "^(?:(?!(?:tcp|udp|icmp|icmpv6)(?::|$))[^:]+:)*${proto}(?::|$)"`;
-}
-
-/** tshark's display filter for a flow: its addresses and ports either way, and its time span. */
-function tsharkFilter(flow: AnalysedFlow, records: ReadBack[]): string {
-  const timed = records.filter((r) => r.hasTs);
-  let span = '!frame.time_epoch';
-  if (timed.length > 0) {
-    let lo = timed[0];
-    let hi = timed[0];
-    for (const r of timed) {
-      if (r.sec < lo.sec || (r.sec === lo.sec && r.nsec < lo.nsec)) lo = r;
-      if (r.sec > hi.sec || (r.sec === hi.sec && r.nsec > hi.nsec)) hi = r;
-    }
-    // A Simple Packet Block has no time in tshark (Flowlens repeats the previous record's).
-    span = `((frame.time_epoch >= ${formatTimestamp(lo.sec, lo.nsec)} && frame.time_epoch <= ${formatTimestamp(hi.sec, hi.nsec)}) || ${span})`;
-  }
-  const ip = parseAddress(flow.src_ip, 'source').v6 ? 'ipv6' : 'ip';
-  const a = flow.src_ip;
-  const b = flow.dst_ip;
-  const pair = `((${ip}.src == ${a} && ${ip}.dst == ${b}) || (${ip}.src == ${b} && ${ip}.dst == ${a}))`;
-  const proto = String(flow.protocol).toLowerCase();
-  if (proto === 'tcp' || proto === 'udp') {
-    const p = flow.src_port;
-    const q = flow.dst_port;
-    const ports = `((${proto}.srcport == ${p} && ${proto}.dstport == ${q}) || (${proto}.srcport == ${q} && ${proto}.dstport == ${p}))`;
-    return `${firstTransport(proto)} && ${pair} && ${ports} && ${span}`;
-  }
-  if (proto === 'icmp' || proto === 'icmpv6') {
-    const pkt = new DecodedPacket();
-    const first = records[0];
-    decodePacket(first.data, 0, first.capLen, first.origLen, first.linkType, pkt);
-    const id = pkt.icmpId;
-    const ident = proto === 'icmp' ? 'icmp.ident' : 'icmpv6.echo.identifier';
-    const kind =
-      id >= 0
-        ? `${ident} == ${id}`
-        : `${proto}.type == ${flow.src_port} && ${proto}.code == ${flow.dst_port}`;
-    return `${firstTransport(proto)} && ${pair} && ${kind} && ${span}`;
-  }
-  // Other IP protocols: no transport header at all, and not a later fragment.
-  const none = `!(frame.protocols matches "(?:^|:)(?:tcp|udp|icmp|icmpv6)(?::|$)")`;
-  return `${none} && !(ip.frag_offset > 0) && ${pair} && ${span}`;
 }

@@ -1,6 +1,12 @@
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { type CaptureInfo, linkTypeName, type ReadProgress, readCapture } from '../capture/index.js';
+import {
+  type CaptureInfo,
+  linkTypeName,
+  type PacketIndexBuilder,
+  type ReadProgress,
+  readCapture,
+} from '../capture/index.js';
 import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/index.js';
 import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
 import { parseFlowHints } from './hints.js';
@@ -25,6 +31,8 @@ export interface AnalyzeOptions extends Omit<AnalyzerOptions, 'hintParser'> {
   pipeline?: boolean;
   /** Finished flows go to this module's sink, in whichever thread runs the flow half. */
   flowSink?: FlowSinkSpec;
+  /** Builds the capture's packet index in this same pass (for extracting its packets later). */
+  packetIndex?: PacketIndexBuilder;
 }
 
 export interface AnalysisResult {
@@ -82,7 +90,7 @@ export async function analyzeCapture(
         decodePacket(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linkType, pkt);
         analyzer.add(rec, pkt);
       },
-      { onProgress: options.onProgress, signal: options.signal, name },
+      { onProgress: options.onProgress, signal: options.signal, name, index: options.packetIndex },
     );
     if (pipe) report = analyzer.finishWith(await pipe.finish(analyzer.pendingWords));
     else {

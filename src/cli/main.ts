@@ -15,6 +15,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ run: Command }>> = {
   show: () => import('./commands/show.js'),
   delete: () => import('./commands/delete.js'),
   export: () => import('./commands/export.js'),
+  packets: () => import('./commands/packets.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
   worker: () => import('./commands/worker.js'),

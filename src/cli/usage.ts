@@ -8,6 +8,7 @@ export const USAGE = `Usage: flowlens <command> [options]
 Commands:
   analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
+                  [--keep] [--keep-captures DAYS|SIZE]
       Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
@@ -17,12 +18,18 @@ Commands:
       --local-net sets the local networks for inbound/outbound (default: private, shared,
       link-local and loopback ranges).
       --flow-timeout sets flow idle timeouts in seconds.
+      The session refers to the capture file by its path, size and time, for 'flowlens packets';
+      --keep stores a copy beside the database instead (deleting the session deletes the copy).
+      --keep-captures frees the oldest kept copies older than DAYS (30, 30d) or beyond SIZE
+      (20GB) in all; their sessions stay, marked "packets no longer kept".
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
+        [--keep-captures DAYS|SIZE]
       Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
       otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process
       list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
-      captures are analysed at once (default 1, the rest wait).
+      captures are analysed at once (default 1, the rest wait). Uploads are kept for their
+      packets; --keep-captures frees the oldest at start and after each analysis (as analyze).
       --store DIR|s3://BUCKET/PREFIX keeps uploads there (default: a folder beside the database);
       --workers 0 only takes uploads and serves pages, queueing the analyses for 'flowlens worker'
       processes on any host (PostgreSQL only; docs/DEPLOY.md).
@@ -30,12 +37,21 @@ Commands:
       Take analyses queued by 'serve --workers 0' nodes until stopped; any number, on any host
       sharing the database and the store. A session whose worker ends or stops renewing its lease
       for --lease seconds (default 30) is redone by another worker from the start.
-  sessions [--json]           List stored sessions, newest first.
+  sessions [--json] [--keep-captures DAYS|SIZE]
+                              List stored sessions, newest first, with whether their packets
+                              are available, and the disk the kept captures use.
+  packets ID (--flow N | --alert N | --window K | --from T --to T | --host IP | --hosts A,B
+             | --ip IP --port N --protocol tcp|udp|icmp|icmpv6|other) [-o FILE]
+                              Write the packets of a flow, alert, window, time range (seconds
+                              since 1970 or ISO time), host, host pair (--host/--hosts take
+                              --from/--to too) or flow filter as pcap (pcapng when the capture
+                              needs it), byte for byte, on stdout (| tshark -r -) or in FILE.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows on stdout: CSV with a header, JSON Lines
                               (one object a line), or a Zeek conn.log.
-  delete ID                   Delete a session and everything stored with it.
+  delete ID                   Delete a session and everything stored with it (its kept capture
+                              copy too; never a file of yours it refers to).
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
                               Generate a labelled sample capture (office traffic with a port
                               scan, host sweep, SYN flood, connection burst, exfiltration and
@@ -50,7 +66,17 @@ Exit status: 0 success (warnings allowed), 1 a capture was rejected or a session
 2 bad usage.
 `;
 
-export const COMMANDS = ['analyze', 'serve', 'worker', 'sessions', 'show', 'export', 'delete', 'demo'];
+export const COMMANDS = [
+  'analyze',
+  'serve',
+  'worker',
+  'sessions',
+  'show',
+  'export',
+  'packets',
+  'delete',
+  'demo',
+];
 
 /** One command's part of USAGE (its lines up to the next command), with the --db note. */
 export function commandUsage(command: string | undefined): string | null {

@@ -119,6 +119,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           sessionId: id,
           fileName: job.fileName,
           name: job.fileName,
+          keptCopy: local.lasting,
           settings: job.settings,
           baselineSessionId: job.baseline,
           signal: controller.signal,

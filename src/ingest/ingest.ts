@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { type AnalysisSettings, DEFAULT_SETTINGS } from '../analysis/index.js';
 import { type Baseline, baselineFromFeatures } from '../detect/index.js';
 import { compiledScript } from '../runtime/workers.js';
@@ -17,6 +17,7 @@ import {
   INSIGHT_COLUMNS,
   nextFlowIdBlock,
   PORT_COLUMNS,
+  recordCapture,
   type StoredSummary,
   sessionFlowTable,
   startSession,
@@ -41,6 +42,11 @@ export interface IngestOptions {
   sessionId?: string;
   /** File name to record when `path` is a generated upload name. */
   fileName?: string;
+  /**
+   * Whether `path` is a copy Flowlens keeps (an upload, `analyze --keep`: deleting the session or
+   * retention removes it) rather than the user's own file, which is only referenced. Default false.
+   */
+  keptCopy?: boolean;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
   /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
@@ -82,8 +88,12 @@ export async function ingestCapture(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   let fileSize: number | null = null;
+  // The file as analysed: extraction later refuses a file with another size or time.
+  let mtimeMs = 0;
   try {
-    fileSize = statSync(path).size;
+    const st = statSync(path);
+    fileSize = st.size;
+    mtimeMs = st.mtimeMs;
   } catch {
     // the reader reports a missing file with a proper message
   }
@@ -143,6 +153,13 @@ export async function ingestCapture(
         rowsStored += await copyFile(tx, table, columns, file, signal);
         report({ phase: 'storing', bytesRead: 0, bytesTotal: fileSize, packets: summary.file.packets });
       }
+      if (fileSize !== null)
+        await recordCapture(
+          tx,
+          sessionId,
+          { path: resolve(path), kept: options.keptCopy === true, size: fileSize, mtimeMs },
+          prepared.packetIndex,
+        );
       await completeSession(tx, sessionId, summary, {
         sha256,
         analysisSeconds: prepared.analysisSeconds,

@@ -11,6 +11,7 @@ import {
   serviceName,
   type WindowRow,
 } from '../analysis/index.js';
+import { PacketIndexBuilder, serializePacketIndex } from '../capture/index.js';
 import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
 import type { StoredSummary } from '../storage/index.js';
 
@@ -44,6 +45,8 @@ export interface PrepareOptions {
 export interface Prepared {
   summary: StoredSummary;
   sha256: string | null;
+  /** The capture's packet index (`serializePacketIndex`), built in the analysis' pass; null if it could not be. */
+  packetIndex: Uint8Array | null;
   analysisSeconds: number;
   /** Where flows' window ids come from: the spool holds each flow's start time in their place. */
   windowing: { t0: number; lengthS: number; count: number };
@@ -115,12 +118,14 @@ export async function prepareCapture(
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
   let sha256: string | null;
   const { settings, name, flowSink, sha256: hash } = options;
+  const indexBuilder = new PacketIndexBuilder();
   try {
     [result, sha256] = await Promise.all([
       analyzeCapture(path, {
         settings,
         name,
         flowSink,
+        packetIndex: indexBuilder,
         onProgress: options.onProgress
           ? (p) =>
               options.onProgress!({
@@ -145,6 +150,8 @@ export async function prepareCapture(
   } finally {
     flows?.close();
   }
+  const index = indexBuilder.finish(result.info);
+  const packetIndex = index === null ? null : serializePacketIndex(index);
   const stats = result.analyzer.stats;
   options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
   const base = buildSummary(result);
@@ -180,6 +187,7 @@ export async function prepareCapture(
   return {
     summary,
     sha256,
+    packetIndex,
     analysisSeconds: (performance.now() - started) / 1000,
     windowing: { t0, lengthS, count },
     warnings: [...result.warnings, ...detection.warnings],

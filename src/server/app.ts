@@ -12,6 +12,7 @@ import { FlowIndexer } from './indexer.js';
 import { IngestQueue, type SessionQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
+import { packetRoutes } from './routes/packets.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface App {
@@ -138,6 +139,7 @@ export async function buildApp(
   metaRoutes(app, ctx, () => openApiDocument(routes));
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);
+  packetRoutes(app, ctx);
 
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));

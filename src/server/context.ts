@@ -1,5 +1,6 @@
 import type PgBoss from 'pg-boss';
 import type { ClusterChannel } from '../cluster/index.js';
+import { packetsState, type Retention } from '../packets/index.js';
 import type { Db, SessionRow } from '../storage/index.js';
 import type { CaptureStore } from '../store/index.js';
 import type { AnswerCache } from './answer-cache.js';
@@ -27,6 +28,8 @@ export interface ServerOptions {
    * is absent.
    */
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
+  /** Retention of the kept captures (`--keep-captures`): applied at start and after each analysis. */
+  retention?: Retention | null;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
   /** Where uploads are kept (src/store); a folder store on `uploadsDir` when absent. */
@@ -63,9 +66,24 @@ export type Phase = LiveState['phase'] | 'failed';
 /** A session as the API shows it: the stored row with the live phase and progress of its ingest. */
 export interface SessionView extends SessionRow {
   phase: Phase;
+  /** Whether its packets can be extracted now, and why not (packets.ts `packetsState`). */
+  packets_available: boolean;
+  packets_note: string | null;
+  /** Disk its kept capture copy uses (0 for a CLI user's own file, or once freed). */
+  kept_capture_bytes: number;
 }
 
 export function sessionView(row: SessionRow, live: LiveState | undefined, failure?: string): SessionView {
+  const view = sessionViewOf(row, live, failure);
+  const p = packetsState(view);
+  return { ...view, packets_available: p.available, packets_note: p.note, kept_capture_bytes: p.keptBytes };
+}
+
+function sessionViewOf(
+  row: SessionRow,
+  live: LiveState | undefined,
+  failure?: string,
+): Omit<SessionView, 'packets_available' | 'packets_note' | 'kept_capture_bytes'> {
   if (live)
     return {
       ...row,

@@ -42,5 +42,19 @@ export const sessionSchema = {
       description: 'while processing: the host and process id analysing it',
       properties: { host: { type: 'string' }, pid: { type: 'integer' } },
     },
+    packets_available: {
+      type: 'boolean',
+      description: 'whether GET /api/sessions/{id}/packets can answer now',
+    },
+    packets_note: {
+      type: ['string', 'null'],
+      description:
+        'why not: still loading, packets no longer kept, the capture changed since it was analysed …',
+    },
+    capture_kept: {
+      type: 'boolean',
+      description: "the capture is a copy Flowlens keeps (not the user's own file)",
+    },
+    kept_capture_bytes: { type: 'number', description: 'disk its kept copy uses' },
   },
 } as const;

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type PgBoss from 'pg-boss';
 import { ClusterChannel, openJobs } from '../cluster/index.js';
 import { demoName, writeDemoCapture } from '../generate/index.js';
+import { capturesFolder, type Retention } from '../packets/index.js';
 import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
 import { type CaptureStore, openCaptureStore } from '../store/index.js';
 import { buildApp } from './app.js';
@@ -29,6 +29,8 @@ export interface StartOptions {
   workers?: 0;
   writeDemoCapture?: ServerOptions['writeDemoCapture'];
   log?: (line: string) => void;
+  /** `--keep-captures`: retention of the kept captures, applied at start and after each analysis. */
+  retention?: Retention | null;
 }
 
 export interface RunningServer {
@@ -50,9 +52,8 @@ export function defaultWebDir(): string {
 
 /** Uploads sit beside an embedded database (`<folder>.uploads`), else in the user's data folder. */
 export function defaultUploadsDir(dbTarget: string): string {
-  if (!isPostgresUrl(dbTarget)) return `${resolve(dbTarget)}.uploads`;
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'flowlens', 'uploads');
+  // The same folder as `analyze --keep` copies: one place for the kept captures.
+  return capturesFolder(dbTarget);
 }
 
 export class ListenError extends Error {
@@ -102,6 +103,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     concurrency: o.concurrency,
     host: o.host,
     writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
+    retention: o.retention ?? null,
   });
   try {
     await app.listen({ host: o.host, port: o.port });

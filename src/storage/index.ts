@@ -1,3 +1,19 @@
+export {
+  type AlertSelectRow,
+  type CaptureRef,
+  type CaptureSource,
+  type FlowSelectRow,
+  getAlertForSelection,
+  getCaptureSource,
+  getFlowForSelection,
+  getFlowsForSelection,
+  getPacketIndexBytes,
+  getWindowSpan,
+  type KeptCapture,
+  keptCaptures,
+  markCaptureFreed,
+  recordCapture,
+} from './captures.js';
 export * from './columns.js';
 export { COPY_HEADER, COPY_TRAILER } from './db/copy-binary.js';
 export { type BinaryCopy, type Db, DbError, PRESENCE_LOCK } from './db/db.js';

@@ -29,19 +29,29 @@ export interface SessionRow {
   finished_at: string | null;
   /** Where a `processing` session is analysed (the serve process itself, or a `flowlens worker`). */
   worker: { host: string; pid: number } | null;
+  /** The capture behind the session (migration 9): its path, whether Flowlens keeps that copy, … */
+  capture_path: string | null;
+  capture_kept: boolean;
+  capture_mtime_ms: number | null;
+  /** … when retention freed the kept copy, and whether the packet index is stored. */
+  capture_freed_at: string | null;
+  packet_index: boolean;
 }
 
 const SESSION_COLUMNS = `session_id, name, file_name, file_size::float8 AS file_size, status, progress,
        packets::float8 AS packets, bytes::float8 AS bytes, first_ts_text AS first_ts, last_ts_text AS last_ts,
        round(((last_ts - first_ts) * 1e6)::numeric)::float8 / 1e6 AS duration_s, window_length, window_count, error, created_at, finished_at,
        CASE WHEN status = 'processing' THEN owner_host END AS worker_host,
-       CASE WHEN status = 'processing' THEN owner_pid END AS worker_pid`;
+       CASE WHEN status = 'processing' THEN owner_pid END AS worker_pid,
+       capture_path, capture_kept, capture_mtime_ms, capture_freed_at,
+       EXISTS (SELECT 1 FROM packet_indexes i WHERE i.session_id = pcap_sessions.session_id) AS packet_index`;
 
-type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at' | 'worker'> & {
+type RawSessionRow = Omit<SessionRow, 'created_at' | 'finished_at' | 'worker' | 'capture_freed_at'> & {
   created_at: Date | string;
   finished_at: Date | string | null;
   worker_host: string | null;
   worker_pid: number | null;
+  capture_freed_at: Date | string | null;
 };
 
 function sessionRow(raw: RawSessionRow): SessionRow {
@@ -52,6 +62,7 @@ function sessionRow(raw: RawSessionRow): SessionRow {
     finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
     worker:
       worker_host !== null && worker_pid !== null ? { host: worker_host, pid: Number(worker_pid) } : null,
+    capture_freed_at: r.capture_freed_at === null ? null : new Date(r.capture_freed_at).toISOString(),
   };
 }
 

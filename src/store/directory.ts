@@ -59,7 +59,7 @@ export class DirectoryStore implements CaptureStore {
   }
 
   async localFile(key: string): Promise<LocalFile> {
-    return { path: this.path(key), release: () => undefined };
+    return { path: this.path(key), lasting: true, release: () => undefined };
   }
 
   async delete(key: string): Promise<void> {

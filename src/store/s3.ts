@@ -120,7 +120,7 @@ export class S3Store implements CaptureStore {
       rmSync(path, { force: true });
       throw err;
     }
-    return { path, release: () => rmSync(path, { force: true }) };
+    return { path, lasting: false, release: () => rmSync(path, { force: true }) };
   }
 
   async delete(key: string): Promise<void> {

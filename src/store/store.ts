@@ -25,6 +25,11 @@ export interface CaptureStore {
 
 export interface LocalFile {
   path: string;
+  /**
+   * Whether the path outlives `release` (a directory store's own file): a session may then keep
+   * referring to it for its packets. An S3 object comes as a temporary download that does not.
+   */
+  lasting: boolean;
   release(): void;
 }
 

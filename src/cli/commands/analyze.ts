@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { analyzeCapture, buildSummary, resolveSettings, WindowLimitError } from '../../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../../capture/index.js';
 import { detect, type FullSummary, withDetection } from '../../detect/index.js';
+import { formatBytes } from '../../format/index.js';
+import type { Db } from '../../storage/index.js';
 import { asUsage, DB_OPTION, dbTarget, UsageError } from '../args.js';
 import { type CliIo, type ErrorLine, EXIT_OK, EXIT_REJECTED, wantsProgressBar } from '../io.js';
 import { ProgressBar } from '../progress.js';
@@ -22,10 +24,22 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       'flow-timeout': { type: 'string' },
       name: { type: 'string' },
       baseline: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'keep-captures': { type: 'string' },
       ...DB_OPTION,
     },
   });
   if (positionals.length === 0) throw new UsageError('analyze needs at least one capture file');
+  if (values['no-store'] && (values.keep || values['keep-captures'] !== undefined))
+    throw new UsageError('--keep and --keep-captures need the database: drop --no-store');
+  const packets =
+    values.keep || values['keep-captures'] !== undefined ? await import('../../packets/index.js') : null;
+  const retention =
+    values['keep-captures'] === undefined ? null : packets!.parseRetention(values['keep-captures']);
+  if (values['keep-captures'] !== undefined && retention === null)
+    throw new UsageError(
+      `--keep-captures takes days (30, 30d) or a size (20GB), not '${values['keep-captures']}'`,
+    );
   const settings = asUsage(() =>
     resolveSettings({
       window: values.window,
@@ -59,8 +73,16 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       let warnings: string[];
       try {
         if (db && ingestCapture) {
-          const stored = await ingestCapture(db, file, {
+          // --keep: the session reads a copy Flowlens keeps, not the user's file (which may move).
+          const kept = values.keep
+            ? await keepCopy(db, target!, file, values.name, settings.localNets)
+            : null;
+          const stored = await ingestCapture(db, kept?.path ?? file, {
             settings,
+            sessionId: kept?.sessionId,
+            fileName: basename(file),
+            name: file,
+            keptCopy: kept !== null,
             sessionName: values.name,
             baselineSessionId: values.baseline,
             onProgress: bar ? (p) => bar.update(p) : undefined,
@@ -100,6 +122,13 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       summaries.push(summary);
       if (!values.json) io.stdout.write(humanSummary(summary));
     }
+    if (db && retention) {
+      const freed = await packets!.applyRetention(db, retention);
+      if (freed.length > 0)
+        err(
+          `--keep-captures: freed ${freed.length} kept ${freed.length === 1 ? 'capture' : 'captures'} (${formatBytes(freed.reduce((s, f) => s + f.bytes, 0))}); their packets are no longer kept`,
+        );
+    }
     if (values.json && summaries.length > 0) {
       const doc = positionals.length === 1 ? summaries[0] : summaries;
       io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -107,6 +136,30 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     return rejected ? EXIT_REJECTED : EXIT_OK;
   } finally {
     await db?.close();
+  }
+}
+
+/** Copies a capture into the kept-captures folder under a new session's id (made here, queued). */
+async function keepCopy(
+  db: Db,
+  target: string,
+  file: string,
+  sessionName: string | undefined,
+  localNets: readonly string[] | null,
+): Promise<{ sessionId: string; path: string }> {
+  const { capturesFolder, keepCaptureCopy } = await import('../../packets/index.js');
+  const { createSession, deleteSession } = await import('../../storage/index.js');
+  const sessionId = await createSession(db, {
+    name: sessionName ?? basename(file),
+    fileName: basename(file),
+    fileSize: statSync(file).size,
+    localNets,
+  });
+  try {
+    return { sessionId, path: await keepCaptureCopy(file, capturesFolder(target), sessionId) };
+  } catch (e) {
+    await deleteSession(db, sessionId);
+    throw new CaptureFormatError(`${file}: cannot keep a copy: ${(e as Error).message}`);
   }
 }
 

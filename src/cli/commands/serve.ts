@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseRetention } from '../../packets/index.js';
 import { ListenError, type RunningServer, startServer } from '../../server/index.js';
 import { DbError } from '../../storage/db/db.js';
 import { isPostgresUrl } from '../../storage/index.js';
@@ -21,6 +22,7 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       uploads: { type: 'string' },
       store: { type: 'string' },
       workers: { type: 'string' },
+      'keep-captures': { type: 'string' },
     },
   });
   void positionals;
@@ -48,6 +50,11 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
     }
   }
   const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
+  const retention = values['keep-captures'] === undefined ? null : parseRetention(values['keep-captures']);
+  if (values['keep-captures'] !== undefined && retention === null)
+    throw new UsageError(
+      `--keep-captures takes days (30, 30d) or a size (20GB), not '${values['keep-captures']}'`,
+    );
   const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
   if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
   let server: RunningServer;
@@ -62,6 +69,7 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       token,
       maxUploadBytes,
       concurrency,
+      retention,
     });
   } catch (e) {
     if (e instanceof ListenError || e instanceof StoreError) throw new DbError(e.message);

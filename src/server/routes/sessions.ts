@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
 import { ingestCapture } from '../../ingest/index.js';
+import { applyRetention, removeKeptCopy } from '../../packets/index.js';
 import {
   createSession,
   deleteSession,
@@ -49,6 +50,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db, queue, indexer, failures } = ctx;
   /** Sessions being deleted, resolved once their rows are gone (see the events stream). */
   const deleting = new Map<string, Promise<void>>();
+  /** `--keep-captures`: frees the oldest kept copies the rule does not allow; their answers are stale. */
+  async function retain(): Promise<void> {
+    const rule = ctx.options.retention;
+    if (!rule) return;
+    for (const f of await applyRetention(db, rule)) {
+      ctx.answers.forgetSession(f.session_id);
+      app.log.info({ session: f.session_id, bytes: f.bytes }, 'kept capture freed by --keep-captures');
+    }
+  }
+  retain().catch((err: Error) => app.log.error({ err }, 'could not apply --keep-captures'));
   const view = (row: SessionRow) => sessionView(row, queue.track(row), failures.get(row.session_id));
 
   /** Runs a job; if it fails, makes sure its session ends `failed` (the ingest may not have managed). */
@@ -71,13 +82,20 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'List sessions, newest first',
         response: {
-          200: { type: 'object', properties: { sessions: { type: 'array', items: sessionSchema } } },
+          200: {
+            type: 'object',
+            properties: {
+              sessions: { type: 'array', items: sessionSchema },
+              kept_captures_bytes: { type: 'number', description: 'disk all kept capture copies use' },
+            },
+          },
         },
       },
     },
-    async () => ({
-      sessions: (await listSessions(db)).map(view),
-    }),
+    async () => {
+      const sessions = (await listSessions(db)).map(view);
+      return { sessions, kept_captures_bytes: sessions.reduce((s, r) => s + r.kept_capture_bytes, 0) };
+    },
   );
 
   app.post(
@@ -182,6 +200,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                   fileName: file,
                   // The summary names the capture as the user sent it, not by the server's folder.
                   name: file,
+                  keptCopy: local.lasting,
                   settings,
                   baselineSessionId: baseline,
                   signal,
@@ -192,6 +211,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 rmSync(tmpDir, { recursive: true, force: true });
               }
               indexer.add(sessionId);
+              await retain();
             }),
         });
         return reply.code(202).send({ session_id: sessionId });
@@ -241,7 +261,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // row says finished a moment before its job lets go of the session (the view still shows
       // it running then), so the answer is kept only once nothing runs for it.
       const live = queue.track(row);
-      if (!live && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
+      // Whether its packets are available is not final for a user's own file (referenced by a CLI
+      // analysis), which may move or change at any time: that answer is never kept. A kept copy
+      // changes only through Flowlens (retention, delete), which forget the answer.
+      const referenced = row.capture_path !== null && !row.capture_kept;
+      if (!live && !referenced && (row.status === 'completed' || row.status === 'failed')) keepAnswer(req);
       const summary =
         row.status === 'completed'
           ? await getSessionSummary(db, row.session_id, { withoutAnomalies: !req.query.anomalies })
@@ -341,8 +365,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }),
       );
       let deleted: boolean;
+      let row: SessionRow | null = null;
       try {
         await queue.cancel(id);
+        row = await getSession(db, id);
         deleted = await deleteSession(db, id);
       } finally {
         deleting.delete(id);
@@ -358,6 +384,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
       rmSync(capturePath(ctx, id), { force: true }); // a demo written here
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
+      if (row) await removeKeptCopy(row); // an `analyze --keep` copy, wherever it is kept
       return reply.code(204).send();
     },
   );
@@ -392,8 +419,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 statSync(path).size,
                 name,
               ]);
-              await ingestCapture(db, path, { sessionId, fileName, name: fileName, signal, onProgress });
+              await ingestCapture(db, path, {
+                sessionId,
+                fileName,
+                name: fileName,
+                keptCopy: true,
+                signal,
+                onProgress,
+              });
               indexer.add(sessionId);
+              await retain();
             }),
         });
         return reply.code(202).send({ session_id: sessionId });

@@ -23,6 +23,12 @@ export interface Session {
   window_count: number | null;
   created_at: string;
   finished_at: string | null;
+  /** Whether GET …/packets can answer now, and why not (still loading, no longer kept, changed). */
+  packets_available?: boolean;
+  packets_note?: string | null;
+  /** The capture is a copy the server keeps (an upload), and the disk it uses. */
+  capture_kept?: boolean;
+  kept_capture_bytes?: number;
 }
 
 export interface ProgressEvent {

@@ -5,6 +5,7 @@ import { useAnomalies, useWindows } from '../../api/hooks';
 import type { AnomaliesResponse, Session, Summary } from '../../api/types';
 import { TimeChart } from '../../charts/TimeChart';
 import { scoreSpec, windowAt } from '../../charts/window-charts';
+import { packetsOf } from '../../components/PacketsLink';
 import { Async, Card, Empty } from '../../components/ui';
 import { pageUrl } from '../../routes';
 import { Explanation } from './Explanation';
@@ -101,7 +102,14 @@ export function AnomaliesPage({ session, summary }: { session: Session; summary:
         <Card title="Top-scoring windows" subtitle={`The ${TOP_N} highest scores`}>
           <Async state={anomalies} height={200} empty={(d) => d.anomalies.length === 0}>
             {(d) => (
-              <TopWindows anomalies={d.anomalies} selected={selectedId} onSelect={select} lengthS={lengthS} />
+              <TopWindows
+                anomalies={d.anomalies}
+                selected={selectedId}
+                onSelect={select}
+                lengthS={lengthS}
+                sessionId={id}
+                packets={packetsOf(session)}
+              />
             )}
           </Async>
         </Card>

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { formatClock } from '../../../../src/format/index.js';
 import type { Anomaly } from '../../api/types';
 import { COLORS } from '../../colors';
+import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { featureInfo } from './features';
 
 export const TOP_N = 15;
@@ -12,8 +13,12 @@ export function TopWindows({
   selected,
   onSelect,
   lengthS,
+  sessionId,
+  packets,
 }: {
   lengthS: number;
+  sessionId: string;
+  packets: PacketsAvailability;
   anomalies: Anomaly[];
   selected: number | null;
   onSelect: (id: number) => void;
@@ -29,6 +34,9 @@ export function TopWindows({
           <th>Window start (UTC)</th>
           <th className="num">Score</th>
           <th>Main reason</th>
+          <th>
+            <span className="sr-only">Packets</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -54,6 +62,15 @@ export function TopWindows({
               </td>
               <td className="small">
                 {f ? `${featureInfo(f.feature).label} ${f.direction === 'higher' ? '▲' : '▼'}` : '—'}
+              </td>
+              <td className="num">
+                <PacketsLink
+                  sessionId={sessionId}
+                  packets={packets}
+                  query={{ window: a.window_id }}
+                  what={`window #${a.window_id}`}
+                  compact
+                />
               </td>
             </tr>
           );

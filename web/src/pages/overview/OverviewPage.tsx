@@ -5,6 +5,7 @@ import { useAnomalyScores, useApi, useWindows } from '../../api/hooks';
 import type { Session, Summary, Talker, WindowsResponse } from '../../api/types';
 import { TimeChart } from '../../charts/TimeChart';
 import { protocolMixSpec, scoreSpec, throughputSpec, windowAt } from '../../charts/window-charts';
+import { packetsOf } from '../../components/PacketsLink';
 import { Async, Card, Empty } from '../../components/ui';
 import { pageUrl } from '../../routes';
 import { cannotFlagText, modelCannotFlag } from '../anomalies/model-note';
@@ -74,7 +75,14 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
             empty={(d) => d.talkers.length === 0}
             emptyText="No IP addresses in this capture."
           >
-            {(d) => <TalkerList sessionId={id} talkers={d.talkers} direction={direction} />}
+            {(d) => (
+              <TalkerList
+                sessionId={id}
+                talkers={d.talkers}
+                direction={direction}
+                packets={packetsOf(session)}
+              />
+            )}
           </Async>
         </Card>
       </div>

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { formatBytes, formatCount, formatPercent } from '../../../../src/format/index.js';
 import { TALKER_DIRECTIONS, type TalkerDirection } from '../../api/endpoints';
 import type { Talker } from '../../api/types';
+import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { ShareBar } from '../../components/ui';
 import { pageUrl } from '../../routes';
 
@@ -69,15 +70,18 @@ export function TalkerList({
   sessionId,
   talkers,
   direction,
+  packets,
 }: {
   sessionId: string;
+  /** Whether the session's packets can be downloaded: each talker gets a Packets button. */
+  packets?: PacketsAvailability;
   talkers: Talker[];
   direction: TalkerDirection;
 }) {
   const max = Math.max(...talkers.map((t) => t.share), 1e-9);
   const verb = direction === 'sent' ? 'sent' : direction === 'received' ? 'received' : 'sent + received';
   return (
-    <div className="talkers">
+    <div className={packets ? 'talkers with-pcap' : 'talkers'}>
       <div className="talkers-head" aria-hidden="true">
         <span />
         <span>Address</span>
@@ -85,6 +89,7 @@ export function TalkerList({
         <span className="right">Bytes</span>
         <span className="right">Packets</span>
         <span className="right">Share</span>
+        {packets && <span />}
       </div>
       <ol className="barlist" data-testid="top-talkers">
         {talkers.map((t, i) => (
@@ -109,6 +114,17 @@ export function TalkerList({
               <span className="barlist-unit"> {t.packets === 1 ? 'packet' : 'packets'}</span>
             </span>
             <span className="barlist-share">{formatPercent(t.share)}</span>
+            {packets && (
+              <span className="barlist-pcap">
+                <PacketsLink
+                  sessionId={sessionId}
+                  packets={packets}
+                  query={{ host: t.ip }}
+                  what={`every packet to or from ${t.ip}`}
+                  compact
+                />
+              </span>
+            )}
           </li>
         ))}
       </ol>

@@ -2,6 +2,7 @@ import { flexRender, getCoreRowModel, type SortingState, useReactTable } from '@
 import { useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { useApi } from '../../api/hooks';
 import type { FlowsResponse } from '../../api/types';
+import type { PacketsAvailability } from '../../components/PacketsLink';
 import { ErrorNote, Loading } from '../../components/ui';
 import { FlowsPager } from './FlowsPager';
 import { columnWidths, flowColumns, MIN_TABLE_PX } from './flow-columns';
@@ -10,11 +11,13 @@ import { clampPage, type FlowQuery, flowsPath, SORT_TO_COLUMN, SORTABLE } from '
 /** One page of the session's flows, sorted and filtered by the server as `query` says. */
 export function FlowsTable({
   sessionId,
+  packets,
   labels,
   query,
   setQuery,
 }: {
   sessionId: string;
+  packets: PacketsAvailability;
   labels: Map<string, string>;
   query: FlowQuery;
   setQuery: (q: Partial<FlowQuery>) => void;
@@ -35,7 +38,7 @@ export function FlowsTable({
     if (target !== query.page) setQuery({ page: target });
   }, [target, query.page, setQuery]);
 
-  const columns = useMemo(() => flowColumns(labels), [labels]);
+  const columns = useMemo(() => flowColumns(labels, sessionId, packets), [labels, sessionId, packets]);
 
   const sorting: SortingState = [{ id: SORT_TO_COLUMN[query.sort] ?? 'bytes', desc: query.order === 'desc' }];
   const table = useReactTable({

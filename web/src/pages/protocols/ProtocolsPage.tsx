@@ -4,6 +4,7 @@ import { portsPath } from '../../api/endpoints';
 import { useApi } from '../../api/hooks';
 import { sessionPath } from '../../api/request';
 import type { PortUsage, Session, Summary } from '../../api/types';
+import { PacketsLink, packetsOf } from '../../components/PacketsLink';
 import { Card } from '../../components/ui';
 import './protocols.css';
 import { FlowFilters } from './FlowFilters';
@@ -22,6 +23,15 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
   const query = readQuery(search);
   const setQuery = (q: Partial<FlowQuery>) =>
     setSearch(writeQuery(search, { ...query, ...q }), { replace: true });
+  const packets = useMemo(() => packetsOf(session), [session]);
+  // The table's filters as a packets selection: every flow they list (the server caps the count).
+  const filter: Record<string, string> = {};
+  if (query.ip) filter.ip = query.ip;
+  if (query.port) filter.port = query.port;
+  if (query.protocol) filter.protocol = query.protocol;
+  if (query.wfrom) filter.window_from = query.wfrom;
+  if (query.wto) filter.window_to = query.wto;
+  const filtered = Object.keys(filter).length > 0;
   const labels = useMemo(
     () => new Map((ports.data?.ports ?? []).map((p) => [`${p.protocol.toLowerCase()}/${p.port}`, p.label])),
     [ports.data],
@@ -41,18 +51,29 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
         title="Top flows"
         subtitle="Bidirectional flows; the source is the initiator. Sorted and filtered by the server."
         actions={
-          <a
-            className="btn btn-small"
-            href={sessionPath(id, '/export?format=csv')}
-            download
-            title="Every flow of this session as CSV; the table's filters and sort do not apply"
-          >
-            Export all flows (CSV)
-          </a>
+          <>
+            {filtered && (
+              <PacketsLink
+                sessionId={id}
+                packets={packets}
+                query={filter}
+                what="every flow the filters list"
+                label="Packets of these flows"
+              />
+            )}
+            <a
+              className="btn btn-small"
+              href={sessionPath(id, '/export?format=csv')}
+              download
+              title="Every flow of this session as CSV; the table's filters and sort do not apply"
+            >
+              Export all flows (CSV)
+            </a>
+          </>
         }
       >
         <FlowFilters query={query} setQuery={setQuery} />
-        <FlowsTable sessionId={id} labels={labels} query={query} setQuery={setQuery} />
+        <FlowsTable sessionId={id} packets={packets} labels={labels} query={query} setQuery={setQuery} />
       </Card>
     </div>
   );

@@ -8,6 +8,7 @@ import {
   formatTime,
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
+import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { CONN_STATE_TEXTS } from './conn-states';
 import { ProtoTag } from './ProtoTag';
 
@@ -35,6 +36,7 @@ const COLUMN_PX: Record<string, number> = {
   bytes: 76,
   state: 58,
   retrans: 56,
+  pcap: 84,
 };
 
 const FIXED_PX = Object.values(COLUMN_PX).reduce((a, b) => a + b, 0);
@@ -88,7 +90,11 @@ function hints(f: Flow): string[] {
 }
 
 /** The columns, each cell as the table shows it; `labels` name the service ports ("443 (HTTPS)"). */
-export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
+export function flowColumns(
+  labels: Map<string, string>,
+  sessionId: string,
+  packets: PacketsAvailability,
+): ColumnDef<Flow>[] {
   return [
     {
       id: 'src',
@@ -191,6 +197,13 @@ export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
           </span>
         ) : null;
       },
+    },
+    {
+      id: 'pcap',
+      header: '',
+      cell: ({ row: { original: f } }) => (
+        <PacketsLink sessionId={sessionId} packets={packets} query={{ flow: f.flow_id }} what="this flow" />
+      ),
     },
   ];
 }

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { formatBytes } from '../../../../src/format/index.js';
 import { ApiError, apiRequest, sessionPath } from '../../api/request';
 import type { Session } from '../../api/types';
 import { ConfirmDialog, ErrorNote, Loading } from '../../components/ui';
@@ -47,7 +48,16 @@ export function SessionsPage() {
         <header className="card-head">
           <div>
             <h2>Analysed captures</h2>
-            <p className="card-sub">Newest first. Open one to see its overview.</p>
+            <p className="card-sub">
+              Newest first. Open one to see its overview.
+              {sessions && sessions.length > 0 && (
+                <span data-testid="kept-captures">
+                  {' '}
+                  Kept captures (for their packets) use{' '}
+                  {formatBytes(sessions.reduce((n, s) => n + (s.kept_capture_bytes ?? 0), 0))} of disk.
+                </span>
+              )}
+            </p>
           </div>
         </header>
         {error ? (

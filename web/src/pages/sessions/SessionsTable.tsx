@@ -88,6 +88,15 @@ export function SessionsTable({
             <div className="cell-status">
               <StatusBadge status={s.status} />
               {s.status === 'failed' && s.error && <div className="error-text small">{s.error}</div>}
+              {s.status === 'completed' && (
+                <div className="small muted packets-state" data-testid="packets-state">
+                  {s.packets_available
+                    ? s.capture_kept
+                      ? `Packets kept (${formatBytes(s.kept_capture_bytes ?? 0)})`
+                      : 'Packets read from the original file'
+                    : (s.packets_note ?? 'Packets not available')}
+                </div>
+              )}
             </div>
           );
         },

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { formatTime, formatTimeRange } from '../../../../src/format/index.js';
 import type { Anomaly, Insight, TrafficWindow } from '../../api/types';
 import { severityColor } from '../../colors';
+import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { SeverityBadge } from '../../components/ui';
 import { pageUrl } from '../../routes';
 import { typeName } from './alert-types';
@@ -26,8 +27,11 @@ export function EventItem({
   onSelect,
   sessionId,
   anomalies,
+  packets,
 }: {
   sessionId: string;
+  /** Whether the session's packets can be downloaded (alerts get a Packets button). */
+  packets?: PacketsAvailability;
   /** The session's window scores, once loaded: the link opens the alert's highest-scoring window. */
   anomalies?: Anomaly[];
   insight: Insight;
@@ -70,6 +74,11 @@ export function EventItem({
       <button type="button" className="event-button" onClick={onSelect} aria-pressed={selected}>
         {body}
       </button>
+      {packets && i.insight_type === 'alert' && (
+        <div className="event-packets">
+          <PacketsLink sessionId={sessionId} packets={packets} query={{ alert: i.id }} what="this alert" />
+        </div>
+      )}
       {selected && i.window_start !== null && (
         <div className="event-links small">
           <Link

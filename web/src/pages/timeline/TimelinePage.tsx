@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 import { useAnomalyScores, useInsights, useWindows } from '../../api/hooks';
 import type { Insight, Session, Summary } from '../../api/types';
+import { packetsOf } from '../../components/PacketsLink';
 import { Async, Card, Empty } from '../../components/ui';
 import { AlertFilters } from './AlertFilters';
 import { EventItem, insightRange } from './EventItem';
@@ -12,6 +13,7 @@ import './timeline.css';
 export function TimelinePage({ session }: { session: Session; summary: Summary }) {
   const id = session.session_id;
   const insights = useInsights(id);
+  const packets = packetsOf(session);
   const windows = useWindows(id);
   const scores = useAnomalyScores(id);
   const [search, setSearch] = useSearchParams();
@@ -136,6 +138,7 @@ export function TimelinePage({ session }: { session: Session; summary: Summary }
                       selected={selected?.id === a.id}
                       onSelect={() => select(a)}
                       anomalies={scores.data?.anomalies}
+                      packets={packets}
                     />
                   ))}
                 </ol>

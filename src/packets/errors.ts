@@ -1,0 +1,14 @@
+/**
+ * Why a session's packets cannot be given, with the HTTP status that says so (the CLI prints the
+ * message and exits 1): 400 a bad parameter, 404 no such session, flow, alert or window, 409 the
+ * session is not loaded or its capture changed, 410 its packets are no longer kept.
+ */
+export class PacketsError extends Error {
+  override name = 'PacketsError';
+  constructor(
+    readonly statusCode: 400 | 404 | 409 | 410,
+    message: string,
+  ) {
+    super(message);
+  }
+}
