@@ -15,6 +15,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ run: Command }>> = {
   show: () => import('./commands/show.js'),
   delete: () => import('./commands/delete.js'),
   export: () => import('./commands/export.js'),
+  search: () => import('./commands/search.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
 };

@@ -28,6 +28,14 @@ Commands:
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows on stdout: CSV with a header, JSON Lines
                               (one object a line), or a Zeek conn.log.
+  search EXPR [--sessions ID,...] [--group-by FIELD] [--limit N|all] [--cursor C] [--json|--csv]
+      Find the flows of every stored session (or the --sessions given) that match the filter
+      expression (docs/FILTERS.md), newest first: 'ip == 203.0.113.9', 'port == 53 and bytes > 10k',
+      'tls.sni ~ "*.example.com"'. --group-by FIELD (or '| top 10 src by bytes' in the expression)
+      prints the values that dominate the hits instead. --limit (default 50) caps the hits shown;
+      'all' writes every hit, a page at a time; --cursor continues where a page ended. --json
+      prints {query, total, hits, next_cursor}, --csv the export's columns with session_id first.
+      A malformed expression is one line naming the column and what was expected (exit 2).
   delete ID                   Delete a session and everything stored with it.
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
                               Generate a labelled sample capture (office traffic with a port
@@ -43,7 +51,7 @@ Exit status: 0 success (warnings allowed), 1 a capture was rejected or a session
 2 bad usage.
 `;
 
-export const COMMANDS = ['analyze', 'serve', 'sessions', 'show', 'export', 'delete', 'demo'];
+export const COMMANDS = ['analyze', 'serve', 'sessions', 'show', 'export', 'search', 'delete', 'demo'];
 
 /** One command's part of USAGE (its lines up to the next command), with the --db note. */
 export function commandUsage(command: string | undefined): string | null {
