@@ -10,6 +10,7 @@ import { FlowIndexer } from './indexer.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
+import { searchRoutes } from './routes/search.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface App {
@@ -118,6 +119,7 @@ export async function buildApp(
   metaRoutes(app, ctx, () => openApiDocument(routes));
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);
+  searchRoutes(app, ctx);
 
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));
