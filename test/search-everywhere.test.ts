@@ -368,6 +368,28 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search everywhere, on %s', (_ba
       }
     });
 
+    it("the Protocols page's flows take the same language, beside their other filters", async () => {
+      const id = ids[0];
+      const want = flows.filter(
+        (h) => h.session_id === id && h.protocol === 'UDP' && (h.src_port === 53 || h.dst_port === 53),
+      );
+      expect(want.length).toBeGreaterThan(0);
+      const res = await get(
+        `/api/sessions/${id}/flows?${new URLSearchParams({ q: 'port == 53', protocol: 'udp', sort: 'start_timestamp', limit: '1000' })}`,
+      );
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().total).toBe(want.length);
+      expect(
+        res
+          .json()
+          .flows.map((f: FlowRow) => f.flow_id)
+          .sort((a: number, b: number) => a - b),
+      ).toEqual(want.map((h) => h.flow_id).sort((a, b) => a - b));
+      const bad = await get(`/api/sessions/${id}/flows?${new URLSearchParams({ q: 'port ==' })}`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toBe('expected a value after `port ==` at column 8');
+    });
+
     it('the OpenAPI document describes /api/search and its parameters', async () => {
       const doc = (await get('/api/openapi.json')).json();
       const op = doc.paths['/api/search'].get;
