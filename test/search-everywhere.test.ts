@@ -10,6 +10,7 @@ import {
   type FlowRow,
   formatFlows,
   openStore,
+  searchFlows,
   searchRegistry,
   sessionFlows,
 } from '../src/storage/index.js';
@@ -388,6 +389,45 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search everywhere, on %s', (_ba
       const bad = await get(`/api/sessions/${id}/flows?${new URLSearchParams({ q: 'port ==' })}`);
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toBe('expected a value after `port ==` at column 8');
+    });
+
+    it('an injection corpus reaches the database only as parameters, in statements of one shape', async () => {
+      // Every statement the search sends, recorded on the way to the database.
+      const sent: { sql: string; params: unknown[] }[] = [];
+      const recording: Db = {
+        ...db,
+        kind: db.kind,
+        location: db.location,
+        owner: db.owner,
+        query: (sql, params) => {
+          sent.push({ sql, params: params ?? [] });
+          return db.query(sql, params);
+        },
+      };
+      const shapes = [
+        (v: string) => `session == ${v} or tls.sni ~ ${v}`,
+        (v: string) => `dns.query in (${v}, "x") and not ja3 == ${v} | top src by bytes`,
+      ];
+      for (const shape of shapes) {
+        sent.length = 0;
+        await searchFlows(recording, shape('"benign"'), { sessions: ids });
+        const benign = sent.map((s) => s.sql);
+        for (const hostile of HOSTILE) {
+          sent.length = 0;
+          const answer = await searchFlows(recording, shape(quote(hostile)), { sessions: ids });
+          expect(answer.hits).toEqual([]);
+          expect(sent.map((s) => s.sql)).toEqual(benign);
+          for (const s of sent) {
+            if (hostile.length > 2) expect(s.sql).not.toContain(hostile);
+            // The value is one of the parameters, whole (a glob's is its LIKE pattern).
+          }
+          expect(
+            sent.some((s) =>
+              s.params.some((p) => p === hostile || (Array.isArray(p) && p.includes(hostile))),
+            ),
+          ).toBe(true);
+        }
+      }
     });
 
     it('the OpenAPI document describes /api/search and its parameters', async () => {

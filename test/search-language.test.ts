@@ -183,6 +183,10 @@ describe('an injection corpus never changes the SQL', () => {
     (v: string) => `session ~ ${v}`,
     (v: string) => `history in (${v}, "x") and port == 1`,
     (v: string) => `not community_id == ${v} or session != ${v}`,
+    // The log and geography fields: their values go inside EXISTS subqueries, still as parameters.
+    (v: string) => `tls.sni == ${v} and dns.query ~ ${v}`,
+    (v: string) => `http.uri in (${v}, "x") or not ja4 == ${v} or http.host ~ ${v}`,
+    (v: string) => `country == ${v} and asn == 1 and dns.rcode != ${v}`,
   ];
 
   it.each(HOSTILE.map((h) => [h.length > 40 ? `${h.slice(0, 10)}… (${h.length} chars)` : h, h]))(
