@@ -8,6 +8,8 @@ import { errorSchema, UUID_PATTERN } from '../schemas.js';
 const ID = UUID_PATTERN.replace(/^\^/, '').replace(/\$$/, '');
 const SESSIONS_PATTERN = `^${ID}(,${ID})*$`;
 const MAX_SESSIONS = 100;
+/** What one search request may cost the database (PostgreSQL), at most. */
+const SEARCH_TIMEOUT_MS = 30_000;
 
 const numberOrNull = { type: ['number', 'null'] };
 const stringOrNull = { type: ['string', 'null'] };
@@ -138,6 +140,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
           groupBy: q.group_by ?? null,
           limit: q.limit,
           cursor: q.cursor ?? null,
+          timeoutMs: SEARCH_TIMEOUT_MS,
         });
       } catch (e) {
         if (e instanceof FilterError || e instanceof SearchRequestError)

@@ -51,6 +51,11 @@ export interface SearchOptions {
   countCap?: number | null;
   /** Relative times count from here (epoch seconds); default the clock's. */
   now?: number;
+  /**
+   * On PostgreSQL, stop the search's statements after this long (SQLSTATE 57014): a bound on
+   * what one request may cost, whatever its expression. PGlite has no timer to stop a statement.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -139,9 +144,20 @@ export async function searchFlows(db: Db, text: string, options: SearchOptions =
     countCap: cap,
   });
   // One at a time: PGlite runs one statement at a time anyway, and a pool stays free for others.
-  const hits = await db.query<SearchHit>(c.page.sql, c.page.params);
-  const [{ n }] = await db.query<{ n: number }>(c.count.sql, c.count.params);
-  const rows = c.group === null ? null : await db.query<SearchGroup>(c.group.sql, c.group.params);
+  const run = async (q: Db) => {
+    const hits = await q.query<SearchHit>(c.page.sql, c.page.params);
+    const [{ n }] = await q.query<{ n: number }>(c.count.sql, c.count.params);
+    const rows = c.group === null ? null : await q.query<SearchGroup>(c.group.sql, c.group.params);
+    return { hits, n, rows };
+  };
+  const timeout = options.timeoutMs;
+  const { hits, n, rows } =
+    timeout !== undefined && db.kind === 'postgres'
+      ? await db.transaction(async (tx) => {
+          await tx.query("SELECT set_config('statement_timeout', $1, true)", [String(timeout)]);
+          return run(tx);
+        })
+      : await run(db);
   return {
     query: text,
     total: n,
