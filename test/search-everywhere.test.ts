@@ -15,7 +15,7 @@ import {
   sessionFlows,
 } from '../src/storage/index.js';
 import { databaseBackends } from './helpers/backends.js';
-import { HOSTILE, quote } from './helpers/search-fixtures.js';
+import { HOSTILE, quote, SEARCH_TABLES } from './helpers/search-fixtures.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
 /**
@@ -56,14 +56,8 @@ const keys = (hits: Hit[]) => hits.map(key).sort();
 /** Tables this file made (absent from the schema): dropped after. */
 const CREATED: string[] = [];
 
-const LOG_TABLES: Record<string, string> = {
-  dns_log:
-    'CREATE TABLE dns_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, query text, qtype int, qtype_name text, rcode int, rcode_name text)',
-  tls_log:
-    'CREATE TABLE tls_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, version text, cipher text, server_name text, ja3 text, ja3s text, ja4 text)',
-  host_geo:
-    'CREATE TABLE host_geo (session_id text NOT NULL, address text NOT NULL, country text, asn bigint, as_name text)',
-};
+/** The tables this file may have to make (their DDL: SEARCH_TABLES). */
+const LOG_TABLES = ['dns_log', 'tls_log', 'host_geo'];
 
 describe.skipIf(!hasSharedPcaps).each(backends)('search everywhere, on %s', (_backend, target) => {
   const ids: string[] = [];
@@ -84,11 +78,11 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search everywhere, on %s', (_ba
       const have = await db.query<{ t: string }>(
         `SELECT table_name::text AS t FROM information_schema.tables
           WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
-        [Object.keys(LOG_TABLES)],
+        [LOG_TABLES],
       );
-      for (const [table, ddl] of Object.entries(LOG_TABLES)) {
+      for (const table of LOG_TABLES) {
         if (have.some((r) => r.t === table)) continue;
-        await db.exec(ddl);
+        await db.exec(SEARCH_TABLES[table]);
         CREATED.push(table);
       }
       if (CREATED.includes('dns_log'))
