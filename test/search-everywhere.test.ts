@@ -388,27 +388,31 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search everywhere, on %s', (_ba
     it('an injection corpus reaches the database only as parameters, in statements of one shape', async () => {
       // Every statement the search sends, recorded on the way to the database.
       const sent: { sql: string; params: unknown[] }[] = [];
-      const recording: Db = {
-        ...db,
-        kind: db.kind,
-        location: db.location,
-        owner: db.owner,
-        query: (sql, params) => {
-          sent.push({ sql, params: params ?? [] });
-          return db.query(sql, params);
-        },
-      };
+      const recording = (d: Db): Db =>
+        new Proxy(d, {
+          get(target, key) {
+            if (key === 'query')
+              return (sql: string, params?: unknown[]) => {
+                sent.push({ sql, params: params ?? [] });
+                return target.query(sql, params);
+              };
+            if (key === 'transaction')
+              return <T>(fn: (tx: Db) => Promise<T>) => target.transaction((tx) => fn(recording(tx)));
+            const v = Reflect.get(target, key);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        });
       const shapes = [
         (v: string) => `session == ${v} or tls.sni ~ ${v}`,
         (v: string) => `dns.query in (${v}, "x") and not ja3 == ${v} | top src by bytes`,
       ];
       for (const shape of shapes) {
         sent.length = 0;
-        await searchFlows(recording, shape('"benign"'), { sessions: ids });
+        await searchFlows(recording(db), shape('"benign"'), { sessions: ids });
         const benign = sent.map((s) => s.sql);
         for (const hostile of HOSTILE) {
           sent.length = 0;
-          const answer = await searchFlows(recording, shape(quote(hostile)), { sessions: ids });
+          const answer = await searchFlows(recording(db), shape(quote(hostile)), { sessions: ids });
           expect(answer.hits).toEqual([]);
           expect(sent.map((s) => s.sql)).toEqual(benign);
           for (const s of sent) {
