@@ -41,7 +41,7 @@ describe.skipIf(!ready)('search in Chromium', () => {
   const api = <T>(path: string) => apiGet<T>(base, path);
   const open = (path: string) => page.goto(`${base}${path}`, { waitUntil: 'networkidle' });
   const hitRows = () => page.locator('table.search-hits tbody tr');
-  const box = () => page.getByRole('searchbox', { name: 'Search every session' });
+  const box = () => page.getByRole('searchbox', { name: 'Search flows' });
 
   beforeAll(async () => {
     ts = await startTestServer('flowlens-search-');

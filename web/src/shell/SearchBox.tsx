@@ -28,7 +28,7 @@ export function SearchBox() {
         <input
           type="search"
           className="mono"
-          aria-label="Search every session"
+          aria-label="Search flows"
           placeholder="Search all sessions, e.g. port == 53"
           value={text}
           onChange={(e) => setText(e.target.value)}
