@@ -168,7 +168,7 @@ describe('flowlens analyze', () => {
     expect(existsSync(join(ROOT, 'mysql:'))).toBe(false);
   });
 
-  it.each(['analyze', 'sessions', 'show', 'export', 'delete', 'serve', 'demo'])(
+  it.each(['analyze', 'sessions', 'show', 'export', 'search', 'delete', 'serve', 'demo'])(
     "'%s --help' prints that command's usage and exits 0",
     (command) => {
       const r = flowlens(command, '--help');
@@ -182,6 +182,7 @@ describe('flowlens analyze', () => {
         'sessions [--json]',
         'show ID',
         'export ID',
+        'search EXPR',
         'delete ID',
         'demo [--seed',
       ];

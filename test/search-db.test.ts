@@ -11,7 +11,7 @@ import {
   sessionFlows,
 } from '../src/storage/index.js';
 import { databaseBackends } from './helpers/backends.js';
-import { HOSTILE, quote, SQL_ROWS } from './helpers/search-fixtures.js';
+import { HOSTILE, quote, SEARCH_TABLES, SQL_ROWS } from './helpers/search-fixtures.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
 /**
@@ -295,7 +295,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search over captures stored in 
     expect(rows.map(key).sort()).toEqual(expected.map(key).sort());
   });
 
-  it("every fixture's SQL runs, with #17's columns added in a transaction that is rolled back", async () => {
+  it("every fixture's SQL runs, with #17's columns and the logs' tables added in a transaction that is rolled back", async () => {
     const historyColumn = async () =>
       (
         await db.query(
@@ -309,6 +309,7 @@ describe.skipIf(!hasSharedPcaps).each(backends)('search over captures stored in 
         'ALTER TABLE flows ADD COLUMN IF NOT EXISTS history text, ADD COLUMN IF NOT EXISTS community_id text, ' +
           'ADD COLUMN IF NOT EXISTS orig_bytes bigint, ADD COLUMN IF NOT EXISTS resp_bytes bigint',
       );
+      for (const ddl of Object.values(SEARCH_TABLES)) await tx.query(ddl);
       for (const [input, sql, params] of SQL_ROWS) {
         const rows = await tx.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM flows f WHERE ${sql}`,

@@ -16,6 +16,7 @@ const COMMAND_MODULES: Record<string, () => Promise<{ run: Command }>> = {
   delete: () => import('./commands/delete.js'),
   export: () => import('./commands/export.js'),
   packets: () => import('./commands/packets.js'),
+  search: () => import('./commands/search.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
   worker: () => import('./commands/worker.js'),

@@ -50,6 +50,14 @@ Commands:
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows on stdout: CSV with a header, JSON Lines
                               (one object a line), or a Zeek conn.log.
+  search EXPR [--sessions ID,...] [--group-by FIELD] [--limit N|all] [--cursor C] [--json|--csv]
+      Find the flows of every stored session (or the --sessions given) that match the filter
+      expression (docs/FILTERS.md), newest first: 'ip == 203.0.113.9', 'port == 53 and bytes > 10k',
+      'tls.sni ~ "*.example.com"'. --group-by FIELD (or '| top 10 src by bytes' in the expression)
+      prints the values that dominate the hits instead. --limit (default 50) caps the hits shown;
+      'all' writes every hit, a page at a time; --cursor continues where a page ended. --json
+      prints {query, total, hits, next_cursor}, --csv the export's columns with session_id first.
+      A malformed expression is one line naming the column and what was expected (exit 2).
   delete ID                   Delete a session and everything stored with it (its kept capture
                               copy too; never a file of yours it refers to).
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
@@ -74,6 +82,7 @@ export const COMMANDS = [
   'show',
   'export',
   'packets',
+  'search',
   'delete',
   'demo',
 ];

@@ -45,6 +45,13 @@ export interface FieldSpec {
   group?: readonly string[];
   /** One line for the documentation and for tools that list the fields. */
   about: string;
+  /**
+   * The table (and column) the field reads, when it may be missing from a database: a log table
+   * or a column a later migration adds. The stored search (src/storage) keeps the field out of
+   * the registry where the schema lacks it, so naming it gives the ordinary "unknown field" error
+   * rather than a database error.
+   */
+  needs?: { table: string; column?: string };
 }
 
 const PROTOCOL_WORDS: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6' };
@@ -63,13 +70,21 @@ function connStateValue(word: string): string | null {
 }
 
 /**
- * Every field an expression can name. A field that needs a table or a column that does not exist
- * yet stays out until it does, so that naming it gives the ordinary "unknown field" error. A log
- * field is one row, e.g. once `dns_log` exists:
- *
- *   { name: 'dns.query', type: 'text', columns: ['t.query'], nullable: true, caseless: true,
- *     table: { from: 'dns_log t', on: 't.session_id = f.session_id AND t.flow_id = f.flow_id' }, about: … }
+ * Every field an expression can name. A field that needs a table or a column that may not exist
+ * says so (`needs`): `searchRegistry` in src/storage keeps it out of a database without it, so that
+ * naming it gives the ordinary "unknown field" error.
  */
+/** A log's rows of the flow (a flow may have several: each DNS transaction, each HTTP request). */
+function logOf(table: string) {
+  return { from: `${table} t`, on: 't.session_id = f.session_id AND t.flow_id = f.flow_id' };
+}
+
+/** The geography of either side of the flow (a row per address of the session, where known). */
+const GEO = {
+  from: 'host_geo t',
+  on: 't.session_id = f.session_id AND t.address::inet IN (f.src_ip::inet, f.dst_ip::inet)',
+};
+
 export const FIELDS: readonly FieldSpec[] = [
   {
     name: 'src',
@@ -154,6 +169,7 @@ export const FIELDS: readonly FieldSpec[] = [
     name: 'orig_bytes',
     type: 'number',
     columns: ['f.orig_bytes'],
+    needs: { table: 'flows', column: 'orig_bytes' },
     nullable: true,
     about: "the initiator's payload bytes by sequence space, as Zeek counts them",
   },
@@ -161,6 +177,7 @@ export const FIELDS: readonly FieldSpec[] = [
     name: 'resp_bytes',
     type: 'number',
     columns: ['f.resp_bytes'],
+    needs: { table: 'flows', column: 'resp_bytes' },
     nullable: true,
     about: "the responder's payload bytes by sequence space, as Zeek counts them",
   },
@@ -185,6 +202,7 @@ export const FIELDS: readonly FieldSpec[] = [
     name: 'history',
     type: 'text',
     columns: ['f.history'],
+    needs: { table: 'flows', column: 'history' },
     nullable: true,
     group: ['f.history'],
     about: "Zeek's history letters (ShADadFf …; upper case from the initiator), case-sensitive",
@@ -214,6 +232,7 @@ export const FIELDS: readonly FieldSpec[] = [
     name: 'community_id',
     type: 'text',
     columns: ['f.community_id'],
+    needs: { table: 'flows', column: 'community_id' },
     nullable: true,
     group: ['f.community_id'],
     about: 'the Community ID flow hash (1:…), as Zeek, Suricata and Arkime write it',
@@ -234,6 +253,102 @@ export const FIELDS: readonly FieldSpec[] = [
     columns: ['f.flow_id'],
     nullable: false,
     about: "the flow's id within its session (as the dashboard and the exports show it)",
+  },
+  {
+    name: 'country',
+    type: 'text',
+    columns: ['t.country'],
+    nullable: true,
+    caseless: true,
+    table: GEO,
+    needs: { table: 'host_geo', column: 'country' },
+    about: 'the country code of either address (ISO 3166, `DE`), where the GeoIP database knows it',
+  },
+  {
+    name: 'asn',
+    type: 'number',
+    columns: ['t.asn'],
+    nullable: true,
+    table: GEO,
+    needs: { table: 'host_geo', column: 'asn' },
+    about: 'the autonomous system number of either address, where the GeoIP database knows it',
+  },
+  {
+    name: 'dns.query',
+    type: 'text',
+    columns: ['t.query'],
+    nullable: true,
+    caseless: true,
+    table: logOf('dns_log'),
+    needs: { table: 'dns_log', column: 'query' },
+    about: 'a name the flow asked DNS for (any of its queries)',
+  },
+  {
+    name: 'dns.rcode',
+    type: 'text',
+    columns: ['t.rcode_name', 't.rcode::text'],
+    nullable: true,
+    caseless: true,
+    table: logOf('dns_log'),
+    needs: { table: 'dns_log', column: 'rcode_name' },
+    about: 'a DNS answer code of the flow, by name (`NXDOMAIN`) or number (`3`)',
+  },
+  {
+    name: 'http.host',
+    type: 'text',
+    columns: ['t.host'],
+    nullable: true,
+    caseless: true,
+    table: logOf('http_log'),
+    needs: { table: 'http_log', column: 'host' },
+    about: 'the Host header of any HTTP request of the flow',
+  },
+  {
+    name: 'http.uri',
+    type: 'text',
+    columns: ['t.uri'],
+    nullable: true,
+    table: logOf('http_log'),
+    needs: { table: 'http_log', column: 'uri' },
+    about: 'the URI of any HTTP request of the flow (case-sensitive)',
+  },
+  {
+    name: 'http.status',
+    type: 'number',
+    columns: ['t.status_code'],
+    nullable: true,
+    table: logOf('http_log'),
+    needs: { table: 'http_log', column: 'status_code' },
+    about: 'the status code of any HTTP response of the flow',
+  },
+  {
+    name: 'tls.sni',
+    type: 'text',
+    columns: ['t.server_name'],
+    nullable: true,
+    caseless: true,
+    table: logOf('tls_log'),
+    needs: { table: 'tls_log', column: 'server_name' },
+    about: 'the server name (SNI) the TLS client asked for',
+  },
+  {
+    name: 'ja3',
+    type: 'text',
+    columns: ['t.ja3'],
+    nullable: true,
+    caseless: true,
+    table: logOf('tls_log'),
+    needs: { table: 'tls_log', column: 'ja3' },
+    about: "the JA3 hash of the flow's TLS ClientHello",
+  },
+  {
+    name: 'ja4',
+    type: 'text',
+    columns: ['t.ja4'],
+    nullable: true,
+    table: logOf('tls_log'),
+    needs: { table: 'tls_log', column: 'ja4' },
+    about: "the JA4 fingerprint of the flow's TLS ClientHello (case-sensitive)",
   },
 ];
 

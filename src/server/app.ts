@@ -13,6 +13,7 @@ import { IngestQueue, type SessionQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { packetRoutes } from './routes/packets.js';
+import { searchRoutes } from './routes/search.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface App {
@@ -140,6 +141,7 @@ export async function buildApp(
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);
   packetRoutes(app, ctx);
+  searchRoutes(app, ctx);
 
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));

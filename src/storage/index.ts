@@ -40,6 +40,17 @@ export {
   type TalkerDirection,
   type TalkerRecord,
 } from './read/rankings.js';
+export {
+  type SearchAnswer,
+  type SearchGroup,
+  type SearchHit,
+  type SearchOptions,
+  SearchRequestError,
+  searchAllHits,
+  searchFlows,
+  searchQuery,
+  searchRegistry,
+} from './read/search.js';
 export { getWindows, WINDOW_FIELDS, type WindowRecord } from './read/windows.js';
 export { SESSION_ID_PATTERN } from './session-id.js';
 export {

@@ -426,6 +426,9 @@ const FLOW_INDEXES = [
   'start',
   'retrans',
   'flow',
+  // The search's networks (migration 12): ranges of the inet form.
+  'src_inet',
+  'dst_inet',
 ];
 
 /** Completed sessions whose flows are not indexed yet (loaded by another process, or interrupted). */

@@ -122,6 +122,21 @@ export const TREE_ROWS: [input: string, tree: string][] = [
   ['| top state', '* | top 10 state by flows'],
   ['| top proto', '* | top 10 proto by flows'],
   ['| top history', '* | top 10 history by flows'],
+  ['dns.query ~ "*.example.com"', '(~ dns.query glob:"*.example.com")'],
+  ['dns.rcode == NXDOMAIN', '(== dns.rcode "NXDOMAIN")'],
+  ['dns.rcode == 3', '(== dns.rcode "3")'],
+  ['http.host == Example.COM', '(== http.host "Example.COM")'],
+  ['http.uri ~ /^\\/admin/', '(~ http.uri re:/^/admin/)'],
+  ['http.status >= 500', '(>= http.status 500)'],
+  ['http.status in (401, 403)', '(in http.status 401 403)'],
+  ['tls.sni ~ "*.example.com"', '(~ tls.sni glob:"*.example.com")'],
+  ['TLS.SNI == a.example', '(== tls.sni "a.example")'],
+  ['ja3 == e7d705a3286e19ea42f587b344ee6865', '(== ja3 "e7d705a3286e19ea42f587b344ee6865")'],
+  ['ja4 == t13d1516h2_8daaf6152771_b186095e22b6', '(== ja4 "t13d1516h2_8daaf6152771_b186095e22b6")'],
+  ['country == DE', '(== country "DE")'],
+  ['country in (DE, FR)', '(in country "DE" "FR")'],
+  ['asn == 64496', '(== asn 64496)'],
+  ['not asn in (64496, 64497)', '(not (in asn 64496 64497))'],
 ];
 
 export const SQL_ROWS: [input: string, sql: string, params: unknown[]][] = [
@@ -372,6 +387,66 @@ export const SQL_ROWS: [input: string, sql: string, params: unknown[]][] = [
   ['| top state', 'TRUE', []],
   ['| top proto', 'TRUE', []],
   ['| top history', 'TRUE', []],
+  [
+    'dns.query ~ "*.example.com"',
+    'EXISTS (SELECT 1 FROM dns_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND lower(t.query) LIKE lower($1::text))',
+    ['%.example.com'],
+  ],
+  [
+    'dns.rcode == nxdomain',
+    'EXISTS (SELECT 1 FROM dns_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND (lower(t.rcode_name) = lower($1::text) OR lower(t.rcode::text) = lower($1::text)))',
+    ['nxdomain'],
+  ],
+  [
+    'http.host == Example.COM',
+    'EXISTS (SELECT 1 FROM http_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND lower(t.host) = lower($1::text))',
+    ['Example.COM'],
+  ],
+  [
+    'http.uri ~ /^\\/admin/',
+    'EXISTS (SELECT 1 FROM http_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND t.uri ~ $1::text)',
+    ['^/admin'],
+  ],
+  [
+    'http.status >= 500',
+    'EXISTS (SELECT 1 FROM http_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND t.status_code >= $1::int8)',
+    [500],
+  ],
+  [
+    'not http.status == 200',
+    '(NOT EXISTS (SELECT 1 FROM http_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND t.status_code = $1::int8))',
+    [200],
+  ],
+  [
+    'tls.sni ~ "*.example.com"',
+    'EXISTS (SELECT 1 FROM tls_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND lower(t.server_name) LIKE lower($1::text))',
+    ['%.example.com'],
+  ],
+  [
+    'ja3 == E7D705A3286E19EA42F587B344EE6865',
+    'EXISTS (SELECT 1 FROM tls_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND lower(t.ja3) = lower($1::text))',
+    ['E7D705A3286E19EA42F587B344EE6865'],
+  ],
+  [
+    'ja4 ~ "t13d*"',
+    'EXISTS (SELECT 1 FROM tls_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND t.ja4 LIKE $1::text)',
+    ['t13d%'],
+  ],
+  [
+    'country == de',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND t.address::inet IN (f.src_ip::inet, f.dst_ip::inet) AND lower(t.country) = lower($1::text))',
+    ['de'],
+  ],
+  [
+    'asn in (64496, 64497)',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND t.address::inet IN (f.src_ip::inet, f.dst_ip::inet) AND t.asn = ANY($1::int8[]))',
+    [[64496, 64497]],
+  ],
+  [
+    'tls.sni == a.example and port == 443',
+    '(EXISTS (SELECT 1 FROM tls_log t WHERE t.session_id = f.session_id AND t.flow_id = f.flow_id AND lower(t.server_name) = lower($1::text)) AND (f.src_port = $2::int4 OR f.dst_port = $2::int4))',
+    ['a.example', 443],
+  ],
 ];
 
 export const ERROR_ROWS: [input: string, message: string][] = [
@@ -463,13 +538,36 @@ export const ERROR_ROWS: [input: string, message: string][] = [
     'expected an operator for `service` (== != in `not in`) after `service` at column 9, not `~`',
   ],
   ['prot == tcp', 'unknown field `prot` at column 1: did you mean `port`, `proto` or `dst`?'],
-  ['tls.sni ~ "*.example.com"', 'unknown field `tls.sni` at column 1: did you mean `bytes`, `dst` or `end`?'],
   [
-    'dns.query == example.com',
-    'unknown field `dns.query` at column 1: did you mean `dst_port`, `history` or `dst`?',
+    'tls.sin ~ "*.example.com"',
+    'unknown field `tls.sin` at column 1: did you mean `tls.sni`, `session` or `asn`?',
   ],
-  ['ja3 == abc', 'unknown field `ja3` at column 1: did you mean `dst`, `end` or `ip`?'],
-  ['country == FR', 'unknown field `country` at column 1: did you mean `history`, `port` or `bytes`?'],
+  [
+    'dns.qeury == example.com',
+    'unknown field `dns.qeury` at column 1: did you mean `dns.query`, `dns.rcode` or `dst_port`?',
+  ],
+  ['ja5 == abc', 'unknown field `ja5` at column 1: did you mean `ja3`, `ja4` or `asn`?'],
+  ['contry == FR', 'unknown field `contry` at column 1: did you mean `country`, `history` or `port`?'],
+  [
+    'http.status == ok',
+    'expected a whole number (1500, 1.5k, 2M, 1G) after `http.status ==` at column 16, not `ok`',
+  ],
+  [
+    'http.status ~ "2*"',
+    'expected an operator for `http.status` (== != < <= > >= in `not in`) after `http.status` at column 13, not `~`',
+  ],
+  [
+    'asn == AS64496',
+    'expected a whole number (1500, 1.5k, 2M, 1G) after `asn ==` at column 8, not `AS64496`',
+  ],
+  [
+    'tls.sni <',
+    'expected an operator for `tls.sni` (== != in `not in` ~ !~) after `tls.sni` at column 9, not `<`',
+  ],
+  [
+    'dns.rcode > 2',
+    'expected an operator for `dns.rcode` (== != in `not in` ~ !~) after `dns.rcode` at column 11, not `>`',
+  ],
   [
     'Bytes > 1 and packts > 2',
     'unknown field `packts` at column 15: did you mean `packets`, `port` or `proto`?',
@@ -566,7 +664,7 @@ export const ERROR_ROWS: [input: string, message: string][] = [
   ['port == 1 | bottom src', 'expected `top` after `port == 1 |` at column 13, not `bottom`'],
   [
     '| top unknown_field',
-    'unknown field `unknown_field` at column 7: did you mean `community_id`, `end` or `flow`?',
+    'unknown field `unknown_field` at column 7: did you mean `community_id`, `country` or `dns.query`?',
   ],
   ['port == 1 | top src | top dst', 'expected the end after `port == 1 | top src` at column 21, not `|`'],
   ['&& port == 1', 'expected a field, `not` or `(` at column 1, not `&`'],
@@ -609,3 +707,18 @@ export const HOSTILE = [
 export function quote(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
+
+/**
+ * The log and geography tables with the columns the search reads, as the logs and enrich
+ * branches' migrations name them: for tests on a database whose migrations have not made them.
+ */
+export const SEARCH_TABLES: Record<string, string> = {
+  dns_log:
+    'CREATE TABLE IF NOT EXISTS dns_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, query text, qtype int, qtype_name text, rcode int, rcode_name text)',
+  http_log:
+    'CREATE TABLE IF NOT EXISTS http_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, method text, host text, uri text, status_code int, user_agent text)',
+  tls_log:
+    'CREATE TABLE IF NOT EXISTS tls_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, version text, cipher text, server_name text, ja3 text, ja3s text, ja4 text)',
+  host_geo:
+    'CREATE TABLE IF NOT EXISTS host_geo (session_id text NOT NULL, address text NOT NULL, country text, asn bigint, as_name text)',
+};

@@ -1,5 +1,6 @@
 import { sessionDetailPath } from './api/endpoints.js';
 import { isSessionId, prefetch, startEarly } from './api/request.js';
+import { readSearch, searchApiPath } from './pages/search/search-query.js';
 import { PAGE_DATA, pageAt } from './routes.js';
 
 // The page's only entry (index.html): a small module that starts the page's requests, then loads
@@ -19,7 +20,8 @@ function prefetchFromUrl(): void {
   const { page, sessionId } = pageAt(pathname, search);
   startEarly('/api/auth');
   startEarly('/api/sessions');
-  if (sessionId && page && page !== 'sessions' && isSessionId(sessionId)) {
+  if (page === 'search') startEarly(searchApiPath(readSearch(new URLSearchParams(search))));
+  if (sessionId && page && page !== 'sessions' && page !== 'search' && isSessionId(sessionId)) {
     startEarly(sessionDetailPath(sessionId));
     prefetch(PAGE_DATA[page](sessionId, new URLSearchParams(search)));
   }

@@ -2,6 +2,7 @@ import { createBrowserRouter, Navigate } from 'react-router';
 import { AnomaliesPage } from './pages/anomalies/AnomaliesPage';
 import { OverviewPage } from './pages/overview/OverviewPage';
 import { ProtocolsPage } from './pages/protocols/ProtocolsPage';
+import { SearchPage } from './pages/search/SearchPage';
 import { SessionsPage } from './pages/sessions/SessionsPage';
 import { TimelinePage } from './pages/timeline/TimelinePage';
 import { TrafficPage } from './pages/traffic/TrafficPage';
@@ -29,6 +30,7 @@ export const router = createBrowserRouter([
     children: [
       { index: true, element: <Navigate to="/sessions" replace /> },
       { path: 'sessions', element: <SessionsPage /> },
+      { path: 'search', element: <SearchPage /> },
       { path: 'sessions/:sessionId', element: sessionRoute('overview') },
       { path: 'overview', element: sessionRoute('overview') },
       { path: 'protocols', element: sessionRoute('protocols') },

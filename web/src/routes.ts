@@ -73,11 +73,12 @@ export function urlSessionId(raw: string | null | undefined): string | null {
 export function pageAt(
   pathname: string,
   search: string,
-): { page: PageKey | 'sessions' | null; sessionId: string | null } {
+): { page: PageKey | 'sessions' | 'search' | null; sessionId: string | null } {
   const q = urlSessionId(new URLSearchParams(search).get('session'));
   const m = /^\/sessions\/([^/]+)\/?$/.exec(pathname);
   if (m) return { page: 'overview', sessionId: urlSessionId(decodeSegment(m[1])) };
   if (pathname === '/sessions' || pathname === '/sessions/') return { page: 'sessions', sessionId: null };
+  if (pathname === '/search' || pathname === '/search/') return { page: 'search', sessionId: null };
   const key = pathname.replace(/^\/|\/$/g, '') as PageKey;
   if (PAGES.some((p) => p.key === key)) return { page: key, sessionId: q };
   return { page: null, sessionId: null };

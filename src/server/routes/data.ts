@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalIp, serviceLabel } from '../../analysis/index.js';
+import { compile, MAX_EXPRESSION_LENGTH, parse } from '../../search/index.js';
 import {
   FLOW_PROTOCOLS,
   FLOW_SORTS,
@@ -17,6 +18,7 @@ import {
   getWindows,
   type SessionRow,
   type StoredSummary,
+  searchRegistry,
   sessionFlows,
   sessionLocalNets,
   type TalkerDirection,
@@ -136,6 +138,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
           protocol: { type: 'string', enum: [...FLOW_PROTOCOLS] },
           window_from: { type: 'integer', minimum: 0 },
           window_to: { type: 'integer', minimum: 0 },
+          q: {
+            type: 'string',
+            maxLength: MAX_EXPRESSION_LENGTH,
+            description: 'a filter expression (docs/FILTERS.md), with the other filters',
+          },
           limit: limit(1000, 50),
           offset: { type: 'integer', minimum: 0, maximum: 100_000_000, default: 0 },
         }),
@@ -151,12 +158,23 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         protocol?: FlowProtocol;
         window_from?: number;
         window_to?: number;
+        q?: string;
         limit: number;
         offset: number;
       }>,
       reply,
     ) => {
       const q = req.query;
+      let filter = null;
+      if (q.q !== undefined && q.q.trim() !== '') {
+        const parsed = parse(q.q, await searchRegistry(db));
+        if (!parsed.ok) return reply.code(400).send({ error: parsed.error.message });
+        if (parsed.query.top !== null)
+          return reply
+            .code(400)
+            .send({ error: 'the flows table takes a filter; `| top` belongs to the search page' });
+        filter = compile(parsed.query).where;
+      }
       const ip = q.ip === undefined ? null : canonicalIp(q.ip);
       if (q.ip !== undefined && ip === null)
         return reply.code(400).send({ error: `querystring/ip '${q.ip}' is not an IPv4 or IPv6 address` });
@@ -177,6 +195,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         startBefore: q.window_to === undefined ? null : windowStart(row, q.window_to + 1),
         limit: q.limit,
         offset: q.offset,
+        filter,
       });
       return {
         total: page.total,

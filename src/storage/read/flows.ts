@@ -24,6 +24,11 @@ export interface FlowQuery {
   startBefore: number | null;
   limit: number;
   offset: number;
+  /**
+   * A search expression's condition over `flows f` with its parameters ($1…), as
+   * src/search's compile gives it (`where`): the Protocols page's filter box. Null: none.
+   */
+  filter?: { sql: string; params: unknown[] } | null;
 }
 
 export interface FlowPage {
@@ -76,19 +81,37 @@ for (const sort of FLOW_SORTS) {
 const COUNT_SQL = `SELECT count(*)::float8 AS n FROM (SELECT 1 FROM flows ${WHERE} LIMIT $7) matching`;
 const TOTAL_SQL = `SELECT (summary_json->'flows'->>'count')::float8 AS n FROM pcap_sessions WHERE session_id = $1`;
 
+/**
+ * A statement of this file with a search condition added: the flows aliased `f` as the condition
+ * names them, this file's parameters numbered after the condition's. The text depends only on the
+ * condition's shape; its values stay parameters.
+ */
+function withFilter(sql: string, filter: { sql: string; params: unknown[] }): string {
+  const shift = filter.params.length;
+  return sql
+    .replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + shift}`)
+    .replace(' FROM flows \n WHERE ', ` FROM flows f\n WHERE (${filter.sql}) AND `)
+    .replace(/flows\.(\w+)/g, 'f.$1');
+}
+
 /** One page of a session's flows, sorted and filtered, with the number of flows that match. */
 export async function getFlows(db: Db, sessionId: string, q: FlowQuery): Promise<FlowPage> {
   const protocol = q.protocol === null ? null : q.protocol === 'other' ? 'other' : PROTOCOL_NAMES[q.protocol];
-  const filters = [sessionId, q.ip, q.port, protocol, q.startFrom, q.startBefore];
-  const sql = PAGE_SQL.get(`${q.sort} ${q.order}`);
+  const filter = q.filter ?? null;
+  const filters = [...(filter?.params ?? []), sessionId, q.ip, q.port, protocol, q.startFrom, q.startBefore];
+  let sql = PAGE_SQL.get(`${q.sort} ${q.order}`);
   if (sql === undefined) throw new Error(`unknown flow sort ${q.sort} ${q.order}`);
-  const unfiltered = filters.slice(1).every((f) => f === null);
+  if (filter !== null) sql = withFilter(sql, filter);
+  const unfiltered = filter === null && filters.slice(1).every((f) => f === null);
   const [flows, count] = await Promise.all([
     db.query<FlowRow>(sql, [...filters, q.limit, q.offset]),
     // Without filters the summary knows the number; with them, count up to the cap.
     unfiltered
       ? db.query<{ n: number }>(TOTAL_SQL, [sessionId])
-      : db.query<{ n: number }>(COUNT_SQL, [...filters, COUNT_CAP + 1]),
+      : db.query<{ n: number }>(filter === null ? COUNT_SQL : withFilter(COUNT_SQL, filter), [
+          ...filters,
+          COUNT_CAP + 1,
+        ]),
   ]);
   const n = Number(count[0]?.n ?? 0);
   if (unfiltered) return { total: n, totalExact: true, flows };

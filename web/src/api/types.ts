@@ -285,3 +285,26 @@ export interface AuthState {
   required: boolean;
   authenticated: boolean;
 }
+
+/** A flow a search found: the flow as the flows table has it, with its session. */
+export interface SearchHit extends Flow {
+  session_id: string;
+}
+
+export interface SearchGroupRow {
+  key: string | number;
+  flows: number;
+  bytes: number;
+  packets: number;
+}
+
+/** GET /api/search: a page of hits across sessions, newest first, and the group-by if asked. */
+export interface SearchResponse {
+  query: string;
+  /** Hits; when `total_exact` is false, at least this many (the server stops counting). */
+  total: number;
+  total_exact: boolean;
+  hits: SearchHit[];
+  next_cursor: string | null;
+  group: { field: string; by: 'flows' | 'bytes' | 'packets'; rows: SearchGroupRow[] } | null;
+}

@@ -4,6 +4,7 @@ import { formatTimeRange, formatTimestampText } from '../../../src/format/index.
 import type { Session } from '../api/types';
 import { PAGES, pageAt, pageUrl } from '../routes';
 import { Logo } from './Logo';
+import { SearchBox } from './SearchBox';
 import {
   defaultSession,
   rememberedSession,
@@ -33,6 +34,9 @@ function SideNav() {
       </Link>
       <NavLink to="/sessions" end className="navlink">
         Sessions
+      </NavLink>
+      <NavLink to="/search" className="navlink">
+        Search
       </NavLink>
       <div className="nav-group">Analysis</div>
       {PAGES.map((p) =>
@@ -68,7 +72,8 @@ function SessionSelector() {
   const options = sessions ?? [];
   const onChange = (id: string) => {
     rememberSession(id);
-    if (current.page && current.page !== 'sessions') navigate(pageUrl(current.page, id));
+    if (current.page && current.page !== 'sessions' && current.page !== 'search')
+      navigate(pageUrl(current.page, id));
     else setBump((x) => x + 1);
   };
   return (
@@ -101,14 +106,17 @@ function HeaderBar() {
   const title =
     current.page === 'sessions'
       ? 'Sessions'
-      : (PAGES.find((p) => p.key === current.page)?.title ?? 'Flowlens');
+      : current.page === 'search'
+        ? 'Search'
+        : (PAGES.find((p) => p.key === current.page)?.title ?? 'Flowlens');
   const s = sessions?.find((x) => x.session_id === current.sessionId);
   return (
     <header className="topbar">
       <div className="topbar-title">
         <h1>{title}</h1>
-        {s && current.page !== 'sessions' && <SessionMeta session={s} />}
+        {s && current.page !== 'sessions' && current.page !== 'search' && <SessionMeta session={s} />}
       </div>
+      <SearchBox />
       <SessionSelector />
     </header>
   );

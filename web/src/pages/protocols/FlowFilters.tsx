@@ -17,11 +17,13 @@ export function FlowFilters({
 }) {
   const [ip, setIp] = useState(query.ip);
   const [port, setPort] = useState(query.port);
+  const [expr, setExpr] = useState(query.expr);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
     setIp(query.ip);
     setPort(query.port);
-  }, [query.ip, query.port]);
+    setExpr(query.expr);
+  }, [query.ip, query.port, query.expr]);
   const apply = (e: FormEvent) => {
     e.preventDefault();
     const p = port.trim();
@@ -36,9 +38,9 @@ export function FlowFilters({
       return;
     }
     setProblem(null);
-    setQuery({ ip: a, port: p, page: 0 });
+    setQuery({ ip: a, port: p, expr: expr.trim(), page: 0 });
   };
-  const active = query.ip || query.port || query.protocol || query.wfrom || query.wto;
+  const active = query.ip || query.port || query.protocol || query.wfrom || query.wto || query.expr;
   return (
     <form className="filters" onSubmit={apply} aria-label="Filter flows">
       <label className="inline-field">
@@ -73,6 +75,19 @@ export function FlowFilters({
           <option value="other">other</option>
         </select>
       </label>
+      <label className="inline-field flow-expr">
+        Expression
+        <input
+          type="text"
+          value={expr}
+          placeholder="e.g. ip in 10.0.0.0/8 and bytes > 1M"
+          onChange={(e) => setExpr(e.target.value)}
+          className="mono"
+          spellCheck={false}
+          title="The search language (docs/FILTERS.md), for this session's flows"
+          maxLength={10_000}
+        />
+      </label>
       <button type="submit" className="btn btn-small btn-primary">
         Filter
       </button>
@@ -80,7 +95,7 @@ export function FlowFilters({
         <button
           type="button"
           className="btn btn-small"
-          onClick={() => setQuery({ ip: '', port: '', protocol: '', wfrom: '', wto: '', page: 0 })}
+          onClick={() => setQuery({ ip: '', port: '', protocol: '', wfrom: '', wto: '', expr: '', page: 0 })}
         >
           Clear
         </button>

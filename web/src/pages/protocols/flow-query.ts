@@ -28,6 +28,8 @@ export interface FlowQuery {
   /** Flows that started in windows wfrom..wto (inclusive); '' for all. */
   wfrom: string;
   wto: string;
+  /** A filter expression of the search language (docs/FILTERS.md), '' for none. */
+  expr: string;
   page: number;
   size: number;
 }
@@ -45,6 +47,7 @@ export function readQuery(q: URLSearchParams): FlowQuery {
     protocol: q.get('protocol') ?? '',
     wfrom: /^\d+$/.test(q.get('window_from') ?? '') ? (q.get('window_from') as string) : '',
     wto: /^\d+$/.test(q.get('window_to') ?? '') ? (q.get('window_to') as string) : '',
+    expr: (q.get('q') ?? '').slice(0, 10_000),
     page: 0,
     size: PAGE_SIZES.includes(size) ? size : 50,
   };
@@ -70,6 +73,7 @@ export function writeQuery(search: URLSearchParams, query: FlowQuery): URLSearch
   put('protocol', query.protocol, '');
   put('window_from', query.wfrom, '');
   put('window_to', query.wto, '');
+  put('q', query.expr, '');
   put('page', String(query.page), '0');
   put('size', String(query.size), '50');
   return s;
@@ -102,6 +106,7 @@ export function flowsPath(sessionId: string, query: FlowQuery): string {
   if (query.protocol) params.set('protocol', query.protocol);
   if (query.wfrom) params.set('window_from', query.wfrom);
   if (query.wto) params.set('window_to', query.wto);
+  if (query.expr.trim()) params.set('q', query.expr.trim());
   return sessionPath(sessionId, `/flows?${params}`);
 }
 
