@@ -11,6 +11,7 @@ import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { boundNumbers, nonFiniteParameter } from './schemas.js';
 
 export interface App {
   app: FastifyInstance;
@@ -61,6 +62,7 @@ export async function buildApp(
         ...r.schema,
         querystring: { type: 'object', properties: {}, additionalProperties: false },
       };
+    for (const part of ['querystring', 'params', 'body'] as const) boundNumbers(r.schema?.[part]);
     if (r.method === 'HEAD') return;
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD')
@@ -85,6 +87,12 @@ export async function buildApp(
       return reply.code(403).send({ error: `unexpected Host header '${req.headers.host ?? ''}'` });
     }
     if (!checkRequest(req, reply, options.token)) return reply;
+  });
+
+  // After validation, which lets Infinity through: a number must be finite to reach a query.
+  app.addHook('preHandler', async (req, reply) => {
+    const bad = nonFiniteParameter({ querystring: req.query, params: req.params, body: req.body });
+    if (bad !== null) return reply.code(400).send({ error: `${bad} must be a finite number` });
   });
 
   // Session ids are stored in lowercase; one pasted in capitals names the same session.

@@ -39,3 +39,39 @@ export const sessionSchema = {
     finished_at: { type: ['string', 'null'] },
   },
 } as const;
+
+/** Largest value a numeric parameter without a maximum of its own accepts: PostgreSQL's integer. */
+export const NUMBER_MAX = 2_147_483_647;
+
+type Schema = { type?: unknown; minimum?: number; maximum?: number; properties?: Record<string, Schema> };
+
+const isNumeric = (s: Schema) => [s.type].flat().some((t) => t === 'integer' || t === 'number');
+
+/**
+ * Gives every numeric property of a route's parameter or body schema a minimum and maximum where it
+ * has none, so no number reaches the database beyond what its columns hold (app.ts applies it to
+ * every route, including those added later). The bounds are then part of the OpenAPI document.
+ */
+export function boundNumbers(schema: unknown): void {
+  const s = schema as Schema | undefined;
+  if (!s || typeof s !== 'object') return;
+  if (isNumeric(s)) {
+    s.minimum ??= -NUMBER_MAX - 1;
+    s.maximum ??= NUMBER_MAX;
+  }
+  for (const p of Object.values(s.properties ?? {})) boundNumbers(p);
+}
+
+/**
+ * The first non-finite number in validated parameters, as "querystring/limit", or null. The schema
+ * validator coerces "Infinity" and "1e309" to Infinity and then skips minimum and maximum for it.
+ */
+export function nonFiniteParameter(parts: Record<string, unknown>): string | null {
+  for (const [where, value] of Object.entries(parts)) {
+    if (!value || typeof value !== 'object') continue;
+    for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) return `${where}/${name}`;
+    }
+  }
+  return null;
+}

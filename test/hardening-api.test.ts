@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/server/index.js';
+import { type Db, openStore } from '../src/storage/index.js';
+import { multipart } from './helpers/http.js';
+import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
+
+/**
+ * Issue #22's hostile review, replayed through Fastify's request injection on PGlite: every
+ * numeric parameter at its extremes, and text fields with bytes PostgreSQL cannot store.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'flowlens-harden-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CSRF = { 'x-flowlens-request': '1' };
+const SMALL = 'eth-icmp-unreach-quoting-udp_icmp-destunreach-udp.pcap';
+
+/** Numbers a hostile client sends: non-finite, past every integer type, fractional, negative. */
+const EXTREMES = [
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  '1e309',
+  '-1e309',
+  '2147483648',
+  '-2147483649',
+  '9223372036854775808',
+  '9007199254740993',
+  '1e20',
+  '-1',
+  '0.5',
+  '0x10',
+  '',
+];
+
+describe.skipIf(!hasSharedPcaps)('the API under hostile parameters', () => {
+  let db: Db;
+  let server: App;
+  let app: FastifyInstance;
+  let session: string;
+
+  beforeAll(async () => {
+    db = await openStore(join(dir, 'pglite'));
+    server = await buildApp({
+      db,
+      uploadsDir: join(dir, 'uploads'),
+      webDir: null,
+      token: null,
+      maxUploadBytes: 4_000_000,
+      concurrency: 1,
+      host: '127.0.0.1',
+    });
+    app = server.app;
+    const body = multipart({}, { name: SMALL, data: readFileSync(`${SHARED_PCAPS}/real/${SMALL}`) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/sessions',
+      headers: { ...body.headers, ...CSRF },
+      payload: body.payload,
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    await server.queue.idle();
+    session = res.json().session_id;
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+  });
+
+  it('answers every numeric parameter at its extremes with 2xx or 4xx, never a 500', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      paths: Record<
+        string,
+        Record<string, { parameters: { name: string; in: string; schema: { type: unknown } }[] }>
+      >;
+    };
+    const failures: string[] = [];
+    let sent = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const op = ops.get;
+      if (!op) continue;
+      const numeric = op.parameters.filter(
+        (p) => p.in === 'query' && [p.schema.type].flat().some((t) => t === 'integer' || t === 'number'),
+      );
+      const url = path.replace('{id}', session);
+      for (const p of numeric) {
+        for (const v of EXTREMES) {
+          const res = await app.inject({ method: 'GET', url: `${url}?${p.name}=${encodeURIComponent(v)}` });
+          sent++;
+          if (res.statusCode >= 500) failures.push(`${url}?${p.name}=${v} → ${res.statusCode} ${res.body}`);
+          // A refusal names the parameter, so the user knows which one to fix.
+          else if (res.statusCode === 400 && !res.body.includes(p.name))
+            failures.push(`${url}?${p.name}=${v} → 400 without naming it: ${res.body}`);
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses non-finite and out-of-range numbers with a 400 naming the parameter', async () => {
+    for (const q of ['limit=Infinity', 'port=-Infinity', 'offset=1e309', 'limit=NaN']) {
+      const res = await app.inject({ method: 'GET', url: `/api/sessions/${session}/flows?${q}` });
+      expect(res.statusCode, `${q}: ${res.body}`).toBe(400);
+      expect(res.json().error).toContain(q.split('=')[0]);
+    }
+    const res = await app.inject({ method: 'GET', url: `/api/sessions/${session}/windows?to=2147483648` });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toContain('to');
+  });
+});
