@@ -101,6 +101,43 @@ describe.skipIf(!hasSharedPcaps)('the API under hostile parameters', () => {
     expect(failures).toEqual([]);
   });
 
+  async function upload(fields: Record<string, string>, fileName = SMALL) {
+    const body = multipart(fields, { name: fileName, data: readFileSync(`${SHARED_PCAPS}/real/${SMALL}`) });
+    return app.inject({
+      method: 'POST',
+      url: '/api/sessions',
+      headers: { ...body.headers, ...CSRF },
+      payload: body.payload,
+    });
+  }
+
+  it('stores an upload whose name holds NUL, control and bidi characters under the cleaned name', async () => {
+    const res = await upload({ name: 'office\u0000 capture\u001b[2J\u202Egpj.pcap' }, 'x\u202Egpj.pcap');
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json().session_id;
+    const got = (await app.inject({ method: 'GET', url: `/api/sessions/${id}` })).json().session;
+    expect(got.name).toBe('office capture[2Jgpj.pcap');
+    expect(got.file_name).toBe('xgpj.pcap');
+    await server.queue.idle();
+  });
+
+  it('refuses a NUL or other control character in any other text field with a 400 naming it', async () => {
+    for (const field of ['window', 'local_nets', 'baseline']) {
+      const res = await upload({ [field]: 'a\u0000b' });
+      expect(res.statusCode, `${field}: ${res.body}`).toBe(400);
+      expect(res.json().error).toContain(field);
+    }
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      headers: CSRF,
+      payload: { token: 'x\u0000y' },
+    });
+    expect(login.statusCode, login.body).toBe(400);
+    const q = await app.inject({ method: 'GET', url: `/api/sessions/${session}/flows?ip=%00` });
+    expect(q.statusCode).toBe(400);
+  });
+
   it('refuses non-finite and out-of-range numbers with a 400 naming the parameter', async () => {
     for (const q of ['limit=Infinity', 'port=-Infinity', 'offset=1e309', 'limit=NaN']) {
       const res = await app.inject({ method: 'GET', url: `/api/sessions/${session}/flows?${q}` });

@@ -11,7 +11,7 @@ import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { boundNumbers, nonFiniteParameter } from './schemas.js';
+import { boundNumbers, parameterProblem } from './schemas.js';
 
 export interface App {
   app: FastifyInstance;
@@ -89,10 +89,10 @@ export async function buildApp(
     if (!checkRequest(req, reply, options.token)) return reply;
   });
 
-  // After validation, which lets Infinity through: a number must be finite to reach a query.
+  // After validation, which lets Infinity and NUL through (schemas.parameterProblem).
   app.addHook('preHandler', async (req, reply) => {
-    const bad = nonFiniteParameter({ querystring: req.query, params: req.params, body: req.body });
-    if (bad !== null) return reply.code(400).send({ error: `${bad} must be a finite number` });
+    const bad = parameterProblem({ querystring: req.query, params: req.params, body: req.body });
+    if (bad !== null) return reply.code(400).send({ error: bad });
   });
 
   // Session ids are stored in lowercase; one pasted in capitals names the same session.

@@ -1,3 +1,4 @@
+import { controlCharacter } from '../format/text.js';
 import { SESSION_ID_PATTERN } from '../storage/session-id.js';
 
 /** JSON schemas shared by routes and the OpenAPI document. */
@@ -63,15 +64,25 @@ export function boundNumbers(schema: unknown): void {
 }
 
 /**
- * The first non-finite number in validated parameters, as "querystring/limit", or null. The schema
- * validator coerces "Infinity" and "1e309" to Infinity and then skips minimum and maximum for it.
+ * What is wrong with a request's validated parameters, as one sentence naming the first bad one, or
+ * null. Numbers must be finite: the schema validator coerces "Infinity" and "1e309" to Infinity and
+ * then skips minimum and maximum for it. Text must hold no control character (NUL cannot even be
+ * stored): the same rule as the upload's form fields (textFieldProblem), so it lives here once.
  */
-export function nonFiniteParameter(parts: Record<string, unknown>): string | null {
+export function parameterProblem(parts: Record<string, unknown>): string | null {
   for (const [where, value] of Object.entries(parts)) {
     if (!value || typeof value !== 'object') continue;
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof v === 'number' && !Number.isFinite(v)) return `${where}/${name}`;
+      if (typeof v === 'number' && !Number.isFinite(v)) return `${where}/${name} must be a finite number`;
+      const problem = typeof v === 'string' ? textFieldProblem(`${where}/${name}`, v) : null;
+      if (problem !== null) return problem;
     }
   }
   return null;
+}
+
+/** A refusal for a text field holding a control character, or null. */
+export function textFieldProblem(name: string, value: string): string | null {
+  const c = controlCharacter(value);
+  return c === null ? null : `${name} must not contain control characters (it holds ${c})`;
 }

@@ -3,6 +3,7 @@ import { renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
+import { cleanName } from '../../format/text.js';
 import { ingestCapture } from '../../ingest/index.js';
 import {
   createSession,
@@ -15,7 +16,7 @@ import {
 } from '../../storage/index.js';
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
-import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
+import { errorSchema, sessionParams, sessionSchema, textFieldProblem, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
 const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
@@ -118,14 +119,18 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
             if (!FIELD_NAMES.has(part.fieldname))
               throw new UploadError(400, `unknown field '${part.fieldname}'`);
             if (part.valueTruncated) throw new UploadError(400, `field '${part.fieldname}' is too long`);
-            fields[part.fieldname] = String(part.value);
+            const value = String(part.value);
+            // A name is cleaned (as the file's name is); any other field is refused with one.
+            const problem = part.fieldname === 'name' ? null : textFieldProblem(part.fieldname, value);
+            if (problem !== null) throw new UploadError(400, problem);
+            fields[part.fieldname] = part.fieldname === 'name' ? cleanName(value) : value;
           }
         }
         parsing = false;
         if (fileName === null)
           throw new UploadError(400, "the capture is missing: send it in the field 'file'");
         const file: string = fileName;
-        const name = (fields.name ?? '').trim() || file;
+        const name = fields.name || file;
         if (name.length > 200) throw new UploadError(400, 'name must be at most 200 characters');
         const settings = resolveSettings(
           {
