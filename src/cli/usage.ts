@@ -22,7 +22,10 @@ Commands:
       otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process
       list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
-      captures are analysed at once (default 1, the rest wait).
+      captures are analysed at once (default 1, the rest wait). A --host other than loopback
+      needs a token (--insecure-no-token overrides, with a warning on every start). Requests
+      must name this machine in their Host header (loopback, the listen address, or a name
+      given with --host-name NAME, repeatable).
   sessions [--json]           List stored sessions, newest first.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]

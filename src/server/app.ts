@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { AnswerCache, registerAnswerCache } from './answer-cache.js';
-import { checkRequest, hostAllowed } from './auth.js';
+import { allowedHostNames, checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
 import { IngestQueue } from './queue.js';
@@ -82,8 +82,9 @@ export async function buildApp(
     },
   );
 
+  const hostNames = allowedHostNames(options.host, options.hostNames);
   app.addHook('onRequest', async (req, reply) => {
-    if (!hostAllowed(req.headers.host, options.host)) {
+    if (!hostAllowed(req.headers.host, hostNames)) {
       return reply.code(403).send({ error: `unexpected Host header '${req.headers.host ?? ''}'` });
     }
     if (!checkRequest(req, reply, options.token)) return reply;

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const COOKIE = 'flowlens_token';
@@ -103,17 +104,53 @@ function loopbackV4(name: string): boolean {
   return m?.slice(1).every((p) => Number(p) <= 255) === true;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host.toLowerCase()) || loopbackV4(host);
+}
+
+/** An address as a Host header spells it: IPv6 in brackets. */
+function hostForm(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
 
 /**
- * On a loopback address only loopback host names are answered: a page on another site that
- * rebinds its own name to 127.0.0.1 (DNS rebinding) would otherwise read the API.
+ * The names a Host header may carry, in every mode: the loopback names, the address listened on
+ * (on a wildcard address, every address of this machine and its host name), and the names the user
+ * configured (`serve --host-name`). A page on another site that rebinds its own name to this
+ * machine (DNS rebinding) sends that name, which is none of these.
  */
-export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
-  if (!LOOPBACK_NAMES.has(boundHost) && !loopbackV4(boundHost)) return true;
+export function allowedHostNames(
+  boundHost: string,
+  configured: readonly string[] = [],
+  machine: { addresses: string[]; hostname: string } = machineNames(),
+): Set<string> {
+  const names = new Set<string>(LOOPBACK_NAMES);
+  for (const n of configured) names.add(hostForm(n.toLowerCase()));
+  if (WILDCARDS.has(boundHost.toLowerCase())) {
+    for (const a of machine.addresses) names.add(hostForm(a.toLowerCase()));
+    names.add(machine.hostname.toLowerCase());
+  } else {
+    names.add(hostForm(boundHost.toLowerCase()));
+  }
+  return names;
+}
+
+function machineNames(): { addresses: string[]; hostname: string } {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).map((i) => i.address.split('%')[0]),
+  );
+  return { addresses, hostname: hostname() };
+}
+
+/** Whether a request's Host header names one of the allowed names (any port). */
+export function hostAllowed(hostHeader: string | undefined, allowed: ReadonlySet<string>): boolean {
   if (!hostHeader) return false;
-  const name = hostHeader.startsWith('[')
-    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
-    : hostHeader.split(':')[0];
-  return LOOPBACK_NAMES.has(name.toLowerCase()) || loopbackV4(name);
+  const name = (
+    hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]
+  ).toLowerCase();
+  return allowed.has(name) || (loopbackV4(name) && allowed.has('127.0.0.1'));
 }

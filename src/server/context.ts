@@ -18,6 +18,8 @@ export interface ServerOptions {
   concurrency: number;
   /** The address the server listens on: on loopback, only loopback Host headers are answered. */
   host: string;
+  /** Further names the Host header may carry (a DNS name or proxy name of this machine). */
+  hostNames?: string[];
   /**
    * Writes the demo capture to `path` and names it (see src/generate); without it POST /api/demo
    * is absent.

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { demoName, writeDemoCapture } from '../generate/index.js';
 import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
 import { buildApp } from './app.js';
+import { isLoopback } from './auth.js';
 import type { ServerOptions } from './context.js';
 import { warmUp } from './warm-up.js';
 
@@ -18,6 +19,11 @@ export interface StartOptions {
   maxUploadBytes: number;
   concurrency: number;
   writeDemoCapture?: ServerOptions['writeDemoCapture'];
+  /** Names the Host header may carry beyond the loopback names and the listen address. */
+  hostNames?: string[];
+  /** Listen on a non-loopback address without a token (warned about on every start). */
+  insecureNoToken?: boolean;
+  /** Where warnings go (stderr when absent). */
   log?: (line: string) => void;
 }
 
@@ -55,6 +61,17 @@ async function writeNamedDemo(path: string, signal: AbortSignal): Promise<{ name
 
 /** Opens the database, starts the server and returns once it listens. */
 export async function startServer(o: StartOptions): Promise<RunningServer> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!isLoopback(o.host) && o.token === null) {
+    // Without a token every page, upload and delete would be open to the whole network.
+    if (!o.insecureNoToken)
+      throw new ListenError(
+        `refusing to listen on ${o.host} without a token: anyone on the network could read and delete every session. Set FLOWLENS_TOKEN (or --token), listen on 127.0.0.1, or pass --insecure-no-token to accept the risk`,
+      );
+    log(
+      `warning: listening on ${o.host} without a token (--insecure-no-token): anyone who can reach this address can read, upload and delete sessions`,
+    );
+  }
   const db = await openStore(o.dbTarget, { pgliteThread: true });
   const { app } = await buildApp({
     db,
@@ -64,6 +81,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     maxUploadBytes: o.maxUploadBytes,
     concurrency: o.concurrency,
     host: o.host,
+    hostNames: o.hostNames,
     writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
   });
   try {

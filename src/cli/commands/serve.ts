@@ -17,6 +17,8 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       'max-upload': { type: 'string', default: '4GB' },
       concurrency: { type: 'string', default: '1' },
       uploads: { type: 'string' },
+      'host-name': { type: 'string', multiple: true },
+      'insecure-no-token': { type: 'boolean', default: false },
     },
   });
   void positionals;
@@ -39,6 +41,9 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       token,
       maxUploadBytes,
       concurrency,
+      hostNames: (values['host-name'] ?? []).flatMap((n) => n.split(',')).filter((n) => n !== ''),
+      insecureNoToken: values['insecure-no-token'],
+      log: (line) => io.stderr.write(`flowlens: ${line}\n`),
     });
   } catch (e) {
     if (e instanceof ListenError) throw new DbError(e.message);
