@@ -25,7 +25,10 @@ Commands:
       captures are analysed at once (default 1, the rest wait). A --host other than loopback
       needs a token (--insecure-no-token overrides, with a warning on every start). Requests
       must name this machine in their Host header (loopback, the listen address, or a name
-      given with --host-name NAME, repeatable).
+      given with --host-name NAME, repeatable). An upload body that sends nothing for
+      --body-timeout seconds (default 30) is cut off and removed; beyond --max-uploads uploads
+      (default 4) or --max-connections connections (default 256) at once the server answers 503
+      with Retry-After.
   sessions [--json]           List stored sessions, newest first.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]

@@ -7,6 +7,7 @@ import { AnswerCache, registerAnswerCache } from './answer-cache.js';
 import { allowedHostNames, checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
+import { DEFAULT_LIMITS, registerLimits } from './limits.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
@@ -81,6 +82,8 @@ export async function buildApp(
       return reply.code(500).send({ error: `internal error: ${err.message}` });
     },
   );
+
+  registerLimits(app, { ...DEFAULT_LIMITS, ...options.limits });
 
   const hostNames = allowedHostNames(options.host, options.hostNames);
   app.addHook('onRequest', async (req, reply) => {

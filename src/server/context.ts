@@ -1,6 +1,7 @@
 import type { Db, SessionRow } from '../storage/index.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { FlowIndexer } from './indexer.js';
+import type { Limits } from './limits.js';
 import type { IngestQueue, LiveState } from './queue.js';
 
 export interface ServerOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions {
    * is absent.
    */
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
+  /** Body idle timeout and caps on uploads and connections (limits.ts; defaults there). */
+  limits?: Partial<Limits>;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
 }

@@ -23,6 +23,8 @@ export interface StartOptions {
   hostNames?: string[];
   /** Listen on a non-loopback address without a token (warned about on every start). */
   insecureNoToken?: boolean;
+  /** Body idle timeout and caps on uploads and connections (limits.ts). */
+  limits?: ServerOptions['limits'];
   /** Where warnings go (stderr when absent). */
   log?: (line: string) => void;
 }
@@ -82,6 +84,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     concurrency: o.concurrency,
     host: o.host,
     hostNames: o.hostNames,
+    limits: o.limits,
     writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
   });
   try {

@@ -18,6 +18,9 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       concurrency: { type: 'string', default: '1' },
       uploads: { type: 'string' },
       'host-name': { type: 'string', multiple: true },
+      'body-timeout': { type: 'string', default: '30' },
+      'max-uploads': { type: 'string', default: '4' },
+      'max-connections': { type: 'string', default: '256' },
       'insecure-no-token': { type: 'boolean', default: false },
     },
   });
@@ -28,6 +31,11 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
   const concurrency = Number(values.concurrency);
   if (!/^\d+$/.test(values.concurrency ?? '') || concurrency < 1 || concurrency > 16)
     throw new UsageError(`--concurrency must be 1 to 16, not '${values.concurrency}'`);
+  const limits = {
+    bodyIdleTimeoutMs: whole(values['body-timeout'], 'body-timeout', 1, 3600) * 1000,
+    maxUploads: whole(values['max-uploads'], 'max-uploads', 1, 1000),
+    maxConnections: whole(values['max-connections'], 'max-connections', 1, 100_000),
+  };
   const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
   const token = values.token ?? process.env.FLOWLENS_TOKEN ?? null;
   if (token !== null && token.length < 8) throw new UsageError('the token must have at least 8 characters');
@@ -43,6 +51,7 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       concurrency,
       hostNames: (values['host-name'] ?? []).flatMap((n) => n.split(',')).filter((n) => n !== ''),
       insecureNoToken: values['insecure-no-token'],
+      limits,
       log: (line) => io.stderr.write(`flowlens: ${line}\n`),
     });
   } catch (e) {
@@ -64,6 +73,14 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
   io.stdout.write('stopping: cancelling running analyses\n');
   await server.close();
   return EXIT_OK;
+}
+
+/** A whole number from lo to hi, or a usage error naming the option. */
+function whole(text: string | undefined, option: string, lo: number, hi: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text ?? '') || n < lo || n > hi)
+    throw new UsageError(`--${option} must be ${lo} to ${hi}, not '${text}'`);
+  return n;
 }
 
 function parseSize(text: string): number {
