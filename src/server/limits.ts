@@ -59,8 +59,9 @@ export function registerLimits(app: FastifyInstance, limits: Limits): void {
       req.raw.once('close', done);
       reply.raw.once('close', done);
     }
-    if (hasBody(req)) {
-      const socket = req.raw.socket;
+    const socket = req.raw.socket as Socket | undefined;
+    // (Injected requests, in tests, have a stand-in socket without timers.)
+    if (hasBody(req) && typeof socket?.setTimeout === 'function') {
       const idle = () => socket.destroy();
       socket.setTimeout(limits.bodyIdleTimeoutMs, idle);
       // Once the body is in, the socket's idleness is the response's or keep-alive's business.
