@@ -8,6 +8,7 @@ import { allowedHostNames, checkRequest, hostAllowed } from './auth.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
 import { DEFAULT_LIMITS, registerLimits } from './limits.js';
+import { FailedLogins, Logins } from './logins.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
@@ -40,7 +41,16 @@ export async function buildApp(
     app.log.error({ session: id, err }, 'indexing flows failed'),
   );
   const answers = new AnswerCache(options.answerCacheBytes);
-  const ctx: ServerContext = { options, db: options.db, queue, indexer, answers, failures: new Map() };
+  const ctx: ServerContext = {
+    options,
+    db: options.db,
+    queue,
+    indexer,
+    answers,
+    failures: new Map(),
+    logins: options.token === null ? null : new Logins(options.db, options.token),
+    failedLogins: new FailedLogins(),
+  };
   const app = Fastify({
     logger,
     bodyLimit: 64 * 1024,
@@ -90,7 +100,7 @@ export async function buildApp(
     if (!hostAllowed(req.headers.host, hostNames)) {
       return reply.code(403).send({ error: `unexpected Host header '${req.headers.host ?? ''}'` });
     }
-    if (!checkRequest(req, reply, options.token)) return reply;
+    if (!(await checkRequest(req, reply, options.token, ctx.logins))) return reply;
   });
 
   // After validation, which lets Infinity and NUL through (schemas.parameterProblem).
@@ -246,7 +256,7 @@ function openApiDocument(routes: RouteDoc[]): unknown {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
-        cookie: { type: 'apiKey', in: 'cookie', name: 'flowlens_token' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'flowlens_session' },
       },
     },
     paths,

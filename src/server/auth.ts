@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logins } from './logins.js';
 
-export const COOKIE = 'flowlens_token';
+/** The login cookie: a random login id (logins.ts), never the token itself. */
+export const COOKIE = 'flowlens_session';
 /** A header a cross-site form or image cannot send: state changes need it (or a bearer token). */
 export const CSRF_HEADER = 'x-flowlens-request';
 
@@ -42,11 +44,15 @@ export interface AuthState {
   via: 'bearer' | 'cookie' | null;
 }
 
-export function authState(req: FastifyRequest, token: string | null): AuthState {
-  if (token === null) return { required: false, authenticated: true, via: null };
+export async function authState(
+  req: FastifyRequest,
+  token: string | null,
+  logins: Logins | null,
+): Promise<AuthState> {
+  if (token === null || logins === null) return { required: false, authenticated: true, via: null };
   if (tokenMatches(bearer(req.headers.authorization), token))
     return { required: true, authenticated: true, via: 'bearer' };
-  if (tokenMatches(cookieValue(req.headers.cookie, COOKIE), token))
+  if (await logins.valid(cookieValue(req.headers.cookie, COOKIE)))
     return { required: true, authenticated: true, via: 'cookie' };
   return { required: true, authenticated: false, via: null };
 }
@@ -60,14 +66,19 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * proof that the request did not come from another site's page (a bearer token, or the
  * X-Flowlens-Request header, which browsers only let same-origin scripts add).
  */
-export function checkRequest(req: FastifyRequest, reply: FastifyReply, token: string | null): boolean {
+export async function checkRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  token: string | null,
+  logins: Logins | null,
+): Promise<boolean> {
   const path = gatePath(req);
   if (path === null) {
     void reply.code(400).send({ error: 'the path is not valid percent-encoding' });
     return false;
   }
   if (!path.startsWith('/api/')) return true;
-  const state = authState(req, token);
+  const state = await authState(req, token, logins);
   if (!OPEN.has(path) && !state.authenticated) {
     void reply.code(401).send({ error: 'a token is required: send Authorization: Bearer TOKEN or log in' });
     return false;

@@ -2,6 +2,7 @@ import type { Db, SessionRow } from '../storage/index.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { FlowIndexer } from './indexer.js';
 import type { Limits } from './limits.js';
+import type { FailedLogins, Logins } from './logins.js';
 import type { IngestQueue, LiveState } from './queue.js';
 
 export interface ServerOptions {
@@ -44,6 +45,9 @@ export interface ServerContext {
    * on the next start, which marks them failed as interrupted.
    */
   failures: Map<string, string>;
+  /** Dashboard logins (null without a token) and the brake on wrong tokens. */
+  logins: Logins | null;
+  failedLogins: FailedLogins;
 }
 
 export type Phase = LiveState['phase'] | 'failed';

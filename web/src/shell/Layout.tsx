@@ -4,6 +4,7 @@ import { formatTimeRange, formatTimestampText } from '../../../src/format/index.
 import type { Session } from '../api/types';
 import { PAGES, pageAt, pageUrl } from '../routes';
 import { Logo } from './Logo';
+import { SignOut } from './SignOut';
 import {
   defaultSession,
   rememberedSession,
@@ -109,7 +110,10 @@ function HeaderBar() {
         <h1>{title}</h1>
         {s && current.page !== 'sessions' && <SessionMeta session={s} />}
       </div>
-      <SessionSelector />
+      <div className="topbar-actions">
+        <SessionSelector />
+        <SignOut />
+      </div>
     </header>
   );
 }
