@@ -8,6 +8,7 @@ import {
   formatTime,
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
+import { UserText } from '../../components/UserText';
 import { CONN_STATE_TEXTS } from './conn-states';
 import { ProtoTag } from './ProtoTag';
 
@@ -187,7 +188,12 @@ export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
         const h = hints(f);
         return h.length ? (
           <span className="hints" title={h.join('\n')}>
-            {h.join(' · ')}
+            {h.map((hint, i) => (
+              <span key={hint}>
+                {i > 0 && ' · '}
+                <UserText text={hint} />
+              </span>
+            ))}
           </span>
         ) : null;
       },
