@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
@@ -14,6 +15,18 @@ import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { boundNumbers, parameterProblem } from './schemas.js';
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export interface App {
   app: FastifyInstance;
@@ -51,8 +64,11 @@ export async function buildApp(
     logins: options.token === null ? null : new Logins(options.db, options.token),
     failedLogins: new FailedLogins(),
   };
+  const logError = options.logError ?? ((line: string) => process.stderr.write(`flowlens: ${line}\n`));
   const app = Fastify({
     logger,
+    // A request id a user can quote from an error answer and find in the server's log.
+    genReqId: () => randomBytes(6).toString('hex'),
     bodyLimit: 64 * 1024,
     // Unknown query parameters are refused rather than silently dropped: a typo should not
     // quietly return unfiltered data.
@@ -88,8 +104,16 @@ export async function buildApp(
       if (status === 413 || err.code === 'FST_REQ_FILE_TOO_LARGE')
         return reply.code(413).send({ error: 'the request is larger than the limit' });
       if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+      // The cause goes to the server's log under the request's id, which the client is given
+      // (not the cause itself: a database's error text tells a stranger about the schema).
       req.log.error(err);
-      return reply.code(500).send({ error: `internal error: ${err.message}` });
+      logError(
+        `request ${req.id} ${req.method} ${req.url.split('?')[0]} failed: ${err.stack ?? err.message}`,
+      );
+      return reply.code(500).send({
+        error: `internal error: the server's log has the details under request ${req.id}`,
+        request_id: req.id,
+      });
     },
   );
 
@@ -115,8 +139,12 @@ export async function buildApp(
     if (typeof params?.id === 'string') params.id = params.id.toLowerCase();
   });
 
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', req.id);
+    // The pages load only their own scripts (no inline script: index.html has none, and the
+    // tooltips are built as DOM text); styles may be set inline by the charts.
+    reply.header('content-security-policy', CSP);
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     return payload;

@@ -29,6 +29,8 @@ export interface ServerOptions {
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
   /** Body idle timeout and caps on uploads and connections (limits.ts; defaults there). */
   limits?: Partial<Limits>;
+  /** Where a failed request's cause is written (stderr when absent). */
+  logError?: (line: string) => void;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
 }

@@ -337,18 +337,39 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   );
 
   const writeDemo = ctx.options.writeDemoCapture;
+  let lastDemo: { at: number; id: string | null } | null = null;
+  /** Seconds until another demo may start: 60 after the last, and not while it is analysed. */
+  const demoWait = () => {
+    if (lastDemo === null) return 0;
+    const running = lastDemo.id !== null && queue.state(lastDemo.id) !== undefined;
+    const left = Math.ceil((lastDemo.at + DEMO_INTERVAL_MS - Date.now()) / 1000);
+    return Math.max(left, running ? 10 : 0);
+  };
   if (writeDemo) {
     app.post(
       '/api/demo',
       {
         schema: {
           summary: 'Generate the labelled demo capture and analyse it as a new session',
-          response: { 202: { type: 'object', properties: { session_id: { type: 'string' } } } },
+          response: {
+            202: { type: 'object', properties: { session_id: { type: 'string' } } },
+            429: errorSchema,
+          },
         },
       },
       async (_req, reply) => {
+        // Each demo writes about 230 MB and takes the ingest queue for a while: one at a time,
+        // and at most one a minute.
+        const wait = demoWait();
+        if (wait > 0)
+          return reply
+            .code(429)
+            .header('retry-after', String(wait))
+            .send({ error: `a demo capture was just requested: try again in ${wait} s` });
+        lastDemo = { at: Date.now(), id: null };
         const fileName = 'flowlens-demo.pcap';
         const sessionId = await createSession(db, { name: 'Demo capture', fileName, fileSize: null });
+        lastDemo.id = sessionId;
         const path = capturePath(ctx, sessionId);
         queue.add({
           sessionId,
@@ -374,6 +395,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     );
   }
 }
+
+/** Time between two demo captures. */
+const DEMO_INTERVAL_MS = 60_000;
 
 export function notFound(reply: FastifyReply, id: string) {
   return reply.code(404).send({ error: `no session ${id}` });
