@@ -8,7 +8,10 @@ import {
   SCREENSHOT_DIR as OUT,
   startTestServer,
   type TestServer,
+  uploadCompleted,
 } from '../helpers/browser.js';
+import { udpFrame, writeCapture } from '../helpers/packets.js';
+import { SHARED_PCAPS } from '../helpers/shared.js';
 
 /**
  * Issue #22 in Chromium at 1440×900: signing out, hostile names and long errors on the Sessions
@@ -91,5 +94,78 @@ describe.skipIf(!ready)('hostile names and long errors on the Sessions page', ()
     expect(await table.innerText()).not.toContain('\u202E');
     expect(await table.getByText('מחקר capture').evaluate((e) => e.tagName)).toBe('BDI');
     await page.screenshot({ path: join(OUT, 'hardening-sessions-names.png') });
+  }, 60_000);
+});
+
+describe.skipIf(!ready)("the Overview's small charts at 1440 px", () => {
+  let ts: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const ids: [string, string][] = [];
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    ts = await startTestServer('flowlens-browser-axes-');
+    ids.push([
+      'real 37 s',
+      await uploadCompleted(ts.base, `${SHARED_PCAPS}/real/eth-mixed-services_var-services-std-ports.pcap`),
+    ]);
+    // Spans where the small charts' ticks came closer than their labels' width ("18:48:5018:48:55").
+    for (const span of [9.6, 48]) {
+      const frames = Array.from({ length: Math.round(span * 5) + 1 }, (_, i) => ({
+        sec: 1_700_000_000 + Math.floor(i / 5),
+        nsec: (i % 5) * 200_000_000,
+        data: udpFrame('10.0.0.1', '10.0.0.2', 5000 + (i % 7), 53, Buffer.alloc(40)),
+      }));
+      ids.push([`${span} s`, await uploadCompleted(ts.base, writeCapture(frames, `span-${span}.pcap`))]);
+    }
+    ({ browser, page } = await launchPage());
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.close();
+  });
+
+  it('print time labels that never run into each other, and tooltips as plain text under the CSP', async () => {
+    for (const [what, id] of ids) {
+      await page.goto(`${ts.base}/sessions/${id}`, { waitUntil: 'networkidle' });
+      await page.locator('[data-x-labels]').first().waitFor();
+      await page.waitForTimeout(500);
+      // Each chart's labels, measured in the chart's own font; per line (two-line labels).
+      const overlaps = (await page.evaluate(`(() => {
+      const ctx = document.createElement('canvas').getContext('2d');
+      const out = [];
+      for (const el of document.querySelectorAll('[data-x-labels]')) {
+        const canvas = el.querySelector('canvas');
+        const font = getComputedStyle(el).font;
+        ctx.font = '11px ' + getComputedStyle(el).fontFamily;
+        const labels = JSON.parse(el.dataset.xLabels);
+        for (let line = 0; line < 2; line++) {
+          let prev = null;
+          for (const [x, text] of labels) {
+            const t = text.split('\\n')[line];
+            if (!t) continue;
+            const w = ctx.measureText(t).width;
+            if (prev && prev.x + prev.w / 2 + 3 > x - w / 2) out.push(prev.t + ' | ' + t + ' (' + el.getAttribute('aria-label') + ')');
+            prev = { x, w, t };
+          }
+        }
+      }
+      return { charts: document.querySelectorAll('[data-x-labels]').length, out };
+    })()`)) as { charts: number; out: string[] };
+      expect(overlaps.charts, what).toBeGreaterThanOrEqual(3);
+      expect(overlaps.out, what).toEqual([]);
+      await page.screenshot({ path: join(OUT, `hardening-overview-axes-${what.replace(/\W+/g, '-')}.png`) });
+    }
+    // A tooltip: text nodes, no markup from the data.
+    const plot = page.locator('[data-x-labels] .u-over').first();
+    const box = await plot.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForTimeout(300);
+    expect(errors.filter((e) => /Content Security Policy|Refused/i.test(e))).toEqual([]);
   }, 60_000);
 });

@@ -90,6 +90,7 @@ export function Plot(props: PlotProps) {
     };
     opts.hooks = {
       ...opts.hooks,
+      draw: [...(opts.hooks?.draw ?? []), (u) => markLabels(node, u)],
       setCursor: [...(opts.hooks?.setCursor ?? []), setCursor],
       setScale: [...(opts.hooks?.setScale ?? []), (u, key) => key === 'x' && keep(u)],
     };
@@ -174,6 +175,19 @@ export function axis(extra: uPlot.Axis = {}): uPlot.Axis {
     grid: { stroke: GRID_COLOR, width: 1 },
     ...extra,
   };
+}
+
+/**
+ * The x axis' labels as drawn, [x in CSS px, text] on the chart's element (`data-x-labels`): they
+ * are painted on the canvas, and this is how a browser test sees whether they run into each other.
+ */
+function markLabels(node: HTMLElement, u: uPlot): void {
+  const ax = u.axes[0] as uPlot.Axis & { _splits?: number[] | null; _values?: unknown[] | null };
+  const splits = ax._splits ?? [];
+  const values = ax._values ?? [];
+  node.dataset.xLabels = JSON.stringify(
+    splits.map((s, k) => [Math.round(u.valToPos(s, 'x') * 10) / 10, String(values[k] ?? '')]),
+  );
 }
 
 /** A time x axis (seconds, UTC); two-line labels (date and time) get the room they need. */
