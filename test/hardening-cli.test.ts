@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { createSession, failSession, openStore } from '../src/storage/index.js';
+import { expectedFor, hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
 /** Issue #22 item 6: names with terminal escapes printed by the CLI. */
 const dir = mkdtempSync(join(tmpdir(), 'flowlens-tty-'));
@@ -61,4 +62,45 @@ describe('the command line on a terminal', () => {
     await new Promise((r) => setImmediate(r));
     expect(out.text()).toContain(HOSTILE);
   });
+});
+
+describe.skipIf(!hasSharedPcaps)('analyze - (a capture on standard input)', () => {
+  const FILE = 'eth-mixed-services_var-services-std-ports.pcap';
+  const spools = () => readdirSync(tmpdir()).filter((f) => f.startsWith('flowlens-stdin-')).length;
+
+  it('reads a capture piped in, counts what tshark counts, and stores it as a session named stdin', async () => {
+    const before = spools();
+    const out = stream(false);
+    const err = stream(false);
+    const io = { stdin: createReadStream(`${SHARED_PCAPS}/real/${FILE}`), stdout: out.s, stderr: err.s };
+    expect(await main(['analyze', '-', '--json', '--db', join(dir, 'stdin-db')], io), err.text()).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    const summary = JSON.parse(out.text());
+    const want = expectedFor(FILE);
+    expect(summary.file.packets).toBe(want.packets);
+    expect(summary.file.path).toBe('stdin');
+    expect(summary.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    const list = stream(false);
+    await main(['sessions', '--db', join(dir, 'stdin-db')], { stdout: list.s, stderr: err.s });
+    await new Promise((r) => setImmediate(r));
+    expect(list.text()).toContain('  stdin  ');
+    expect(spools()).toBe(before);
+  }, 120_000);
+
+  it('refuses what is not a capture in one line naming stdin, and leaves no temporary file', async () => {
+    const before = spools();
+    const out = stream(false);
+    const err = stream(false);
+    const io = {
+      stdin: Readable.from([Buffer.from('hello, not a capture\n')]),
+      stdout: out.s,
+      stderr: err.s,
+    };
+    expect(await main(['analyze', '-', '--no-store'], io)).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(err.text()).toMatch(/^flowlens: stdin: /);
+    expect(err.text().trim().split('\n')).toHaveLength(1);
+    expect(err.text()).not.toContain('flowlens-stdin-');
+    expect(spools()).toBe(before);
+  }, 60_000);
 });

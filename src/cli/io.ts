@@ -8,6 +8,8 @@ export const EXIT_REJECTED = 1;
 export const EXIT_USAGE = 2;
 
 export interface CliIo {
+  /** Where `analyze -` reads a capture (process.stdin when absent). */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
 }

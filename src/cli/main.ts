@@ -29,7 +29,7 @@ export async function main(
 ): Promise<number> {
   // The progress bar draws on stderr with its own escapes: only stdout is filtered whole, and
   // error lines (which name sessions and files) are cleaned one by one.
-  io = { stdout: terminalSafe(io.stdout), stderr: io.stderr };
+  io = { stdin: io.stdin, stdout: terminalSafe(io.stdout), stderr: io.stderr };
   const err = (line: string) =>
     io.stderr.write(`flowlens: ${isTty(io.stderr) ? terminalText(line) : line}\n`);
   try {

@@ -8,7 +8,8 @@ export const USAGE = `Usage: flowlens <command> [options]
 Commands:
   analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
-      Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
+      Read pcap/pcapng captures (gzip allowed; FILE '-' is standard input, e.g.
+      'tcpdump -w - | flowlens analyze -') and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
       --json prints one JSON summary document on stdout (an array when several files are given).
