@@ -23,13 +23,19 @@ describe('installing the package', () => {
     expect(runs('prepare')).toEqual(expect.arrayContaining(['build', 'build:web']));
   });
 
-  it.skipIf(!existsSync('dist/web/index.html'))('the packed package carries the built dashboard', () => {
-    // --ignore-scripts: what `files` takes from the tree as it is (the build is the test above's).
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
-    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-    expect(files).toContain('dist/web/index.html');
-    expect(files.some((f) => /^dist\/web\/assets\/.+\.js$/.test(f))).toBe(true);
-    expect(files).toContain('bin/flowlens.js');
-    expect(files).toContain('dist/src/cli/main.js');
-  }, 60_000);
+  it.skipIf(!existsSync('dist/web/index.html'))(
+    'the packed package carries the built dashboard',
+    () => {
+      // --ignore-scripts: what `files` takes from the tree as it is (the build is the test above's).
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        encoding: 'utf8',
+      });
+      const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+      expect(files).toContain('dist/web/index.html');
+      expect(files.some((f) => /^dist\/web\/assets\/.+\.js$/.test(f))).toBe(true);
+      expect(files).toContain('bin/flowlens.js');
+      expect(files).toContain('dist/src/cli/main.js');
+    },
+    60_000,
+  );
 });
