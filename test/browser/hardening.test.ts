@@ -168,4 +168,18 @@ describe.skipIf(!ready)("the Overview's small charts at 1440 px", () => {
     await page.waitForTimeout(300);
     expect(errors.filter((e) => /Content Security Policy|Refused/i.test(e))).toEqual([]);
   }, 60_000);
+
+  it('pages the flows table by key: Next asks for the rows after the last one shown', async () => {
+    const id = ids[0][1];
+    await page.goto(`${ts.base}/protocols?session=${id}&size=25`, { waitUntil: 'networkidle' });
+    const range = page.getByTestId('flows-range');
+    await range.getByText('1–25 of 38 flows').waitFor();
+    const asked = page.waitForRequest((r) => r.url().includes('/flows?') && r.url().includes('after='));
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    const url = new URL((await asked).url());
+    expect(url.searchParams.get('offset')).toBe('0');
+    await range.getByText('26–38 of 38 flows').waitFor();
+    expect(page.url()).toContain('after=');
+    await page.screenshot({ path: join(OUT, 'hardening-flows-cursor.png') });
+  }, 60_000);
 });

@@ -21,7 +21,8 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
   const [search, setSearch] = useSearchParams();
   const query = readQuery(search);
   const setQuery = (q: Partial<FlowQuery>) =>
-    setSearch(writeQuery(search, { ...query, ...q }), { replace: true });
+    // Any change but Next (which passes the cursor it follows) pages by offset again.
+    setSearch(writeQuery(search, { ...query, after: '', ...q }), { replace: true });
   const labels = useMemo(
     () => new Map((ports.data?.ports ?? []).map((p) => [`${p.protocol.toLowerCase()}/${p.port}`, p.label])),
     [ports.data],
