@@ -39,7 +39,12 @@ const LAYERS = [
 ] as const;
 
 /** The modules of src/ the dashboard may import: small and pure, with no Node-only imports. */
-const WEB_MAY_IMPORT = ['src/format/index.ts', 'src/analysis/local-nets.ts', 'src/storage/session-id.ts'];
+const WEB_MAY_IMPORT = [
+  'src/format/index.ts',
+  'src/format/text.ts',
+  'src/analysis/local-nets.ts',
+  'src/storage/session-id.ts',
+];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {

@@ -2,6 +2,8 @@
 // captured length (a snaplen may cut the payload): a cut payload gives a partial answer or null,
 // never an exception. Only called for a flow's first few payload packets, so strings are fine.
 
+import { asciiText, startsWithIgnoreCase, utf8Text } from '../protocols/text.js';
+
 const MAX_NAME = 255;
 /** Bytes of a DNS message the parser can reach: 2 (TCP length) + 12 (header) + a 255-byte name. */
 export const DNS_SCAN = 512;
@@ -42,7 +44,8 @@ function readName(buf: Uint8Array, p: number, end: number): string | null {
     if (n > 63 || p + n > end) return null;
     total += n + 1;
     if (total > MAX_NAME) return null;
-    labels.push(ascii(buf, p, n).toLowerCase());
+    // Labels are bytes; names beyond ASCII are UTF-8 where anything says (mDNS, RFC 6762 §16).
+    labels.push(utf8Text(buf, p, p + n, n).toLowerCase());
     p += n;
   }
   return null;
@@ -86,7 +89,8 @@ export function parseTlsClientHello(buf: Uint8Array, off: number, len: number): 
         const nameLen = (buf[q + 1] << 8) | buf[q + 2];
         q += 3;
         if (q + nameLen > listEnd) return { sni: null };
-        if (nameType === 0) return { sni: ascii(buf, q, Math.min(nameLen, MAX_NAME)).toLowerCase() };
+        // A host name here is an A-label (RFC 6066 §3): ASCII, any other byte is not a character.
+        if (nameType === 0) return { sni: asciiText(buf, q, q + nameLen, MAX_NAME).toLowerCase() };
         q += nameLen;
       }
       return { sni: null };
@@ -127,22 +131,15 @@ export function parseHttpRequest(buf: Uint8Array, off: number, len: number): Htt
     while (e < end && buf[e] !== 0x0a) e++;
     const lineEnd = e > p && buf[e - 1] === 0x0d ? e - 1 : e;
     if (lineEnd === p) break;
-    if (lineEnd - p > 5 && (buf[p] | 0x20) === 0x68 && ascii(buf, p, 5).toLowerCase() === 'host:') {
+    if (lineEnd - p > 5 && startsWithIgnoreCase(buf, p, lineEnd, 'host:')) {
       if (e === end) return { method, host: null }; // header cut short
-      const host = ascii(buf, p + 5, Math.min(lineEnd - p - 5, MAX_NAME)).trim();
+      // UTF-8, as the HTTP log reads every header (http-log.ts), so a name reads the same in both.
+      const host = utf8Text(buf, p + 5, lineEnd, MAX_NAME).trim();
       return { method, host: host === '' ? null : host };
     }
     p = e + 1;
   }
   return { method, host: null };
-}
-
-function ascii(buf: Uint8Array, p: number, n: number): string {
-  // n is at most a few hundred here, well inside the argument limit of apply.
-  const s = String.fromCharCode.apply(null, buf.subarray(p, p + n) as unknown as number[]);
-  // A NUL byte (a DNS label may carry one) becomes U+FFFD here, as the database must store it
-  // (its text cannot hold NUL), so the summary, the stored flows and every export agree.
-  return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 
 /** Whether the bytes at p spell `word` (ASCII), without building a string. */

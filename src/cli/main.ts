@@ -1,6 +1,10 @@
+import { terminalText } from '../format/text.js';
 import { DbError } from '../storage/db/db.js';
 import { UsageError } from './args.js';
-import { type CliIo, type Command, EXIT_OK, EXIT_REJECTED, EXIT_USAGE } from './io.js';
+import { type CliIo, type Command, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, terminalSafe } from './io.js';
+
+const isTty = (s: NodeJS.WritableStream) => 'isTTY' in s && (s as NodeJS.WriteStream).isTTY === true;
+
 import { COMMANDS, commandUsage, USAGE } from './usage.js';
 
 export { type CliIo, EXIT_OK, EXIT_REJECTED, EXIT_USAGE } from './io.js';
@@ -26,7 +30,11 @@ export async function main(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  const err = (line: string) => io.stderr.write(`flowlens: ${line}\n`);
+  // The progress bar draws on stderr with its own escapes: only stdout is filtered whole, and
+  // error lines (which name sessions and files) are cleaned one by one.
+  io = { stdin: io.stdin, stdout: terminalSafe(io.stdout), stderr: io.stderr };
+  const err = (line: string) =>
+    io.stderr.write(`flowlens: ${isTty(io.stderr) ? terminalText(line) : line}\n`);
   try {
     const [command, ...rest] = argv;
     if (rest.includes('--help') || rest.includes('-h')) {

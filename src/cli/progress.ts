@@ -1,4 +1,5 @@
 import { formatBytes, formatCount } from '../format/index.js';
+import { terminalText } from '../format/text.js';
 
 export interface ProgressUpdate {
   bytesRead: number;
@@ -23,10 +24,15 @@ export class ProgressBar {
   private drawn = false;
   private phase = '';
 
+  private readonly label: string;
+
   constructor(
-    private readonly label: string,
+    label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
-  ) {}
+  ) {
+    // A file's name may hold escapes of its own: only the bar's are let through.
+    this.label = terminalText(label);
+  }
 
   update(p: ProgressUpdate): void {
     const phase = p.phase ?? 'reading';

@@ -9,7 +9,8 @@ Commands:
   analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
                   [--keep] [--keep-captures DAYS|SIZE]
-      Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
+      Read pcap/pcapng captures (gzip allowed; FILE '-' is standard input, e.g.
+      'tcpdump -w - | flowlens analyze -') and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
       --json prints one JSON summary document on stdout (an array when several files are given).
@@ -23,13 +24,21 @@ Commands:
       --keep-captures frees the oldest kept copies older than DAYS (30, 30d) or beyond SIZE
       (20GB) in all; their sessions stay, marked "packets no longer kept".
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
-        [--keep-captures DAYS|SIZE]
+        [--keep-captures DAYS|SIZE] [--store DIR|s3://BUCKET/PREFIX] [--workers 0]
+        [--host-name NAME] [--insecure-no-token] [--body-timeout S] [--max-uploads N]
+        [--max-connections N]
       Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
       otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process
       list) every API call needs the token, and the pages ask for it before showing any data.
       --max-upload limits uploads (default 4GB; units kB, MB, GB); --concurrency is how many
       captures are analysed at once (default 1, the rest wait). Uploads are kept for their
       packets; --keep-captures frees the oldest at start and after each analysis (as analyze).
+      A --host other than loopback needs a token (--insecure-no-token overrides, with a warning on every start). Requests
+      must name this machine in their Host header (loopback, the listen address, or a name
+      given with --host-name NAME, repeatable). An upload body that sends nothing for
+      --body-timeout seconds (default 30) is cut off and removed; beyond --max-uploads uploads
+      (default 4) or --max-connections connections (default 256) at once the server answers 503
+      with Retry-After.
       --store DIR|s3://BUCKET/PREFIX keeps uploads there (default: a folder beside the database);
       --workers 0 only takes uploads and serves pages, queueing the analyses for 'flowlens worker'
       processes on any host (PostgreSQL only; docs/DEPLOY.md).

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
@@ -5,16 +6,31 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DirectoryStore } from '../store/index.js';
 import { AnswerCache, registerAnswerCache } from './answer-cache.js';
-import { checkRequest, hostAllowed } from './auth.js';
+import { allowedHostNames, checkRequest, hostAllowed } from './auth.js';
 import { ClusterQueue } from './cluster-queue.js';
 import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
+import { DEFAULT_LIMITS, registerLimits } from './limits.js';
+import { FailedLogins, Logins } from './logins.js';
 import { IngestQueue, type SessionQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { packetRoutes } from './routes/packets.js';
 import { searchRoutes } from './routes/search.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { boundNumbers, parameterProblem } from './schemas.js';
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export interface App {
   app: FastifyInstance;
@@ -60,9 +76,14 @@ export async function buildApp(
     indexer,
     answers,
     failures: new Map(),
+    logins: options.token === null ? null : new Logins(options.db, options.token),
+    failedLogins: new FailedLogins(),
   };
+  const logError = options.logError ?? ((line: string) => process.stderr.write(`flowlens: ${line}\n`));
   const app = Fastify({
     logger,
+    // A request id a user can quote from an error answer and find in the server's log.
+    genReqId: () => randomBytes(6).toString('hex'),
     bodyLimit: 64 * 1024,
     // Unknown query parameters are refused rather than silently dropped: a typo should not
     // quietly return unfiltered data.
@@ -83,6 +104,7 @@ export async function buildApp(
         ...r.schema,
         querystring: { type: 'object', properties: {}, additionalProperties: false },
       };
+    for (const part of ['querystring', 'params', 'body'] as const) boundNumbers(r.schema?.[part]);
     if (r.method === 'HEAD') return;
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD')
@@ -97,16 +119,33 @@ export async function buildApp(
       if (status === 413 || err.code === 'FST_REQ_FILE_TOO_LARGE')
         return reply.code(413).send({ error: 'the request is larger than the limit' });
       if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+      // The cause goes to the server's log under the request's id, which the client is given
+      // (not the cause itself: a database's error text tells a stranger about the schema).
       req.log.error(err);
-      return reply.code(500).send({ error: `internal error: ${err.message}` });
+      logError(
+        `request ${req.id} ${req.method} ${req.url.split('?')[0]} failed: ${err.stack ?? err.message}`,
+      );
+      return reply.code(500).send({
+        error: `internal error: the server's log has the details under request ${req.id}`,
+        request_id: req.id,
+      });
     },
   );
 
+  registerLimits(app, { ...DEFAULT_LIMITS, ...options.limits });
+
+  const hostNames = allowedHostNames(options.host, options.hostNames);
   app.addHook('onRequest', async (req, reply) => {
-    if (!hostAllowed(req.headers.host, options.host)) {
+    if (!hostAllowed(req.headers.host, hostNames)) {
       return reply.code(403).send({ error: `unexpected Host header '${req.headers.host ?? ''}'` });
     }
-    if (!checkRequest(req, reply, options.token)) return reply;
+    if (!(await checkRequest(req, reply, options.token, ctx.logins))) return reply;
+  });
+
+  // After validation, which lets Infinity and NUL through (schemas.parameterProblem).
+  app.addHook('preHandler', async (req, reply) => {
+    const bad = parameterProblem({ querystring: req.query, params: req.params, body: req.body });
+    if (bad !== null) return reply.code(400).send({ error: bad });
   });
 
   // Session ids are stored in lowercase; one pasted in capitals names the same session.
@@ -115,8 +154,12 @@ export async function buildApp(
     if (typeof params?.id === 'string') params.id = params.id.toLowerCase();
   });
 
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', req.id);
+    // The pages load only their own scripts (no inline script: index.html has none, and the
+    // tooltips are built as DOM text); styles may be set inline by the charts.
+    reply.header('content-security-policy', CSP);
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     return payload;
@@ -259,7 +302,7 @@ function openApiDocument(routes: RouteDoc[]): unknown {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
-        cookie: { type: 'apiKey', in: 'cookie', name: 'flowlens_token' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'flowlens_session' },
       },
     },
     paths,

@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logins } from './logins.js';
 
-export const COOKIE = 'flowlens_token';
+/** The login cookie: a random login id (logins.ts), never the token itself. */
+export const COOKIE = 'flowlens_session';
 /** A header a cross-site form or image cannot send: state changes need it (or a bearer token). */
 export const CSRF_HEADER = 'x-flowlens-request';
 
@@ -41,11 +44,15 @@ export interface AuthState {
   via: 'bearer' | 'cookie' | null;
 }
 
-export function authState(req: FastifyRequest, token: string | null): AuthState {
-  if (token === null) return { required: false, authenticated: true, via: null };
+export async function authState(
+  req: FastifyRequest,
+  token: string | null,
+  logins: Logins | null,
+): Promise<AuthState> {
+  if (token === null || logins === null) return { required: false, authenticated: true, via: null };
   if (tokenMatches(bearer(req.headers.authorization), token))
     return { required: true, authenticated: true, via: 'bearer' };
-  if (tokenMatches(cookieValue(req.headers.cookie, COOKIE), token))
+  if (await logins.valid(cookieValue(req.headers.cookie, COOKIE)))
     return { required: true, authenticated: true, via: 'cookie' };
   return { required: true, authenticated: false, via: null };
 }
@@ -59,14 +66,19 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * proof that the request did not come from another site's page (a bearer token, or the
  * X-Flowlens-Request header, which browsers only let same-origin scripts add).
  */
-export function checkRequest(req: FastifyRequest, reply: FastifyReply, token: string | null): boolean {
+export async function checkRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  token: string | null,
+  logins: Logins | null,
+): Promise<boolean> {
   const path = gatePath(req);
   if (path === null) {
     void reply.code(400).send({ error: 'the path is not valid percent-encoding' });
     return false;
   }
   if (!path.startsWith('/api/')) return true;
-  const state = authState(req, token);
+  const state = await authState(req, token, logins);
   if (!OPEN.has(path) && !state.authenticated) {
     void reply.code(401).send({ error: 'a token is required: send Authorization: Bearer TOKEN or log in' });
     return false;
@@ -103,17 +115,53 @@ function loopbackV4(name: string): boolean {
   return m?.slice(1).every((p) => Number(p) <= 255) === true;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host.toLowerCase()) || loopbackV4(host);
+}
+
+/** An address as a Host header spells it: IPv6 in brackets. */
+function hostForm(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
 
 /**
- * On a loopback address only loopback host names are answered: a page on another site that
- * rebinds its own name to 127.0.0.1 (DNS rebinding) would otherwise read the API.
+ * The names a Host header may carry, in every mode: the loopback names, the address listened on
+ * (on a wildcard address, every address of this machine and its host name), and the names the user
+ * configured (`serve --host-name`). A page on another site that rebinds its own name to this
+ * machine (DNS rebinding) sends that name, which is none of these.
  */
-export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
-  if (!LOOPBACK_NAMES.has(boundHost) && !loopbackV4(boundHost)) return true;
+export function allowedHostNames(
+  boundHost: string,
+  configured: readonly string[] = [],
+  machine: { addresses: string[]; hostname: string } = machineNames(),
+): Set<string> {
+  const names = new Set<string>(LOOPBACK_NAMES);
+  for (const n of configured) names.add(hostForm(n.toLowerCase()));
+  if (WILDCARDS.has(boundHost.toLowerCase())) {
+    for (const a of machine.addresses) names.add(hostForm(a.toLowerCase()));
+    names.add(machine.hostname.toLowerCase());
+  } else {
+    names.add(hostForm(boundHost.toLowerCase()));
+  }
+  return names;
+}
+
+function machineNames(): { addresses: string[]; hostname: string } {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).map((i) => i.address.split('%')[0]),
+  );
+  return { addresses, hostname: hostname() };
+}
+
+/** Whether a request's Host header names one of the allowed names (any port). */
+export function hostAllowed(hostHeader: string | undefined, allowed: ReadonlySet<string>): boolean {
   if (!hostHeader) return false;
-  const name = hostHeader.startsWith('[')
-    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
-    : hostHeader.split(':')[0];
-  return LOOPBACK_NAMES.has(name.toLowerCase()) || loopbackV4(name);
+  const name = (
+    hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]
+  ).toLowerCase();
+  return allowed.has(name) || (loopbackV4(name) && allowed.has('127.0.0.1'));
 }

@@ -6,6 +6,8 @@ import type { CaptureStore } from '../store/index.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { ClusterQueue } from './cluster-queue.js';
 import type { FlowIndexer } from './indexer.js';
+import type { Limits } from './limits.js';
+import type { FailedLogins, Logins } from './logins.js';
 import type { IngestQueue, LiveState, SessionQueue } from './queue.js';
 
 export interface ServerOptions {
@@ -23,6 +25,8 @@ export interface ServerOptions {
   concurrency: number;
   /** The address the server listens on: on loopback, only loopback Host headers are answered. */
   host: string;
+  /** Further names the Host header may carry (a DNS name or proxy name of this machine). */
+  hostNames?: string[];
   /**
    * Writes the demo capture to `path` and names it (see src/generate); without it POST /api/demo
    * is absent.
@@ -30,6 +34,10 @@ export interface ServerOptions {
   writeDemoCapture?: (path: string, signal: AbortSignal) => Promise<{ name: string }>;
   /** Retention of the kept captures (`--keep-captures`): applied at start and after each analysis. */
   retention?: Retention | null;
+  /** Body idle timeout and caps on uploads and connections (limits.ts; defaults there). */
+  limits?: Partial<Limits>;
+  /** Where a failed request's cause is written (stderr when absent). */
+  logError?: (line: string) => void;
   /** Memory for answers kept about completed sessions (answer-cache.ts); 0 keeps none. */
   answerCacheBytes?: number;
   /** Where uploads are kept (src/store); a folder store on `uploadsDir` when absent. */
@@ -59,6 +67,9 @@ export interface ServerContext {
    * on the next start, which marks them failed as interrupted.
    */
   failures: Map<string, string>;
+  /** Dashboard logins (null without a token) and the brake on wrong tokens. */
+  logins: Logins | null;
+  failedLogins: FailedLogins;
 }
 
 export type Phase = LiveState['phase'] | 'failed';

@@ -1,4 +1,5 @@
 export { type App, buildApp } from './app.js';
+export { allowedHostNames } from './auth.js';
 export type { ServerOptions } from './context.js';
 export { IngestQueue, type LiveState } from './queue.js';
 export {

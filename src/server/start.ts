@@ -8,6 +8,7 @@ import { capturesFolder, type Retention } from '../packets/index.js';
 import { type Db, isPostgresUrl, openStore } from '../storage/index.js';
 import { type CaptureStore, openCaptureStore } from '../store/index.js';
 import { buildApp } from './app.js';
+import { isLoopback } from './auth.js';
 import type { ServerOptions } from './context.js';
 import { warmUp } from './warm-up.js';
 
@@ -28,6 +29,13 @@ export interface StartOptions {
    */
   workers?: 0;
   writeDemoCapture?: ServerOptions['writeDemoCapture'];
+  /** Names the Host header may carry beyond the loopback names and the listen address. */
+  hostNames?: string[];
+  /** Listen on a non-loopback address without a token (warned about on every start). */
+  insecureNoToken?: boolean;
+  /** Body idle timeout and caps on uploads and connections (limits.ts). */
+  limits?: ServerOptions['limits'];
+  /** Where warnings go (stderr when absent). */
   log?: (line: string) => void;
   /** `--keep-captures`: retention of the kept captures, applied at start and after each analysis. */
   retention?: Retention | null;
@@ -67,6 +75,17 @@ async function writeNamedDemo(path: string, signal: AbortSignal): Promise<{ name
 
 /** Opens the database, starts the server and returns once it listens. */
 export async function startServer(o: StartOptions): Promise<RunningServer> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!isLoopback(o.host) && o.token === null) {
+    // Without a token every page, upload and delete would be open to the whole network.
+    if (!o.insecureNoToken)
+      throw new ListenError(
+        `refusing to listen on ${o.host} without a token: anyone on the network could read and delete every session. Set FLOWLENS_TOKEN (or --token), listen on 127.0.0.1, or pass --insecure-no-token to accept the risk`,
+      );
+    log(
+      `warning: listening on ${o.host} without a token (--insecure-no-token): anyone who can reach this address can read, upload and delete sessions`,
+    );
+  }
   const clustered = o.workers === 0;
   if (clustered && !isPostgresUrl(o.dbTarget))
     throw new ListenError('--workers 0 needs PostgreSQL (--db postgres://…): workers share its job queue');
@@ -102,6 +121,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     maxUploadBytes: o.maxUploadBytes,
     concurrency: o.concurrency,
     host: o.host,
+    hostNames: o.hostNames,
+    limits: o.limits,
     writeDemoCapture: o.writeDemoCapture ?? writeNamedDemo,
     retention: o.retention ?? null,
   });

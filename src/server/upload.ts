@@ -1,6 +1,7 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { constants, gunzipSync } from 'node:zlib';
+import { cleanName } from '../format/text.js';
 
 /** Why an upload is refused; the route turns it into a status code. */
 export class UploadError extends Error {
@@ -147,13 +148,9 @@ export function formatLimit(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-/** The name to show for an uploaded file: its last path part, without control characters. */
+/** The name to show for an uploaded file: its last path part, cleaned as every name is. */
 export function displayFileName(name: string | undefined): string {
   const last = (name ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = [...last]
-    .filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
-    .join('')
-    .trim()
-    .slice(0, 200);
+  const clean = cleanName(last).slice(0, 200);
   return clean === '' || clean === '.' || clean === '..' ? 'upload' : clean;
 }

@@ -20,6 +20,7 @@ export { type BinaryCopy, type Db, DbError, PRESENCE_LOCK } from './db/db.js';
 export { type OpenOptions, openDb } from './db/open.js';
 export { defaultDbDir, isForeignUrl, isPostgresUrl } from './db/target.js';
 export { type ExportFormat, formatFlows } from './export.js';
+export { createLogin, deleteLogin, loginSecondsLeft } from './logins.js';
 export { MIGRATIONS, migrate } from './migrations/index.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
 export {

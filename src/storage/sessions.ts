@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FullSummary } from '../detect/index.js';
+import { cleanName } from '../format/text.js';
 import { type Db, PRESENCE_LOCK } from './db/db.js';
 
 // The queries of a session's life: created (queued), processing, its flows' own table loaded
@@ -82,8 +83,9 @@ export async function createSession(db: Db, s: NewSession): Promise<string> {
      VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)`,
     [
       sessionId,
-      s.name,
-      s.fileName,
+      // Every way in (upload, `analyze --name`, the demo) stores names cleaned the same way.
+      cleanName(s.name).slice(0, 1000) || 'capture',
+      cleanName(s.fileName) || 'capture',
       s.fileSize,
       JSON.stringify(s.localNets ?? null),
       hostname(),

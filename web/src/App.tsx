@@ -5,6 +5,7 @@ import type { AuthState } from './api/types';
 import { ErrorNote, Loading } from './components/ui';
 import { router } from './router';
 import { Login } from './shell/Login';
+import { AuthContext } from './shell/SignOut';
 
 /** Asks the server whether a token is needed first; any later 401 brings the login form back. */
 export function App() {
@@ -37,5 +38,14 @@ export function App() {
   if (!auth) return <Loading label="Connecting…" />;
   if (auth.required && !auth.authenticated)
     return <Login onDone={() => setAuth({ required: true, authenticated: true })} />;
-  return <RouterProvider router={router} />;
+  return (
+    <AuthContext.Provider
+      value={{
+        required: auth.required,
+        signOut: () => setAuth({ required: true, authenticated: false }),
+      }}
+    >
+      <RouterProvider router={router} />
+    </AuthContext.Provider>
+  );
 }

@@ -9,6 +9,7 @@ import type { Db } from '../../storage/index.js';
 import { asUsage, DB_OPTION, dbTarget, UsageError } from '../args.js';
 import { type CliIo, type ErrorLine, EXIT_OK, EXIT_REJECTED, wantsProgressBar } from '../io.js';
 import { ProgressBar } from '../progress.js';
+import { STDIN_NAME, spoolStdin } from '../stdin.js';
 import { humanSummary } from '../summary-text.js';
 
 /** `flowlens analyze FILE...`: each capture summarised, and stored as a session unless --no-store. */
@@ -40,6 +41,8 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     throw new UsageError(
       `--keep-captures takes days (30, 30d) or a size (20GB), not '${values['keep-captures']}'`,
     );
+  if (positionals.filter((p) => p === '-').length > 1)
+    throw new UsageError("standard input ('-') can be read once");
   const settings = asUsage(() =>
     resolveSettings({
       window: values.window,
@@ -60,67 +63,91 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     const summaries: (FullSummary & { session_id?: string })[] = [];
     if (values.baseline && !db) throw new UsageError('--baseline needs the database: drop --no-store');
     let rejected = false;
-    for (const file of positionals) {
-      const notCapture = notAFile(file);
-      if (notCapture) {
-        // Said before any session is made: nothing to store, nothing to mark failed.
-        err(notCapture);
-        rejected = true;
-        continue;
-      }
-      const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
-      let summary: FullSummary & { session_id?: string };
-      let warnings: string[];
-      try {
-        if (db && ingestCapture) {
-          // --keep: the session reads a copy Flowlens keeps, not the user's file (which may move).
-          const kept = values.keep
-            ? await keepCopy(db, target!, file, values.name, settings.localNets)
-            : null;
-          const stored = await ingestCapture(db, kept?.path ?? file, {
-            settings,
-            sessionId: kept?.sessionId,
-            fileName: basename(file),
-            name: file,
-            keptCopy: kept !== null,
-            sessionName: values.name,
-            baselineSessionId: values.baseline,
-            onProgress: bar ? (p) => bar.update(p) : undefined,
-          });
-          summary = stored.summary;
-          warnings = stored.warnings;
-        } else {
-          const result = await analyzeCapture(file, {
-            settings,
-            onProgress: bar
-              ? (p: ReadProgress) =>
-                  bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
-              : undefined,
-          });
-          bar?.update({
-            phase: 'detecting',
-            bytesRead: 0,
-            bytesTotal: null,
-            packets: result.analyzer.stats.packets,
-          });
-          const base = buildSummary(result);
-          const detection = detect(result, base);
-          summary = withDetection(base, detection);
-          warnings = [...result.warnings, ...detection.warnings];
+    for (const arg of positionals) {
+      // `-` is standard input (`tcpdump -w - … | flowlens analyze -`), spooled to a temporary file.
+      const fromStdin = arg === '-';
+      const file = fromStdin ? STDIN_NAME : arg;
+      let spooled: { path: string; remove: () => void } | null = null;
+      if (fromStdin) {
+        const bar = tty ? new ProgressBar(STDIN_NAME, io.stderr as NodeJS.WriteStream) : null;
+        try {
+          spooled = await spoolStdin(io.stdin ?? process.stdin, (n) =>
+            bar?.update({ bytesRead: n, bytesTotal: null, packets: 0 }),
+          );
+        } finally {
+          bar?.done();
         }
-      } catch (e) {
-        bar?.done();
-        if (e instanceof CaptureFormatError) err(e.message);
-        else if (e instanceof WindowLimitError) err(`${file}: ${e.message}`);
-        else throw e;
-        rejected = true;
-        continue;
-      } finally {
-        bar?.done();
       }
-      for (const w of warnings) err(`${file}: warning: ${w}`);
-      summaries.push(summary);
-      if (!values.json) io.stdout.write(humanSummary(summary));
+      const path = spooled?.path ?? arg;
+      try {
+        const notCapture = fromStdin ? null : notAFile(file);
+        if (notCapture) {
+          // Said before any session is made: nothing to store, nothing to mark failed.
+          err(notCapture);
+          rejected = true;
+          continue;
+        }
+        const bar = tty ? new ProgressBar(basename(file), io.stderr as NodeJS.WriteStream) : null;
+        let summary: FullSummary & { session_id?: string };
+        let warnings: string[];
+        try {
+          if (db && ingestCapture) {
+            // --keep: the session reads a copy Flowlens keeps, not the user's file (which may move).
+            // Standard input is always kept: its spooled copy is removed once analysed.
+            const kept =
+              values.keep || fromStdin
+                ? await keepCopy(db, target!, path, basename(file), values.name, settings.localNets)
+                : null;
+            const stored = await ingestCapture(db, kept?.path ?? path, {
+              settings,
+              sessionId: kept?.sessionId,
+              fileName: basename(file),
+              name: file,
+              keptCopy: kept !== null,
+              sessionName: values.name,
+              baselineSessionId: values.baseline,
+              onProgress: bar ? (p) => bar.update(p) : undefined,
+            });
+            summary = stored.summary;
+            warnings = stored.warnings;
+          } else {
+            const result = await analyzeCapture(path, {
+              settings,
+              name: file,
+              onProgress: bar
+                ? (p: ReadProgress) =>
+                    bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
+                : undefined,
+            });
+            bar?.update({
+              phase: 'detecting',
+              bytesRead: 0,
+              bytesTotal: null,
+              packets: result.analyzer.stats.packets,
+            });
+            const base = buildSummary(result);
+            const detection = detect(result, base);
+            summary = withDetection(base, detection);
+            warnings = [...result.warnings, ...detection.warnings];
+          }
+        } catch (e) {
+          bar?.done();
+          // A message about the spooled copy names standard input instead.
+          if (e instanceof CaptureFormatError)
+            err(spooled ? e.message.replaceAll(path, STDIN_NAME) : e.message);
+          else if (e instanceof WindowLimitError) err(`${file}: ${e.message}`);
+          else throw e;
+          rejected = true;
+          continue;
+        } finally {
+          bar?.done();
+        }
+        for (const w of warnings) err(`${file}: warning: ${w}`);
+        summaries.push(summary);
+        if (!values.json) io.stdout.write(humanSummary(summary));
+      } finally {
+        spooled?.remove();
+      }
     }
     if (db && retention) {
       const freed = await packets!.applyRetention(db, retention);
@@ -144,14 +171,15 @@ async function keepCopy(
   db: Db,
   target: string,
   file: string,
+  fileName: string,
   sessionName: string | undefined,
   localNets: readonly string[] | null,
 ): Promise<{ sessionId: string; path: string }> {
   const { capturesFolder, keepCaptureCopy } = await import('../../packets/index.js');
   const { createSession, deleteSession } = await import('../../storage/index.js');
   const sessionId = await createSession(db, {
-    name: sessionName ?? basename(file),
-    fileName: basename(file),
+    name: sessionName ?? fileName,
+    fileName,
     fileSize: statSync(file).size,
     localNets,
   });

@@ -23,6 +23,11 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       store: { type: 'string' },
       workers: { type: 'string' },
       'keep-captures': { type: 'string' },
+      'host-name': { type: 'string', multiple: true },
+      'body-timeout': { type: 'string', default: '30' },
+      'max-uploads': { type: 'string', default: '4' },
+      'max-connections': { type: 'string', default: '256' },
+      'insecure-no-token': { type: 'boolean', default: false },
     },
   });
   void positionals;
@@ -49,6 +54,11 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       throw e;
     }
   }
+  const limits = {
+    bodyIdleTimeoutMs: whole(values['body-timeout'], 'body-timeout', 1, 3600) * 1000,
+    maxUploads: whole(values['max-uploads'], 'max-uploads', 1, 1000),
+    maxConnections: whole(values['max-connections'], 'max-connections', 1, 100_000),
+  };
   const maxUploadBytes = parseSize(values['max-upload'] ?? '4GB');
   const retention = values['keep-captures'] === undefined ? null : parseRetention(values['keep-captures']);
   if (values['keep-captures'] !== undefined && retention === null)
@@ -70,6 +80,10 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
       maxUploadBytes,
       concurrency,
       retention,
+      hostNames: (values['host-name'] ?? []).flatMap((n) => n.split(',')).filter((n) => n !== ''),
+      insecureNoToken: values['insecure-no-token'],
+      limits,
+      log: (line) => io.stderr.write(`flowlens: ${line}\n`),
     });
   } catch (e) {
     if (e instanceof ListenError || e instanceof StoreError) throw new DbError(e.message);
@@ -90,6 +104,14 @@ export async function run(args: string[], io: CliIo, _err: ErrorLine): Promise<n
   io.stdout.write('stopping: cancelling running analyses\n');
   await server.close();
   return EXIT_OK;
+}
+
+/** A whole number from lo to hi, or a usage error naming the option. */
+function whole(text: string | undefined, option: string, lo: number, hi: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text ?? '') || n < lo || n > hi)
+    throw new UsageError(`--${option} must be ${lo} to ${hi}, not '${text}'`);
+  return n;
 }
 
 function parseSize(text: string): number {

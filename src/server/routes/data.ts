@@ -145,6 +145,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
           },
           limit: limit(1000, 50),
           offset: { type: 'integer', minimum: 0, maximum: 100_000_000, default: 0 },
+          after: {
+            type: 'string',
+            pattern: CURSOR_PATTERN,
+            maxLength: 64,
+            description:
+              "keyset cursor: the previous page's next_cursor (its last row's sort value and flow id); replaces offset, and answers as fast however deep",
+          },
         }),
         response: errors,
       },
@@ -161,6 +168,7 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         q?: string;
         limit: number;
         offset: number;
+        after?: string;
       }>,
       reply,
     ) => {
@@ -182,6 +190,13 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         return reply.code(400).send({
           error: `window_from (${q.window_from}) must not be after window_to (${q.window_to})`,
         });
+      const after = q.after === undefined ? null : parseCursor(q.after);
+      if (q.after !== undefined && after === null)
+        return reply
+          .code(400)
+          .send({ error: `querystring/after '${q.after}' is not a cursor from next_cursor` });
+      if (after !== null && q.offset !== 0)
+        return reply.code(400).send({ error: 'querystring/after and offset cannot be used together' });
       const row = await completed(req, reply);
       if (row === null) return;
       const page = await getFlows(db, row.session_id, {
@@ -196,12 +211,16 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         limit: q.limit,
         offset: q.offset,
         filter,
+        after,
       });
+      const last = page.flows[page.flows.length - 1];
       return {
         total: page.total,
         total_exact: page.totalExact,
         limit: q.limit,
         offset: q.offset,
+        // The next page's `after`, or null after the last page.
+        next_cursor: last && page.flows.length === q.limit ? `${last[q.sort]}:${last.flow_id}` : null,
         // The service port's label ("443 (HTTPS)") for TCP and UDP, as port usage shows it.
         flows: page.flows.map((f) => ({
           ...f,
@@ -391,6 +410,16 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         .send(Readable.from(body()));
     },
   );
+}
+
+/** A flows cursor: "<sort value>:<flow id>", the value as JSON wrote it (any finite number). */
+const CURSOR_PATTERN = '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?:[0-9]{1,15}$';
+
+function parseCursor(text: string): { value: number; id: number } | null {
+  const colon = text.lastIndexOf(':');
+  const value = Number(text.slice(0, colon));
+  const id = Number(text.slice(colon + 1));
+  return Number.isFinite(value) && Number.isSafeInteger(id) ? { value, id } : null;
 }
 
 /** Capture time (s) where window k of a session starts. */

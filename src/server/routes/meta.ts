@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { authState, COOKIE, tokenMatches } from '../auth.js';
+import { authState, COOKIE, cookieValue, tokenMatches } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { LOGIN_TTL_S } from '../logins.js';
 import { errorSchema } from '../schemas.js';
 
 export const VERSION = '0.1.0';
@@ -55,7 +56,7 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
       },
     },
     async (req) => {
-      const s = authState(req, ctx.options.token);
+      const s = await authState(req, ctx.options.token, ctx.logins);
       return { required: s.required, authenticated: s.authenticated };
     },
   );
@@ -64,27 +65,41 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
     '/api/login',
     {
       schema: {
-        summary: 'Exchange the token for an HttpOnly cookie (for the pages)',
+        summary:
+          'Exchange the token for a login: an HttpOnly cookie with a random login id, valid 7 days or until logout',
         body: {
           type: 'object',
           properties: { token: { type: 'string', minLength: 1, maxLength: 1024 } },
           required: ['token'],
           additionalProperties: false,
         },
-        response: { 204: { type: 'null', description: 'logged in' }, 400: errorSchema, 401: errorSchema },
+        response: {
+          204: { type: 'null', description: 'logged in' },
+          400: errorSchema,
+          401: errorSchema,
+          429: errorSchema,
+        },
       },
     },
     async (req, reply) => {
       const { token } = req.body as { token: string };
       const expected = ctx.options.token;
-      if (expected === null) return reply.code(204).send();
-      if (!tokenMatches(token, expected)) return reply.code(401).send({ error: 'wrong token' });
+      if (expected === null || ctx.logins === null) return reply.code(204).send();
+      const wait = ctx.failedLogins.refuse(req.ip);
+      if (wait !== null)
+        return reply
+          .code(429)
+          .header('retry-after', String(wait))
+          .send({ error: `too many wrong tokens: try again in ${wait} s` });
+      if (!tokenMatches(token, expected)) {
+        await ctx.failedLogins.fail(req.ip);
+        return reply.code(401).send({ error: 'wrong token' });
+      }
+      ctx.failedLogins.succeed(req.ip);
+      const id = await ctx.logins.create();
       return reply
         .code(204)
-        .header(
-          'set-cookie',
-          `${COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000`,
-        )
+        .header('set-cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${LOGIN_TTL_S}`)
         .send();
     },
   );
@@ -93,11 +108,16 @@ export function metaRoutes(app: FastifyInstance, ctx: ServerContext, openapi: ()
     '/api/logout',
     {
       schema: {
-        summary: 'Clear the login cookie',
+        summary: 'End the login: the server forgets its id and the cookie is cleared',
         response: { 204: { type: 'null', description: 'logged out' } },
       },
     },
-    async (_req, reply) =>
-      reply.code(204).header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send(),
+    async (req, reply) => {
+      await ctx.logins?.end(cookieValue(req.headers.cookie, COOKIE));
+      return reply
+        .code(204)
+        .header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
+        .send();
+    },
   );
 }

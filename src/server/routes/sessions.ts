@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
+import { cleanName } from '../../format/text.js';
 import { ingestCapture } from '../../ingest/index.js';
 import { applyRetention, removeKeptCopy } from '../../packets/index.js';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../../storage/index.js';
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
-import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
+import { errorSchema, sessionParams, sessionSchema, textFieldProblem, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
 const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
@@ -148,14 +149,18 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
             if (!FIELD_NAMES.has(part.fieldname))
               throw new UploadError(400, `unknown field '${part.fieldname}'`);
             if (part.valueTruncated) throw new UploadError(400, `field '${part.fieldname}' is too long`);
-            fields[part.fieldname] = String(part.value);
+            const value = String(part.value);
+            // A name is cleaned (as the file's name is); any other field is refused with one.
+            const problem = part.fieldname === 'name' ? null : textFieldProblem(part.fieldname, value);
+            if (problem !== null) throw new UploadError(400, problem);
+            fields[part.fieldname] = part.fieldname === 'name' ? cleanName(value) : value;
           }
         }
         parsing = false;
         if (fileName === null)
           throw new UploadError(400, "the capture is missing: send it in the field 'file'");
         const file: string = fileName;
-        const name = (fields.name ?? '').trim() || file;
+        const name = fields.name || file;
         if (name.length > 200) throw new UploadError(400, 'name must be at most 200 characters');
         const settings = resolveSettings(
           {
@@ -391,18 +396,39 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   // The demo is written and analysed in this process: not on an API node of a deployment with workers.
   const writeDemo = ctx.local ? ctx.options.writeDemoCapture : undefined;
+  let lastDemo: { at: number; id: string | null } | null = null;
+  /** Seconds until another demo may start: 60 after the last, and not while it is analysed. */
+  const demoWait = () => {
+    if (lastDemo === null) return 0;
+    const running = lastDemo.id !== null && queue.state(lastDemo.id) !== undefined;
+    const left = Math.ceil((lastDemo.at + DEMO_INTERVAL_MS - Date.now()) / 1000);
+    return Math.max(left, running ? 10 : 0);
+  };
   if (writeDemo) {
     app.post(
       '/api/demo',
       {
         schema: {
           summary: 'Generate the labelled demo capture and analyse it as a new session',
-          response: { 202: { type: 'object', properties: { session_id: { type: 'string' } } } },
+          response: {
+            202: { type: 'object', properties: { session_id: { type: 'string' } } },
+            429: errorSchema,
+          },
         },
       },
       async (_req, reply) => {
+        // Each demo writes about 230 MB and takes the ingest queue for a while: one at a time,
+        // and at most one a minute.
+        const wait = demoWait();
+        if (wait > 0)
+          return reply
+            .code(429)
+            .header('retry-after', String(wait))
+            .send({ error: `a demo capture was just requested: try again in ${wait} s` });
+        lastDemo = { at: Date.now(), id: null };
         const fileName = 'flowlens-demo.pcap';
         const sessionId = await createSession(db, { name: 'Demo capture', fileName, fileSize: null });
+        lastDemo.id = sessionId;
         const path = capturePath(ctx, sessionId);
         ctx.local?.add({
           sessionId,
@@ -436,6 +462,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
     );
   }
 }
+
+/** Time between two demo captures. */
+const DEMO_INTERVAL_MS = 60_000;
 
 export function notFound(reply: FastifyReply, id: string) {
   return reply.code(404).send({ error: `no session ${id}` });

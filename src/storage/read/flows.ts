@@ -29,6 +29,11 @@ export interface FlowQuery {
    * src/search's compile gives it (`where`): the Protocols page's filter box. Null: none.
    */
   filter?: { sql: string; params: unknown[] } | null;
+  /**
+   * Keyset paging: the rows after this one in the sort order (its sort value and flow id, from
+   * the previous page's last row), found through the sort's index however deep; offset is then 0.
+   */
+  after?: { value: number; id: number } | null;
 }
 
 export interface FlowPage {
@@ -67,14 +72,28 @@ const COLUMNS = `flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port
        src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
        dns_query, dns_rcode, tls_sni, http_method, http_host`;
 
+/** Each sort column's stored type: a cursor's value is cast to it, so the column's index serves it. */
+const SORT_TYPES: Record<FlowSort, string> = {
+  total_bytes: 'bigint',
+  packet_count: 'bigint',
+  duration_seconds: 'float8',
+  start_timestamp: 'float8',
+  retransmissions: 'integer',
+};
+
 // One constant statement per sort column and order (ties broken by flow id, so pages are stable).
+// $9 and $10 are the keyset cursor (NULL for offset paging): a row comparison on (sort, flow id),
+// which the (sort, flow id) index answers from where the previous page ended.
 const PAGE_SQL = new Map<string, string>();
 for (const sort of FLOW_SORTS) {
   for (const order of ['asc', 'desc'] as const) {
+    const t = SORT_TYPES[sort];
     PAGE_SQL.set(
       `${sort} ${order}`,
       // Qualified: the bare names would mean the float8 output columns, which no index serves.
-      `SELECT ${COLUMNS} FROM flows ${WHERE} ORDER BY flows.${sort} ${order}, flows.flow_id ${order} LIMIT $7 OFFSET $8`,
+      `SELECT ${COLUMNS} FROM flows ${WHERE}
+         AND ($9::${t} IS NULL OR (flows.${sort}, flows.flow_id) ${order === 'asc' ? '>' : '<'} ($9::${t}, $10::bigint))
+       ORDER BY flows.${sort} ${order}, flows.flow_id ${order} LIMIT $7 OFFSET $8`,
     );
   }
 }
@@ -104,7 +123,7 @@ export async function getFlows(db: Db, sessionId: string, q: FlowQuery): Promise
   if (filter !== null) sql = withFilter(sql, filter);
   const unfiltered = filter === null && filters.slice(1).every((f) => f === null);
   const [flows, count] = await Promise.all([
-    db.query<FlowRow>(sql, [...filters, q.limit, q.offset]),
+    db.query<FlowRow>(sql, [...filters, q.limit, q.offset, q.after?.value ?? null, q.after?.id ?? null]),
     // Without filters the summary knows the number; with them, count up to the cap.
     unfiltered
       ? db.query<{ n: number }>(TOTAL_SQL, [sessionId])

@@ -214,6 +214,8 @@ export interface FlowsResponse {
   total_exact?: boolean;
   limit: number;
   offset: number;
+  /** The next page's `after` (keyset paging), null after the last page. */
+  next_cursor?: string | null;
   flows: Flow[];
 }
 

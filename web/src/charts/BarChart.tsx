@@ -119,7 +119,9 @@ export function BarChart({ rows, xName, unit, color, height, ariaLabel }: Props)
       tooltip={(u) => {
         const i = u.cursor.idx;
         const r = i === null || i === undefined ? undefined : rows[i];
-        return r ? `<b>${r.range}</b><br>${formatCount(r.count)} ${unit} (${share(r.count)})` : null;
+        return r
+          ? [[{ text: r.range, bold: true }], [`${formatCount(r.count)} ${unit} (${share(r.count)})`]]
+          : null;
       }}
     />
   );

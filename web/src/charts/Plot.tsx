@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
+import { renderTip, type Tip } from './common';
 import { FONT } from './font';
 import { TIME_INCRS, timeLabels, timeSpace, timeStep } from './time-axis';
 
@@ -34,8 +35,8 @@ export interface PlotProps {
   /** Above the plot: legend and axis names. */
   head?: ReactNode;
   headHeight?: number;
-  /** The tooltip's HTML for the pointer's position, or null for none (values from the page only). */
-  tooltip?: (u: uPlot) => string | null;
+  /** The tooltip for the pointer's position, or null for none (drawn as DOM text, common.ts). */
+  tooltip?: (u: uPlot) => Tip | null;
   /** A click on the plot that was not a drag or part of a double click, at CSS pixels in the plot. */
   onClick?: (u: uPlot, at: PlotPoint) => void;
   /** The x range shown first; otherwise a chart rebuilt over the same times keeps its zoom. */
@@ -67,9 +68,9 @@ export function Plot(props: PlotProps) {
     };
     const setCursor = (u: uPlot) => {
       const left = u.cursor.left ?? -1;
-      const html = hovering && left >= 0 ? live.current.tooltip?.(u) : null;
-      if (!html) return hide();
-      tipNode.innerHTML = html;
+      const tip = hovering && left >= 0 ? live.current.tooltip?.(u) : null;
+      if (!tip || tip.length === 0) return hide();
+      tipNode.replaceChildren(renderTip(tip));
       tipNode.style.display = 'block';
       // Beside the pointer on the side with room, and above it near the chart's bottom.
       const x = u.over.offsetLeft + left;
@@ -89,6 +90,7 @@ export function Plot(props: PlotProps) {
     };
     opts.hooks = {
       ...opts.hooks,
+      draw: [...(opts.hooks?.draw ?? []), (u) => markLabels(node, u)],
       setCursor: [...(opts.hooks?.setCursor ?? []), setCursor],
       setScale: [...(opts.hooks?.setScale ?? []), (u, key) => key === 'x' && keep(u)],
     };
@@ -173,6 +175,19 @@ export function axis(extra: uPlot.Axis = {}): uPlot.Axis {
     grid: { stroke: GRID_COLOR, width: 1 },
     ...extra,
   };
+}
+
+/**
+ * The x axis' labels as drawn, [x in CSS px, text] on the chart's element (`data-x-labels`): they
+ * are painted on the canvas, and this is how a browser test sees whether they run into each other.
+ */
+function markLabels(node: HTMLElement, u: uPlot): void {
+  const ax = u.axes[0] as uPlot.Axis & { _splits?: number[] | null; _values?: unknown[] | null };
+  const splits = ax._splits ?? [];
+  const values = ax._values ?? [];
+  node.dataset.xLabels = JSON.stringify(
+    splits.map((s, k) => [Math.round(u.valToPos(s, 'x') * 10) / 10, String(values[k] ?? '')]),
+  );
 }
 
 /** A time x axis (seconds, UTC); two-line labels (date and time) get the room they need. */

@@ -1,5 +1,6 @@
 import { useCallback, useMemo } from 'react';
 import type uPlot from 'uplot';
+import type { Tip } from './common';
 import { axis, fromZeroHeld, Plot, stepAt, stepped, timeAxis, timeChartBase, WHOLE_STEPS } from './Plot';
 
 // Time series over the session's windows: step lines (each window's value held across its window),
@@ -45,8 +46,8 @@ export interface TimeChartSpec {
   left: ValueAxis;
   right?: ValueAxis;
   legend: LegendItem[];
-  /** The tooltip's HTML for the point at index `i` of `x`. */
-  tooltip: (i: number) => string;
+  /** The tooltip for the point at index `i` of `x` (empty for none). */
+  tooltip: (i: number) => Tip;
   /** Drawing behind the series (shaded spans), in canvas pixels. */
   under?: (u: uPlot) => void;
   /** Drawing over the series (threshold, markers). */

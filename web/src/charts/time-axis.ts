@@ -49,27 +49,38 @@ export const TIME_INCRS: number[] = [
   10 * 365 * 86400,
 ];
 
-/** Room a time label takes, in CSS pixels (11 px digits), with a gap. */
+/** Room a time label "18:48:55" takes, in CSS pixels (11 px digits), with a gap. */
 const LABEL_ROOM = 62;
+/** Room of a label without seconds ("18:48", or a date over a time), with a gap. */
+const SHORT_LABEL_ROOM = 44;
+/** Room of a sub-second label's second line (".250"). */
+const MS_LABEL_ROOM = 34;
 
-/**
- * The least room between time ticks, in CSS pixels, for a plot `plotDim` wide showing `span`
- * seconds: the labels' width, but never so much that fewer than ten steps of the finest fitting
- * size would fit: with steps at most 2.5 times apart, that leaves four ticks or more.
- */
-export function timeSpace(plotDim: number, _span: number): number {
-  return Math.max(24, Math.min(LABEL_ROOM, plotDim / 10));
+/** The fallback room between time ticks when the axis has no span yet. */
+export function timeSpace(_plotDim: number, _span: number): number {
+  return LABEL_ROOM;
 }
 
 /**
- * The step between time ticks: the smallest whose ticks are `timeSpace` apart or more, but whole
- * seconds rather than fractions when a span of four seconds or more gives four ticks with them
- * (labels without milliseconds).
+ * Whether ticks `step` seconds apart leave each label its room, at `perSec` pixels a second: the
+ * labels' widths depend on the step (timeLabels). Ticks under a second apart carry the time of day
+ * only where the second changes, so that needs its room once a second.
+ */
+function fits(step: number, perSec: number, span: number): boolean {
+  if (span > 86400 || step >= 60) return step * perSec >= SHORT_LABEL_ROOM;
+  if (step >= 1) return step * perSec >= LABEL_ROOM;
+  return step * perSec >= MS_LABEL_ROOM && perSec >= LABEL_ROOM;
+}
+
+/**
+ * The step between time ticks: the smallest whose labels do not run into each other on a plot
+ * `plotDim` wide showing `span` seconds (on a small chart that may be two or three ticks: fewer
+ * ticks rather than labels printed over each other, "18:48:5018:48:55"), but whole seconds rather
+ * than fractions when a span of four seconds or more gives four ticks with them.
  */
 export function timeStep(plotDim: number, span: number): number {
-  const space = timeSpace(plotDim, span);
   const perSec = plotDim / span;
-  const step = TIME_INCRS.find((i) => i * perSec >= space) ?? TIME_INCRS[TIME_INCRS.length - 1];
+  const step = TIME_INCRS.find((i) => fits(i, perSec, span)) ?? TIME_INCRS[TIME_INCRS.length - 1];
   return step < 1 && span >= 4 ? 1 : step;
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../../../src/format/index.js';
 import type { Anomaly, TrafficWindow } from '../api/types';
 import { COLORS, PROTOCOL_COLORS } from '../colors';
-import { dot, windowTitle } from './common';
+import { type Tip, type TipSpan, windowTitle } from './common';
 import { clipToPlot, px } from './Plot';
 import type { TimeChartSpec } from './TimeChart';
 
@@ -92,16 +92,18 @@ export function protocolMixSpec(windows: TrafficWindow[], lengthS: number): Time
       .map(([label, , color]) => ({ label, color: overWhite(color, 0.85), kind: 'area' as const })),
     tooltip: (i) => {
       const w = at(windows, i);
-      if (!w) return '';
+      if (!w) return [];
       const total = w.packet_count;
-      const rows = [...LAYERS]
-        .reverse()
-        .map(([label, key, color]) => {
-          const n = w[key];
-          return `<tr><td>${dot(overWhite(color, 0.85))}${label}</td><td class="tt-num">${formatCount(n)}</td><td class="tt-num">${formatPercent(total ? (n / total) * 100 : 0)}</td></tr>`;
-        })
-        .join('');
-      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}<tr><td>All packets</td><td class="tt-num">${formatCount(total)}</td><td></td></tr></table>`;
+      const rows: TipSpan[][] = [...LAYERS].reverse().map(([label, key, color]) => {
+        const n = w[key];
+        return [
+          { text: label, dot: overWhite(color, 0.85) },
+          formatCount(n),
+          formatPercent(total ? (n / total) * 100 : 0),
+        ];
+      });
+      rows.push(['All packets', formatCount(total), '']);
+      return [[{ text: windowTitle(w.start_ts, lengthS), bold: true }], { rows }];
     },
   };
 }
@@ -134,11 +136,21 @@ export function throughputSpec(windows: TrafficWindow[], lengthS: number): TimeC
     ],
     tooltip: (i) => {
       const w = at(windows, i);
-      if (!w) return '';
-      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">
-          <tr><td>${dot(COLORS.bytes)}Bytes/s</td><td class="tt-num">${formatByteRate(w.bytes_per_sec)}</td><td class="tt-num">${formatBitRate(w.bytes_per_sec)}</td></tr>
-          <tr><td>${dot(COLORS.packets)}Packets/s</td><td class="tt-num">${formatPerSecond(w.packets_per_sec)}</td><td></td></tr>
-          <tr><td>In this window</td><td class="tt-num">${formatBytesAxis(w.byte_count)}</td><td class="tt-num">${formatCount(w.packet_count)} pkts</td></tr></table>`;
+      if (!w) return [];
+      return [
+        [{ text: windowTitle(w.start_ts, lengthS), bold: true }],
+        {
+          rows: [
+            [
+              { text: 'Bytes/s', dot: COLORS.bytes },
+              formatByteRate(w.bytes_per_sec),
+              formatBitRate(w.bytes_per_sec),
+            ],
+            [{ text: 'Packets/s', dot: COLORS.packets }, formatPerSecond(w.packets_per_sec), ''],
+            ['In this window', formatBytesAxis(w.byte_count), `${formatCount(w.packet_count)} pkts`],
+          ],
+        },
+      ];
     },
   };
 }
@@ -236,16 +248,18 @@ export function scoreSpec(
     },
     tooltip: (i) => {
       const a = at(anomalies, i);
-      if (!a) return '';
+      if (!a) return [];
       // The overview loads scores only; the anomalies page has the reasons too.
       const top = (a.contributing_features ?? [])
         .slice(0, 3)
         .map(
           (f) =>
             `${f.feature.replace(/_/g, ' ')} ${f.direction === 'higher' ? '↑' : '↓'} ${formatPercent(f.share * 100, 0)}`,
-        )
-        .join('<br>');
-      return `<b>${windowTitle(a.start_ts, lengthS)}</b><br>Window ${a.window_id}: score <b>${a.score.toFixed(3)}</b>${a.is_anomaly ? ' <span style="color:#d1342f">anomalous</span>' : ''}<br><span style="color:#5b6474">${top || 'Click to see why'}</span>`;
+        );
+      const score: TipSpan[] = [`Window ${a.window_id}: score `, { text: a.score.toFixed(3), bold: true }];
+      if (a.is_anomaly) score.push(' ', { text: 'anomalous', color: '#d1342f' });
+      const why: Tip = (top.length ? top : ['Click to see why']).map((t) => [{ text: t, color: '#5b6474' }]);
+      return [[{ text: windowTitle(a.start_ts, lengthS), bold: true }], score, ...why];
     },
   };
 }
@@ -307,12 +321,12 @@ export function directionSpec(windows: TrafficWindow[], lengthS: number): TimeCh
     })),
     tooltip: (i) => {
       const w = at(windows, i);
-      if (!w) return '';
-      const rows = DIRECTION_LAYERS.map(
-        ([label, key, color]) =>
-          `<tr><td>${dot(colour(color))}${label}</td><td class="tt-num">${formatByteRate(rate(w, key))}</td></tr>`,
-      ).join('');
-      return `<b>${windowTitle(w.start_ts, lengthS)}</b><table class="tt">${rows}</table>`;
+      if (!w) return [];
+      const rows: TipSpan[][] = DIRECTION_LAYERS.map(([label, key, color]) => [
+        { text: label, dot: colour(color) },
+        formatByteRate(rate(w, key)),
+      ]);
+      return [[{ text: windowTitle(w.start_ts, lengthS), bold: true }], { rows }];
     },
   };
 }

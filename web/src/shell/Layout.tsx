@@ -5,6 +5,7 @@ import type { Session } from '../api/types';
 import { PAGES, pageAt, pageUrl } from '../routes';
 import { Logo } from './Logo';
 import { SearchBox } from './SearchBox';
+import { SignOut } from './SignOut';
 import {
   defaultSession,
   rememberedSession,
@@ -117,7 +118,10 @@ function HeaderBar() {
         {s && current.page !== 'sessions' && current.page !== 'search' && <SessionMeta session={s} />}
       </div>
       <SearchBox />
-      <SessionSelector />
+      <div className="topbar-actions">
+        <SessionSelector />
+        <SignOut />
+      </div>
     </header>
   );
 }

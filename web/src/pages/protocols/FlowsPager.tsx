@@ -23,8 +23,9 @@ export function FlowsPager({
   const hasNext = query.page < last || (!exact && (shown?.flows.length ?? 0) === query.size);
   // The rows on screen, as the answer numbers them: never a range that ends before it starts.
   const rows = shown?.flows.length ?? 0;
-  const from = (shown?.offset ?? 0) + 1;
-  const to = (shown?.offset ?? 0) + rows;
+  const start = query.after ? query.page * query.size : (shown?.offset ?? 0);
+  const from = start + 1;
+  const to = start + rows;
   return (
     <div className="pager">
       <span data-testid="flows-range">
@@ -73,7 +74,7 @@ export function FlowsPager({
           type="button"
           className="btn btn-small"
           disabled={!hasNext}
-          onClick={() => setQuery({ page: query.page + 1 })}
+          onClick={() => setQuery({ page: query.page + 1, after: shown?.next_cursor ?? '' })}
         >
           Next ›
         </button>

@@ -22,7 +22,8 @@ export function ProtocolsPage({ session, summary }: { session: Session; summary:
   const [search, setSearch] = useSearchParams();
   const query = readQuery(search);
   const setQuery = (q: Partial<FlowQuery>) =>
-    setSearch(writeQuery(search, { ...query, ...q }), { replace: true });
+    // Any change but Next (which passes the cursor it follows) pages by offset again.
+    setSearch(writeQuery(search, { ...query, after: '', ...q }), { replace: true });
   const packets = useMemo(() => packetsOf(session), [session]);
   // The table's filters as a packets selection: every flow they list (the server caps the count).
   const filter: Record<string, string> = {};

@@ -9,6 +9,7 @@ import {
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
 import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
+import { UserText } from '../../components/UserText';
 import { CONN_STATE_TEXTS } from './conn-states';
 import { ProtoTag } from './ProtoTag';
 
@@ -193,7 +194,12 @@ export function flowColumns(
         const h = hints(f);
         return h.length ? (
           <span className="hints" title={h.join('\n')}>
-            {h.join(' · ')}
+            {h.map((hint, i) => (
+              <span key={hint}>
+                {i > 0 && ' · '}
+                <UserText text={hint} />
+              </span>
+            ))}
           </span>
         ) : null;
       },

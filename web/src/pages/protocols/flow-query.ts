@@ -32,6 +32,11 @@ export interface FlowQuery {
   expr: string;
   page: number;
   size: number;
+  /**
+   * The cursor that reaches `page` by key (the previous page's next_cursor), '' to reach it by
+   * offset: Next pages by key, so a deep page answers as fast as the first.
+   */
+  after: string;
 }
 
 export function readQuery(q: URLSearchParams): FlowQuery {
@@ -50,6 +55,7 @@ export function readQuery(q: URLSearchParams): FlowQuery {
     expr: (q.get('q') ?? '').slice(0, 10_000),
     page: 0,
     size: PAGE_SIZES.includes(size) ? size : 50,
+    after: /^-?[0-9.eE+-]{1,40}:[0-9]{1,15}$/.test(q.get('after') ?? '') ? (q.get('after') as string) : '',
   };
   // The URL's page is 0-based. Anything but a whole number (1e20, -3, 2.5, abc) is the first page; a
   // huge one is held to the last page the API can be asked for, then to the table's last page once
@@ -76,6 +82,7 @@ export function writeQuery(search: URLSearchParams, query: FlowQuery): URLSearch
   put('q', query.expr, '');
   put('page', String(query.page), '0');
   put('size', String(query.size), '50');
+  put('after', query.after, '');
   return s;
 }
 
@@ -99,8 +106,9 @@ export function flowsPath(sessionId: string, query: FlowQuery): string {
     sort: query.sort,
     order: query.order,
     limit: String(query.size),
-    offset: String(Math.min(query.page, maxPage(query.size)) * query.size),
+    offset: query.after ? '0' : String(Math.min(query.page, maxPage(query.size)) * query.size),
   });
+  if (query.after) params.set('after', query.after);
   if (query.ip) params.set('ip', query.ip);
   if (query.port) params.set('port', query.port);
   if (query.protocol) params.set('protocol', query.protocol);

@@ -17,6 +17,7 @@ import {
   formatTimestampText,
 } from '../../../../src/format/index.js';
 import type { ProgressEvent, Session } from '../../api/types';
+import { UserText } from '../../components/UserText';
 import { ProgressBar, StatusBadge } from '../../components/ui';
 import { useSessions } from '../../shell/sessions';
 
@@ -64,11 +65,19 @@ export function SessionsTable({
           return (
             <div className="cell-name">
               {s.status !== 'failed' ? (
-                <Link to={`/sessions/${encodeURIComponent(s.session_id)}`}>{s.name}</Link>
+                <Link to={`/sessions/${encodeURIComponent(s.session_id)}`}>
+                  <UserText text={s.name} />
+                </Link>
               ) : (
-                <span>{s.name}</span>
+                <span>
+                  <UserText text={s.name} />
+                </span>
               )}
-              {s.file_name && s.file_name !== s.name && <div className="muted small">{s.file_name}</div>}
+              {s.file_name && s.file_name !== s.name && (
+                <div className="muted small">
+                  <UserText text={s.file_name} />
+                </div>
+              )}
             </div>
           );
         },
@@ -87,7 +96,11 @@ export function SessionsTable({
           return (
             <div className="cell-status">
               <StatusBadge status={s.status} />
-              {s.status === 'failed' && s.error && <div className="error-text small">{s.error}</div>}
+              {s.status === 'failed' && s.error && (
+                <div className="error-text small">
+                  <UserText text={s.error} />
+                </div>
+              )}
               {s.status === 'completed' && (
                 <div className="small muted packets-state" data-testid="packets-state">
                   {s.packets_available

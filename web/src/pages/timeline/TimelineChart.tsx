@@ -2,7 +2,6 @@ import { useCallback, useMemo, useRef } from 'react';
 import type uPlot from 'uplot';
 import { formatCountAxis, formatPerSecond, formatTime } from '../../../../src/format/index.js';
 import type { Insight, TrafficWindow } from '../../api/types';
-import { escapeHtml } from '../../charts/common';
 import {
   axis,
   clipToPlot,
@@ -283,7 +282,7 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
         tooltip={(u) => {
           const i = stepAt(data[0], u.posToVal(u.cursor.left ?? -1, 'x'));
           const w = i < 0 ? undefined : windows[i];
-          return w ? `${formatTime(w.start_ts)}<br>${formatPerSecond(w.packets_per_sec)} packets` : null;
+          return w ? [[formatTime(w.start_ts)], [`${formatPerSecond(w.packets_per_sec)} packets`]] : null;
         }}
       />
       <Plot
@@ -298,7 +297,14 @@ export function TimelineChart({ alerts, windows, lengthS, selected, range, onSel
         tooltip={(u) => {
           const a = markerAt(u, { left: u.cursor.left ?? -1, top: u.cursor.top ?? -1 });
           if (!a) return null;
-          return `<b style="color:${severityColor(a.severity)}">${a.severity.toUpperCase()}</b> ${escapeHtml(typeName(a.alert_type))}<br>${formatTime(a.event_ts, 3)}<br><span style="white-space:normal;display:inline-block;max-width:360px">${escapeHtml(a.summary)}</span>`;
+          return [
+            [
+              { text: a.severity.toUpperCase(), bold: true, color: severityColor(a.severity) },
+              ` ${typeName(a.alert_type)}`,
+            ],
+            [formatTime(a.event_ts, 3)],
+            [{ text: a.summary, note: true }],
+          ];
         }}
         onClick={(u, at) => {
           const a = markerAt(u, at);

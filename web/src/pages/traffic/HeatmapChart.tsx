@@ -7,6 +7,7 @@ import {
   formatCount,
   formatTimeRange,
 } from '../../../../src/format/index.js';
+import type { Tip } from '../../charts/common';
 import { axis, Plot, px } from '../../charts/Plot';
 import { HEAT_RAMP } from '../../colors';
 import type { HeatmapCell, HeatmapLayout } from './heatmap';
@@ -162,13 +163,18 @@ export function HeatmapChart({ layout, cells, rowLabels, colLabels, height, labe
         tooltip={(u) => {
           const c = cellAt(u);
           if (!c) return null;
-          const head = `<b>${formatTimeRange(c.start, c.end, layout.cell < 1 ? 3 : 0)}</b>`;
-          if (c.bytesPerSec === null) return `${head}<br>not in the capture`;
-          const part =
-            c.covered + 1e-9 < layout.cell
-              ? `<br>(capture covers ${c.covered.toFixed(c.covered < 10 ? 1 : 0)} s of it)`
-              : '';
-          return `${head}<br>${formatByteRate(c.bytesPerSec)} · ${formatBitRate(c.bytesPerSec)}<br>${formatBytes(Math.round(c.bytes))} in ${formatCount(c.packets)} packets${part}`;
+          const head: Tip = [
+            [{ text: formatTimeRange(c.start, c.end, layout.cell < 1 ? 3 : 0), bold: true }],
+          ];
+          if (c.bytesPerSec === null) return [...head, ['not in the capture']];
+          const tip: Tip = [
+            ...head,
+            [`${formatByteRate(c.bytesPerSec)} · ${formatBitRate(c.bytesPerSec)}`],
+            [`${formatBytes(Math.round(c.bytes))} in ${formatCount(c.packets)} packets`],
+          ];
+          if (c.covered + 1e-9 < layout.cell)
+            tip.push([`(capture covers ${c.covered.toFixed(c.covered < 10 ? 1 : 0)} s of it)`]);
+          return tip;
         }}
       />
       <div className="heat-scale" style={{ height: LEGEND_HEIGHT }}>
