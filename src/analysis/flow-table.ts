@@ -109,6 +109,8 @@ export interface AddressBook {
   /** Interns the address in words[at, at + 1 or 4) (int32 bit patterns). */
   intern(ip: number, words: Int32Array, at: number): number;
   isLocal(id: number): boolean;
+  /** Multicast or broadcast: the flow's other end (its sender) decides the side. */
+  isGroup(id: number): boolean;
 }
 
 // One flow is one 256-byte record (64 int32 words, or 32 doubles) in one ArrayBuffer seen through
@@ -627,12 +629,17 @@ export class FlowTable {
     D[od + D_LAST] = ts;
     D[od + D_BYTES] = 0;
     D[od + D_BYTES + 1] = 0;
+    // A multicast or broadcast end is on its sender's side: it takes the other end's locality.
+    let localA = this.book.isLocal(idA);
+    let localB = this.book.isLocal(idB);
+    if (this.book.isGroup(idB)) localB = localA;
+    else if (this.book.isGroup(idA)) localA = localB;
     I[o + FLOW] =
       F_ALIVE |
       (side === 0 ? F_INIT_A : 0) |
       (isEcho ? F_ECHO : 0) |
-      (this.book.isLocal(idA) ? F_LOCAL_A : 0) |
-      (this.book.isLocal(idB) ? F_LOCAL_B : 0);
+      (localA ? F_LOCAL_A : 0) |
+      (localB ? F_LOCAL_B : 0);
     const id = this.nextId++;
     I[o + FLOW_ID] = id;
     this.liveId[f] = id;
