@@ -1,4 +1,6 @@
 import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP } from '../decode/index.js';
+import type { AddressTable } from './address-table.js';
+import type { FlowRecord } from './flow-table.js';
 
 /**
  * The Community ID flow hash, version 1, seed 0 (github.com/corelight/community-id-spec), as Zeek,
@@ -166,4 +168,16 @@ function putDigest(at: number, v: number): void {
   digest[at + 1] = (v >>> 16) & 255;
   digest[at + 2] = (v >>> 8) & 255;
   digest[at + 3] = v & 255;
+}
+
+/** A finished flow's Community ID (its initiator as the source). */
+export function flowCommunityId(f: FlowRecord, addresses: AddressTable): string | null {
+  return communityId(
+    f.proto,
+    addresses.familyOf(f.srcId),
+    addresses.wordsOf(f.srcId),
+    addresses.wordsOf(f.dstId),
+    f.srcPort,
+    f.dstPort,
+  );
 }

@@ -10,7 +10,7 @@ export {
   type Talker,
 } from './analyzer.js';
 export { CaptureStats } from './capture-stats.js';
-export { communityId } from './community-id.js';
+export { communityId, flowCommunityId } from './community-id.js';
 export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js';
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { grown } from './grown.js';

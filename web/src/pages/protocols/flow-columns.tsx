@@ -9,6 +9,7 @@ import {
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
 import { CONN_STATE_TEXTS } from './conn-states';
+import { historyTooltip } from './history';
 import { ProtoTag } from './ProtoTag';
 
 // The flows table's columns: what each cell shows, and how wide each column is.
@@ -34,6 +35,7 @@ const COLUMN_PX: Record<string, number> = {
   packets: 82,
   bytes: 76,
   state: 58,
+  history: 84,
   retrans: 56,
 };
 
@@ -159,7 +161,11 @@ export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
       meta: { numeric: true },
       cell: ({ row: { original: f } }) => (
         <span
-          title={`${formatBytes(f.src_bytes)} → · ← ${formatBytes(f.dst_bytes)} (${formatCount(f.total_bytes)} B)`}
+          title={`${formatBytes(f.src_bytes)} → · ← ${formatBytes(f.dst_bytes)} (${formatCount(f.total_bytes)} B)${
+            f.orig_bytes != null && f.resp_bytes != null
+              ? `\npayload ${formatBytes(f.orig_bytes)} → · ← ${formatBytes(f.resp_bytes)} (by sequence numbers)`
+              : ''
+          }`}
         >
           {formatBytes(f.total_bytes)}
         </span>
@@ -171,6 +177,15 @@ export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
       cell: ({ row: { original: f } }) => (
         <span className="mono" title={CONN_STATE_TEXTS[f.conn_state] ?? ''}>
           {f.conn_state}
+        </span>
+      ),
+    },
+    {
+      id: 'history',
+      header: 'History',
+      cell: ({ row: { original: f } }) => (
+        <span className="mono cell-clip" title={historyTooltip(f.history, f.community_id)}>
+          {f.history ?? ''}
         </span>
       ),
     },
