@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { communityId, parseIpv4, parseIpv6 } from '../src/analysis/index.js';
+import { analyzeCapture, communityId, flowCommunityId, parseIpv4, parseIpv6 } from '../src/analysis/index.js';
+import { hasSharedPcaps, realCaptures, SHARED_PCAPS } from './helpers/shared.js';
+import { hasTshark, tsharkFields } from './helpers/tshark.js';
 
 // The Community ID spec's published baseline (corelight/community-id-spec, baseline/baseline_deflt.json,
 // seed 0): each flow both ways, ICMP and ICMPv6 with and without a counterpart type, TCP and UDP over
@@ -99,3 +101,40 @@ describe('Community ID', () => {
     expect(communityId(6, 4, [1], [2], -1, -1)).toBeNull();
   });
 });
+
+// tshark computes the Community ID of every frame (its `communityid` post-dissector): each flow's
+// must be one of the capture's. Where tshark hashes another packet than Flowlens' flow, the flow is
+// left out: the outer UDP of a VXLAN or Teredo tunnel (tshark hashes the packet inside), and MLD
+// behind an IPv6 hop-by-hop header (tshark hashes protocol 0, the header; Zeek, as Flowlens, 58).
+const OTHER_PACKET: Record<string, (flow: string) => boolean> = {
+  'eth-vxlan-http_vxlan-encapsulated-http.pcap': (f) => f.includes(':4789'),
+  'eth-teredo-mixed_Teredo.pcap': (f) => f.includes(':3544'),
+  'linktype-ipv6-229-mldv2_icmp6-mldv2.pcap': (f) => f.startsWith('58 ') && f.includes(':143 '),
+};
+
+describe.skipIf(!hasSharedPcaps || !hasTshark)(
+  "Community IDs against tshark's on the public captures",
+  () => {
+    for (const name of realCaptures()) {
+      it(`${name}: every flow's Community ID is tshark's`, async () => {
+        const path = `${SHARED_PCAPS}/real/${name}`;
+        const ours = new Map<string, string>();
+        await analyzeCapture(path, {
+          pipeline: false,
+          onFlow: (f, analyzer) => {
+            const id = flowCommunityId(f, analyzer.addresses);
+            const a = analyzer.addresses;
+            const flow = `${f.proto} ${a.format(f.srcId)}:${f.srcPort} ${a.format(f.dstId)}:${f.dstPort}`;
+            if (id !== null && !OTHER_PACKET[name]?.(flow)) ours.set(id, flow);
+          },
+        });
+        const theirs = new Set(
+          tsharkFields(path, 'communityid', ['communityid'], ['--enable-protocol', 'communityid']).flatMap(
+            ([ids]) => ids,
+          ),
+        );
+        expect([...ours].filter(([id]) => !theirs.has(id)).map(([, flow]) => flow)).toEqual([]);
+      }, 60_000);
+    }
+  },
+);
