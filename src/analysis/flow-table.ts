@@ -130,25 +130,25 @@ const FLOW = 10; // flow bits (F_*)
 const FLOW_ID = 11;
 const PKTS = 12; // + side
 const NOTED = 14; // + side: the window key this side was last noted in
-// Second line.
-const BITS = 16; // + side: flags, state, sequence set, hint packets, history letters (see below)
+// Second line: what a TCP packet reads and writes (tshark's per-direction sequence state), so
+// that a packet touches two cache lines of its flow.
+const BITS = 16; // + side: flags, state, sequence set, hint packets, history letters, duplicate ACKs (see below)
 const HIGH = 18; // + side: next expected sequence number, tshark's nextseq (uint32 as int32 bits)
-const ID = 20; // + side: address ids of ends A and B
-const RETRANS = 22;
-const D_FIRST = 12; // words 24-25
-const D_ADVANCED = 13; // + side, words 26-29: time the next expected sequence number last moved
-// Third line: tshark's per-direction state for telling retransmissions from the rest.
-const LAST_ACK = 32; // + side: acknowledgement number of this side's last segment
-const WIN = 34; // + side: raw window of this side's last segment, -1 before one is seen
-const DUP_ACKS = 36; // + side: duplicate ACKs this side sent in a row
-const START = 38; // + side: where this side's sequence space starts (Zeek's start_seq)
-const D_ACK_TIME = 20; // + side, words 40-43: time of this side's last segment
-const D_SYN_TIME = 22; // words 44-45: time of the latest SYN without ACK
-const D_FIRST_RTT = 23; // words 46-47: SYN to the first ACK, tshark's out-of-order threshold
+const LAST_ACK = 20; // + side: acknowledgement number of this side's last segment
+const WIN = 22; // + side: raw window of this side's last segment, -1 before one is seen
+const D_ADVANCED = 12; // + side, words 24-27: time the next expected sequence number last moved
+const D_ACK_TIME = 14; // + side, words 28-31: time of this side's last segment
+// Third line: what the flow's start, end and rarer events need.
+const ID = 32; // + side: address ids of ends A and B
+const RETRANS = 34;
+const START = 36; // + side: where this side's sequence space starts (Zeek's start_seq)
+const D_FIRST = 19; // words 38-39
+const D_SYN_TIME = 20; // words 40-41: time of the latest SYN without ACK
+const D_FIRST_RTT = 21; // words 42-43: SYN to the first ACK, tshark's out-of-order threshold
+const HIST_COUNTS = 44; // + side: retransmissions (low 16 bits) and zero windows (high 16), saturating
+const WRAPS = 46; // times each side's sequence numbers passed zero: side 0 low 16 bits, side 1 high 16
 // Fourth line: Zeek's history.
 const HIST_LEN = 48; // letters in the history
-const HIST_COUNTS = 49; // + side: retransmissions (low 16 bits) and zero windows (high 16), saturating
-const WRAPS = 51; // sequence wraps, side 0 in the low 16 bits and side 1 in the high 16
 const HIST_BYTE = 52 * 4; // byte offset in the record of the history letters
 /** Most history letters a flow keeps (Zeek's letters, once each, T and W at 1, 10, 100 …). */
 const HIST_MAX = 48;
@@ -178,6 +178,10 @@ const H_I = 1 << 23;
 const H_Q = 1 << 24;
 /** This side's last segment was a keep-alive (so the peer's repeated ACK is not a duplicate). */
 const LAST_KEEP_ALIVE = 1 << 25;
+/** Duplicate ACKs this side sent in a row (saturating at 63: tshark asks for 2). */
+const DUP_SHIFT = 26;
+const DUP_ONE = 1 << DUP_SHIFT;
+const DUP_MASK = 63 << DUP_SHIFT;
 
 // Flow bits.
 const F_LOCAL_A = 1;
@@ -471,11 +475,12 @@ export class FlowTable {
         win === I[o + WIN + side] &&
         seq === nextSeq &&
         ack === I[o + LAST_ACK + side] &&
-        (I[o + BITS + rev] & LAST_KEEP_ALIVE) === 0
+        (I[o + BITS + rev] & LAST_KEEP_ALIVE) === 0 &&
+        (bits & DUP_MASK) !== DUP_MASK
       )
-        I[o + DUP_ACKS + side]++;
+        bits += DUP_ONE;
     }
-    if (ack !== I[o + LAST_ACK + side]) I[o + DUP_ACKS + side] = 0;
+    if (ack !== I[o + LAST_ACK + side]) bits &= ~DUP_MASK;
 
     const segLen = payloadLength + (syn ? 1 : 0) + (fin ? 1 : 0);
     if ((payloadLength > 0 || syn || fin) && !keepAlive) {
@@ -494,7 +499,7 @@ export class FlowTable {
         ((seq + payloadLength - revAck) | 0) <= 0;
       if (!counted && notAdvanced) {
         const fast =
-          I[o + DUP_ACKS + rev] >= 2 &&
+          ((I[o + BITS + rev] >>> DUP_SHIFT) & 63) >= 2 &&
           revAck === seq &&
           ts - D[od + D_ACK_TIME + rev] < FAST_RETRANSMISSION_S;
         const rtt = D[od + D_FIRST_RTT];
@@ -515,8 +520,8 @@ export class FlowTable {
     // 4.0 behaves on the public captures, a reset's sequence number).
     const end = (seq + segLen) | 0;
     if (first || (!probe && !rst && ((end - nextSeq) | 0) > 0)) {
-      if (!first && (end - I[o + START + side]) >>> 0 < (nextSeq - I[o + START + side]) >>> 0) {
-        // The sequence space wrapped past the start: a side that sent more than 4 GiB.
+      if (!first && end >>> 0 < nextSeq >>> 0) {
+        // The sequence numbers passed zero (for a side's bytes beyond 4 GiB).
         const wraps = I[o + WRAPS];
         if (((wraps >>> (side << 4)) & 0xffff) !== 0xffff) I[o + WRAPS] = wraps + (side === 0 ? 1 : 0x10000);
       }
@@ -663,8 +668,6 @@ export class FlowTable {
     I[o + LAST_ACK + 1] = 0;
     I[o + WIN] = -1;
     I[o + WIN + 1] = -1;
-    I[o + DUP_ACKS] = 0;
-    I[o + DUP_ACKS + 1] = 0;
     I[o + START] = 0;
     I[o + START + 1] = 0;
     D[od + D_ACK_TIME] = 0;
@@ -798,7 +801,8 @@ export class FlowTable {
     const peerAck = I[o + LAST_ACK + 1 - side];
     if ((I[o + BITS + 1 - side] & TCP_ACK) !== 0 && ((peerAck - last) | 0) > 0) last = peerAck;
     const wraps = (I[o + WRAPS] >>> (side << 4)) & 0xffff;
-    let size = wraps * 4294967296 + ((last - start) >>> 0);
+    let size = wraps * 4294967296 + (last >>> 0) - (start >>> 0);
+    if (size < 0) size += 4294967296; // the start was just below zero
     if (size > 0) size--;
     if ((bits & S_FIN) !== 0 && size > 0) size--;
     return size;
