@@ -29,13 +29,13 @@ const MONO_CHAR_PX = 7.6;
 /** The flows table's columns of figures, px (with their 5 px paddings). */
 const COLUMN_PX: Record<string, number> = {
   protocol: 72,
-  service: 120,
+  service: 104,
   start: 100,
   duration: 76,
-  packets: 82,
+  packets: 72,
   bytes: 76,
   state: 58,
-  history: 84,
+  history: 74,
   retrans: 56,
 };
 
