@@ -59,12 +59,32 @@ export class FlowRecord {
   /** The index of `connState` in CONN_STATES. */
   connStateCode = 0;
   retransmissions = 0;
-  /** Zeek's history letters (upper case from the initiator); '' for flows other than TCP and UDP. */
-  history = '';
-  /** Payload bytes each way by sequence space, as Zeek counts them (TCP); -1 for other flows. */
-  origBytes = -1;
-  respBytes = -1;
   hints: FlowHints | null = null;
+  // Where the fields below are read from, while the flow is being handed over (they are made only
+  // when a sink asks: the analysis alone pays nothing for them).
+  source: FlowTable | null = null;
+  slot = 0;
+  oside = 0;
+
+  /** Zeek's history letters (upper case from the initiator); '' for flows other than TCP and UDP. */
+  get history(): string {
+    if (this.proto === L4_TCP)
+      return this.source === null ? '' : this.source.historyOf(this.slot, this.oside);
+    // Zeek's UDP history: D for the originator's data, d for the responder's.
+    return this.proto === L4_UDP ? (this.dstPackets > 0 ? 'Dd' : 'D') : '';
+  }
+
+  /** Payload bytes the initiator sent by sequence space, as Zeek counts them (TCP); -1 for other flows. */
+  get origBytes(): number {
+    return this.proto === L4_TCP && this.source !== null ? this.source.seqBytes(this.slot, this.oside) : -1;
+  }
+
+  /** The same for the responder. */
+  get respBytes(): number {
+    return this.proto === L4_TCP && this.source !== null
+      ? this.source.seqBytes(this.slot, 1 - this.oside)
+      : -1;
+  }
 
   get packets(): number {
     return this.srcPackets + this.dstPackets;
@@ -756,16 +776,9 @@ export class FlowTable {
     r.srcFlags = ob & FLAG_MASK;
     r.dstFlags = rb & FLAG_MASK;
     r.retransmissions = I[o + RETRANS];
-    if (proto === L4_TCP) {
-      r.history = this.historyOf(f, oside);
-      r.origBytes = this.seqBytes(f, oside);
-      r.respBytes = this.seqBytes(f, rside);
-    } else {
-      // Zeek's UDP history: D for the originator's data, d for the responder's.
-      r.history = proto === L4_UDP ? (r.dstPackets > 0 ? 'Dd' : 'D') : '';
-      r.origBytes = -1;
-      r.respBytes = -1;
-    }
+    r.source = this;
+    r.slot = f;
+    r.oside = oside;
     const code = connStateCode(proto, ob >>> STATE_SHIFT, rb >>> STATE_SHIFT, r.dstPackets);
     r.connStateCode = code;
     r.connState = CONN_STATES[code];
@@ -773,8 +786,8 @@ export class FlowTable {
     this.onEnd(r);
   }
 
-  /** The flow's history letters, upper case for the originator's side. */
-  private historyOf(f: number, oside: number): string {
+  /** The flow's history letters, upper case for the originator's side (see FlowRecord). */
+  historyOf(f: number, oside: number): string {
     const n = this.I[(f << SHIFT) + HIST_LEN];
     const at = (f << (SHIFT + 2)) + HIST_BYTE;
     let h = '';
@@ -791,7 +804,7 @@ export class FlowTable {
    * starts to the highest number it sent or the peer acknowledged, less the SYN and FIN octets. A
    * retransmission covers numbers already counted, so it is counted once.
    */
-  private seqBytes(f: number, side: number): number {
+  seqBytes(f: number, side: number): number {
     const I = this.I;
     const o = f << SHIFT;
     const bits = I[o + BITS + side];
