@@ -192,6 +192,8 @@ export function flowShapedRows(rows: number, sessionId: string): Uint8Array {
   const udp = utf8('UDP');
   const sf = utf8('SF');
   const s0 = utf8('S0');
+  const history = utf8('ShADadFf');
+  const udpHistory = utf8('Dd');
   for (let i = 0; i < rows; i++) {
     const isTcp = i % 4 !== 0;
     r.row(STORED_FLOW_COLUMNS.length, 640);
@@ -219,6 +221,17 @@ export function flowShapedRows(rows: number, sessionId: string): Uint8Array {
     r.int4(i % 50 === 0 ? 1 : 0);
     r.reserve(20);
     for (let k = 0; k < 5; k++) r.null();
+    // Zeek's fields: history, payload bytes each way (TCP), the Community ID (28 characters).
+    r.bytes(isTcp ? history : udpHistory);
+    r.reserve(24);
+    if (isTcp) {
+      r.int8(200 + (i % 2000));
+      r.int8(200 + (i % 3000));
+    } else {
+      r.null();
+      r.null();
+    }
+    r.text(`1:${(i * 2654435761).toString(36).padStart(26, 'x').slice(0, 26)}=`);
   }
   return r.take().data;
 }

@@ -328,6 +328,10 @@ describe('the CSV flow export', () => {
     tls_sni: '@SUM(1+1)',
     http_method: null,
     http_host: 'plain.example',
+    history: 'D',
+    orig_bytes: null,
+    resp_bytes: null,
+    community_id: '1:d/FP5EW3wiY1vCndhwleRRKHowQ=',
   };
 
   it('defuses names from the capture that a spreadsheet would run as formulas, and only those', () => {

@@ -333,7 +333,9 @@ export class Analyzer {
       hdr |= R_TCP | (flags << FLAGS_SHIFT);
       W[p] = pkt.seq;
       W[p + 1] = pkt.payloadLength;
-      p += 2;
+      W[p + 2] = pkt.ack;
+      W[p + 3] = pkt.window;
+      p += 4;
     }
     if (captured > 0 && this.hintParser !== null) hdr |= R_PAYLOAD;
     if (hint >= 0) {

@@ -11,7 +11,7 @@ import {
   type HintParser,
 } from './flow-table.js';
 import { grown } from './grown.js';
-import { LocalNets } from './local-nets.js';
+import { isGroupAddress, isUnspecifiedAddress, LocalNets } from './local-nets.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import type { AnalysisSettings } from './settings.js';
 import { COL, durationBucket, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
@@ -109,6 +109,8 @@ export interface FlowStageState {
 
 const LOCAL = 1;
 const REMOTE = 2;
+/** Multicast or broadcast: local, and in a flow on its sender's side. */
+const GROUP = 3;
 
 /**
  * The flow half of the one pass: reads the packet records of `packet-records.ts` and keeps
@@ -237,7 +239,8 @@ export class FlowStage implements AddressBook {
       src = this.intern(ip, W, p + 4);
       dst = this.intern(ip, W, v6 ? p + 8 : p + 5);
       q = v6 ? p + 12 : p + 6;
-      d = DIRECTION[((this.isLocal(src) ? 1 : 0) << 1) | (this.isLocal(dst) ? 1 : 0)];
+      const srcLocal = this.isLocal(src) ? 1 : 0;
+      d = DIRECTION[(srcLocal << 1) | (this.isGroup(dst) ? srcLocal : this.isLocal(dst) ? 1 : 0)];
       const talk = this.talk;
       talk[4 * src] += len;
       talk[4 * src + 2]++;
@@ -278,13 +281,29 @@ export class FlowStage implements AddressBook {
     return id;
   }
 
+  /**
+   * Whether an address is on the local side: in a local network, unspecified (a host without an
+   * address yet), or multicast or broadcast.
+   */
   isLocal(id: number): boolean {
+    return this.localityOf(id) !== REMOTE;
+  }
+
+  /** Whether an address is multicast or broadcast: a flow's direction puts it on its sender's side. */
+  isGroup(id: number): boolean {
+    return this.localityOf(id) === GROUP;
+  }
+
+  private localityOf(id: number): number {
     let l = this.locality[id];
     if (l === 0) {
-      l = this.localNets.contains(this.addresses.familyOf(id), this.addresses.wordsOf(id)) ? LOCAL : REMOTE;
+      const family = this.addresses.familyOf(id);
+      const words = this.addresses.wordsOf(id);
+      if (isGroupAddress(family, words)) l = GROUP;
+      else l = this.localNets.contains(family, words) || isUnspecifiedAddress(family, words) ? LOCAL : REMOTE;
       this.locality[id] = l;
     }
-    return l === LOCAL;
+    return l;
   }
 
   private growAddresses(): void {

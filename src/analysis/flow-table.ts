@@ -60,6 +60,31 @@ export class FlowRecord {
   connStateCode = 0;
   retransmissions = 0;
   hints: FlowHints | null = null;
+  // Where the fields below are read from, while the flow is being handed over (they are made only
+  // when a sink asks: the analysis alone pays nothing for them).
+  source: FlowTable | null = null;
+  slot = 0;
+  oside = 0;
+
+  /** Zeek's history letters (upper case from the initiator); '' for flows other than TCP and UDP. */
+  get history(): string {
+    if (this.proto === L4_TCP)
+      return this.source === null ? '' : this.source.historyOf(this.slot, this.oside);
+    // Zeek's UDP history: D for the originator's data, d for the responder's.
+    return this.proto === L4_UDP ? (this.dstPackets > 0 ? 'Dd' : 'D') : '';
+  }
+
+  /** Payload bytes the initiator sent by sequence space, as Zeek counts them (TCP); -1 for other flows. */
+  get origBytes(): number {
+    return this.proto === L4_TCP && this.source !== null ? this.source.seqBytes(this.slot, this.oside) : -1;
+  }
+
+  /** The same for the responder. */
+  get respBytes(): number {
+    return this.proto === L4_TCP && this.source !== null
+      ? this.source.seqBytes(this.slot, 1 - this.oside)
+      : -1;
+  }
 
   get packets(): number {
     return this.srcPackets + this.dstPackets;
@@ -80,6 +105,10 @@ const C_RST = 8;
 
 /** tshark's default out-of-order threshold (its `ooo_thres` when no round trip is known). */
 const OUT_OF_ORDER_S = 0.003;
+/** tshark: a segment at the peer's duplicate-ACKed number within 20 ms of its last ACK is a fast retransmission. */
+const FAST_RETRANSMISSION_S = 0.02;
+/** Zeek's letters for the H_* bits, in bit order. */
+const HISTORY_CODES = 'SHADFRIQ';
 
 /** How many payload packets each way are offered to the application-hint parsers (each way, so a
  * DNS client's burst of queries does not hide the responses). */
@@ -100,13 +129,17 @@ export interface AddressBook {
   /** Interns the address in words[at, at + 1 or 4) (int32 bit patterns). */
   intern(ip: number, words: Int32Array, at: number): number;
   isLocal(id: number): boolean;
+  /** Multicast or broadcast: the flow's other end (its sender) decides the side. */
+  isGroup(id: number): boolean;
 }
 
-// One flow is one 128-byte record (32 int32 words, or 16 doubles) in one ArrayBuffer seen through
-// an Int32Array and a Float64Array. The first cache line holds the key and what every packet
-// updates; the second what TCP, hints and address notes need. IPv6 flows keep their other six
-// address words in a side array. Addresses are stored as int32 bit patterns.
-const SHIFT = 5; // 32 words
+// One flow is one 256-byte record (64 int32 words, or 32 doubles) in one ArrayBuffer seen through
+// an Int32Array, a Float64Array and a Uint8Array. The first cache line holds the key and what every
+// packet updates; the second and third what TCP's sequence analysis needs (tshark's per-direction
+// state), the fourth Zeek's history (touched only when a letter is new). IPv6 flows keep their
+// other six address words in a side array. Addresses are stored as int32 bit patterns.
+const SHIFT = 6; // 64 words
+const DSHIFT = 5; // 32 doubles
 const K_KEY = 0; // protocol | family << 8 | R_NO_PORTS-style flag (see packet-records)
 const K_A = 1; // first address word of end A
 const K_B = 2;
@@ -117,13 +150,28 @@ const FLOW = 10; // flow bits (F_*)
 const FLOW_ID = 11;
 const PKTS = 12; // + side
 const NOTED = 14; // + side: the window key this side was last noted in
-// Second line.
-const BITS = 16; // + side: flags, state, sequence set, hint packets (see below)
-const HIGH = 18; // + side: highest sequence end (uint32 as int32 bits)
-const ID = 20; // + side: address ids of ends A and B
-const RETRANS = 22;
-const D_FIRST = 12; // words 24-25
-const D_ADVANCED = 13; // + side, words 26-29: time the highest sequence end last moved
+// Second line: what a TCP packet reads and writes (tshark's per-direction sequence state), so
+// that a packet touches two cache lines of its flow.
+const BITS = 16; // + side: flags, state, sequence set, hint packets, history letters, duplicate ACKs (see below)
+const HIGH = 18; // + side: next expected sequence number, tshark's nextseq (uint32 as int32 bits)
+const LAST_ACK = 20; // + side: acknowledgement number of this side's last segment
+const WIN = 22; // + side: raw window of this side's last segment, -1 before one is seen
+const D_ADVANCED = 12; // + side, words 24-27: time the next expected sequence number last moved
+const D_ACK_TIME = 14; // + side, words 28-31: time of this side's last segment
+// Third line: what the flow's start, end and rarer events need.
+const ID = 32; // + side: address ids of ends A and B
+const RETRANS = 34;
+const START = 36; // + side: where this side's sequence space starts (Zeek's start_seq)
+const D_FIRST = 19; // words 38-39
+const D_SYN_TIME = 20; // words 40-41: time of the latest SYN without ACK
+const D_FIRST_RTT = 21; // words 42-43: SYN to the first ACK, tshark's out-of-order threshold
+const HIST_COUNTS = 44; // + side: retransmissions (low 16 bits) and zero windows (high 16), saturating
+const WRAPS = 46; // times each side's sequence numbers passed zero: side 0 low 16 bits, side 1 high 16
+// Fourth line: Zeek's history.
+const HIST_LEN = 48; // letters in the history
+const HIST_BYTE = 52 * 4; // byte offset in the record of the history letters
+/** Most history letters a flow keeps (Zeek's letters, once each, T and W at 1, 10, 100 …). */
+const HIST_MAX = 48;
 
 /** In the key: a TCP/UDP flow whose ports were not captured (ports -1). */
 const NO_PORTS = 1 << 16;
@@ -139,6 +187,21 @@ const SEQ_SET = 1 << 13;
 const HINT_SHIFT = 14;
 const HINT_ONE = 1 << HINT_SHIFT;
 const HINT_MASK = 7 << HINT_SHIFT;
+/** History letters this side has recorded (Zeek records each once): S H A D F R I Q. */
+const H_S = 1 << 17;
+const H_H = 1 << 18;
+const H_A = 1 << 19;
+const H_D = 1 << 20;
+const H_F = 1 << 21;
+const H_R = 1 << 22;
+const H_I = 1 << 23;
+const H_Q = 1 << 24;
+/** This side's last segment was a keep-alive (so the peer's repeated ACK is not a duplicate). */
+const LAST_KEEP_ALIVE = 1 << 25;
+/** Duplicate ACKs this side sent in a row (saturating at 63: tshark asks for 2). */
+const DUP_SHIFT = 26;
+const DUP_ONE = 1 << DUP_SHIFT;
+const DUP_MASK = 63 << DUP_SHIFT;
 
 // Flow bits.
 const F_LOCAL_A = 1;
@@ -181,6 +244,7 @@ export class FlowTable {
 
   private I = new Int32Array(0);
   private D = new Float64Array(0);
+  private U8 = new Uint8Array(0);
   /** Address words 1-3 of both ends of IPv6 flows (6 per flow). */
   private V6 = new Int32Array(0);
   // What the idle sweep looks at, per flow, in small arrays of their own (so a sweep stays in
@@ -282,12 +346,15 @@ export class FlowTable {
     const flags = tcp ? (hdr >>> FLAGS_SHIFT) & FLAG_MASK : -1;
     if (f >= 0) {
       const o = f << SHIFT;
-      const idle = ts - this.D[(f << 4) + D_LAST] > this.timeoutOf(proto);
+      const idle = ts - this.D[(f << DSHIFT) + D_LAST] > this.timeoutOf(proto);
       // A SYN on a tuple whose flow already closed (FIN or RST) starts a new connection.
+      // (A SYN repeating this side's first sequence number is the same attempt sent again, as
+      // tshark keeps it.)
       const reopened =
         tcp &&
         (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
-        ((I[o + BITS] | I[o + BITS + 1]) & (S_FIN | S_RST)) !== 0;
+        ((I[o + BITS] | I[o + BITS + 1]) & (S_FIN | S_RST)) !== 0 &&
+        ((I[o + BITS + side] & SEQ_SET) === 0 || W[q] !== I[o + START + side]);
       if (idle || reopened) {
         this.end(f);
         f = -1;
@@ -301,7 +368,7 @@ export class FlowTable {
     const Ic = this.I;
     const Dc = this.D;
     const o = f << SHIFT;
-    const od = f << 4;
+    const od = f << DSHIFT;
     Ic[o + PKTS + side]++;
     Dc[od + D_BYTES + side] += W[p + 1];
     if (ts > Dc[od + D_LAST]) {
@@ -318,8 +385,8 @@ export class FlowTable {
     if (first) Ic[o + NOTED + side] = noteKey;
 
     if (tcp) {
-      this.tcp(f, side, flags, W[q], W[q + 1]);
-      q += 2;
+      this.tcp(f, side, flags, W[q], W[q + 1], W[q + 2], W[q + 3]);
+      q += 4;
     }
     if ((hdr & R_PAYLOAD) !== 0 && (bits & (F_HINTS_DONE_A << side)) === 0 && this.parseHints !== null) {
       const sideBits = Ic[o + BITS + side] + HINT_ONE;
@@ -356,55 +423,166 @@ export class FlowTable {
     );
   }
 
-  private tcp(f: number, side: number, flags: number, seq: number, payloadLength: number): void {
+  private tcp(
+    f: number,
+    side: number,
+    flags: number,
+    seq: number,
+    payloadLength: number,
+    ack: number,
+    win: number,
+  ): void {
     const ts = this.now;
     const I = this.I;
+    const D = this.D;
     const o = f << SHIFT;
+    const od = f << DSHIFT;
     const k = o + BITS + side;
+    const rev = 1 - side;
     let bits = I[k] | flags;
     const syn = (flags & TCP_SYN) !== 0;
-    const ack = (flags & TCP_ACK) !== 0;
-    if (syn && !ack) {
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ackFlag = (flags & TCP_ACK) !== 0;
+    if (syn && !ackFlag) {
       bits |= S_SYN;
+      D[od + D_SYN_TIME] = ts;
       // The first SYN without ACK names the initiator, even when the flow began mid-stream.
       const fb = I[o + FLOW];
       if ((fb & F_SYN_DECIDED) === 0)
         I[o + FLOW] = ((fb | F_SYN_DECIDED) & ~F_INIT_A) | (side === 0 ? F_INIT_A : 0);
     } else if (syn) bits |= S_SYNACK;
-    if (flags & TCP_FIN) bits |= S_FIN;
-    if (flags & TCP_RST) bits |= S_RST;
+    if (fin) bits |= S_FIN;
+    if (rst) bits |= S_RST;
 
-    // Retransmission: a segment with sequence space (payload, SYN or FIN) that lies wholly at or
-    // below the highest sequence end already seen this way; keep-alives excepted.
-    const segLen = payloadLength + (syn ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-    if (segLen === 0 || flags & TCP_RST) {
-      I[k] = bits;
-      return;
+    // Zeek's history letters: one per kind of segment, each recorded the first time it is seen.
+    const multi = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    let letter = 0;
+    if (multi > 1) letter = fin && rst ? H_I : H_Q;
+    else if (syn) letter = ackFlag ? H_H : H_S;
+    else if (fin) letter = H_F;
+    else if (rst) letter = H_R;
+    else if (payloadLength > 0) letter = H_D;
+    else if (ackFlag) letter = H_A;
+    if (letter !== 0 && (bits & letter) === 0) {
+      bits |= letter;
+      this.addHistory(f, side, letter);
     }
+
+    // tshark's sequence analysis (packet-tcp.c, tcp_analyze_sequence_number), in its order.
+    const control = syn || fin || rst;
+    const first = (bits & SEQ_SET) === 0;
+    const nextSeq = I[o + HIGH + side];
+    const revWin = I[o + WIN + rev];
+    if (first) {
+      bits |= SEQ_SET;
+      // Zeek counts a side's bytes from its SYN, or as if one came just before the first segment.
+      I[o + START + side] = syn ? seq : (seq - 1) | 0;
+    }
+    // Zero-window probe: one byte at the next expected number while the peer's window is shut.
+    const probe = !first && payloadLength === 1 && seq === nextSeq && revWin === 0;
+    let keepAlive = false;
+    if (!probe) {
+      // Keep-alive: 0 or 1 byte starting one before the next expected number.
+      keepAlive = !first && payloadLength <= 1 && seq === ((nextSeq - 1) | 0) && !control;
+      // Duplicate ACK: no data, same window, ack and sequence as this side's last segment (the ACK
+      // of a keep-alive excepted).
+      if (
+        payloadLength === 0 &&
+        !control &&
+        !first &&
+        win !== 0 &&
+        win === I[o + WIN + side] &&
+        seq === nextSeq &&
+        ack === I[o + LAST_ACK + side] &&
+        (I[o + BITS + rev] & LAST_KEEP_ALIVE) === 0 &&
+        (bits & DUP_MASK) !== DUP_MASK
+      )
+        bits += DUP_ONE;
+    }
+    if (ack !== I[o + LAST_ACK + side]) bits &= ~DUP_MASK;
+
+    const segLen = payloadLength + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if ((payloadLength > 0 || syn || fin) && !keepAlive) {
+      // Retransmission, fast or spurious; not an out-of-order segment.
+      let notAdvanced = !first && ((seq - nextSeq) | 0) < 0;
+      // More than one byte starting one before the next expected number: new data after a probe.
+      if (payloadLength > 1 && ((nextSeq - 1) | 0) === seq) notAdvanced = false;
+      // Spurious first (data the peer already acknowledged), then fast (at the number the peer's
+      // duplicate ACKs ask for, within 20 ms of them), then out of order (a gap filled within the
+      // handshake's round trip, else 3 ms, of the sequence moving on), as tshark 4.0 decides.
+      const revAck = I[o + LAST_ACK + rev];
+      let counted =
+        payloadLength > 0 &&
+        (I[o + BITS + rev] & SEQ_SET) !== 0 &&
+        revAck !== 0 &&
+        ((seq + payloadLength - revAck) | 0) <= 0;
+      if (!counted && notAdvanced) {
+        const fast =
+          ((I[o + BITS + rev] >>> DUP_SHIFT) & 63) >= 2 &&
+          revAck === seq &&
+          ts - D[od + D_ACK_TIME + rev] < FAST_RETRANSMISSION_S;
+        const rtt = D[od + D_FIRST_RTT];
+        const outOfOrder =
+          !fast &&
+          ts - D[od + D_ADVANCED + side] < (rtt > 0 ? rtt : OUT_OF_ORDER_S) &&
+          nextSeq !== ((seq + segLen) | 0);
+        counted = !outOfOrder;
+      }
+      if (counted) {
+        I[o + RETRANS]++;
+        this.retransmission = true;
+        this.scaledHistory(f, side, 0);
+      }
+    }
+
+    // The next expected number moves on (a zero-window probe's byte does not count, nor, as tshark
+    // 4.0 behaves on the public captures, a reset's sequence number).
     const end = (seq + segLen) | 0;
-    const adv = (f << 4) + D_ADVANCED + side;
-    if ((bits & SEQ_SET) === 0) {
-      I[k] = bits | SEQ_SET;
+    if (first || (!probe && !rst && ((end - nextSeq) | 0) > 0)) {
+      if (!first && end >>> 0 < nextSeq >>> 0) {
+        // The sequence numbers passed zero (for a side's bytes beyond 4 GiB).
+        const wraps = I[o + WRAPS];
+        if (((wraps >>> (side << 4)) & 0xffff) !== 0xffff) I[o + WRAPS] = wraps + (side === 0 ? 1 : 0x10000);
+      }
       I[o + HIGH + side] = end;
-      this.D[adv] = ts;
-      return;
+      D[od + D_ADVANCED + side] = ts;
     }
-    I[k] = bits;
-    const high = I[o + HIGH + side];
-    // 32-bit wrap-around: the segment moves the sequence on when end - high is in (0, 2^31).
-    if (((high - end) | 0) < 0) {
-      I[o + HIGH + side] = end;
-      this.D[adv] = ts;
-      return;
+    if (win === 0 && !control && ackFlag) this.scaledHistory(f, side, 16);
+    I[o + WIN + side] = win;
+    I[o + LAST_ACK + side] = ack;
+    D[od + D_ACK_TIME + side] = ts;
+    I[k] = keepAlive ? bits | LAST_KEEP_ALIVE : bits & ~LAST_KEEP_ALIVE;
+    // The first ACK after a SYN gives the handshake's round trip (tshark's ts_first_rtt).
+    if (ackFlag && !syn && D[od + D_FIRST_RTT] === 0) {
+      const synTime = D[od + D_SYN_TIME];
+      if (synTime !== 0) D[od + D_FIRST_RTT] = ts - synTime;
     }
-    const keepAlive = segLen === payloadLength && payloadLength <= 1 && ((high - seq) | 0) === 1;
-    // Like tshark: a segment that fills a gap within 3 ms of the sequence moving on arrived out of
-    // order; it was not sent again.
-    const outOfOrder = end !== high && ts - this.D[adv] < OUT_OF_ORDER_S;
-    if (!keepAlive && !outOfOrder) {
-      I[o + RETRANS]++;
-      this.retransmission = true;
-    }
+  }
+
+  /** Appends a history letter (a bit of H_*) of `side`; the case is chosen when the flow ends. */
+  private addHistory(f: number, side: number, letter: number): void {
+    this.appendHistory(f, side, HISTORY_CODES.charCodeAt(31 - Math.clz32(letter) - 17));
+  }
+
+  private appendHistory(f: number, side: number, code: number): void {
+    const at = (f << SHIFT) + HIST_LEN;
+    const n = this.I[at];
+    if (n >= HIST_MAX) return;
+    this.U8[(f << (SHIFT + 2)) + HIST_BYTE + n] = code | (side << 7);
+    this.I[at] = n + 1;
+  }
+
+  /** Zeek's scaled letters: T (shift 0) or W (shift 16) at the 1st, 10th, 100th … time. */
+  private scaledHistory(f: number, side: number, shift: number): void {
+    const at = (f << SHIFT) + HIST_COUNTS + side;
+    const counts = this.I[at];
+    const n = (counts >>> shift) & 0xffff;
+    if (n === 0xffff) return;
+    this.I[at] = counts + (1 << shift);
+    const c = n + 1;
+    if (c === 1 || c === 10 || c === 100 || c === 1000 || c === 10000)
+      this.appendHistory(f, side, shift === 0 ? 84 : 87); // 'T', 'W'
   }
 
   private timeoutOf(proto: number): number {
@@ -465,7 +643,7 @@ export class FlowTable {
     const I = this.I;
     const D = this.D;
     const o = f << SHIFT;
-    const od = f << 4;
+    const od = f << DSHIFT;
     const ip = v6 ? 6 : 4;
     const idA = this.book.intern(ip, W, a);
     const idB = this.book.intern(ip, W, b);
@@ -476,12 +654,17 @@ export class FlowTable {
     D[od + D_LAST] = ts;
     D[od + D_BYTES] = 0;
     D[od + D_BYTES + 1] = 0;
+    // A multicast or broadcast end is on its sender's side: it takes the other end's locality.
+    let localA = this.book.isLocal(idA);
+    let localB = this.book.isLocal(idB);
+    if (this.book.isGroup(idB)) localB = localA;
+    else if (this.book.isGroup(idA)) localA = localB;
     I[o + FLOW] =
       F_ALIVE |
       (side === 0 ? F_INIT_A : 0) |
       (isEcho ? F_ECHO : 0) |
-      (this.book.isLocal(idA) ? F_LOCAL_A : 0) |
-      (this.book.isLocal(idB) ? F_LOCAL_B : 0);
+      (localA ? F_LOCAL_A : 0) |
+      (localB ? F_LOCAL_B : 0);
     const id = this.nextId++;
     I[o + FLOW_ID] = id;
     this.liveId[f] = id;
@@ -501,6 +684,20 @@ export class FlowTable {
     D[od + D_FIRST] = ts;
     D[od + D_ADVANCED] = 0;
     D[od + D_ADVANCED + 1] = 0;
+    I[o + LAST_ACK] = 0;
+    I[o + LAST_ACK + 1] = 0;
+    I[o + WIN] = -1;
+    I[o + WIN + 1] = -1;
+    I[o + START] = 0;
+    I[o + START + 1] = 0;
+    D[od + D_ACK_TIME] = 0;
+    D[od + D_ACK_TIME + 1] = 0;
+    D[od + D_SYN_TIME] = 0;
+    D[od + D_FIRST_RTT] = 0;
+    I[o + HIST_LEN] = 0;
+    I[o + HIST_COUNTS] = 0;
+    I[o + HIST_COUNTS + 1] = 0;
+    I[o + WRAPS] = 0;
     if (v6) {
       const V = this.V6;
       const v = f * 6;
@@ -546,7 +743,7 @@ export class FlowTable {
     const D = this.D;
     const r = this.rec;
     const o = f << SHIFT;
-    const od = f << 4;
+    const od = f << DSHIFT;
     const bits = I[o + FLOW];
     const oside = (bits & F_INIT_A) !== 0 ? 0 : 1; // originator side
     const rside = 1 - oside;
@@ -579,11 +776,49 @@ export class FlowTable {
     r.srcFlags = ob & FLAG_MASK;
     r.dstFlags = rb & FLAG_MASK;
     r.retransmissions = I[o + RETRANS];
+    r.source = this;
+    r.slot = f;
+    r.oside = oside;
     const code = connStateCode(proto, ob >>> STATE_SHIFT, rb >>> STATE_SHIFT, r.dstPackets);
     r.connStateCode = code;
     r.connState = CONN_STATES[code];
     r.hints = (bits & F_HINTS) !== 0 ? this.hints[f] : null;
     this.onEnd(r);
+  }
+
+  /** The flow's history letters, upper case for the originator's side (see FlowRecord). */
+  historyOf(f: number, oside: number): string {
+    const n = this.I[(f << SHIFT) + HIST_LEN];
+    const at = (f << (SHIFT + 2)) + HIST_BYTE;
+    let h = '';
+    for (let i = 0; i < n; i++) {
+      const b = this.U8[at + i];
+      const c = b & 0x7f;
+      h += String.fromCharCode(b >> 7 === oside ? c : c + 32);
+    }
+    return h;
+  }
+
+  /**
+   * Payload bytes `side` sent by sequence space, as Zeek's TCP endpoint size: from where its space
+   * starts to the highest number it sent or the peer acknowledged, less the SYN and FIN octets. A
+   * retransmission covers numbers already counted, so it is counted once.
+   */
+  seqBytes(f: number, side: number): number {
+    const I = this.I;
+    const o = f << SHIFT;
+    const bits = I[o + BITS + side];
+    if ((bits & SEQ_SET) === 0) return 0;
+    const start = I[o + START + side];
+    let last = I[o + HIGH + side];
+    const peerAck = I[o + LAST_ACK + 1 - side];
+    if ((I[o + BITS + 1 - side] & TCP_ACK) !== 0 && ((peerAck - last) | 0) > 0) last = peerAck;
+    const wraps = (I[o + WRAPS] >>> (side << 4)) & 0xffff;
+    let size = wraps * 4294967296 + (last >>> 0) - (start >>> 0);
+    if (size < 0) size += 4294967296; // the start was just below zero
+    if (size > 0) size--;
+    if ((bits & S_FIN) !== 0 && size > 0) size--;
+    return size;
   }
 
   private grow(cap: number): void {
@@ -592,6 +827,7 @@ export class FlowTable {
     I.set(this.I);
     this.I = I;
     this.D = new Float64Array(buffer);
+    this.U8 = new Uint8Array(buffer);
     this.V6 = grown(this.V6, cap * 6);
     this.liveId = grown(this.liveId, cap);
     this.lastTs = grown(this.lastTs, cap);

@@ -10,10 +10,20 @@ export {
   type Talker,
 } from './analyzer.js';
 export { CaptureStats } from './capture-stats.js';
+export { communityId, flowCommunityId } from './community-id.js';
 export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js';
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { grown } from './grown.js';
-export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr, parseIpv4, parseIpv6 } from './local-nets.js';
+export {
+  CidrError,
+  DEFAULT_LOCAL_NETS,
+  isGroupAddress,
+  isUnspecifiedAddress,
+  LocalNets,
+  parseCidr,
+  parseIpv4,
+  parseIpv6,
+} from './local-nets.js';
 export { canonicalIp, OptionError } from './options.js';
 export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';

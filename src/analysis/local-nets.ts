@@ -77,6 +77,22 @@ export function parseIpv6(text: string): number[] | null {
   return words;
 }
 
+/**
+ * Multicast (224.0.0.0/4, ff00::/8) and the limited broadcast (255.255.255.255): a packet sent to
+ * one never leaves the sender's side, so direction puts it on the sender's side (README).
+ */
+export function isGroupAddress(family: number, words: ArrayLike<number>): boolean {
+  const w = words[0] >>> 0;
+  if (family === 4) return w >>> 28 === 0xe || w === 0xffffffff;
+  return w >>> 24 === 0xff;
+}
+
+/** 0.0.0.0 or ::, the source of a host that has no address yet (DHCP, IPv6 duplicate-address detection): on the local link. */
+export function isUnspecifiedAddress(family: number, words: ArrayLike<number>): boolean {
+  if (family === 4) return words[0] === 0;
+  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
+}
+
 /** Decides whether an address lies in one of the session's local networks. */
 export class LocalNets {
   readonly cidrs: Cidr[];

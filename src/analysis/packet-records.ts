@@ -12,7 +12,8 @@
  * - IP record: [header, wire length, time in seconds (a double, 2 words), then the addresses (1 or
  *   4 words each): for a flow, end A then end B of the canonical key (the lower address first), else
  *   source then destination; for a flow: the key's ports (A << 16 | B; for ICMP the type and code or
- *   echo identifier) and the key's hash; if R_TCP: sequence number and payload length; if R_HINT:
+ *   echo identifier) and the key's hash; if R_TCP: sequence number, payload length, acknowledgement
+ *   number and raw window; if R_HINT:
  *   the payload's byte count and bytes], padded to an even length;
  * - an end record [R_END] closes a batch early (the rest of the slot is unused).
  *
@@ -33,7 +34,7 @@ export const R_FLOW = 1 << 3;
 export const R_PAYLOAD = 1 << 4;
 /** The payload bytes are attached for the application-hint parsers. */
 export const R_HINT = 1 << 5;
-/** TCP with flags: the record carries the sequence number and the payload length. */
+/** TCP with flags: the record carries the sequence and acknowledgement numbers, the payload length and the window. */
 export const R_TCP = 1 << 6;
 /** The destination port is noted for the window's port diversity (TCP/UDP). */
 export const R_NOTE_PORT = 1 << 7;
@@ -47,7 +48,7 @@ export const R_ECHO = 1 << 26;
 export const R_NO_PORTS = 1 << 27;
 
 /** Most words an IP record takes without its hint payload, with a time record before it. */
-export const MAX_FIXED_WORDS = 4 + 4 + 8 + 4 + 2;
+export const MAX_FIXED_WORDS = 4 + 4 + 8 + 4 + 4;
 
 /**
  * Most payload bytes attached for the hint parsers: more than any of them reads (a TLS ClientHello

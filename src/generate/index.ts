@@ -16,3 +16,4 @@ export {
   generateCapture,
   truthPathFor,
 } from './generate.js';
+export { type LossyOptions, type LossyTruth, writeLossyCapture } from './lossy.js';

@@ -3,6 +3,7 @@ import {
   type AddressTable,
   type FlowRecord,
   type FlowSinkEnv,
+  flowCommunityId,
   grown,
   protocolName,
   windowAt,
@@ -70,7 +71,7 @@ export function patchWindows(batch: FlowRowsBatch, w: { t0: number; lengthS: num
   batch.patch = null;
 }
 
-const FIELDS = 27;
+const FIELDS = 31;
 
 class FlowCopySink {
   private readonly rows = new BinaryRows(1 << 21, true);
@@ -160,6 +161,14 @@ class FlowCopySink {
       r.text(h.httpMethod);
       r.text(h.httpHost);
     }
+    // Zeek's fields: history, payload bytes by sequence space (TCP), the Community ID.
+    r.text(f.history === '' ? null : f.history);
+    r.reserve(24);
+    if (f.origBytes < 0) r.null();
+    else r.int8(f.origBytes);
+    if (f.respBytes < 0) r.null();
+    else r.int8(f.respBytes);
+    r.text(flowCommunityId(f, addresses));
     if (r.rows >= this.options.batchRows) this.send();
   };
 

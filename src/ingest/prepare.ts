@@ -6,6 +6,7 @@ import {
   analyzeCapture,
   buildSummary,
   type FlowSinkSpec,
+  flowCommunityId,
   protocolName,
   type Summary,
   serviceName,
@@ -140,7 +141,7 @@ export async function prepareCapture(
               const h = f.hints;
               // The window id is not known yet: its place holds the start time until loading.
               flows.line(
-                `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)}\n`,
+                `${sessionId},${f.flowId},${f.firstTs},${analyzer.addresses.format(f.srcId)},${analyzer.addresses.format(f.dstId)},${f.srcPort},${f.dstPort},${protocolName(f.proto)},${f.packets},${f.bytes},${Math.round(f.duration * 1e6) / 1e6},${f.firstTs},${f.lastTs},${f.srcPackets},${f.dstPackets},${f.srcBytes},${f.dstBytes},${f.srcFlags},${f.dstFlags},${f.connState},${f.retransmissions},${csvField(h?.dnsQuery)},${csvField(h?.dnsRcode)},${csvField(h?.tlsSni)},${csvField(h?.httpMethod)},${csvField(h?.httpHost)},${csvField(f.history || null)},${f.origBytes < 0 ? '' : f.origBytes},${f.respBytes < 0 ? '' : f.respBytes},${csvField(flowCommunityId(f, analyzer.addresses))}\n`,
               );
             }
           : undefined,

@@ -101,7 +101,8 @@ const HIT_COLUMNS = `f.session_id, f.flow_id::float8 AS flow_id, f.window_id, f.
        f.dst_port, f.protocol, f.packet_count::float8 AS packet_count, f.total_bytes::float8 AS total_bytes,
        f.duration_seconds, f.start_timestamp, f.end_timestamp, f.src_packets::float8 AS src_packets,
        f.dst_packets::float8 AS dst_packets, f.src_bytes::float8 AS src_bytes, f.dst_bytes::float8 AS dst_bytes,
-       f.conn_state, f.retransmissions, f.dns_query, f.dns_rcode, f.tls_sni, f.http_method, f.http_host`;
+       f.conn_state, f.retransmissions, f.dns_query, f.dns_rcode, f.tls_sni, f.http_method, f.http_host,
+       f.history, f.orig_bytes::float8 AS orig_bytes, f.resp_bytes::float8 AS resp_bytes, f.community_id`;
 
 const PARAM_TYPES = { port: 'int4', number: 'int8', duration: 'float8', time: 'float8' } as const;
 const ORDER_SQL = { '==': '=', '<': '<', '<=': '<=', '>': '>', '>=': '>=' } as const;

@@ -73,6 +73,10 @@ export const FLOW_COLUMNS = [
   'tls_sni',
   'http_method',
   'http_host',
+  'history',
+  'orig_bytes',
+  'resp_bytes',
+  'community_id',
 ] as const;
 
 /** The columns a flow is stored with: its id (see migration 5) and the rest. */

@@ -27,6 +27,10 @@ const CSV_COLUMNS: (keyof FlowRow)[] = [
   'tls_sni',
   'http_method',
   'http_host',
+  'history',
+  'orig_bytes',
+  'resp_bytes',
+  'community_id',
 ];
 
 /** Text a hostile capture chooses (names from DNS, TLS and HTTP), never a number. */
@@ -111,8 +115,8 @@ export function formatFlows(format: ExportFormat, sessionId: string, localNets: 
           '#unset_field\t-',
           '#path\tconn',
           `#open\t${now}`,
-          '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents',
-          '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]',
+          '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tcommunity_id',
+          '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tstring',
           '',
         ].join('\n'),
         page: (rows: FlowRow[]) =>
@@ -129,19 +133,20 @@ export function formatFlows(format: ExportFormat, sessionId: string, localNets: 
                 zeekService(f),
                 // Zeek leaves the duration unset for a connection of no length (one packet).
                 f.duration_seconds > 0 ? f.duration_seconds.toFixed(6) : '-',
-                // Payload byte counts are not tracked; the *_ip_bytes columns carry wire bytes.
-                '-',
-                '-',
+                // Payload bytes by sequence space (TCP; unset otherwise); *_ip_bytes carry wire bytes.
+                f.orig_bytes,
+                f.resp_bytes,
                 f.conn_state,
                 local(f.src_ip),
                 local(f.dst_ip),
                 0,
-                '-',
+                f.history,
                 f.src_packets,
                 f.src_bytes,
                 f.dst_packets,
                 f.dst_bytes,
                 '(empty)',
+                f.community_id,
               ]
                 .map(zeek)
                 .join('\t')

@@ -70,7 +70,8 @@ const COLUMNS = `flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port
        packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
        start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
        src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
-       dns_query, dns_rcode, tls_sni, http_method, http_host`;
+       dns_query, dns_rcode, tls_sni, http_method, http_host, history, orig_bytes::float8 AS orig_bytes,
+       resp_bytes::float8 AS resp_bytes, community_id`;
 
 /** Each sort column's stored type: a cursor's value is cast to it, so the column's index serves it. */
 const SORT_TYPES: Record<FlowSort, string> = {
@@ -161,6 +162,12 @@ export interface FlowRow {
   tls_sni: string | null;
   http_method: string | null;
   http_host: string | null;
+  /** Zeek's history letters (null: a flow stored before Flowlens kept them). */
+  history: string | null;
+  /** Payload bytes each way by sequence space, as Zeek counts them (TCP; null otherwise). */
+  orig_bytes: number | null;
+  resp_bytes: number | null;
+  community_id: string | null;
 }
 
 /**
@@ -181,7 +188,8 @@ export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000
               packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
               start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
               src_bytes::float8 AS src_bytes, dst_bytes::float8 AS dst_bytes, conn_state, retransmissions,
-              dns_query, dns_rcode, tls_sni, http_method, http_host
+              dns_query, dns_rcode, tls_sni, http_method, http_host, history, orig_bytes::float8 AS orig_bytes,
+              resp_bytes::float8 AS resp_bytes, community_id
          FROM flows WHERE session_id = $1 AND flow_id > $2 ORDER BY flows.flow_id LIMIT $3`,
       [sessionId, after, pageSize],
     );

@@ -206,6 +206,13 @@ export interface Flow {
   tls_sni: string | null;
   http_method: string | null;
   http_host: string | null;
+  /** Zeek's history letters, upper case from the initiator (absent on sessions stored before them). */
+  history?: string | null;
+  /** Payload bytes each way by sequence space, as Zeek counts them (TCP only). */
+  orig_bytes?: number | null;
+  resp_bytes?: number | null;
+  /** The Community ID flow hash ("1:…"), to find the flow in Zeek, Suricata or Arkime. */
+  community_id?: string | null;
 }
 
 export interface FlowsResponse {

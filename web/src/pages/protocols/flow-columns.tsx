@@ -11,6 +11,7 @@ import type { Flow } from '../../api/types';
 import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { UserText } from '../../components/UserText';
 import { CONN_STATE_TEXTS } from './conn-states';
+import { historyTooltip } from './history';
 import { ProtoTag } from './ProtoTag';
 
 // The flows table's columns: what each cell shows, and how wide each column is.
@@ -30,12 +31,13 @@ const MONO_CHAR_PX = 7.6;
 /** The flows table's columns of figures, px (with their 5 px paddings). */
 const COLUMN_PX: Record<string, number> = {
   protocol: 72,
-  service: 120,
+  service: 104,
   start: 100,
   duration: 76,
-  packets: 82,
+  packets: 72,
   bytes: 76,
   state: 58,
+  history: 74,
   retrans: 56,
   pcap: 84,
 };
@@ -166,7 +168,11 @@ export function flowColumns(
       meta: { numeric: true },
       cell: ({ row: { original: f } }) => (
         <span
-          title={`${formatBytes(f.src_bytes)} → · ← ${formatBytes(f.dst_bytes)} (${formatCount(f.total_bytes)} B)`}
+          title={`${formatBytes(f.src_bytes)} → · ← ${formatBytes(f.dst_bytes)} (${formatCount(f.total_bytes)} B)${
+            f.orig_bytes != null && f.resp_bytes != null
+              ? `\npayload ${formatBytes(f.orig_bytes)} → · ← ${formatBytes(f.resp_bytes)} (by sequence numbers)`
+              : ''
+          }`}
         >
           {formatBytes(f.total_bytes)}
         </span>
@@ -178,6 +184,15 @@ export function flowColumns(
       cell: ({ row: { original: f } }) => (
         <span className="mono" title={CONN_STATE_TEXTS[f.conn_state] ?? ''}>
           {f.conn_state}
+        </span>
+      ),
+    },
+    {
+      id: 'history',
+      header: 'History',
+      cell: ({ row: { original: f } }) => (
+        <span className="mono cell-clip" title={historyTooltip(f.history, f.community_id)}>
+          {f.history ?? ''}
         </span>
       ),
     },

@@ -97,7 +97,8 @@ export function DirectionCard({ d }: { d: Direction }) {
         </tbody>
       </table>
       <p className="muted small local-nets">
-        Local networks: <span className="mono">{d.local_networks.join(', ')}</span>
+        Local networks: <span className="mono">{d.local_networks.join(', ')}</span>. Multicast and broadcast
+        (mDNS, SSDP, MLD, DHCP …) stay on the sender's side: a local host's is internal.
       </p>
     </div>
   );
