@@ -2,6 +2,7 @@ import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN 
 import { CONN_STATES } from './conn-states.js';
 import { grown } from './grown.js';
 import { IdleQueue } from './idle-queue.js';
+import type { FlowLogs } from './logs.js';
 import {
   FLAGS_SHIFT,
   keyHash4,
@@ -9,6 +10,7 @@ import {
   PROTO_SHIFT,
   R_ECHO,
   R_HINT,
+  R_LOG,
   R_NO_PORTS,
   R_PAYLOAD,
   R_SIDE_B,
@@ -124,6 +126,7 @@ const ID = 20; // + side: address ids of ends A and B
 const RETRANS = 22;
 const D_FIRST = 12; // words 24-25
 const D_ADVANCED = 13; // + side, words 26-29: time the highest sequence end last moved
+const ISN = 30; // + side: the sequence number of the side's SYN (for a log parser made later)
 
 /** In the key: a TCP/UDP flow whose ports were not captured (ports -1). */
 const NO_PORTS = 1 << 16;
@@ -150,6 +153,11 @@ const F_ECHO = 32;
 const F_ALIVE = 64;
 /** Side A (B) has offered all its hint packets: its payload packets need no more looking at. */
 const F_HINTS_DONE_A = 128;
+// (F_HINTS_DONE_A << 1 is side B's.) Whether each side's SYN sequence number is in ISN.
+const F_ISN_A = 512;
+const F_ISN_B = 1024;
+/** The flow had traffic for the protocol logs: they are told when it ends. */
+const F_LOGGED = 2048;
 
 const NOT_NOTED = -2147483648;
 
@@ -214,6 +222,7 @@ export class FlowTable {
     private readonly book: AddressBook,
     private readonly onEnd: (flow: FlowRecord) => void,
     private readonly parseHints: HintParser | null = null,
+    private readonly logs: FlowLogs | null = null,
   ) {
     this.timeoutTcp = timeouts.tcp;
     this.timeoutUdp = timeouts.udp;
@@ -317,9 +326,40 @@ export class FlowTable {
     this.firstInWindow = first;
     if (first) Ic[o + NOTED + side] = noteKey;
 
+    const tq = q;
     if (tcp) {
       this.tcp(f, side, flags, W[q], W[q + 1]);
       q += 2;
+    }
+    const logs = this.logs;
+    if (logs !== null) {
+      const attached = (hdr & R_LOG) !== 0 ? W[q] : 0;
+      if (tcp) {
+        if (attached > 0 || logs.has(f)) {
+          this.I[o + FLOW] |= F_LOGGED;
+          logs.clock[0] = ts;
+          const fb = this.I[o + FLOW];
+          logs.tcp(
+            f,
+            this.I[o + FLOW_ID],
+            side,
+            flags,
+            W[tq],
+            W[tq + 1],
+            bytes,
+            (q + 1) * 4,
+            attached,
+            ports,
+            this.I[o + ISN],
+            this.I[o + ISN + 1],
+            ((fb & F_ISN_A) !== 0 ? 1 : 0) | ((fb & F_ISN_B) !== 0 ? 2 : 0),
+          );
+        }
+      } else if (attached > 0 && proto === L4_UDP) {
+        this.I[o + FLOW] |= F_LOGGED;
+        logs.clock[0] = ts;
+        logs.udp(this.I[o + FLOW_ID], side, bytes, (q + 1) * 4, attached);
+      }
     }
     if ((hdr & R_PAYLOAD) !== 0 && (bits & (F_HINTS_DONE_A << side)) === 0 && this.parseHints !== null) {
       const sideBits = Ic[o + BITS + side] + HINT_ONE;
@@ -339,7 +379,7 @@ export class FlowTable {
         }
       }
     }
-    if ((hdr & R_HINT) !== 0) q += 1 + ((W[q] + 3) >> 2);
+    if ((hdr & (R_HINT | R_LOG)) !== 0) q += 1 + ((W[q] + 3) >> 2);
     return q + (q & 1);
   }
 
@@ -364,6 +404,10 @@ export class FlowTable {
     let bits = I[k] | flags;
     const syn = (flags & TCP_SYN) !== 0;
     const ack = (flags & TCP_ACK) !== 0;
+    if (syn && (I[o + FLOW] & (F_ISN_A << side)) === 0) {
+      I[o + ISN + side] = seq;
+      I[o + FLOW] |= F_ISN_A << side;
+    }
     if (syn && !ack) {
       bits |= S_SYN;
       // The first SYN without ACK names the initiator, even when the flow began mid-stream.
@@ -533,6 +577,7 @@ export class FlowTable {
     removeSlot(this.slots, this.mask, f, this.hashOf(f));
     const o = f << SHIFT;
     const bits = this.I[o + FLOW];
+    if ((bits & F_LOGGED) !== 0) this.logs?.ended(f, this.I[o + FLOW_ID]);
     this.I[o + FLOW] = bits & ~F_ALIVE;
     this.liveId[f] = 0;
     if ((bits & F_HINTS) !== 0) this.hints[f] = null;

@@ -14,6 +14,7 @@ export { ArpLog, CONN_STATES, FlowIndex, unansweredState } from './flow-index.js
 export { DEFAULT_TIMEOUTS, type FlowRecord, type FlowTimeouts } from './flow-table.js';
 export { grown } from './grown.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr, parseIpv4, parseIpv6 } from './local-nets.js';
+export { type LogSink, type LogTotals, type Tally, topOf } from './logs.js';
 export { canonicalIp, OptionError } from './options.js';
 export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';
