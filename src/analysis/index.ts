@@ -16,7 +16,7 @@ export { grown } from './grown.js';
 export { CidrError, DEFAULT_LOCAL_NETS, LocalNets, parseCidr, parseIpv4, parseIpv6 } from './local-nets.js';
 export { type LogSink, type LogTotals, type Tally, topOf } from './logs.js';
 export { canonicalIp, OptionError } from './options.js';
-export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
+export { type FlowSinkEnv, type FlowSinkSpec, type LoadedFlowSink, pipelineAvailable } from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';
 export { serviceLabel, serviceName } from './services.js';
 export {

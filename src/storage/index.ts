@@ -18,6 +18,18 @@ export {
   sessionFlows,
 } from './read/flows.js';
 export {
+  getLogs,
+  LOG_COUNT_CAP,
+  LOG_KINDS,
+  LOG_SORTS,
+  type LogKind,
+  type LogPage,
+  type LogQuery,
+  type LogSort,
+  likePattern,
+  sessionLogs,
+} from './read/logs.js';
+export {
   getPorts,
   getTopTalkers,
   type PortRecord,
