@@ -6,10 +6,11 @@ import { defaultDbDir } from '../storage/db/target.js';
 export const USAGE = `Usage: flowlens <command> [options]
 
 Commands:
-  analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
+  analyze FILE... [--json] [--no-store] [--no-logs] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
       Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
-      TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
+      TCP health, flows, top talkers, ports, distributions, direction, time windows, and the
+      protocol logs (every DNS query, HTTP request and TLS handshake; --no-logs leaves them out). Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
       --json prints one JSON summary document on stdout (an array when several files are given).
       --window picks the window length (default auto: the smallest of 1, 2, 5, 10, 15, 30, 60,
