@@ -9,6 +9,7 @@ import {
 
 /** Text from a capture, safe for a terminal: control characters (escape sequences) shown as U+FFFD. */
 function printable(text: string, max = 60): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
