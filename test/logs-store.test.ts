@@ -7,7 +7,7 @@ import { analyzeCapture, resolveSettings } from '../src/analysis/index.js';
 import { ingestCapture } from '../src/ingest/index.js';
 import type { DnsTransaction, HttpTransaction, TlsTransaction } from '../src/protocols/index.js';
 import { type App, buildApp } from '../src/server/index.js';
-import { type Db, deleteSession, openStore } from '../src/storage/index.js';
+import { type Db, deleteSession, formatLogs, openStore, sessionLogs } from '../src/storage/index.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
 /**
@@ -171,6 +171,16 @@ describe.skipIf(!hasSharedPcaps).each(backends)('protocol logs stored and served
     );
   });
 
+  it('the Zeek logs have one row per DNS query, per HTTP request, per TLS handshake', async () => {
+    for (const kind of ['dns', 'http', 'tls'] as const) {
+      const out = formatLogs(kind, 'zeek', session);
+      let text = out.header;
+      for await (const page of sessionLogs(db, session, kind, 7)) text += out.page(page);
+      const rows = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      expect(rows.length, kind).toBe(want[kind].length);
+    }
+  });
+
   it('a bad parameter is a 400 naming it, an unknown session a 404', async () => {
     for (const q of [
       'sort=bogus',
@@ -204,5 +214,69 @@ describe.skipIf(!hasSharedPcaps).each(backends)('protocol logs stored and served
     expect(await deleteSession(db, session)).toBe(true);
     for (const t of ['dns_log', 'http_log', 'tls_log']) expect(await count(t, session)).toBe(0);
     expect(await count('http_log', inThread)).toBe(want.http.length);
+  });
+});
+
+describe('log exports', () => {
+  const id = 'fbdece95-5322-4254-9115-15fcac4c39f8';
+  const http = {
+    flow_id: 7,
+    ts: 1.5,
+    src_ip: '10.0.0.1',
+    src_port: 50000,
+    dst_ip: '10.0.0.2',
+    dst_port: 80,
+    method: 'GET',
+    host: '=HYPERLINK("http://evil")',
+    uri: '/a\tb,c\\d',
+    user_agent: '<script>alert(1)</script>',
+    request_body_len: 0,
+    response_body_len: 10,
+    status_code: 200,
+    status_msg: 'OK',
+  };
+
+  it('Zeek http.log: Zeek’s header lines, the conn.log uid, escapes, trans_depth per connection', () => {
+    const out = formatLogs('http', 'zeek', id);
+    const lines = (out.header + out.page([http, { ...http, ts: 2 }]) + out.footer).split('\n');
+    expect(lines[0]).toBe('#separator \\x09');
+    expect(lines[4]).toBe('#path\thttp');
+    const fields = lines[6].split('\t').slice(1);
+    const types = lines[7].split('\t').slice(1);
+    expect(fields.length).toBe(types.length);
+    const row = Object.fromEntries(lines[8].split('\t').map((v, i) => [fields[i], v]));
+    expect(row).toMatchObject({
+      ts: '1.500000',
+      uid: 'Cfbdece95f7',
+      'id.orig_h': '10.0.0.1',
+      'id.resp_p': '80',
+      trans_depth: '1',
+      uri: '/a\\x09b,c\\x5cd',
+      referrer: '-',
+      user_agent: '<script>alert(1)</script>',
+    });
+    expect(lines[9].split('\t')[fields.indexOf('trans_depth')]).toBe('2');
+    expect(lines.at(-2)).toMatch(/^#close\t/);
+  });
+
+  it('CSV neutralises formulas from the capture and keeps Zeek’s names with flow_id; JSON Lines too', () => {
+    const csv = formatLogs('http', 'csv', id);
+    const [header, row] = (csv.header + csv.page([http])).split('\n');
+    expect(header.split(',').slice(0, 4)).toEqual(['ts', 'uid', 'flow_id', 'id.orig_h']);
+    expect(header).toContain('status_code');
+    expect(row).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    const json = JSON.parse(formatLogs('http', 'json', id).page([http]));
+    expect(json).toMatchObject({
+      flow_id: 7,
+      host: http.host,
+      status_code: 200,
+      user_agent: http.user_agent,
+    });
+    const tls = JSON.parse(
+      formatLogs('tls', 'json', id).page([
+        { flow_id: 3, ts: 1, ja3: 'a', ja3s: 'b', ja4: 'c', server_name: 'x' },
+      ]),
+    );
+    expect(tls).toMatchObject({ flow_id: 3, ja3: 'a', ja3s: 'b', ja4: 'c', server_name: 'x' });
   });
 });

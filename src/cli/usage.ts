@@ -29,6 +29,9 @@ Commands:
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows on stdout: CSV with a header, JSON Lines
                               (one object a line), or a Zeek conn.log.
+  export ID --log dns|http|tls [--format csv|json|zeek]
+                              Write a session's DNS, HTTP or TLS log: Zeek's dns.log, http.log or
+                              ssl.log, or CSV / JSON Lines with Zeek's field names and flow_id.
   delete ID                   Delete a session and everything stored with it.
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]
                               Generate a labelled sample capture (office traffic with a port

@@ -4,6 +4,7 @@ export { type BinaryCopy, type Db, DbError, PRESENCE_LOCK } from './db/db.js';
 export { type OpenOptions, openDb } from './db/open.js';
 export { defaultDbDir, isForeignUrl, isPostgresUrl } from './db/target.js';
 export { type ExportFormat, formatFlows } from './export.js';
+export { formatLogs, type LogExportFormat, ZEEK_LOG_PATH } from './export-logs.js';
 export { MIGRATIONS, migrate } from './migrations/index.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
 export {
