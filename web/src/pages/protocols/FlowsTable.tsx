@@ -35,7 +35,7 @@ export function FlowsTable({
     if (target !== query.page) setQuery({ page: target });
   }, [target, query.page, setQuery]);
 
-  const columns = useMemo(() => flowColumns(labels), [labels]);
+  const columns = useMemo(() => flowColumns(labels, sessionId), [labels, sessionId]);
 
   const sorting: SortingState = [{ id: SORT_TO_COLUMN[query.sort] ?? 'bytes', desc: query.order === 'desc' }];
   const table = useReactTable({

@@ -8,6 +8,7 @@ import {
   formatTime,
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
+import { pageUrl } from '../../routes';
 import { CONN_STATE_TEXTS } from './conn-states';
 import { ProtoTag } from './ProtoTag';
 
@@ -88,7 +89,7 @@ function hints(f: Flow): string[] {
 }
 
 /** The columns, each cell as the table shows it; `labels` name the service ports ("443 (HTTPS)"). */
-export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
+export function flowColumns(labels: Map<string, string>, sessionId = ''): ColumnDef<Flow>[] {
   return [
     {
       id: 'src',
@@ -185,8 +186,20 @@ export function flowColumns(labels: Map<string, string>): ColumnDef<Flow>[] {
       header: 'Hints',
       cell: ({ row: { original: f } }) => {
         const h = hints(f);
+        // A flow with a protocol hint has transactions in a log: link to them.
+        const tab = f.tls_sni ? 'tls' : f.http_method || f.http_host ? 'http' : f.dns_query ? 'dns' : null;
         return h.length ? (
           <span className="hints" title={h.join('\n')}>
+            {tab && sessionId && (
+              <a
+                className="hint-logs"
+                data-testid="flow-logs-link"
+                href={pageUrl('logs', sessionId, { tab, flow: String(f.flow_id) })}
+                title="This flow's transactions in the protocol logs"
+              >
+                logs
+              </a>
+            )}{' '}
             {h.join(' · ')}
           </span>
         ) : null;
