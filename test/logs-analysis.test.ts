@@ -59,6 +59,12 @@ describe.skipIf(!hasSharedPcaps)('protocol logs from the analysis of the real ca
     expect(totals.http.responses).toBe(all.httpStats.responses);
     expect(totals.tls.clientHellos).toBe(all.tlsStats.clientHellos);
     expect(totals.tls.serverHellos).toBe(all.tlsStats.serverHellos);
+    // The summary's row tallies are the rows'.
+    expect(totals.dns.rows).toBe(dns.length);
+    expect(totals.dns.answeredRows).toBe(dns.filter((r) => r.rcode !== null).length);
+    expect(totals.dns.nxdomain).toBe(dns.filter((r) => r.rcode === 3).length);
+    expect(totals.http.rows).toBe(http.length);
+    expect(totals.tls.rows).toBe(tls.length);
   });
 });
 

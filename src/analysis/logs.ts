@@ -101,7 +101,8 @@ export class FlowLogs {
       userAgents: newTally(),
     };
     const tls = { ...emptyTlsStats(), rows: 0, snis: newTally(), ja4: newTally() };
-    const dnsTotals = { rows: 0, answeredRows: 0, nxdomain: 0, names: newTally() };
+    // The DNS log's own stats object gains the row tallies (filled in below, once it exists).
+    let dnsTotals = { rows: 0, answeredRows: 0, nxdomain: 0, names: newTally() };
     this.onDns = (row) => {
       dnsTotals.rows++;
       if (row.rcode !== null) {
@@ -131,7 +132,9 @@ export class FlowLogs {
       sink?.tls(row);
     };
     this.dnsLog = new DnsLog(this.clock, this.onDns);
-    this.totals = { dns: Object.assign(this.dnsLog.stats, dnsTotals), http, tls, attach: null };
+    const dns = Object.assign(this.dnsLog.stats, dnsTotals);
+    dnsTotals = dns;
+    this.totals = { dns, http, tls, attach: null };
   }
 
   /** Whether flow index `f` has a parser (every TCP segment of it must then be fed). */

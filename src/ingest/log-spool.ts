@@ -51,7 +51,7 @@ export class LogSpool implements LogSink {
     const answers = r.answers.map(answerText);
     const ttls = r.answers.map((a) => a.ttl);
     this.dnsFile.line(
-      `${this.session},${r.flowId},${r.ts},${r.transport === 6 ? 'tcp' : 'udp'},${r.id},${f(r.query)},${r.qclass},${r.qtype},${f(dnsTypeName(r.qtype))},${f(r.rcode)},${f(r.rcode === null ? null : dnsRcodeName(r.rcode))},${f(r.aa)},${f(r.tc)},${f(r.rd)},${f(r.ra)},${f(JSON.stringify(answers))},${f(JSON.stringify(ttls))},${f(r.rtt)},${f(r.querySeen)},${f(r.answered)},${r.malformed}\n`,
+      `${this.session},${r.flowId},${r.ts},${r.transport === 6 ? 'tcp' : 'udp'},${r.id},${f(r.query)},${r.qclass},${r.qtype},${f(r.query === null && r.qtype < 0 ? null : dnsTypeName(r.qtype))},${f(r.rcode)},${f(r.rcode === null ? null : dnsRcodeName(r.rcode))},${f(r.aa)},${f(r.tc)},${f(r.rd)},${f(r.ra)},${f(JSON.stringify(answers))},${f(JSON.stringify(ttls))},${f(r.rtt)},${f(r.querySeen)},${f(r.answered)},${r.malformed}\n`,
     );
   };
 

@@ -17,7 +17,7 @@ CREATE TABLE dns_log (
   query        text,
   qclass       integer NOT NULL,
   qtype        integer NOT NULL,
-  qtype_name   text NOT NULL,
+  qtype_name   text,
   rcode        integer,
   rcode_name   text,
   aa           boolean NOT NULL,

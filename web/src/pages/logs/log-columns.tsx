@@ -84,17 +84,20 @@ export function logColumns(tab: LogTab, sessionId: string): ColumnDef<LogRow>[] 
   });
   if (tab === 'dns')
     return [
-      ...common,
+      common[0],
+      flow,
+      common[1],
       col('query', 'Query', (r) => text(r.query)),
       col('qtype_name', 'Type', (r) => text(r.qtype_name)),
       col('rcode_name', 'Response', (r) => (r.answered ? text(r.rcode_name) : 'no response')),
       col('answers', 'Answers', (r) => list(r.answers)),
       col('rtt', 'RTT', (r) => ms(r.rtt), true),
-      flow,
     ];
   if (tab === 'http')
     return [
-      ...common,
+      common[0],
+      flow,
+      common[1],
       col('method', 'Method', (r) => text(r.method)),
       col('host', 'Host', (r) => text(r.host)),
       col('uri', 'URI', (r) => text(r.uri)),
@@ -108,16 +111,16 @@ export function logColumns(tab: LogTab, sessionId: string): ColumnDef<LogRow>[] 
         (r) => (typeof r.response_body_len === 'number' ? formatBytes(r.response_body_len) : '—'),
         true,
       ),
-      flow,
     ];
   return [
-    ...common,
+    common[0],
+    flow,
+    common[1],
     col('server_name', 'Server name', (r) => text(r.server_name)),
     col('version', 'Version', (r) => text(r.version)),
     col('cipher', 'Cipher', (r) => text(r.cipher)),
     col('ja4', 'JA4', (r) => text(r.ja4)),
     col('ja3', 'JA3', (r) => text(r.ja3)),
     col('subject', 'Certificate', (r) => text(r.subject)),
-    flow,
   ];
 }
