@@ -117,9 +117,9 @@ export function logColumns(tab: LogTab, sessionId: string): ColumnDef<LogRow>[] 
     flow,
     common[1],
     col('server_name', 'Server name', (r) => text(r.server_name)),
+    col('ja4', 'JA4', (r) => text(r.ja4)),
     col('version', 'Version', (r) => text(r.version)),
     col('cipher', 'Cipher', (r) => text(r.cipher)),
-    col('ja4', 'JA4', (r) => text(r.ja4)),
     col('ja3', 'JA3', (r) => text(r.ja3)),
     col('subject', 'Certificate', (r) => text(r.subject)),
   ];
