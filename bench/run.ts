@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeCapture } from '../src/analysis/index.js';
+import { analyzeCapture, resolveSettings } from '../src/analysis/index.js';
 import { readCapture } from '../src/capture/index.js';
 import { DecodedPacket, decodePacket } from '../src/decode/index.js';
 import { ingestCapture } from '../src/ingest/index.js';
@@ -14,7 +14,7 @@ import { ensureBenchCapture } from './make-capture.js';
 // `npm run bench`: builds the bench capture once, then measures each stage of the packet path in
 // fresh processes (peak RSS is per process) and prints medians.
 
-type Mode = 'read' | 'decode' | 'floor' | 'analyze' | 'analyze1' | 'ingest' | 'copy';
+type Mode = 'read' | 'decode' | 'floor' | 'analyze' | 'analyze1' | 'analyze-nologs' | 'ingest' | 'copy';
 interface Measurement {
   rows: number;
   mode: Mode;
@@ -60,9 +60,17 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
     });
     flows.flush();
     sink = flows.flows;
-  } else if (mode === 'analyze' || mode === 'analyze1') {
-    // `analyze`: as Flowlens runs it (the worker pipeline for a big file); `analyze1`: one thread.
-    const result = await analyzeCapture(path, mode === 'analyze1' ? { pipeline: false } : {});
+  } else if (mode === 'analyze' || mode === 'analyze1' || mode === 'analyze-nologs') {
+    // `analyze`: as Flowlens runs it (the worker pipeline for a big file); `analyze1`: one thread;
+    // `analyze-nologs`: as `analyze --no-logs` runs it.
+    const result = await analyzeCapture(
+      path,
+      mode === 'analyze1'
+        ? { pipeline: false }
+        : mode === 'analyze-nologs'
+          ? { settings: resolveSettings({ logs: false }) }
+          : {},
+    );
     packets = result.analyzer.stats.packets;
     sink = result.analyzer.flowCounts.total;
   } else if (mode === 'copy') {
@@ -165,6 +173,31 @@ async function main(): Promise<void> {
     `median of ${RUNS} runs, each in a fresh process (the full analysis runs its flow half in a worker thread):`,
   );
   const results: Record<string, unknown> = {};
+  // What the protocol logs cost: the full analysis with and without them, run after run in turn
+  // (the machine's load moves both alike), medians of each.
+  const withLogs: Measurement[] = [];
+  const withoutLogs: Measurement[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    withLogs.push(child('analyze', cap.path));
+    withoutLogs.push(child('analyze-nologs', cap.path));
+  }
+  const on = median(withLogs.map((r) => r.seconds));
+  const off = median(withoutLogs.map((r) => r.seconds));
+  const onRss = median(withLogs.map((r) => r.maxRssKb)) / 1024;
+  console.log(
+    `  protocol logs       ${on.toFixed(2)} s with, ${off.toFixed(2)} s without (--no-logs): +${(((on - off) / off) * 100).toFixed(1)}%, peak RSS ${onRss.toFixed(0)} MB with (interleaved, medians of ${RUNS})`,
+  );
+  results.logs_cost = {
+    seconds_with: on,
+    seconds_without: off,
+    all_with: withLogs.map((r) => r.seconds),
+    all_without: withoutLogs.map((r) => r.seconds),
+    peak_rss_mb_with: Math.round(onRss),
+  };
+  if (process.env.BENCH_ONLY === 'logs') {
+    console.log(JSON.stringify({ capture: cap, runs: RUNS, results }));
+    return;
+  }
   for (const mode of ['read', 'decode', 'floor', 'analyze1', 'analyze'] as Mode[]) {
     const runs = Array.from({ length: RUNS }, () => child(mode, cap.path));
     const secs = median(runs.map((r) => r.seconds));
@@ -181,6 +214,7 @@ async function main(): Promise<void> {
       copy: 'COPY',
       analyze1: 'analysis, 1 thread',
       analyze: 'full analysis',
+      'analyze-nologs': 'analysis, no logs',
       ingest: 'ingest',
     }[mode];
     console.log(

@@ -59,9 +59,10 @@ export async function analyzeCapture(
   options: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
   const name = options.name ?? (typeof source === 'string' ? source : 'stream');
-  const pipelined = options.pipeline ?? (!options.onFlow && pipelineAvailable() && bigFile(source));
-  if (pipelined && options.onFlow)
-    throw new Error('onFlow runs in this thread: use flowSink with a pipeline');
+  const pipelined =
+    options.pipeline ?? (!options.onFlow && !options.onLog && pipelineAvailable() && bigFile(source));
+  if (pipelined && (options.onFlow || options.onLog))
+    throw new Error('onFlow and onLog run in this thread: use flowSink with a pipeline');
   const pipe = pipelined
     ? new FlowPipeline(
         {
@@ -73,13 +74,15 @@ export async function analyzeCapture(
       )
     : null;
   let onFlow = options.onFlow;
+  let onLog = options.onLog;
   let sinkFinish: (() => Promise<void> | void) | undefined;
   if (!pipe && options.flowSink) {
     const sink = await loadFlowSink(options.flowSink, { beat: () => undefined });
     onFlow = (f, a) => sink.flow(f, a.addresses);
+    onLog = sink.log ?? onLog;
     sinkFinish = sink.finish;
   }
-  const analyzer = new Analyzer({ ...options, onFlow, hintParser: parseFlowHints }, pipe);
+  const analyzer = new Analyzer({ ...options, onFlow, onLog, hintParser: parseFlowHints }, pipe);
   const pkt = new DecodedPacket();
   let info: CaptureInfo;
   let report: AnalysisReport;

@@ -11,6 +11,7 @@ import {
   TCP_RST,
   TCP_SYN,
 } from '../decode/index.js';
+import { ATTACH_MAX, AttachPolicy } from '../protocols/index.js';
 import type { AddressTable } from './address-table.js';
 import { CaptureStats } from './capture-stats.js';
 import { ArpLog, type FlowIndex } from './flow-index.js';
@@ -25,6 +26,7 @@ import {
 import type { FlowRecord, FlowTimeouts, HintParser } from './flow-table.js';
 import { hintBytes, parseFlowHints } from './hints.js';
 import type { LocalNets } from './local-nets.js';
+import type { LogSink, LogTotals } from './logs.js';
 import {
   FLAGS_SHIFT,
   HINT_BYTES_MAX,
@@ -38,6 +40,7 @@ import {
   R_FLOW,
   R_HINT,
   R_IP,
+  R_LOG,
   R_NO_PORTS,
   R_NOTE_PORT,
   R_PAYLOAD,
@@ -59,6 +62,8 @@ export interface AnalyzerOptions {
   hintParser?: HintParser | null;
   /** Keep a compact index of every finished flow for the detection stage (default true). */
   flowIndex?: boolean;
+  /** Receives every protocol-log transaction (in this thread; with settings.logs). */
+  onLog?: LogSink | null;
 }
 
 export interface Talker {
@@ -103,6 +108,8 @@ export class Analyzer {
   readonly stageOptions: FlowStageOptions;
   private readonly hintParser: HintParser | null;
   private readonly exactHints: boolean;
+  /** Which payload bytes the protocol-log parsers need (null with logs off). */
+  private readonly attach: AttachPolicy | null;
 
   // The record batch being written.
   private out: Int32Array;
@@ -125,7 +132,9 @@ export class Analyzer {
       hintParser: this.hintParser,
       flowIndex: options.flowIndex !== false,
       onFlow: onFlow ? (f) => onFlow(f, this) : null,
+      onLog: options.onLog ?? null,
     });
+    this.attach = settings.logs ? new AttachPolicy() : null;
     this.localNets = this.stageOptions.localNets;
     if (outlet === null)
       this.stage = new FlowStage(this.stageOptions, new WindowAccumulator(settings.windowLength));
@@ -227,9 +236,13 @@ export class Analyzer {
         ? hintBytes(proto, sport, dport, rec.buf, pkt.payloadOffset, captured)
         : Math.min(captured, HINT_BYTES_MAX);
     }
+    // The log parsers' share is known only below, with the flow key's hash: room for the most.
+    const attach = this.attach;
+    const room =
+      attach !== null && inFlow && captured > 0 ? Math.max(hint, Math.min(captured, ATTACH_MAX)) : hint;
     let W = this.out;
     let p = this.pos;
-    if (p > this.limit || (hint >= 0 && p + MAX_FIXED_WORDS + 2 + (hint >> 2) > W.length)) {
+    if (p > this.limit || (room >= 0 && p + MAX_FIXED_WORDS + 2 + (room >> 2) > W.length)) {
       W = this.handOver(p);
       p = 0;
     }
@@ -338,12 +351,30 @@ export class Analyzer {
       p += 4;
     }
     if (captured > 0 && this.hintParser !== null) hdr |= R_PAYLOAD;
-    if (hint >= 0) {
-      hdr |= R_HINT;
-      W[p] = hint;
+    let n = hint;
+    if (hint >= 0) hdr |= R_HINT;
+    if (attach !== null && captured > 0 && !noPorts && (proto === L4_TCP || proto === L4_UDP)) {
+      const sel = attach.select(
+        proto,
+        sport,
+        dport,
+        hash,
+        swap ? 1 : 0,
+        pkt.seq,
+        rec.buf,
+        pkt.payloadOffset,
+        captured,
+      );
+      if (sel > 0) {
+        hdr |= R_LOG;
+        if (sel > n) n = sel;
+      }
+    }
+    if (n >= 0) {
+      W[p] = n;
       const off = pkt.payloadOffset;
-      rec.buf.copy(this.outBytes, (p + 1) * 4, off, off + hint);
-      p += 1 + ((hint + 3) >> 2);
+      rec.buf.copy(this.outBytes, (p + 1) * 4, off, off + n);
+      p += 1 + ((n + 3) >> 2);
     }
     W[h] = hdr;
     this.pos = p + (p & 1);
@@ -412,12 +443,15 @@ export class Analyzer {
     const ports = stage.ports.sort((a, b) => b.packets - a.packets || b.bytes - a.bytes || a.port - b.port);
     let localAddresses = 0;
     for (let id = 0; id < n; id++) if (stage.isLocal(id)) localAddresses++;
+    const logs = stage.logTotals;
+    if (logs !== null) logs.attach = this.attach?.stats ?? null;
     return {
       windows,
       talkers,
       ports,
       topFlows: stage.topFlows,
       localAddresses,
+      logs,
     };
   }
 }
@@ -430,4 +464,6 @@ export interface AnalysisReport {
   ports: PortUsage[];
   topFlows: FlowSummary[];
   localAddresses: number;
+  /** The protocol logs' counters and tallies (null with logs off). */
+  logs: LogTotals | null;
 }

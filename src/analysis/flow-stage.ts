@@ -12,6 +12,7 @@ import {
 } from './flow-table.js';
 import { grown } from './grown.js';
 import { isGroupAddress, isUnspecifiedAddress, LocalNets } from './local-nets.js';
+import { FlowLogs, type LogSink, type LogTotals } from './logs.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import type { AnalysisSettings } from './settings.js';
 import { COL, durationBucket, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
@@ -68,6 +69,9 @@ export interface FlowStageOptions {
   hintParser: HintParser | null;
   flowIndex: boolean;
   onFlow?: FlowSink | null;
+  /** Run the protocol-log parsers (settings.logs); their rows go to `onLog` when given. */
+  logs: boolean;
+  onLog?: LogSink | null;
 }
 
 /**
@@ -76,12 +80,18 @@ export interface FlowStageOptions {
  */
 export function flowStageOptions(
   settings: AnalysisSettings,
-  hooks: { hintParser: HintParser | null; flowIndex: boolean; onFlow: FlowSink | null },
+  hooks: {
+    hintParser: HintParser | null;
+    flowIndex: boolean;
+    onFlow: FlowSink | null;
+    onLog?: LogSink | null;
+  },
 ): FlowStageOptions {
   return {
     localNets: new LocalNets(settings.localNets),
     timeouts: settings.timeouts,
     topN: settings.topN,
+    logs: settings.logs,
     ...hooks,
   };
 }
@@ -105,6 +115,7 @@ export interface FlowStageState {
   topFlows: FlowSummary[];
   flowIndex: FlowIndexState | null;
   windows: WindowAccumulatorState;
+  logs: LogTotals | null;
 }
 
 const LOCAL = 1;
@@ -155,6 +166,10 @@ export class FlowStage implements AddressBook {
   readonly topFlows: FlowSummary[] = [];
   readonly flowIndex: FlowIndex | null;
   private readonly onFlow: FlowSink | null;
+  /** The protocol logs' parsers (null with logs off, and in a stage rebuilt from its state). */
+  private readonly logs: FlowLogs | null;
+  /** Their counters and tallies, for the summary (null with logs off). */
+  logTotals: LogTotals | null;
 
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
@@ -177,7 +192,9 @@ export class FlowStage implements AddressBook {
     this.addresses = addresses ? AddressTable.restore(addresses) : new AddressTable();
     if (flowIndex !== undefined) this.flowIndex = flowIndex ? FlowIndex.restore(flowIndex) : null;
     else this.flowIndex = options.flowIndex ? new FlowIndex() : null;
-    this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser);
+    this.logs = options.logs && addresses === undefined ? new FlowLogs(options.onLog ?? null) : null;
+    this.logTotals = this.logs?.totals ?? null;
+    this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser, this.logs);
     const t = this.timeouts;
     this.sweepEvery = Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
   }
@@ -267,6 +284,10 @@ export class FlowStage implements AddressBook {
       // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
       if (ts >= this.nextSweep) {
         this.flows.expire(ts);
+        if (this.logs !== null) {
+          this.logs.clock[0] = ts;
+          this.logs.expire();
+        }
         this.secRow = -1;
         this.nextSweep = ts + this.sweepEvery;
       }
@@ -417,6 +438,7 @@ export class FlowStage implements AddressBook {
   /** Ends the pass: ends every live flow, and sums the windows' direction and retransmissions. */
   finish(): void {
     this.flows.flush();
+    this.logs?.finish();
     const totals = this.windows.columnTotals();
     for (let d = 0; d < 4; d++) {
       this.directionBytes[d] = totals[COL.inBytes + d];
@@ -448,6 +470,7 @@ export class FlowStage implements AddressBook {
       topFlows: this.topFlows,
       flowIndex: index,
       windows,
+      logs: this.logTotals,
     };
     const buffers = new Set<ArrayBuffer>();
     const add = (a: ArrayBufferView) => {
@@ -484,6 +507,7 @@ export class FlowStage implements AddressBook {
     stage.portBytes = state.portBytes;
     stage.portOrder = state.portOrder;
     stage.topFlows.push(...state.topFlows);
+    stage.logTotals = state.logs;
     return stage;
   }
 }

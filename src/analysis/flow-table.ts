@@ -2,6 +2,7 @@ import { L4_ICMP, L4_ICMPV6, L4_TCP, L4_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN 
 import { CONN_STATES } from './conn-states.js';
 import { grown } from './grown.js';
 import { IdleQueue } from './idle-queue.js';
+import type { FlowLogs } from './logs.js';
 import {
   FLAGS_SHIFT,
   keyHash4,
@@ -9,6 +10,7 @@ import {
   PROTO_SHIFT,
   R_ECHO,
   R_HINT,
+  R_LOG,
   R_NO_PORTS,
   R_PAYLOAD,
   R_SIDE_B,
@@ -172,6 +174,9 @@ const HIST_LEN = 48; // letters in the history
 const HIST_BYTE = 52 * 4; // byte offset in the record of the history letters
 /** Most history letters a flow keeps (Zeek's letters, once each, T and W at 1, 10, 100 …). */
 const HIST_MAX = 48;
+// Words 50-51 (fourth line, beside the history's length): the sequence number of each side's
+// SYN, for a protocol-log parser made after the handshake (F_ISN_A/B say whether it is set).
+const ISN = 50;
 
 /** In the key: a TCP/UDP flow whose ports were not captured (ports -1). */
 const NO_PORTS = 1 << 16;
@@ -213,6 +218,11 @@ const F_ECHO = 32;
 const F_ALIVE = 64;
 /** Side A (B) has offered all its hint packets: its payload packets need no more looking at. */
 const F_HINTS_DONE_A = 128;
+// (F_HINTS_DONE_A << 1 is side B's.) Whether each side's SYN sequence number is in ISN.
+const F_ISN_A = 512;
+const F_ISN_B = 1024;
+/** The flow had traffic for the protocol logs: they are told when it ends. */
+const F_LOGGED = 2048;
 
 const NOT_NOTED = -2147483648;
 
@@ -278,6 +288,7 @@ export class FlowTable {
     private readonly book: AddressBook,
     private readonly onEnd: (flow: FlowRecord) => void,
     private readonly parseHints: HintParser | null = null,
+    private readonly logs: FlowLogs | null = null,
   ) {
     this.timeoutTcp = timeouts.tcp;
     this.timeoutUdp = timeouts.udp;
@@ -384,9 +395,40 @@ export class FlowTable {
     this.firstInWindow = first;
     if (first) Ic[o + NOTED + side] = noteKey;
 
+    const tq = q;
     if (tcp) {
       this.tcp(f, side, flags, W[q], W[q + 1], W[q + 2], W[q + 3]);
       q += 4;
+    }
+    const logs = this.logs;
+    if (logs !== null) {
+      const attached = (hdr & R_LOG) !== 0 ? W[q] : 0;
+      if (tcp) {
+        if (attached > 0 || logs.has(f)) {
+          this.I[o + FLOW] |= F_LOGGED;
+          logs.clock[0] = ts;
+          const fb = this.I[o + FLOW];
+          logs.tcp(
+            f,
+            this.I[o + FLOW_ID],
+            side,
+            flags,
+            W[tq],
+            W[tq + 1],
+            bytes,
+            (q + 1) * 4,
+            attached,
+            ports,
+            this.I[o + ISN],
+            this.I[o + ISN + 1],
+            ((fb & F_ISN_A) !== 0 ? 1 : 0) | ((fb & F_ISN_B) !== 0 ? 2 : 0),
+          );
+        }
+      } else if (attached > 0 && proto === L4_UDP) {
+        this.I[o + FLOW] |= F_LOGGED;
+        logs.clock[0] = ts;
+        logs.udp(this.I[o + FLOW_ID], side, bytes, (q + 1) * 4, attached);
+      }
     }
     if ((hdr & R_PAYLOAD) !== 0 && (bits & (F_HINTS_DONE_A << side)) === 0 && this.parseHints !== null) {
       const sideBits = Ic[o + BITS + side] + HINT_ONE;
@@ -406,7 +448,7 @@ export class FlowTable {
         }
       }
     }
-    if ((hdr & R_HINT) !== 0) q += 1 + ((W[q] + 3) >> 2);
+    if ((hdr & (R_HINT | R_LOG)) !== 0) q += 1 + ((W[q] + 3) >> 2);
     return q + (q & 1);
   }
 
@@ -444,6 +486,10 @@ export class FlowTable {
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
     const ackFlag = (flags & TCP_ACK) !== 0;
+    if (syn && (I[o + FLOW] & (F_ISN_A << side)) === 0) {
+      I[o + ISN + side] = seq;
+      I[o + FLOW] |= F_ISN_A << side;
+    }
     if (syn && !ackFlag) {
       bits |= S_SYN;
       D[od + D_SYN_TIME] = ts;
@@ -730,6 +776,7 @@ export class FlowTable {
     removeSlot(this.slots, this.mask, f, this.hashOf(f));
     const o = f << SHIFT;
     const bits = this.I[o + FLOW];
+    if ((bits & F_LOGGED) !== 0) this.logs?.ended(f, this.I[o + FLOW_ID]);
     this.I[o + FLOW] = bits & ~F_ALIVE;
     this.liveId[f] = 0;
     if ((bits & F_HINTS) !== 0) this.hints[f] = null;

@@ -17,6 +17,7 @@ async function run(): Promise<void> {
       hintParser: o.hints ? parseFlowHints : null,
       flowIndex: o.flowIndex,
       onFlow: sink?.flow ?? null,
+      onLog: sink?.log ?? null,
     }),
     new WindowAccumulator(o.settings.windowLength),
   );

@@ -24,8 +24,9 @@ export {
   parseIpv4,
   parseIpv6,
 } from './local-nets.js';
+export { type LogSink, type LogTotals, type Tally, topOf } from './logs.js';
 export { canonicalIp, OptionError } from './options.js';
-export { type FlowSinkEnv, type FlowSinkSpec, pipelineAvailable } from './pipeline.js';
+export { type FlowSinkEnv, type FlowSinkSpec, type LoadedFlowSink, pipelineAvailable } from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';
 export { serviceLabel, serviceName } from './services.js';
 export {

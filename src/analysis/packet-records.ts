@@ -13,7 +13,7 @@
  *   4 words each): for a flow, end A then end B of the canonical key (the lower address first), else
  *   source then destination; for a flow: the key's ports (A << 16 | B; for ICMP the type and code or
  *   echo identifier) and the key's hash; if R_TCP: sequence number, payload length, acknowledgement
- *   number and raw window; if R_HINT:
+ *   number and raw window; if R_HINT or R_LOG:
  *   the payload's byte count and bytes], padded to an even length;
  * - an end record [R_END] closes a batch early (the rest of the slot is unused).
  *
@@ -46,6 +46,11 @@ export const R_SIDE_B = 1 << 25;
 export const R_ECHO = 1 << 26;
 /** A TCP/UDP flow whose ports were not captured (-1 each; e.g. under too many AH headers). */
 export const R_NO_PORTS = 1 << 27;
+/**
+ * The protocol-log parsers read the attached payload (`AttachPolicy`). Bytes are attached when
+ * R_HINT or R_LOG is set: as many as the larger of the two wants.
+ */
+export const R_LOG = 1 << 28;
 
 /** Most words an IP record takes without its hint payload, with a time record before it. */
 export const MAX_FIXED_WORDS = 4 + 4 + 8 + 4 + 4;

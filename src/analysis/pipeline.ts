@@ -3,6 +3,7 @@ import { type MessagePort, Worker } from 'node:worker_threads';
 import { compiledScript, workerExecArgv } from '../runtime/workers.js';
 import type { RecordOutlet } from './analyzer.js';
 import type { FlowSink, FlowStageState } from './flow-stage.js';
+import type { LogSink } from './logs.js';
 import { MIN_BATCH_WORDS } from './packet-records.js';
 import type { AnalysisSettings } from './settings.js';
 
@@ -48,11 +49,14 @@ export interface FlowSinkSpec {
 }
 
 export interface FlowSinkModule {
-  createFlowSink(
-    options: unknown,
-    port: MessagePort | undefined,
-    env: FlowSinkEnv,
-  ): { flow: FlowSink; finish?: () => Promise<void> | void };
+  createFlowSink(options: unknown, port: MessagePort | undefined, env: FlowSinkEnv): LoadedFlowSink;
+}
+
+/** A sink's parts: finished flows, and (when it takes them) the protocol logs' transactions. */
+export interface LoadedFlowSink {
+  flow: FlowSink;
+  log?: LogSink;
+  finish?: () => Promise<void> | void;
 }
 
 export interface FlowSinkEnv {
@@ -61,10 +65,7 @@ export interface FlowSinkEnv {
 }
 
 /** Loads a sink module in this thread. */
-export async function loadFlowSink(
-  spec: FlowSinkSpec,
-  env: FlowSinkEnv,
-): Promise<{ flow: FlowSink; finish?: () => Promise<void> | void }> {
+export async function loadFlowSink(spec: FlowSinkSpec, env: FlowSinkEnv): Promise<LoadedFlowSink> {
   const m = (await import(spec.module)) as FlowSinkModule;
   return m.createFlowSink(spec.options, spec.port, env);
 }

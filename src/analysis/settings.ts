@@ -16,6 +16,8 @@ export interface AnalysisSettings {
   timeouts: FlowTimeouts;
   /** How many entries the rankings keep. */
   topN: number;
+  /** Build the protocol logs (DNS, HTTP, TLS transactions); `--no-logs` turns them off. */
+  logs: boolean;
 }
 
 /** Settings as a user writes them (CLI flags, upload fields); a missing one takes its default. */
@@ -26,6 +28,8 @@ export interface SettingsText {
   localNets?: string[];
   /** `tcp=S,udp=S,icmp=S,other=S`, any of them. */
   flowTimeouts?: string;
+  /** False turns the protocol logs off (default on). */
+  logs?: boolean;
 }
 
 /** What each setting is called in the messages: the CLI's flags, or the upload form's fields. */
@@ -51,6 +55,7 @@ export function resolveSettings(text: SettingsText = {}, names = CLI_SETTING_NAM
     localNets: parseLocalNets(text.localNets, names.localNets),
     timeouts: parseTimeouts(text.flowTimeouts, names.flowTimeouts),
     topN: TOP_N,
+    logs: text.logs !== false,
   };
 }
 

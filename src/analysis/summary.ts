@@ -1,6 +1,7 @@
 import { formatTimestamp, linkTypeName } from '../capture/index.js';
 import type { AnalysisResult } from './analyze.js';
 import type { Talker } from './analyzer.js';
+import { type LogTotals, topOf } from './logs.js';
 import { serviceLabel, serviceName } from './services.js';
 import { DURATION_KEYS, distribution, SIZE_KEYS } from './windows.js';
 
@@ -144,6 +145,58 @@ export function buildSummary(result: AnalysisResult) {
       length_s: report.windows.lengthS,
       count: report.windows.count,
       start_ts: report.windows.count > 0 ? report.windows.t0 : null,
+    },
+    ...logParts(report.logs),
+  };
+}
+
+/** How many names, hosts, agents, SNIs and fingerprints the summary's log parts list. */
+export const SUMMARY_LOG_TOP = 10;
+
+/**
+ * The protocol logs' parts of the summary (null each with logs off). Messages are counted as
+ * tshark counts them (`dns.flags.response`, `http.request`, `http.response`,
+ * `tls.handshake.type`); transactions are the log's rows.
+ */
+function logParts(logs: LogTotals | null) {
+  if (logs === null) return { dns: null, http: null, tls: null };
+  const { dns, http, tls } = logs;
+  const top = (t: Parameters<typeof topOf>[0]) => topOf(t, SUMMARY_LOG_TOP);
+  const classes = http.statusClasses;
+  return {
+    dns: {
+      queries: dns.queries,
+      responses: dns.responses,
+      transactions: dns.rows,
+      unanswered: dns.unanswered,
+      nxdomain: dns.nxdomain,
+      /** NXDOMAIN among the answered transactions. */
+      nxdomain_share: dns.answeredRows === 0 ? 0 : round(dns.nxdomain / dns.answeredRows, 6),
+      malformed: dns.malformed,
+      top_queries: top(dns.names),
+    },
+    http: {
+      requests: http.requests,
+      responses: http.responses,
+      transactions: http.rows,
+      status_mix: {
+        '1xx': classes[1],
+        '2xx': classes[2],
+        '3xx': classes[3],
+        '4xx': classes[4],
+        '5xx': classes[5],
+        none: classes[0],
+      },
+      top_hosts: top(http.hosts),
+      top_user_agents: top(http.userAgents),
+    },
+    tls: {
+      client_hellos: tls.clientHellos,
+      server_hellos: tls.serverHellos,
+      handshakes: tls.rows,
+      certificates: tls.certificates,
+      top_snis: top(tls.snis),
+      top_ja4: top(tls.ja4),
     },
   };
 }

@@ -7,6 +7,44 @@ import {
   formatTimestampText,
 } from '../format/index.js';
 
+/** Text from a capture, safe for a terminal: control characters (escape sequences) shown as U+FFFD. */
+function printable(text: string, max = 60): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** The protocol logs' lines (none for a summary made with logs off, or before there were logs). */
+function logLines(s: FullSummary): string[] {
+  const names = (xs: { name: string; count: number }[], n = 3) =>
+    xs.length === 0
+      ? ''
+      : `; top ${xs
+          .slice(0, n)
+          .map((x) => `${printable(x.name)} (${formatCount(x.count)})`)
+          .join(', ')}`;
+  const lines: string[] = [];
+  const { dns, http, tls } = s as Partial<FullSummary>;
+  if (dns)
+    lines.push(
+      `  DNS         queries ${formatCount(dns.queries)}, responses ${formatCount(dns.responses)}, NXDOMAIN ${formatPercent(dns.nxdomain_share * 100)}${names(dns.top_queries)}`,
+    );
+  if (http) {
+    const mix = Object.entries(http.status_mix)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${formatCount(n)}`)
+      .join(', ');
+    lines.push(
+      `  HTTP        requests ${formatCount(http.requests)}, responses ${formatCount(http.responses)}${mix ? ` (${mix})` : ''}${names(http.top_hosts)}`,
+    );
+  }
+  if (tls)
+    lines.push(
+      `  TLS         ClientHellos ${formatCount(tls.client_hellos)}, ServerHellos ${formatCount(tls.server_hellos)}${names(tls.top_snis)}`,
+    );
+  return lines;
+}
+
 /** A summary as `analyze` and `show` print it for a person. */
 export function humanSummary(s: FullSummary & { session_id?: string }): string {
   const f = s.file;
@@ -44,6 +82,7 @@ export function humanSummary(s: FullSummary & { session_id?: string }): string {
       );
     }
   }
+  lines.push(...logLines(s));
   const anomalous = (s.anomalies ?? []).filter((a) => a.is_anomaly).length;
   if (s.anomalies)
     lines.push(

@@ -6,12 +6,13 @@ import { defaultDbDir } from '../storage/db/target.js';
 export const USAGE = `Usage: flowlens <command> [options]
 
 Commands:
-  analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
+  analyze FILE... [--json] [--no-store] [--no-logs] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
                   [--keep] [--keep-captures DAYS|SIZE]
       Read pcap/pcapng captures (gzip allowed; FILE '-' is standard input, e.g.
       'tcpdump -w - | flowlens analyze -') and summarise them: totals, protocols,
-      TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
+      TCP health, flows, top talkers, ports, distributions, direction, time windows, and the
+      protocol logs (every DNS query, HTTP request and TLS handshake; --no-logs leaves them out). Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
       --json prints one JSON summary document on stdout (an array when several files are given).
       --window picks the window length (default auto: the smallest of 1, 2, 5, 10, 15, 30, 60,
@@ -67,6 +68,9 @@ Commands:
       'all' writes every hit, a page at a time; --cursor continues where a page ended. --json
       prints {query, total, hits, next_cursor}, --csv the export's columns with session_id first.
       A malformed expression is one line naming the column and what was expected (exit 2).
+  export ID --log dns|http|tls [--format csv|json|zeek]
+                              Write a session's DNS, HTTP or TLS log: Zeek's dns.log, http.log or
+                              ssl.log, or CSV / JSON Lines with Zeek's field names and flow_id.
   delete ID                   Delete a session and everything stored with it (its kept capture
                               copy too; never a file of yours it refers to).
   demo [--seed N] [--duration SECONDS] [--hosts N] [--dir DIR] [--json]

@@ -5,10 +5,12 @@ import {
   type FlowSinkEnv,
   flowCommunityId,
   grown,
+  type LoadedFlowSink,
   protocolName,
   windowAt,
 } from '../analysis/index.js';
 import { BinaryRows, utf8 } from '../storage/db/copy-binary.js';
+import { type LogFiles, LogSpool } from './log-spool.js';
 
 /**
  * Finished flows as binary COPY rows for `flows`, in batches posted to the thread that loads
@@ -32,6 +34,8 @@ export interface FlowCopyOptions {
    * when the load stopped (the sink gives up). Null when the sink shares the loading thread.
    */
   credits: SharedArrayBuffer | null;
+  /** Where the protocol logs' rows are spooled (null with logs off). */
+  logFiles: LogFiles | null;
 }
 
 export interface FlowRowsBatch {
@@ -238,8 +242,17 @@ export function createFlowSink(
   options: unknown,
   port: MessagePort | undefined,
   env: FlowSinkEnv,
-): { flow: (f: FlowRecord, addresses: AddressTable) => void; finish: () => void } {
+): LoadedFlowSink {
   if (!port) throw new Error('the flow copy sink needs a port');
-  const sink = new FlowCopySink(options as FlowCopyOptions, port, env);
-  return { flow: sink.flow, finish: sink.finish };
+  const o = options as FlowCopyOptions;
+  const sink = new FlowCopySink(o, port, env);
+  const logs = o.logFiles ? new LogSpool(o.sessionId, o.logFiles) : null;
+  return {
+    flow: sink.flow,
+    log: logs ?? undefined,
+    finish: () => {
+      logs?.close();
+      sink.finish();
+    },
+  };
 }

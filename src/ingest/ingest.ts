@@ -11,8 +11,10 @@ import {
   completeSession,
   createSession,
   type Db,
+  DNS_LOG_COLUMNS,
   dropSessionFlows,
   failSession,
+  HTTP_LOG_COLUMNS,
   holdSessionForLoad,
   INSIGHT_COLUMNS,
   nextFlowIdBlock,
@@ -21,6 +23,7 @@ import {
   type StoredSummary,
   sessionFlowTable,
   startSession,
+  TLS_LOG_COLUMNS,
   TOP_IP_COLUMNS,
   WINDOW_COLUMNS,
   within,
@@ -149,6 +152,13 @@ export async function ingestCapture(
         ['port_stats', PORT_COLUMNS, prepared.files.ports],
         ['anomaly_results', ANOMALY_COLUMNS, prepared.files.anomalies],
         ['insights', INSIGHT_COLUMNS, prepared.files.insights],
+        ...(prepared.files.logs
+          ? ([
+              ['dns_log', DNS_LOG_COLUMNS, prepared.files.logs.dns],
+              ['http_log', HTTP_LOG_COLUMNS, prepared.files.logs.http],
+              ['tls_log', TLS_LOG_COLUMNS, prepared.files.logs.tls],
+            ] as const)
+          : []),
       ] as const) {
         rowsStored += await copyFile(tx, table, columns, file, signal);
         report({ phase: 'storing', bytesRead: 0, bytesTotal: fileSize, packets: summary.file.packets });
@@ -180,10 +190,10 @@ export async function ingestCapture(
         packets: prepared.summary.file.packets,
       });
       if (db.kind === 'pglite')
-        ensureSpaceForLoad(
-          db.location,
-          Object.values(prepared.files).filter((f): f is string => f !== null),
-        );
+        ensureSpaceForLoad(db.location, [
+          ...Object.values(prepared.files).filter((f): f is string => typeof f === 'string'),
+          ...Object.values(prepared.files.logs ?? {}),
+        ]);
       const loadStarted = performance.now();
       await db.transaction(async (tx) => {
         rowsStored += await loadSpooledFlows(tx, flowTable, sessionId, idBlock, prepared, signal);

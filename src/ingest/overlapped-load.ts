@@ -16,6 +16,7 @@ import {
   WINDOWING_BYTES,
 } from './flow-copy.js';
 import type { Facts, FactsJob, WorkerJob } from './ingest-worker.js';
+import { logFiles } from './log-spool.js';
 import type { Prepared, PrepareOptions } from './prepare.js';
 import type { IngestProgress } from './progress.js';
 
@@ -129,6 +130,7 @@ export class OverlappedLoad {
       batchRows: FLOW_BATCH_ROWS,
       windowing: this.windowingBuf,
       credits: this.creditsBuf,
+      logFiles: prepareOptions.settings.logs ? logFiles(this.spoolDir) : null,
     };
     const job: WorkerJob = {
       path,

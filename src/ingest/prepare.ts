@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AnalysisSettings,
@@ -15,6 +15,10 @@ import {
 import { PacketIndexBuilder, serializePacketIndex } from '../capture/index.js';
 import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
 import type { StoredSummary } from '../storage/index.js';
+import { csvField, Spool } from './csv-spool.js';
+import { type LogFiles, LogSpool, logFiles } from './log-spool.js';
+
+export { csvField } from './csv-spool.js';
 
 /**
  * The CPU half of an ingest: one pass over the capture, detection, and every row written as CSV
@@ -60,44 +64,9 @@ export interface Prepared {
     ports: string;
     anomalies: string;
     insights: string;
+    /** The protocol logs (null with logs off). */
+    logs: LogFiles | null;
   };
-}
-
-/**
- * A CSV field: null → empty (SQL NULL), strings quoted so commas, quotes and newlines survive, NUL
- * characters (which PostgreSQL text cannot hold) as U+FFFD.
- */
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : JSON.stringify(v);
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
-/** Appends lines to a file through a 1 MiB buffer of text. */
-class Spool {
-  private fd: number;
-  private pending: string[] = [];
-  private bytes = 0;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  line(s: string): void {
-    this.pending.push(s);
-    this.bytes += s.length;
-    if (this.bytes > 1 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
-    this.bytes = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
 }
 
 export async function prepareCapture(
@@ -116,6 +85,9 @@ export async function prepareCapture(
     insights: join(spoolDir, 'insights.csv'),
   };
   const flows = options.flowSink ? null : new Spool(files.flows);
+  const logFilesOf = options.settings.logs ? logFiles(spoolDir) : null;
+  // With a flow sink the logs are spooled by it, in the thread that runs the flow half.
+  const logs = !options.flowSink && logFilesOf ? new LogSpool(sessionId, logFilesOf) : null;
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
   let sha256: string | null;
   const { settings, name, flowSink, sha256: hash } = options;
@@ -136,6 +108,7 @@ export async function prepareCapture(
                 packets: p.records,
               })
           : undefined,
+        onLog: logs,
         onFlow: flows
           ? (f, analyzer) => {
               const h = f.hints;
@@ -150,6 +123,7 @@ export async function prepareCapture(
     ]);
   } finally {
     flows?.close();
+    logs?.close();
   }
   const index = indexBuilder.finish(result.info);
   const packetIndex = index === null ? null : serializePacketIndex(index);
@@ -192,7 +166,7 @@ export async function prepareCapture(
     analysisSeconds: (performance.now() - started) / 1000,
     windowing: { t0, lengthS, count },
     warnings: [...result.warnings, ...detection.warnings],
-    files: { ...files, flows: flows ? files.flows : null },
+    files: { ...files, flows: flows ? files.flows : null, logs: logFilesOf },
   };
 }
 

@@ -20,6 +20,7 @@ export { type BinaryCopy, type Db, DbError, PRESENCE_LOCK } from './db/db.js';
 export { type OpenOptions, openDb } from './db/open.js';
 export { defaultDbDir, isForeignUrl, isPostgresUrl } from './db/target.js';
 export { type ExportFormat, formatFlows } from './export.js';
+export { formatLogs, type LogExportFormat, ZEEK_LOG_PATH } from './export-logs.js';
 export { createLogin, deleteLogin, loginSecondsLeft } from './logins.js';
 export { MIGRATIONS, migrate } from './migrations/index.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
@@ -34,6 +35,18 @@ export {
   getFlows,
   sessionFlows,
 } from './read/flows.js';
+export {
+  getLogs,
+  LOG_COUNT_CAP,
+  LOG_KINDS,
+  LOG_SORTS,
+  type LogKind,
+  type LogPage,
+  type LogQuery,
+  type LogSort,
+  likePattern,
+  sessionLogs,
+} from './read/logs.js';
 export {
   getPorts,
   getTopTalkers,

@@ -1,5 +1,6 @@
 import { createBrowserRouter, Navigate } from 'react-router';
 import { AnomaliesPage } from './pages/anomalies/AnomaliesPage';
+import { LogsPage } from './pages/logs/LogsPage';
 import { OverviewPage } from './pages/overview/OverviewPage';
 import { ProtocolsPage } from './pages/protocols/ProtocolsPage';
 import { SearchPage } from './pages/search/SearchPage';
@@ -15,6 +16,7 @@ import { type SessionPage, SessionRoute } from './shell/SessionRoute';
 const SESSION_PAGES: Record<PageKey, SessionPage> = {
   overview: OverviewPage,
   protocols: ProtocolsPage,
+  logs: LogsPage,
   traffic: TrafficPage,
   timeline: TimelinePage,
   anomalies: AnomaliesPage,
@@ -34,6 +36,7 @@ export const router = createBrowserRouter([
       { path: 'sessions/:sessionId', element: sessionRoute('overview') },
       { path: 'overview', element: sessionRoute('overview') },
       { path: 'protocols', element: sessionRoute('protocols') },
+      { path: 'logs', element: sessionRoute('logs') },
       { path: 'traffic', element: sessionRoute('traffic') },
       { path: 'timeline', element: sessionRoute('timeline') },
       { path: 'anomalies', element: sessionRoute('anomalies') },

@@ -11,13 +11,15 @@ import {
   windowsPath,
 } from './api/endpoints.js';
 import { normalizeSessionId } from './api/request.js';
+import { logsPath, readLogQuery } from './pages/logs/log-query.js';
 import { flowsPath, readQuery } from './pages/protocols/flow-query.js';
 
-export type PageKey = 'overview' | 'protocols' | 'traffic' | 'timeline' | 'anomalies';
+export type PageKey = 'overview' | 'protocols' | 'logs' | 'traffic' | 'timeline' | 'anomalies';
 
 export const PAGES: { key: PageKey; label: string; title: string }[] = [
   { key: 'overview', label: 'Overview', title: 'Session overview' },
   { key: 'protocols', label: 'Protocols', title: 'Protocols' },
+  { key: 'logs', label: 'Logs', title: 'Protocol logs' },
   { key: 'traffic', label: 'Traffic', title: 'Traffic' },
   { key: 'timeline', label: 'Timeline', title: 'Timeline' },
   { key: 'anomalies', label: 'Anomalies', title: 'Anomalies' },
@@ -46,6 +48,7 @@ export const PAGE_DATA: Record<PageKey, (id: string, search: URLSearchParams) =>
     insightsPath(id),
   ],
   protocols: (id, search) => [tcpHealthPath(id), portsPath(id), flowsPath(id, readQuery(search))],
+  logs: (id, search) => [logsPath(id, readLogQuery(search))],
   traffic: (id) => [distributionsPath(id), directionPath(id), windowsPath(id)],
   timeline: (id) => [insightsPath(id), windowsPath(id)],
   anomalies: (id) => [anomaliesPath(id), windowsPath(id)],

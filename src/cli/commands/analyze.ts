@@ -20,6 +20,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     options: {
       json: { type: 'boolean', default: false },
       'no-store': { type: 'boolean', default: false },
+      'no-logs': { type: 'boolean', default: false },
       window: { type: 'string', default: 'auto' },
       'local-net': { type: 'string', multiple: true },
       'flow-timeout': { type: 'string' },
@@ -48,6 +49,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       window: values.window,
       localNets: values['local-net'],
       flowTimeouts: values['flow-timeout'],
+      logs: !values['no-logs'],
     }),
   );
   // The database and the ingest are loaded only when something is stored. PGlite runs in a

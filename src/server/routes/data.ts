@@ -11,11 +11,15 @@ import {
   getAnomalies,
   getFlows,
   getInsights,
+  getLogs,
   getPorts,
   getSession,
   getSummaryPart,
   getTopTalkers,
   getWindows,
+  LOG_KINDS,
+  LOG_SORTS,
+  type LogKind,
   type SessionRow,
   type StoredSummary,
   searchRegistry,
@@ -232,6 +236,71 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       };
     },
   );
+
+  // The protocol logs: one route per log, each with its own sort columns.
+  for (const kind of LOG_KINDS) {
+    const name = { dns: 'DNS queries', http: 'HTTP requests', tls: 'TLS handshakes' }[kind];
+    app.get(
+      `/api/sessions/:id/logs/${kind}`,
+      {
+        schema: {
+          summary: `${name} (the ${kind} log), sorted, searched, in pages; ?flow=N gives one flow's`,
+          params: sessionParams,
+          querystring: query({
+            sort: { type: 'string', enum: [...LOG_SORTS[kind]], default: 'ts' },
+            order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+            flow: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 4294967295,
+              description: "one flow's transactions",
+            },
+            q: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              // Control characters (NUL above all: the database's text cannot hold it) are refused.
+              pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+              description: 'text the main columns contain, any case',
+            },
+            limit: limit(1000, 50),
+            offset: { type: 'integer', minimum: 0, maximum: 100_000_000, default: 0 },
+          }),
+          response: errors,
+        },
+      },
+      async (
+        req: Req<{
+          sort: string;
+          order: 'asc' | 'desc';
+          flow?: number;
+          q?: string;
+          limit: number;
+          offset: number;
+        }>,
+        reply,
+      ) => {
+        const q = req.query;
+        const row = await completed(req, reply);
+        if (row === null) return;
+        const page = await getLogs(db, row.session_id, kind as LogKind, {
+          sort: q.sort,
+          order: q.order,
+          flow: q.flow ?? null,
+          search: q.q ?? null,
+          limit: q.limit,
+          offset: q.offset,
+        });
+        return {
+          total: page.total,
+          total_exact: page.totalExact,
+          limit: q.limit,
+          offset: q.offset,
+          rows: page.rows,
+        };
+      },
+    );
+  }
 
   app.get(
     '/api/sessions/:id/talkers',

@@ -21,7 +21,7 @@ import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, textFieldProblem, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
-const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline', 'logs']);
 /** The upload form's names for the analysis settings (it has no field for the flow timeouts). */
 const SETTING_FIELDS: SettingNames = {
   window: 'window',
@@ -162,10 +162,14 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const file: string = fileName;
         const name = fields.name || file;
         if (name.length > 200) throw new UploadError(400, 'name must be at most 200 characters');
+        const logs = fields.logs?.trim();
+        if (logs !== undefined && logs !== 'true' && logs !== 'false')
+          throw new UploadError(400, `logs must be 'true' or 'false', not '${logs.slice(0, 20)}'`);
         const settings = resolveSettings(
           {
             window: fields.window?.trim() || undefined,
             localNets: fields.local_nets ? [fields.local_nets] : undefined,
+            logs: logs !== 'false',
           },
           SETTING_FIELDS,
         );

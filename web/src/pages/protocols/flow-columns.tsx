@@ -10,6 +10,7 @@ import {
 import type { Flow } from '../../api/types';
 import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { UserText } from '../../components/UserText';
+import { pageUrl } from '../../routes';
 import { CONN_STATE_TEXTS } from './conn-states';
 import { historyTooltip } from './history';
 import { ProtoTag } from './ProtoTag';
@@ -207,8 +208,20 @@ export function flowColumns(
       header: 'Hints',
       cell: ({ row: { original: f } }) => {
         const h = hints(f);
+        // A flow with a protocol hint has transactions in a log: link to them.
+        const tab = f.tls_sni ? 'tls' : f.http_method || f.http_host ? 'http' : f.dns_query ? 'dns' : null;
         return h.length ? (
           <span className="hints" title={h.join('\n')}>
+            {tab && sessionId && (
+              <a
+                className="hint-logs"
+                data-testid="flow-logs-link"
+                href={pageUrl('logs', sessionId, { tab, flow: String(f.flow_id) })}
+                title="This flow's transactions in the protocol logs"
+              >
+                logs
+              </a>
+            )}{' '}
             {h.map((hint, i) => (
               <span key={hint}>
                 {i > 0 && ' · '}
