@@ -59,12 +59,14 @@ function filler(sec: number, n: number): Frame[] {
   return out;
 }
 
-const tcpTo = (sec: number, nsec: number, flags: number, reply = false, sport = 40000): Frame => ({
+// `isn` sets both sides' sequence numbers: a new connection on a reused port pair starts a new
+// sequence space, while a SYN repeating the first one's number is that connection's retransmission.
+const tcpTo = (sec: number, nsec: number, flags: number, reply = false, sport = 40000, isn = 0): Frame => ({
   sec,
   nsec,
   data: reply
-    ? tcpFrame('10.0.0.2', '10.0.0.1', { sport: 80, dport: sport, flags })
-    : tcpFrame('10.0.0.1', '10.0.0.2', { sport, dport: 80, flags }),
+    ? tcpFrame('10.0.0.2', '10.0.0.1', { sport: 80, dport: sport, flags, seq: isn + 500_000 })
+    : tcpFrame('10.0.0.1', '10.0.0.2', { sport, dport: 80, flags, seq: isn }),
 });
 
 describe('flows whose port pair is reused', () => {
@@ -79,12 +81,15 @@ describe('flows whose port pair is reused', () => {
     tcpTo(T0 + 102, 0, TCP.ACK),
   ];
   const b = [
-    tcpTo(T0 + 102, 0, TCP.SYN),
-    tcpTo(T0 + 102, 7, TCP.SYN | TCP.ACK, true),
-    tcpTo(T0 + 102, 8, TCP.ACK),
-    tcpTo(T0 + 103, 0, TCP.RST, true),
+    tcpTo(T0 + 102, 0, TCP.SYN, false, 40000, 2000000),
+    tcpTo(T0 + 102, 7, TCP.SYN | TCP.ACK, true, 40000, 2000000),
+    tcpTo(T0 + 102, 8, TCP.ACK, false, 40000, 2000000),
+    tcpTo(T0 + 103, 0, TCP.RST, true, 40000, 2000000),
   ];
-  const c = [tcpTo(T0 + 103, 0, TCP.SYN), tcpTo(T0 + 104, 0, TCP.SYN | TCP.ACK, true)];
+  const c = [
+    tcpTo(T0 + 103, 0, TCP.SYN, false, 40000, 3000000),
+    tcpTo(T0 + 104, 0, TCP.SYN | TCP.ACK, true, 40000, 3000000),
+  ];
   const dns = (sec: number, reply: boolean): Frame => ({
     sec,
     nsec: 0,
@@ -165,7 +170,10 @@ describe('a flow whose port pair was used by a connection that closed long befor
     tcpTo(T0 + 1250, 0, TCP.ACK),
     tcpTo(T0 + 1500, 0, TCP.ACK),
   ];
-  const late = [tcpTo(T0 + 1500, 0, TCP.SYN), tcpTo(T0 + 1505, 0, TCP.SYN | TCP.ACK, true)];
+  const late = [
+    tcpTo(T0 + 1500, 0, TCP.SYN, false, 40000, 9000000),
+    tcpTo(T0 + 1505, 0, TCP.SYN | TCP.ACK, true, 40000, 9000000),
+  ];
   const frames = [
     ...early.slice(0, 3),
     ...filler(T0 + 1100, 40),
@@ -547,4 +555,29 @@ describe.skipIf(!hasSharedPcaps)('damaged captures', () => {
       expect(got.info.truncated).toBe(false);
     });
   }
+});
+
+describe('a SYN sent again after a reset, with its first sequence number', () => {
+  // tshark keeps such a SYN in its connection (a retransmission, not a new one), and so does the
+  // flow table: the extraction must follow, or the flow's packets would come back split.
+  const conn = [
+    tcpTo(T0 + 2000, 0, TCP.SYN, false, 41000, 7_000_000),
+    tcpTo(T0 + 2000, 5, TCP.RST | TCP.ACK, true, 41000, 7_000_000),
+    tcpTo(T0 + 2001, 0, TCP.SYN, false, 41000, 7_000_000),
+    tcpTo(T0 + 2001, 5, TCP.RST | TCP.ACK, true, 41000, 7_000_000),
+  ];
+  const fresh = [
+    tcpTo(T0 + 2002, 0, TCP.SYN, false, 41000, 8_000_000),
+    tcpTo(T0 + 2002, 5, TCP.SYN | TCP.ACK, true, 41000, 8_000_000),
+  ];
+  const path = writeCapture([...conn, ...fresh], 'syn-again.pcap');
+
+  it('keeps the repeated SYN in its flow and splits only at a new sequence number, in the analysis and the extraction', async () => {
+    const flows = (await analysedFlows(path)).sort((x, y) => Number(x.first_ts) - Number(y.first_ts));
+    expect(flows.map((f) => f.packets)).toEqual([4, 2]);
+    for (const [i, flow] of flows.entries()) {
+      const { records } = await extract(path, { kind: 'flow', flow });
+      expect(slim(records), `flow ${i}`).toEqual(asRead(i === 0 ? conn : fresh));
+    }
+  });
 });

@@ -125,6 +125,9 @@ class SimFlow {
   bytes = 0;
   firstRecord = 0;
   lastRecord = 0;
+  /** Where each direction's sequence space starts (as the flow table's START), once `seqSet` has its bit. */
+  readonly start = new Int32Array(2);
+  seqSet = 0;
 }
 
 /** Requested flows sharing a protocol, address pair and ports: one flow table entry's key. */
@@ -189,9 +192,19 @@ class FlowTuple {
     }
     const ts = rec.tsSec + rec.tsNsec / 1e9;
     const flags = this.proto === L4_TCP ? pkt.tcpFlags : -1;
+    // The direction (0: from `a`), for the sequence space each keeps.
+    const side =
+      isAddress(pkt.src, pkt.ip, this.a) && (this.kind !== K_PORTS || pkt.srcPort === this.pa) ? 0 : 1;
+    const seq = pkt.seq | 0;
     if (sim.live) {
       const idle = ts - sim.last > this.timeout;
-      const reopened = flags >= 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && sim.finOrRst;
+      // As the flow table: a SYN after FIN or RST opens a new connection, unless it repeats its
+      // direction's first sequence number (the same attempt sent again).
+      const reopened =
+        flags >= 0 &&
+        (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
+        sim.finOrRst &&
+        ((sim.seqSet & (1 << side)) === 0 || seq !== sim.start[side]);
       if (idle || reopened) this.ended(key, sim);
     }
     if (!sim.live) {
@@ -202,6 +215,11 @@ class FlowTuple {
       sim.packets = 0;
       sim.bytes = 0;
       sim.firstRecord = rec.index;
+      sim.seqSet = 0;
+    }
+    if (flags >= 0 && (sim.seqSet & (1 << side)) === 0) {
+      sim.seqSet |= 1 << side;
+      sim.start[side] = (flags & TCP_SYN) !== 0 ? seq : (seq - 1) | 0;
     }
     sim.packets++;
     sim.bytes += rec.origLen;
