@@ -42,6 +42,10 @@ const hitSchema = {
     tls_sni: stringOrNull,
     http_method: stringOrNull,
     http_host: stringOrNull,
+    history: { ...stringOrNull, description: "Zeek's history letters, upper case from the initiator" },
+    orig_bytes: { ...numberOrNull, description: 'payload bytes from the initiator, by sequence space (TCP)' },
+    resp_bytes: { ...numberOrNull, description: 'payload bytes from the responder, by sequence space (TCP)' },
+    community_id: { ...stringOrNull, description: 'the Community ID flow hash (1:…)' },
   },
 } as const;
 
