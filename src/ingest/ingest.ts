@@ -13,6 +13,7 @@ import {
   type Db,
   dropSessionFlows,
   failSession,
+  HOST_GEO_COLUMNS,
   holdSessionForLoad,
   INSIGHT_COLUMNS,
   nextFlowIdBlock,
@@ -139,6 +140,7 @@ export async function ingestCapture(
         ['port_stats', PORT_COLUMNS, prepared.files.ports],
         ['anomaly_results', ANOMALY_COLUMNS, prepared.files.anomalies],
         ['insights', INSIGHT_COLUMNS, prepared.files.insights],
+        ['host_geo', HOST_GEO_COLUMNS, prepared.files.hostGeo],
       ] as const) {
         rowsStored += await copyFile(tx, table, columns, file, signal);
         report({ phase: 'storing', bytesRead: 0, bytesTotal: fileSize, packets: summary.file.packets });

@@ -12,6 +12,7 @@ import {
   type WindowRow,
 } from '../analysis/index.js';
 import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
+import { lookupGeo } from '../enrich/index.js';
 import type { StoredSummary } from '../storage/index.js';
 
 /**
@@ -56,6 +57,8 @@ export interface Prepared {
     ports: string;
     anomalies: string;
     insights: string;
+    /** Country and AS of every non-local address (`host_geo`). */
+    hostGeo: string;
   };
 }
 
@@ -110,6 +113,7 @@ export async function prepareCapture(
     ports: join(spoolDir, 'ports.csv'),
     anomalies: join(spoolDir, 'anomalies.csv'),
     insights: join(spoolDir, 'insights.csv'),
+    hostGeo: join(spoolDir, 'host_geo.csv'),
   };
   const flows = options.flowSink ? null : new Spool(files.flows);
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
@@ -176,6 +180,7 @@ export async function prepareCapture(
   }
   ports.close();
   writeDetection(sessionId, detection, files.anomalies, files.insights);
+  writeHostGeo(sessionId, result.analyzer, files.hostGeo);
   const { t0, lengthS, count } = result.report.windows;
   return {
     summary,
@@ -190,6 +195,26 @@ export async function prepareCapture(
 function writeAll(path: string, text: string): void {
   const s = new Spool(path);
   s.line(text);
+  s.close();
+}
+
+/**
+ * One row per address outside the session's local networks: looked up once per address (not per
+ * packet), from the shipped data; nulls where it has no answer (multicast, reserved, unrouted).
+ */
+function writeHostGeo(
+  sessionId: string,
+  analyzer: { addresses: { size: number; format(id: number): string }; isLocal(id: number): boolean },
+  path: string,
+): void {
+  const s = new Spool(path);
+  const { addresses } = analyzer;
+  for (let id = 0; id < addresses.size; id++) {
+    if (analyzer.isLocal(id)) continue;
+    const address = addresses.format(id);
+    const g = lookupGeo(address);
+    s.line(`${sessionId},${address},${csvField(g?.country)},${csvField(g?.asn)},${csvField(g?.asName)}\n`);
+  }
   s.close();
 }
 

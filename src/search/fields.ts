@@ -229,6 +229,30 @@ export const FIELDS: readonly FieldSpec[] = [
     about: "the session's id or its name",
   },
   {
+    name: 'country',
+    type: 'text',
+    columns: ['t.country'],
+    nullable: true,
+    caseless: true,
+    table: {
+      from: 'host_geo t',
+      on: 't.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip)',
+    },
+    about:
+      "either side's country (ISO 3166 two-letter code) from the shipped data; local addresses have none",
+  },
+  {
+    name: 'asn',
+    type: 'number',
+    columns: ['t.asn'],
+    nullable: true,
+    table: {
+      from: 'host_geo t',
+      on: 't.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip)',
+    },
+    about: "either side's autonomous system number from the shipped data; local addresses have none",
+  },
+  {
     name: 'flow',
     type: 'number',
     columns: ['f.flow_id'],

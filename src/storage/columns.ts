@@ -115,3 +115,6 @@ export const INSIGHT_COLUMNS = [
   'window_start',
   'window_end',
 ] as const;
+
+/** host_geo: country and autonomous system of each non-local address (migration 11). */
+export const HOST_GEO_COLUMNS = ['session_id', 'address', 'country', 'asn', 'as_name'] as const;

@@ -18,6 +18,13 @@ export {
   sessionFlows,
 } from './read/flows.js';
 export {
+  getHostGeo,
+  getRemoteSummary,
+  type HostGeoRecord,
+  type RemoteGroup,
+  type RemoteSummary,
+} from './read/geo.js';
+export {
   getPorts,
   getTopTalkers,
   type PortRecord,

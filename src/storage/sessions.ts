@@ -327,7 +327,8 @@ export async function childRowCounts(db: Db, sessionId: string): Promise<Record<
      UNION ALL SELECT 'top_ips', count(*)::int FROM top_ips WHERE session_id = $1
      UNION ALL SELECT 'port_stats', count(*)::int FROM port_stats WHERE session_id = $1
      UNION ALL SELECT 'anomaly_results', count(*)::int FROM anomaly_results WHERE session_id = $1
-     UNION ALL SELECT 'insights', count(*)::int FROM insights WHERE session_id = $1`,
+     UNION ALL SELECT 'insights', count(*)::int FROM insights WHERE session_id = $1
+     UNION ALL SELECT 'host_geo', count(*)::int FROM host_geo WHERE session_id = $1`,
     [sessionId],
   );
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));

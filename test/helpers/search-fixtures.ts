@@ -85,6 +85,8 @@ export const TREE_ROWS: [input: string, tree: string][] = [
   ['history !~ "*R*"', '(!~ history glob:"*R*")'],
   ['history in ("ShAdDaFf", "S")', '(in history "ShAdDaFf" "S")'],
   ['community_id == "1:LQU9qZlK+B5F3KDmev6m5PMibrg="', '(== community_id "1:LQU9qZlK+B5F3KDmev6m5PMibrg=")'],
+  ['country == FR', '(== country "FR")'],
+  ['asn == 15169', '(== asn 15169)'],
   ['session == office', '(== session "office")'],
   ['session == "Office capture"', '(== session "Office capture")'],
   ['session ~ "eth-*.pcap"', '(~ session glob:"eth-*.pcap")'],
@@ -261,6 +263,16 @@ export const SQL_ROWS: [input: string, sql: string, params: unknown[]][] = [
     'community_id == "1:LQU9qZlK+B5F3KDmev6m5PMibrg="',
     'f.community_id = $1::text',
     ['1:LQU9qZlK+B5F3KDmev6m5PMibrg='],
+  ],
+  [
+    'country == fr',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND lower(t.country) = lower($1::text))',
+    ['fr'],
+  ],
+  [
+    'asn == 15169',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND t.asn = $1::int8)',
+    [15169],
   ],
   [
     'session == office',
@@ -463,13 +475,12 @@ export const ERROR_ROWS: [input: string, message: string][] = [
     'expected an operator for `service` (== != in `not in`) after `service` at column 9, not `~`',
   ],
   ['prot == tcp', 'unknown field `prot` at column 1: did you mean `port`, `proto` or `dst`?'],
-  ['tls.sni ~ "*.example.com"', 'unknown field `tls.sni` at column 1: did you mean `bytes`, `dst` or `end`?'],
+  ['tls.sni ~ "*.example.com"', 'unknown field `tls.sni` at column 1: did you mean `asn`, `bytes` or `dst`?'],
   [
     'dns.query == example.com',
-    'unknown field `dns.query` at column 1: did you mean `dst_port`, `history` or `dst`?',
+    'unknown field `dns.query` at column 1: did you mean `dst_port`, `history` or `country`?',
   ],
-  ['ja3 == abc', 'unknown field `ja3` at column 1: did you mean `dst`, `end` or `ip`?'],
-  ['country == FR', 'unknown field `country` at column 1: did you mean `history`, `port` or `bytes`?'],
+  ['ja3 == abc', 'unknown field `ja3` at column 1: did you mean `asn`, `dst` or `end`?'],
   [
     'Bytes > 1 and packts > 2',
     'unknown field `packts` at column 15: did you mean `packets`, `port` or `proto`?',
@@ -566,7 +577,7 @@ export const ERROR_ROWS: [input: string, message: string][] = [
   ['port == 1 | bottom src', 'expected `top` after `port == 1 |` at column 13, not `bottom`'],
   [
     '| top unknown_field',
-    'unknown field `unknown_field` at column 7: did you mean `community_id`, `end` or `flow`?',
+    'unknown field `unknown_field` at column 7: did you mean `community_id`, `country` or `end`?',
   ],
   ['port == 1 | top src | top dst', 'expected the end after `port == 1 | top src` at column 21, not `|`'],
   ['&& port == 1', 'expected a field, `not` or `(` at column 1, not `&`'],

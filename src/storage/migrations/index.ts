@@ -5,13 +5,14 @@ import { migration as m3 } from './003-flows-partitioned.js';
 import { migration as m4 } from './004-flows-attached.js';
 import { migration as m5 } from './005-flow-id-blocks.js';
 import { migration as m6 } from './006-owner-token.js';
+import { migration as m11 } from './011-host-geo.js';
 import type { Migration } from './migration.js';
 
 /**
  * Versioned schema changes, one file each (`NNN-what.ts`), applied in order and recorded in
  * `schema_migrations`. Never edit a released migration: add the next file and its line here.
  */
-export const MIGRATIONS: Migration[] = [m1, m2, m3, m4, m5, m6];
+export const MIGRATIONS: Migration[] = [m1, m2, m3, m4, m5, m6, m11];
 
 /** Any fixed number: the key of the advisory lock that serialises migrations on one server. */
 const MIGRATION_LOCK = 7_461_203;
