@@ -112,6 +112,8 @@ describe('a stored session', () => {
     },
     { sec: T + 3, nsec: 0, data: udpFrame('192.168.1.10', '192.168.1.1', 40002, 53, Buffer.alloc(40, 1)) },
     { sec: T + 4, nsec: 0, data: udpFrame('192.168.1.10', '224.0.0.251', 5353, 5353, Buffer.alloc(40, 1)) },
+    // Between two remote hosts of one country and network: counted once for it, not twice.
+    { sec: T + 5, nsec: 0, data: udpFrame('8.8.4.4', '8.8.8.8', 40003, 53, Buffer.alloc(40, 1)) },
   ];
 
   describe.each(backends)('on %s', (_name, target) => {
@@ -154,6 +156,7 @@ describe('a stored session', () => {
           as_name: 'Reseaux IP Europeens Network Coordination Centre (RIPE NCC)',
         },
         { address: '224.0.0.251', country: null, asn: null, as_name: null },
+        { address: '8.8.4.4', country: 'US', asn: 15169, as_name: 'Google LLC' },
         { address: '8.8.8.8', country: 'US', asn: 15169, as_name: 'Google LLC' },
       ]);
     });
@@ -181,10 +184,18 @@ describe('a stored session', () => {
       const res = await server.app.inject(`/api/sessions/${sessionId}/remote`);
       expect(res.statusCode).toBe(200);
       const r = res.json();
-      expect(r).toMatchObject({ addresses: 4, with_country: 3, with_asn: 3 });
+      expect(r).toMatchObject({ addresses: 5, with_country: 4, with_asn: 4 });
       // Bytes on the wire: Ethernet 14 + IPv4 20 + UDP 8 + payload, or + TCP 20.
       const us = r.countries.find((c: { key: string }) => c.key === 'US');
-      expect(us).toEqual({ key: 'US', name: null, addresses: 1, flows: 1, bytes: 82 + 102 });
+      expect(us).toEqual({ key: 'US', name: null, addresses: 2, flows: 2, bytes: 82 + 102 + 82 });
+      const google = r.networks.find((c: { key: string }) => c.key === '15169');
+      expect(google).toEqual({
+        key: '15169',
+        name: 'Google LLC',
+        addresses: 2,
+        flows: 2,
+        bytes: 82 + 102 + 82,
+      });
       const ripe = r.networks.find((c: { key: string }) => c.key === '3333');
       expect(ripe).toMatchObject({ addresses: 1, flows: 1, bytes: 54 + 54 });
       const none = r.countries.find((c: { key: string | null }) => c.key === null);

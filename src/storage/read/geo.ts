@@ -42,16 +42,30 @@ export interface RemoteSummary {
   networks: RemoteGroup[];
 }
 
-// Every flow with a remote end, once per remote end (a flow between two remote hosts counts for
-// both): UNION ALL of the two sides, each a join on the session's address key.
+// Every flow with a remote end, once per remote end (UNION ALL of the two sides, each a join on
+// the session's address key).
 const REMOTE_FLOWS = `
-  SELECT g.address, g.country, g.asn, g.as_name, f.total_bytes
+  SELECT g.address, g.country, g.asn, g.as_name, f.flow_id, f.total_bytes
     FROM host_geo g JOIN flows f ON f.session_id = g.session_id AND f.src_ip = g.address
    WHERE g.session_id = $1
   UNION ALL
-  SELECT g.address, g.country, g.asn, g.as_name, f.total_bytes
+  SELECT g.address, g.country, g.asn, g.as_name, f.flow_id, f.total_bytes
     FROM host_geo g JOIN flows f ON f.session_id = g.session_id AND f.dst_ip = g.address
    WHERE g.session_id = $1`;
+
+// A group's addresses, and its flows counted once each: a flow between two remote hosts of the
+// same country counts once for it (its bytes are not doubled), one across two countries for both.
+const groupSql = (key: string, name: string) => `
+  WITH r AS (${REMOTE_FLOWS}),
+  hosts AS (SELECT ${key} AS key, ${name} AS name, count(DISTINCT address)::int AS addresses FROM r GROUP BY 1),
+  traffic AS (SELECT key, count(*)::float8 AS flows, sum(total_bytes)::float8 AS bytes
+                FROM (SELECT DISTINCT ${key} AS key, flow_id, total_bytes FROM r) d GROUP BY key)
+  SELECT h.key, h.name, h.addresses, t.flows, t.bytes
+    FROM hosts h JOIN traffic t ON t.key IS NOT DISTINCT FROM h.key
+   ORDER BY t.bytes DESC, h.key LIMIT $2`;
+
+const COUNTRIES_SQL = groupSql('country', 'NULL::text');
+const NETWORKS_SQL = groupSql('asn::text', 'min(as_name)');
 
 /** The remote side of a session by country and by network (AS), most bytes first. */
 export async function getRemoteSummary(db: Db, sessionId: string, limit: number): Promise<RemoteSummary> {
@@ -61,18 +75,8 @@ export async function getRemoteSummary(db: Db, sessionId: string, limit: number)
          FROM host_geo WHERE session_id = $1`,
       [sessionId],
     ),
-    db.query<RemoteGroup>(
-      `SELECT country AS key, NULL::text AS name, count(DISTINCT address)::int AS addresses,
-              count(*)::float8 AS flows, sum(total_bytes)::float8 AS bytes
-         FROM (${REMOTE_FLOWS}) r GROUP BY country ORDER BY bytes DESC, key LIMIT $2`,
-      [sessionId, limit],
-    ),
-    db.query<RemoteGroup>(
-      `SELECT asn::text AS key, min(as_name) AS name, count(DISTINCT address)::int AS addresses,
-              count(*)::float8 AS flows, sum(total_bytes)::float8 AS bytes
-         FROM (${REMOTE_FLOWS}) r GROUP BY asn ORDER BY bytes DESC, key LIMIT $2`,
-      [sessionId, limit],
-    ),
+    db.query<RemoteGroup>(COUNTRIES_SQL, [sessionId, limit]),
+    db.query<RemoteGroup>(NETWORKS_SQL, [sessionId, limit]),
   ]);
   const t = totals[0] ?? { addresses: 0, with_country: 0, with_asn: 0 };
   return {

@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../src/format/index.js';
+import {
+  apiGet,
+  browserTestsReady,
+  launchPage,
+  SCREENSHOT_DIR,
+  startTestServer,
+  type TestServer,
+  uploadCompleted,
+} from '../helpers/browser.js';
+import { SHARED_PCAPS } from '../helpers/shared.js';
+
+/**
+ * Country and network of remote addresses on the pages, in Chromium, on a real capture of a
+ * client browsing Wikipedia over IPv4 and IPv6 (remote servers in a known network). The values on
+ * the page are those of the API (test/enrich.test.ts checks the API against the data files).
+ */
+
+const WIKIPEDIA = 'eth-dns-http-v4v6_wikipedia.pcap';
+
+interface Group {
+  key: string | null;
+  name: string | null;
+  addresses: number;
+  flows: number;
+  bytes: number;
+}
+
+const ready = browserTestsReady('browser tests of the enrichment');
+
+describe.skipIf(!ready)('countries and networks in Chromium', () => {
+  let ts: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let id: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    ts = await startTestServer('flowlens-enrich-');
+    id = await uploadCompleted(ts.base, `${SHARED_PCAPS}/real/${WIKIPEDIA}`);
+    ({ browser, page } = await launchPage());
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.close();
+  });
+
+  it('the overview has a "Remote countries / networks" card with the real groups, and the data attribution', async () => {
+    const remote = await apiGet<{ addresses: number; countries: Group[]; networks: Group[] }>(
+      ts.base,
+      `/api/sessions/${id}/remote?limit=8`,
+    );
+    expect(remote.addresses).toBeGreaterThan(0);
+    expect(remote.countries.some((c) => c.key !== null)).toBe(true);
+    await page.goto(`${ts.base}/sessions/${id}`, { waitUntil: 'networkidle' });
+    const card = page.locator('section.card').filter({ hasText: 'Remote countries / networks' });
+    const countries = card.getByTestId('remote-countries').locator('li');
+    await expect(countries.count()).resolves.toBe(remote.countries.length);
+    for (const [i, c] of remote.countries.entries()) {
+      const text = await countries.nth(i).innerText();
+      if (c.key !== null) expect(text).toContain(`(${c.key})`);
+      expect(text).toContain(formatBytes(c.bytes));
+    }
+    const networks = card.getByTestId('remote-networks').locator('li');
+    await expect(networks.count()).resolves.toBe(remote.networks.length);
+    const named = remote.networks.find((n) => n.key !== null);
+    if (named)
+      await expect(networks.nth(remote.networks.indexOf(named)).innerText()).resolves.toContain(
+        `AS${named.key}`,
+      );
+    await expect(card.innerText()).resolves.toMatch(/DB-IP/);
+    await expect(page.locator('.nav-attribution').innerText()).resolves.toMatch(/RouteViews/);
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'enrich-overview.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('a remote talker shows its country and network under its address', async () => {
+    const { talkers } = await apiGet<{
+      talkers: { ip: string; country: string | null; asn: number | null }[];
+    }>(ts.base, `/api/sessions/${id}/talkers?direction=both&limit=10`);
+    const remote = talkers.findIndex((t) => t.asn !== null);
+    expect(remote).toBeGreaterThanOrEqual(0);
+    await page.goto(`${ts.base}/sessions/${id}`, { waitUntil: 'networkidle' });
+    const row = page.getByTestId('top-talkers').locator('li').nth(remote);
+    await expect(row.locator('.barlist-label').innerText()).resolves.toBe(talkers[remote].ip);
+    await expect(row.locator('.geo-tag').innerText()).resolves.toContain(`AS${talkers[remote].asn}`);
+  }, 60_000);
+
+  it("the flows table shows a remote end's country and network", async () => {
+    const { flows } = await apiGet<{
+      flows: { dst_ip: string; dst_country: string | null; dst_asn: number | null }[];
+    }>(ts.base, `/api/sessions/${id}/flows?limit=50&sort=total_bytes&order=desc`);
+    const i = flows.findIndex((f) => f.dst_asn !== null);
+    expect(i).toBeGreaterThanOrEqual(0);
+    await page.goto(`${ts.base}/protocols?session=${id}`, { waitUntil: 'networkidle' });
+    const cell = page.getByTestId('flows-table').locator('tbody tr').nth(i).locator('.endpoint-cell').nth(1);
+    await expect(cell.locator('.geo-tag').innerText()).resolves.toContain(`AS${flows[i].dst_asn}`);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'enrich-protocols.png') });
+  }, 60_000);
+});
