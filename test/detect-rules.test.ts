@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { detect, type Insight, RULE_LIST, type Rule, type Severity } from '../src/detect/index.js';
+import {
+  type DetectExtras,
+  detect,
+  type Insight,
+  parseIntelList,
+  RULE_LIST,
+  type Rule,
+  type Severity,
+} from '../src/detect/index.js';
 import { anomalyBursts } from '../src/detect/rules/anomaly-burst.js';
 import { arpSweeps } from '../src/detect/rules/arp-sweep.js';
 import { connectionBursts } from '../src/detect/rules/connection-burst.js';
 import { dominantService } from '../src/detect/rules/dominant-service.js';
 import { dominantTalker } from '../src/detect/rules/dominant-talker.js';
 import { hostSweeps } from '../src/detect/rules/host-sweep.js';
+import { intelMatches } from '../src/detect/rules/intel-match.js';
 import { packetFloods } from '../src/detect/rules/packet-flood.js';
 import { portScans } from '../src/detect/rules/port-scan.js';
 import { retransmissionSpikes } from '../src/detect/rules/retransmission-spike.js';
@@ -36,6 +45,8 @@ interface Row {
   alert_type: string;
   severity: Severity;
   details: Record<string, unknown>;
+  /** What the caller gives the detection besides the capture: intel lists, log transactions. */
+  extras?: DetectExtras;
 }
 
 const ATTACKER = '10.0.0.66';
@@ -316,6 +327,24 @@ const ROWS: Row[] = [
     details: { windows: 2 },
   },
   {
+    name: 'a connection to an address in an intel list network is an alert naming the list, the entry and its description',
+    rule: intelMatches,
+    frames: transfer('10.0.1.30', '192.0.2.77', 443, 40, 3, 200, 0.1),
+    extras: { intel: parseIntelList('# watched\n192.0.2.0/24,C2 range\nevil.example\n', 'c2.txt') },
+    alert_type: 'intel_match',
+    severity: 'high',
+    details: {
+      list: 'c2.txt',
+      entry: '192.0.2.0/24',
+      kind: 'cidr',
+      description: 'C2 range',
+      address: '192.0.2.77',
+      first_peer: '10.0.1.30',
+      flows: 1,
+      first_ts: T0 + 40,
+    },
+  },
+  {
     name: 'the address in most of the bytes is named the dominant talker, with its bytes and packets',
     rule: dominantTalker,
     frames: talkerFrames,
@@ -359,7 +388,11 @@ describe('detection rules, one row each', () => {
 
   for (const row of ROWS)
     it(row.name, async () => {
-      const { result, summary, detection } = await detectFrames(all(row.frames), `${row.rule.name}.pcap`);
+      const { result, summary, detection } = await detectFrames(
+        all(row.frames),
+        `${row.rule.name}.pcap`,
+        row.extras,
+      );
       const raised = (insights: Insight[]) => insights.filter((i) => i.alert_type === row.alert_type);
       const found = raised(detection.insights);
       expect(found).toHaveLength(1);
@@ -371,6 +404,7 @@ describe('detection rules, one row each', () => {
         summary,
         undefined,
         RULE_LIST.filter((rule) => rule !== row.rule),
+        row.extras,
       );
       expect(raised(without.insights)).toEqual([]);
     });

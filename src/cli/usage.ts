@@ -8,6 +8,7 @@ export const USAGE = `Usage: flowlens <command> [options]
 Commands:
   analyze FILE... [--json] [--no-store] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
+                  [--intel FILE]...
       Read pcap/pcapng captures (gzip allowed) in one pass and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction and time windows. Each
       capture is stored as a session (unless --no-store) and its session_id is printed.
@@ -17,6 +18,8 @@ Commands:
       --local-net sets the local networks for inbound/outbound (default: private, shared,
       link-local and loopback ranges).
       --flow-timeout sets flow idle timeouts in seconds.
+      --intel names an intel list (repeatable): IPs, CIDRs, domains (subdomains match), JA3 or
+      JA4 hashes, one per line or CSV "entry,description"; every match is a high alert.
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
       Serve the dashboard and the HTTP API (docs/API.md). Binds 127.0.0.1 unless --host says
       otherwise; with --token (or FLOWLENS_TOKEN, which other users cannot see in the process

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type AnalysisSettings, DEFAULT_SETTINGS } from '../analysis/index.js';
-import { type Baseline, baselineFromFeatures } from '../detect/index.js';
+import { type Baseline, baselineFromFeatures, type IntelEntry } from '../detect/index.js';
 import { compiledScript } from '../runtime/workers.js';
 import {
   ANOMALY_COLUMNS,
@@ -46,6 +46,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
   baselineSessionId?: string;
+  /** Intel list entries to match (`--intel`, the upload form, the stored lists): alerts on a match. */
+  intel?: IntelEntry[];
   /** Run the analysis in a worker thread (default: yes, when the compiled worker is there). */
   worker?: boolean;
   /** Test hook: runs inside the load transaction just before it commits. */
@@ -106,7 +108,12 @@ export async function ingestCapture(
       : undefined;
     const { onProgress, signal, beforeCommit, afterFlowBatch } = options;
     const settings = options.settings ?? DEFAULT_SETTINGS;
-    const prepareOptions: Omit<PrepareOptions, 'onProgress'> = { settings, name: options.name, baseline };
+    const prepareOptions: Omit<PrepareOptions, 'onProgress'> = {
+      settings,
+      name: options.name,
+      baseline,
+      intel: options.intel,
+    };
     let rowsStored = 0;
     let lastProgress: IngestProgress | null = null;
     let lastReport = 0;

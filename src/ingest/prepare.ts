@@ -11,7 +11,14 @@ import {
   serviceName,
   type WindowRow,
 } from '../analysis/index.js';
-import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
+import {
+  type Baseline,
+  type Detection,
+  detect,
+  type IntelEntry,
+  RULE_LIST,
+  withDetection,
+} from '../detect/index.js';
 import { lookupGeo } from '../enrich/index.js';
 import type { StoredSummary } from '../storage/index.js';
 
@@ -27,6 +34,8 @@ export interface PrepareOptions {
   /** Name shown in the summary's file.path (default: the path). */
   name?: string;
   baseline?: Baseline;
+  /** Intel list entries the detection matches (plain data: it crosses into the ingest worker). */
+  intel?: IntelEntry[];
   /**
    * Where finished flows go while the capture is read (see `flow-copy.ts`). Without it they are
    * spooled to `files.flows` as CSV, with each flow's start time where its window id goes.
@@ -152,7 +161,7 @@ export async function prepareCapture(
   const stats = result.analyzer.stats;
   options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
   const base = buildSummary(result);
-  const detection = detect(result, base, options.baseline);
+  const detection = detect(result, base, options.baseline, RULE_LIST, { intel: options.intel });
   const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
 
   const windows = new Spool(files.windows);

@@ -5,6 +5,7 @@ import { createContext, type Insight, type Rule, type RuleInputs } from './conte
 import { dominantService } from './dominant-service.js';
 import { dominantTalker } from './dominant-talker.js';
 import { HOST_SWEEP, hostSweeps } from './host-sweep.js';
+import { INTEL_MATCH, intelMatches } from './intel-match.js';
 import { PACKET_FLOOD, packetFloods } from './packet-flood.js';
 import { PORT_SCAN, portScans } from './port-scan.js';
 import { RETRANSMISSION_SPIKE, retransmissionSpikes } from './retransmission-spike.js';
@@ -29,6 +30,7 @@ export const RULE_LIST: readonly Rule[] = [
   connectionBursts,
   retransmissionSpikes,
   anomalyBursts,
+  intelMatches,
   dominantTalker,
   dominantService,
 ];
@@ -45,6 +47,7 @@ export const RULES = {
   connectionBurst: CONNECTION_BURST,
   retransmissionSpike: RETRANSMISSION_SPIKE,
   anomalyBurst: ANOMALY_BURST,
+  intelMatch: INTEL_MATCH,
 } as const;
 
 /** Runs the rules in list order on one context and returns their insights by capture time. */
