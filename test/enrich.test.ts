@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,6 +78,33 @@ describe('the country and network of an address', () => {
       expect(lookupGeo(ip)?.country ?? null, ip).toBe(theirs);
     }
   });
+});
+
+describe('the AS data read into ranges', () => {
+  const dir = dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'));
+  const rows = (file: string, every: number) =>
+    readFileSync(join(dir, file), 'utf8')
+      .trim()
+      .split('\n')
+      .filter((_, i) => i % every === 0)
+      .map((line) => {
+        const m = /^([^,]+),([^,]+),(\d+),(.*)$/.exec(line)!;
+        const name = m[4].startsWith('"') ? m[4].slice(1, -1).replaceAll('""', '"') : m[4];
+        return { start: m[1], end: m[2], asn: Number(m[3]), name };
+      });
+  // The lookup reads IPv4 from the numeric file; the dotted file is a second reading of the same
+  // ranges. IPv6 is read byte by byte; here by a regular expression split.
+  it.each([
+    ['asn-ipv4.csv', 211],
+    ['asn-ipv6.csv', 97],
+  ] as const)(
+    'the first and last address of every %s row sampled answer with its AS and name',
+    (file, every) => {
+      for (const r of rows(file, every))
+        for (const a of [r.start, r.end])
+          expect(lookupGeo(a), a).toMatchObject({ asn: r.asn, asName: r.name });
+    },
+  );
 });
 
 describe('a stored session', () => {

@@ -9,8 +9,8 @@ import { parseIpv4, parseIpv6 } from '../analysis/index.js';
  * downloaded at run time; updating the packages refreshes it):
  * - country: `@ip-location-db/geo-whois-asn-country-mmdb` (CC0), an MMDB read with `mmdb-lib`;
  * - AS number and name: `@ip-location-db/asn` (CC BY 4.0, RouteViews, DB-IP and the RIRs via the
- *   NRO). The family publishes its ASN data on npm as CSV only, so it is read into sorted typed
- *   arrays once per process and searched by binary search.
+ *   NRO). The family publishes its ASN data on npm as CSV only, so each family's file is read
+ *   into sorted typed arrays on its first lookup and searched by binary search.
  * Both are loaded on first use (about a second), not at import, so commands that never enrich pay
  * nothing.
  */
@@ -35,22 +35,22 @@ export const GEO_SOURCES = {
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
-interface AsnTable {
-  /** IPv4: start and end (inclusive) of each range, ascending. */
-  v4Start: Uint32Array;
-  v4End: Uint32Array;
-  v4Asn: Uint32Array;
-  v4Name: Uint32Array;
-  /** IPv6: four words per range for start and end, ascending. */
-  v6Start: Uint32Array;
-  v6End: Uint32Array;
-  v6Asn: Uint32Array;
-  v6Name: Uint32Array;
-  names: string[];
+/**
+ * One family's ranges, ascending: start and end (inclusive; four words each for IPv6), the AS
+ * number, and where its name lies in the file's bytes (decoded only when an answer needs it: the
+ * IPv4 file has 400,000 rows, and a string per row cost seconds on a loaded machine).
+ */
+interface AsnRanges {
+  words: 1 | 4;
+  start: Uint32Array;
+  end: Uint32Array;
+  asn: Uint32Array;
+  nameAt: Uint32Array;
+  nameEnd: Uint32Array;
+  bytes: Buffer;
 }
 
 let countryReader: Reader<Response> | null = null;
-let asnTable: AsnTable | null = null;
 
 function countries(): Reader<Response> {
   countryReader ??= new Reader<Response>(
@@ -59,81 +59,122 @@ function countries(): Reader<Response> {
   return countryReader;
 }
 
-/** One CSV line's fields: `start,end,asn,name` where the name may be quoted with doubled quotes. */
-function splitLine(line: string): [string, string, string, string] | null {
-  const a = line.indexOf(',');
-  const b = line.indexOf(',', a + 1);
-  const c = line.indexOf(',', b + 1);
-  if (a < 0 || b < 0 || c < 0) return null;
-  let name = line.slice(c + 1);
-  if (name.startsWith('"')) name = name.slice(1, name.endsWith('"') ? -1 : undefined).replaceAll('""', '"');
-  return [line.slice(0, a), line.slice(a + 1, b), line.slice(b + 1, c), name];
-}
+let v4Ranges: AsnRanges | null = null;
+let v6Ranges: AsnRanges | null = null;
 
-function loadAsn(): AsnTable {
-  const dir = packageDir(GEO_SOURCES.asn.package);
-  const names: string[] = [];
-  const nameIds = new Map<string, number>();
-  const nameId = (n: string) => {
-    let id = nameIds.get(n);
-    if (id === undefined) {
-      id = names.length;
-      names.push(n);
-      nameIds.set(n, id);
+/** Reads `start,end,asn,name` rows: IPv4 from the numeric file, IPv6 from the text one. */
+function loadRanges(file: string, words: 1 | 4): AsnRanges {
+  const bytes = readFileSync(join(packageDir(GEO_SOURCES.asn.package), file));
+  let rows = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) rows++;
+  rows++;
+  const r: AsnRanges = {
+    words,
+    start: new Uint32Array(rows * words),
+    end: new Uint32Array(rows * words),
+    asn: new Uint32Array(rows),
+    nameAt: new Uint32Array(rows),
+    nameEnd: new Uint32Array(rows),
+    bytes,
+  };
+  let n = 0;
+  let p = 0;
+  const len = bytes.length;
+  while (p < len) {
+    let eol = bytes.indexOf(10, p);
+    if (eol < 0) eol = len;
+    const c1 = bytes.indexOf(44, p);
+    const c2 = c1 < 0 ? -1 : bytes.indexOf(44, c1 + 1);
+    const c3 = c2 < 0 ? -1 : bytes.indexOf(44, c2 + 1);
+    if (c3 > 0 && c3 < eol) {
+      let ok = true;
+      if (words === 1) {
+        r.start[n] = digits(bytes, p, c1);
+        r.end[n] = digits(bytes, c1 + 1, c2);
+      } else {
+        ok = ipv6Into(bytes, p, c1, r.start, n * 4) && ipv6Into(bytes, c1 + 1, c2, r.end, n * 4);
+      }
+      if (ok) {
+        r.asn[n] = digits(bytes, c2 + 1, c3);
+        r.nameAt[n] = c3 + 1;
+        r.nameEnd[n] = eol > c3 + 1 && bytes[eol - 1] === 13 ? eol - 1 : eol;
+        n++;
+      }
     }
-    return id;
-  };
-  // IPv4 from the numeric file: no address parsing.
-  const v4Lines = readFileSync(join(dir, 'asn-ipv4-num.csv'), 'utf8').split('\n');
-  const v4Start = new Uint32Array(v4Lines.length);
-  const v4End = new Uint32Array(v4Lines.length);
-  const v4Asn = new Uint32Array(v4Lines.length);
-  const v4Name = new Uint32Array(v4Lines.length);
-  let n4 = 0;
-  for (const line of v4Lines) {
-    const f = splitLine(line);
-    if (!f) continue;
-    v4Start[n4] = Number(f[0]);
-    v4End[n4] = Number(f[1]);
-    v4Asn[n4] = Number(f[2]);
-    v4Name[n4] = nameId(f[3]);
-    n4++;
+    p = eol + 1;
   }
-  const v6Lines = readFileSync(join(dir, 'asn-ipv6.csv'), 'utf8').split('\n');
-  const v6Start = new Uint32Array(v6Lines.length * 4);
-  const v6End = new Uint32Array(v6Lines.length * 4);
-  const v6Asn = new Uint32Array(v6Lines.length);
-  const v6Name = new Uint32Array(v6Lines.length);
-  let n6 = 0;
-  for (const line of v6Lines) {
-    const f = splitLine(line);
-    if (!f) continue;
-    const s = parseIpv6(f[0]);
-    const e = parseIpv6(f[1]);
-    if (!s || !e) continue;
-    v6Start.set(s, n6 * 4);
-    v6End.set(e, n6 * 4);
-    v6Asn[n6] = Number(f[2]);
-    v6Name[n6] = nameId(f[3]);
-    n6++;
-  }
-  return {
-    v4Start: v4Start.subarray(0, n4),
-    v4End: v4End.subarray(0, n4),
-    v4Asn: v4Asn.subarray(0, n4),
-    v4Name: v4Name.subarray(0, n4),
-    v6Start: v6Start.subarray(0, n6 * 4),
-    v6End: v6End.subarray(0, n6 * 4),
-    v6Asn: v6Asn.subarray(0, n6),
-    v6Name: v6Name.subarray(0, n6),
-    names,
-  };
+  r.start = r.start.subarray(0, n * words);
+  r.end = r.end.subarray(0, n * words);
+  r.asn = r.asn.subarray(0, n);
+  return r;
 }
 
-/** Compares the four words at a[i*4…] with w: <0, 0, >0. */
-function cmp6(a: Uint32Array, i: number, w: ArrayLike<number>): number {
-  const o = i * 4;
-  for (let k = 0; k < 4; k++) {
+const groups = new Uint16Array(8);
+
+/**
+ * IPv6 text in b[from, to) into four words at out[at…], without a string per address (100,000
+ * rows); text it does not expect (an embedded IPv4 tail) goes through the general parser.
+ */
+function ipv6Into(b: Buffer, from: number, to: number, out: Uint32Array, at: number): boolean {
+  let n = 0;
+  let gap = -1;
+  let v = 0;
+  let hex = 0;
+  for (let i = from; i < to; i++) {
+    const c = b[i];
+    if (c === 58) {
+      if (i + 1 < to && b[i + 1] === 58) {
+        if (gap >= 0) return false;
+        if (hex > 0) groups[n++] = v;
+        gap = n;
+        i++;
+      } else {
+        if (hex === 0 || n >= 8) return false;
+        groups[n++] = v;
+      }
+      v = 0;
+      hex = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0 || hex === 4) {
+      const w = parseIpv6(b.toString('latin1', from, to));
+      if (!w) return false;
+      out.set(w, at);
+      return true;
+    }
+    v = v * 16 + d;
+    hex++;
+  }
+  if (hex > 0) {
+    if (n >= 8) return false;
+    groups[n++] = v;
+  }
+  if (gap < 0 ? n !== 8 : n > 7) return false;
+  const fill = 8 - n;
+  const g = (k: number) => (gap < 0 || k < gap ? groups[k] : k < gap + fill ? 0 : groups[k - fill]);
+  for (let k = 0; k < 4; k++) out[at + k] = ((g(2 * k) << 16) | g(2 * k + 1)) >>> 0;
+  return true;
+}
+
+function digits(b: Buffer, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (b[i] - 48);
+  return v;
+}
+
+/** A row's name: quoted with doubled quotes when it holds a comma or a quote. */
+function nameOf(r: AsnRanges, i: number): string {
+  const text = r.bytes.toString('utf8', r.nameAt[i], r.nameEnd[i]);
+  return text.startsWith('"') && text.endsWith('"') && text.length >= 2
+    ? text.slice(1, -1).replaceAll('""', '"')
+    : text;
+}
+
+/** Compares the range bound at a[i*words…] with the address words: <0, 0, >0. */
+function cmp(a: Uint32Array, words: number, i: number, w: ArrayLike<number>): number {
+  const o = i * words;
+  for (let k = 0; k < words; k++) {
     const d = a[o + k] - (w[k] >>> 0);
     if (d !== 0) return d;
   }
@@ -141,28 +182,23 @@ function cmp6(a: Uint32Array, i: number, w: ArrayLike<number>): number {
 }
 
 function asnOf(family: 4 | 6, words: ArrayLike<number>): { asn: number; name: string } | null {
-  asnTable ??= loadAsn();
-  const t = asnTable;
+  const r =
+    family === 4
+      ? (v4Ranges ??= loadRanges('asn-ipv4-num.csv', 1))
+      : (v6Ranges ??= loadRanges('asn-ipv6.csv', 4));
   // The last range whose start is at or below the address; it holds the address if its end does.
   let lo = 0;
-  let hi = (family === 4 ? t.v4Asn.length : t.v6Asn.length) - 1;
+  let hi = r.asn.length - 1;
   let found = -1;
-  const v = words[0] >>> 0;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = family === 4 ? t.v4Start[mid] - v : cmp6(t.v6Start, mid, words);
-    if (c <= 0) {
+    if (cmp(r.start, r.words, mid, words) <= 0) {
       found = mid;
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  if (found < 0) return null;
-  if (family === 4) {
-    if (t.v4End[found] < v) return null;
-    return { asn: t.v4Asn[found], name: t.names[t.v4Name[found]] };
-  }
-  if (cmp6(t.v6End, found, words) < 0) return null;
-  return { asn: t.v6Asn[found], name: t.names[t.v6Name[found]] };
+  if (found < 0 || cmp(r.end, r.words, found, words) < 0) return null;
+  return { asn: r.asn[found], name: nameOf(r, found) };
 }
 
 /** Answers kept per address text; cleared when full, so memory stays bounded on any capture. */
