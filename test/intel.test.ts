@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntelError, IntelMatcher, parseIntelList } from '../src/detect/index.js';
+import { type App, buildApp } from '../src/server/index.js';
+import { type Db, openStore } from '../src/storage/index.js';
 import { at, detectFrames, officeTraffic } from './helpers/detect-captures.js';
+import { multipart } from './helpers/http.js';
 import { logTransactions } from './helpers/log-transactions.js';
 import { dnsQuery, TCP, tcpFrame, tlsClientHello, udpFrame } from './helpers/packets.js';
 
@@ -146,7 +149,7 @@ describe('flowlens analyze --intel', () => {
       ],
       'c.pcap',
     );
-    writeFileSync(capture, new Uint8Array(await import('node:fs').then((fs) => fs.readFileSync(path))));
+    writeFileSync(capture, readFileSync(path));
     const r = run(
       'analyze',
       '--no-store',
@@ -178,4 +181,89 @@ describe('flowlens analyze --intel', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.txt line 2: '300\.1\.1\.1' is not an IP address/);
   });
+});
+
+describe('intel lists kept by the server', () => {
+  const CSRF = { 'x-flowlens-request': '1' };
+  let db: Db;
+  let server: App;
+  beforeAll(async () => {
+    db = await openStore(join(dir, 'pglite'));
+    server = await buildApp({
+      db,
+      uploadsDir: join(dir, 'uploads'),
+      webDir: null,
+      token: null,
+      maxUploadBytes: 1_000_000,
+      concurrency: 1,
+      host: '127.0.0.1',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.app.close();
+    await db?.close();
+  });
+  const post = (payload: unknown) =>
+    server.app.inject({ method: 'POST', url: '/api/intel-lists', headers: CSRF, payload: payload as object });
+
+  it('stores a list, refuses a bad line, a blank name or a taken one, lists and deletes it', async () => {
+    const bad = await post({ name: 'feed', text: '192.0.2.1\nnot a thing!\n' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/^feed line 2: 'not a thing!' is not/);
+    expect((await post({ name: '  ', text: '192.0.2.1' })).statusCode).toBe(400);
+    const ok = await post({ name: 'c2', text: '192.0.2.0/24,C2 range\n' });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json()).toMatchObject({ name: 'c2', entry_count: 1 });
+    expect((await post({ name: 'c2', text: '192.0.2.9' })).statusCode).toBe(409);
+    const lists = (await server.app.inject('/api/intel-lists')).json().lists;
+    expect(lists).toEqual([expect.objectContaining({ name: 'c2', entry_count: 1 })]);
+    const tmp = await post({ name: 'tmp', text: '203.0.113.1' });
+    const id = tmp.json().list_id;
+    const del = () => server.app.inject({ method: 'DELETE', url: `/api/intel-lists/${id}`, headers: CSRF });
+    expect((await del()).statusCode).toBe(204);
+    expect((await del()).statusCode).toBe(404);
+    expect(
+      (await server.app.inject({ method: 'DELETE', url: '/api/intel-lists/x', headers: CSRF })).statusCode,
+    ).toBe(400);
+  });
+
+  it("an upload is matched against the stored lists and its own 'intel' field", async () => {
+    const { path } = await detectFrames(
+      [
+        at(1, tcpFrame('10.0.1.30', '192.0.2.77', { sport: 50000, dport: 443, flags: TCP.SYN })),
+        at(2, udpFrame('10.0.1.30', '198.51.100.7', 40000, 123, Buffer.alloc(48))),
+      ],
+      'up.pcap',
+    );
+    const body = multipart(
+      { intel: '198.51.100.7,time server we do not use' },
+      { name: 'up.pcap', data: readFileSync(path) },
+    );
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/api/sessions',
+      headers: { ...body.headers, ...CSRF },
+      payload: body.payload,
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    await server.queue.idle();
+    const insights = (await server.app.inject(`/api/sessions/${res.json().session_id}/insights`)).json()
+      .insights;
+    const matches = insights.filter((i: { alert_type: string }) => i.alert_type === 'intel_match');
+    expect(
+      matches.map((i: { details: { address: string; list: string } }) => [i.details.address, i.details.list]),
+    ).toEqual([
+      ['192.0.2.77', 'c2'],
+      ['198.51.100.7', 'upload'],
+    ]);
+    const badBody = multipart({ intel: '300.1.1.1' }, { name: 'up.pcap', data: readFileSync(path) });
+    const refused = await server.app.inject({
+      method: 'POST',
+      url: '/api/sessions',
+      headers: { ...badBody.headers, ...CSRF },
+      payload: badBody.payload,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toMatch(/^intel: upload line 1: '300\.1\.1\.1'/);
+  }, 60_000);
 });

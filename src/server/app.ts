@@ -9,6 +9,7 @@ import type { ServerContext, ServerOptions } from './context.js';
 import { FlowIndexer } from './indexer.js';
 import { IngestQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
+import { intelRoutes } from './routes/intel.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { sessionRoutes } from './routes/sessions.js';
 
@@ -108,7 +109,8 @@ export async function buildApp(
       fileSize: options.maxUploadBytes,
       files: 1,
       fields: 10,
-      fieldSize: 4096,
+      // An intel list sent with one upload (`intel`) can be a few thousand lines.
+      fieldSize: 256 * 1024,
       parts: 12,
       headerPairs: 100,
     },
@@ -118,6 +120,7 @@ export async function buildApp(
   metaRoutes(app, ctx, () => openApiDocument(routes));
   sessionRoutes(app, ctx);
   dataRoutes(app, ctx);
+  intelRoutes(app, ctx);
 
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));

@@ -4,6 +4,13 @@ export { type BinaryCopy, type Db, DbError, PRESENCE_LOCK } from './db/db.js';
 export { type OpenOptions, openDb } from './db/open.js';
 export { defaultDbDir, isForeignUrl, isPostgresUrl } from './db/target.js';
 export { type ExportFormat, formatFlows } from './export.js';
+export {
+  deleteIntelList,
+  type IntelListRow,
+  listIntelLists,
+  saveIntelList,
+  storedIntelEntries,
+} from './intel.js';
 export { MIGRATIONS, migrate } from './migrations/index.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
 export {

@@ -3,6 +3,7 @@ import { renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
+import { type IntelEntry, IntelError, parseIntelList } from '../../detect/index.js';
 import { ingestCapture } from '../../ingest/index.js';
 import {
   createSession,
@@ -12,13 +13,14 @@ import {
   getSessionSummary,
   listSessions,
   type SessionRow,
+  storedIntelEntries,
 } from '../../storage/index.js';
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
-const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline', 'intel']);
 /** The upload form's names for the analysis settings (it has no field for the flow timeouts). */
 const SETTING_FIELDS: SettingNames = {
   window: 'window',
@@ -143,6 +145,17 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           if (row.status !== 'completed')
             throw new UploadError(400, `baseline session ${baseline} is ${row.status}`);
         }
+        // An intel list for this upload alone, beside the stored lists every analysis matches.
+        let uploadIntel: IntelEntry[] = [];
+        if (fields.intel?.trim()) {
+          try {
+            uploadIntel = parseIntelList(fields.intel, 'upload');
+          } catch (e) {
+            if (e instanceof IntelError) throw new UploadError(400, `intel: ${e.message}`);
+            throw e;
+          }
+        }
+        const intel = [...(await storedIntelEntries(db)), ...uploadIntel];
         const sessionId = await createSession(db, {
           name,
           fileName: file,
@@ -162,6 +175,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                 name: file,
                 settings,
                 baselineSessionId: baseline,
+                intel,
                 signal,
                 onProgress,
               });
