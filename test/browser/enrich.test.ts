@@ -105,4 +105,27 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
     await expect(cell.locator('.geo-tag').innerText()).resolves.toContain(`AS${flows[i].dst_asn}`);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'enrich-protocols.png') });
   }, 60_000);
+
+  it('the settings page stores an intel list, shows a bad line as its error, and deletes a list', async () => {
+    await page.goto(`${ts.base}/settings`, { waitUntil: 'networkidle' });
+    await expect(page.getByTestId('intel-empty').isVisible()).resolves.toBe(true);
+    await page.getByLabel('Name').fill('feed');
+    await page.getByLabel('Entries').fill('192.0.2.1\nnot a thing!\n');
+    await page.getByRole('button', { name: 'Save list' }).click();
+    await expect(page.getByRole('alert').innerText()).resolves.toMatch(/feed line 2: 'not a thing!'/);
+    await page.getByLabel('Entries').fill('198.51.100.0/24,scanner network\nevil.example,phishing kit\n');
+    await page.getByRole('button', { name: 'Save list' }).click();
+    const row = page.getByTestId('intel-lists').locator('tbody tr');
+    await expect(row.first().innerText()).resolves.toMatch(/feed\s+2/);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'enrich-settings.png') });
+    const { lists } = await apiGet<{ lists: { name: string; entry_count: number }[] }>(
+      ts.base,
+      '/api/intel-lists',
+    );
+    expect(lists).toEqual([expect.objectContaining({ name: 'feed', entry_count: 2 })]);
+    page.once('dialog', (d) => d.accept());
+    await row.first().getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('intel-empty').waitFor();
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

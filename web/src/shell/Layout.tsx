@@ -51,6 +51,10 @@ function SideNav() {
           </span>
         ),
       )}
+      <div className="nav-group">Settings</div>
+      <NavLink to="/settings" className="navlink">
+        Intel lists
+      </NavLink>
       <div className="nav-foot">
         <a href="/api/openapi.json" target="_blank" rel="noreferrer">
           API (OpenAPI)
