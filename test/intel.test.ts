@@ -225,6 +225,9 @@ describe('intel lists kept by the server', () => {
     expect(
       (await server.app.inject({ method: 'DELETE', url: '/api/intel-lists/x', headers: CSRF })).statusCode,
     ).toBe(400);
+    const doc = (await server.app.inject('/api/openapi.json')).json();
+    expect(Object.keys(doc.paths['/api/intel-lists'])).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(Object.keys(doc.paths['/api/intel-lists/{listId}'].delete.responses)).toContain('204');
   });
 
   it("an upload is matched against the stored lists and its own 'intel' field", async () => {

@@ -77,7 +77,7 @@ export function intelRoutes(app: FastifyInstance, ctx: ServerContext): void {
           required: ['listId'],
           properties: { listId: { type: 'integer', minimum: 1, maximum: 2147483647 } },
         },
-        response: { 204: { type: 'null' }, ...errors },
+        response: { 204: { type: 'null', description: 'deleted' }, ...errors },
       },
     },
     async (req, reply) => {
