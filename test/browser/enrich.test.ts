@@ -82,7 +82,7 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  it('a remote talker shows its country and network under its address', async () => {
+  it('a remote talker shows its country beside its address, and its network in the title', async () => {
     const { talkers } = await apiGet<{
       talkers: { ip: string; country: string | null; asn: number | null }[];
     }>(ts.base, `/api/sessions/${id}/talkers?direction=both&limit=10`);
@@ -91,7 +91,10 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
     await page.goto(`${ts.base}/sessions/${id}`, { waitUntil: 'networkidle' });
     const row = page.getByTestId('top-talkers').locator('li').nth(remote);
     await expect(row.locator('.barlist-label').innerText()).resolves.toBe(talkers[remote].ip);
-    await expect(row.locator('.geo-tag').innerText()).resolves.toContain(`AS${talkers[remote].asn}`);
+    await expect(row.locator('.geo-tag').innerText()).resolves.toBe(talkers[remote].country);
+    await expect(row.locator('.geo-tag').getAttribute('title')).resolves.toContain(
+      `AS${talkers[remote].asn}`,
+    );
   }, 60_000);
 
   it("the flows table shows a remote end's country and network", async () => {

@@ -21,14 +21,23 @@ export function countryName(code: string): string {
   }
 }
 
-/** One line: "US · AS15169 Google LLC"; nothing for a local address or one the data lacks. */
-export function GeoTag({ geo }: { geo: GeoFields }) {
+/**
+ * One line: "US AS15169 Google LLC" (compact: the country code alone, where a row has no room to
+ * grow), the whole in its title; nothing for a local address or one the data lacks.
+ */
+export function GeoTag({ geo, compact = false }: { geo: GeoFields; compact?: boolean }) {
   if (geo.country === null && geo.asn === null) return null;
   const parts = [
     geo.country === null ? null : countryName(geo.country),
     geo.asn === null ? null : `AS${geo.asn}${geo.as_name ? ` ${geo.as_name}` : ''}`,
   ].filter((p): p is string => p !== null);
   const text = parts.join(' · ');
+  if (compact)
+    return (
+      <span className="geo-tag geo-compact" title={text}>
+        {geo.country ?? `AS${geo.asn}`}
+      </span>
+    );
   return (
     <span className="geo-tag" title={text}>
       {geo.country && <span className="geo-cc">{geo.country}</span>}

@@ -102,7 +102,10 @@ export function TalkerList({
               >
                 <BreakableAddress ip={t.ip} />
               </Link>
-              <GeoTag geo={{ country: t.country ?? null, asn: t.asn ?? null, as_name: t.as_name ?? null }} />
+              <GeoTag
+                compact
+                geo={{ country: t.country ?? null, asn: t.asn ?? null, as_name: t.as_name ?? null }}
+              />
             </span>
             <span className="barlist-bar">
               <ShareBar pct={(t.share / max) * 100} />
