@@ -11,8 +11,8 @@ import { parseIpv4, parseIpv6 } from '../analysis/index.js';
  * - AS number and name: `@ip-location-db/asn` (CC BY 4.0, RouteViews, DB-IP and the RIRs via the
  *   NRO). The family publishes its ASN data on npm as CSV only, so each family's file is read
  *   into sorted typed arrays on its first lookup and searched by binary search.
- * Both are loaded on first use (about a second), not at import, so commands that never enrich pay
- * nothing.
+ * Both are loaded on first use (IPv6 ranges on the first IPv6 lookup), not at import, so commands
+ * that never enrich pay nothing.
  */
 
 export interface GeoInfo {
