@@ -239,8 +239,9 @@ describe('intel lists kept by the server', () => {
       'up.pcap',
     );
     const body = multipart(
-      { intel: '198.51.100.7,time server we do not use' },
+      {},
       { name: 'up.pcap', data: readFileSync(path) },
+      { name: 'list.txt', field: 'intel', data: Buffer.from('198.51.100.7,time server we do not use\n') },
     );
     const res = await server.app.inject({
       method: 'POST',
@@ -259,7 +260,11 @@ describe('intel lists kept by the server', () => {
       ['192.0.2.77', 'c2'],
       ['198.51.100.7', 'upload'],
     ]);
-    const badBody = multipart({ intel: '300.1.1.1' }, { name: 'up.pcap', data: readFileSync(path) });
+    const badBody = multipart(
+      {},
+      { name: 'up.pcap', data: readFileSync(path) },
+      { name: 'bad.txt', field: 'intel', data: Buffer.from('300.1.1.1\n') },
+    );
     const refused = await server.app.inject({
       method: 'POST',
       url: '/api/sessions',

@@ -107,10 +107,10 @@ export async function buildApp(
     throwFileSizeLimit: false,
     limits: {
       fileSize: options.maxUploadBytes,
-      files: 1,
+      // The capture, and an intel list for this upload (`intel`, a file of its own).
+      files: 2,
       fields: 10,
-      // An intel list sent with one upload (`intel`) can be a few thousand lines.
-      fieldSize: 256 * 1024,
+      fieldSize: 4096,
       parts: 12,
       headerPairs: 100,
     },

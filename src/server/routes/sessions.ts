@@ -20,7 +20,26 @@ import { type ServerContext, sessionView } from '../context.js';
 import { errorSchema, sessionParams, sessionSchema, UUID_PATTERN } from '../schemas.js';
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
-const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline', 'intel']);
+const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline']);
+
+/** The most an upload's own intel list may hold; larger lists are kept on the server (settings). */
+const INTEL_UPLOAD_MAX = 256 * 1024;
+
+/** An intel list sent as a file part, as text, up to INTEL_UPLOAD_MAX bytes. */
+async function readIntelPart(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > INTEL_UPLOAD_MAX)
+      throw new UploadError(
+        400,
+        `the intel list is larger than ${INTEL_UPLOAD_MAX / 1024} kB: keep it on the server (Intel lists)`,
+      );
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 /** The upload form's names for the analysis settings (it has no field for the flow timeouts). */
 const SETTING_FIELDS: SettingNames = {
   window: 'window',
@@ -109,7 +128,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       let parsing = true;
       try {
         for await (const part of req.parts()) {
-          if (part.type === 'file') {
+          if (part.type === 'file' && part.fieldname === 'intel') {
+            fields.intel = await readIntelPart(part.file);
+          } else if (part.type === 'file') {
             if (part.fieldname !== 'file')
               throw new UploadError(400, `unexpected file field '${part.fieldname}'`);
             if (fileName !== null)

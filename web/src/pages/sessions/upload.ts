@@ -43,7 +43,9 @@ export function uploadCapture(
     if (fields.localNets.trim()) form.append('local_nets', fields.localNets.replace(/\s+/g, ''));
     if (fields.window.trim() && fields.window.trim() !== 'auto') form.append('window', fields.window.trim());
     if (fields.baseline) form.append('baseline', fields.baseline);
-    if (fields.intel.trim()) form.append('intel', fields.intel);
+    // As a file of its own (text fields are limited to 4 kB).
+    if (fields.intel.trim())
+      form.append('intel', new Blob([fields.intel], { type: 'text/plain' }), 'intel.txt');
     form.append('file', file, file.name);
     xhr.send(form);
   });
