@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,4 +131,41 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
     await page.getByTestId('intel-empty').waitFor();
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it("the upload form's intel list option sends the list with the capture, and its matches are alerts", async () => {
+    const list = join(ts.dir, 'watch.txt');
+    // An address of the capture's busiest remote server, from the API.
+    const { talkers } = await apiGet<{ talkers: { ip: string; asn: number | null }[] }>(
+      ts.base,
+      `/api/sessions/${id}/talkers?direction=both&limit=10`,
+    );
+    const remote = talkers.find((t) => t.asn !== null)!.ip;
+    writeFileSync(list, `${remote},watched server\n`);
+    await page.goto(`${ts.base}/sessions`, { waitUntil: 'networkidle' });
+    await page.getByTestId('file-input').setInputFiles(`${SHARED_PCAPS}/real/${WIKIPEDIA}`);
+    await page.getByRole('button', { name: 'More options' }).click();
+    await page.getByTestId('upload-intel').setInputFiles(list);
+    await page.getByRole('button', { name: 'Upload and analyse' }).click();
+    const deadline = Date.now() + 60_000;
+    let matches: { details: { address: string; list: string; description: string } }[] = [];
+    while (Date.now() < deadline) {
+      const { sessions } = await apiGet<{ sessions: { session_id: string; status: string }[] }>(
+        ts.base,
+        '/api/sessions',
+      );
+      const done = sessions.find((s) => s.session_id !== id && s.status === 'completed');
+      if (done) {
+        const { insights } = await apiGet<{ insights: { alert_type: string; details: never }[] }>(
+          ts.base,
+          `/api/sessions/${done.session_id}/insights`,
+        );
+        matches = insights.filter((i) => i.alert_type === 'intel_match').map((i) => ({ details: i.details }));
+        break;
+      }
+      await page.waitForTimeout(300);
+    }
+    expect(matches.map((m) => [m.details.address, m.details.list, m.details.description])).toEqual([
+      [remote, 'upload', 'watched server'],
+    ]);
+  }, 90_000);
 });
