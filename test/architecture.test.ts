@@ -15,6 +15,8 @@ const IMPORT =
  * (where compiled worker scripts are) and `format` (numbers and times as text) are leaves that
  * any layer may use; `protocols` parses application payloads (DNS, HTTP, TLS) for the analysis;
  * `extract` reads a capture's packets back for a flow, alert or time range (the analysis' keys);
+ * `enrich` looks up country and AS of addresses in shipped data (after the analysis, whose
+ * address parsing it uses; the ingest stores its answers);
  * `search` compiles the search language from the analysis' names into SQL
  * for the layers above; `generate` writes captures and stores the demo, so it sits above ingest.
  */
@@ -26,6 +28,7 @@ const LAYERS = [
   'decode',
   'protocols',
   'analysis',
+  'enrich',
   'extract',
   'detect',
   'search',

@@ -66,6 +66,11 @@ const MOVES: Record<AttackType, string[]> = {
   connection_burst: ['max_flows_per_src', 'connection_rate'],
   exfiltration: ['max_upload_kb', 'outbound_bytes_per_sec', 'out_in_ratio'],
   rst_storm: ['rst_rate'],
+  // Seen in the protocol logs, not in the window features.
+  dns_tunnel: [],
+  dga: [],
+  web_scan: [],
+  odd_tls_client: [],
 };
 
 /** The alert that should report each attack, and what it must say about who did what. */
@@ -74,6 +79,14 @@ function reports(a: AttackTruth, i: Insight): boolean {
   const when = i.event_ts !== null && i.event_ts >= a.start_ts - 1e-6 && i.event_ts <= a.end_ts + 1e-6;
   if (!when || i.insight_type !== 'alert' || i.severity === 'low') return false;
   switch (a.type) {
+    case 'dns_tunnel':
+      return i.alert_type === 'dns_tunnel' && d.client === a.attacker && d.domain === a.details.domain;
+    case 'dga':
+      return i.alert_type === 'nxdomain_burst' && d.client === a.attacker;
+    case 'web_scan':
+      return i.alert_type === 'http_scan' && d.client === a.attacker && d.server === a.victim;
+    case 'odd_tls_client':
+      return false; // a low alert by design (see rare-ja4.ts); checked in test/generate-logs.test.ts
     case 'port_scan':
       return (
         i.alert_type === 'port_scan' &&

@@ -44,6 +44,15 @@ function reports(a: AttackTruth, i: Insight): boolean {
       );
     case 'rst_storm':
       return i.alert_type === 'rst_storm' && d.victim === a.victim && d.attacker === a.attacker;
+    // The attacks seen in the protocol logs, each by its rule (test/detect-rules has their details).
+    case 'dns_tunnel':
+      return i.alert_type === 'dns_tunnel';
+    case 'dga':
+      return i.alert_type === 'nxdomain_burst';
+    case 'web_scan':
+      return i.alert_type === 'http_scan';
+    case 'odd_tls_client':
+      return i.alert_type === 'rare_tls_client';
   }
 }
 

@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { detect, type Insight, RULE_LIST, type Rule, type Severity } from '../src/detect/index.js';
+import {
+  type DetectExtras,
+  detect,
+  type Insight,
+  parseIntelList,
+  RULE_LIST,
+  type Rule,
+  type Severity,
+} from '../src/detect/index.js';
 import { anomalyBursts } from '../src/detect/rules/anomaly-burst.js';
 import { arpSweeps } from '../src/detect/rules/arp-sweep.js';
 import { connectionBursts } from '../src/detect/rules/connection-burst.js';
+import { dnsTunnels } from '../src/detect/rules/dns-tunnel.js';
 import { dominantService } from '../src/detect/rules/dominant-service.js';
 import { dominantTalker } from '../src/detect/rules/dominant-talker.js';
 import { hostSweeps } from '../src/detect/rules/host-sweep.js';
+import { httpScans } from '../src/detect/rules/http-scan.js';
+import { intelMatches } from '../src/detect/rules/intel-match.js';
+import { nxdomainBursts } from '../src/detect/rules/nxdomain-burst.js';
 import { packetFloods } from '../src/detect/rules/packet-flood.js';
 import { portScans } from '../src/detect/rules/port-scan.js';
+import { rareJa4Clients } from '../src/detect/rules/rare-ja4.js';
 import { retransmissionSpikes } from '../src/detect/rules/retransmission-spike.js';
 import { rstStorms } from '../src/detect/rules/rst-storm.js';
 import { synFloods } from '../src/detect/rules/syn-flood.js';
@@ -22,7 +35,8 @@ import {
   synFlood,
   T0,
 } from './helpers/detect-captures.js';
-import { dnsQuery, type Frame, ip4, TCP, tcpFrame, udpFrame } from './helpers/packets.js';
+import { logTransactions } from './helpers/log-transactions.js';
+import { dnsQuery, type Frame, ip4, TCP, tcpFrame, tlsClientHello, udpFrame } from './helpers/packets.js';
 
 /**
  * Every rule of RULE_LIST from rows: the frames laid over two minutes of office traffic
@@ -39,6 +53,11 @@ interface Row {
   details: Record<string, unknown>;
   /** The sentence, where the row's frames fix it (the others are checked against the generator in detect-sentences). */
   summary?: RegExp;
+  /**
+   * What the caller gives the detection besides the capture: intel lists, and log transactions
+   * (made from the row's frames with the office traffic, by the src/protocols parsers).
+   */
+  extras?: DetectExtras | ((frames: Frame[]) => DetectExtras);
 }
 
 const ATTACKER = '10.0.0.66';
@@ -80,6 +99,119 @@ function blindResets(second: number, count: number): Frame[] {
       tcpFrame(ATTACKER, VICTIM, { sport: 30000 + i, dport: 443, flags: TCP.RST, seq: i * 1000 }),
     ),
   );
+}
+
+/** A seeded string of `n` characters from `alphabet`. */
+function randomText(seed: number, n: number, alphabet: string): string {
+  let x = seed >>> 0;
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out += alphabet[(x >>> 16) % alphabet.length];
+  }
+  return out;
+}
+
+/** `count` lookups of distinct 40-hex-digit names under t.tunnel.example, answered, 0.2 s apart. */
+function dnsTunnel(second: number, count: number): Frame[] {
+  return Array.from({ length: count }, (_, i) => {
+    const name = `${randomText(i + 1, 40, '0123456789abcdef')}.t.tunnel.example`;
+    return [
+      at(second + i * 0.2, udpFrame('10.0.3.40', '10.0.0.53', 42000 + i, 53, dnsQuery(1000 + i, name))),
+      at(
+        second + i * 0.2 + 0.01,
+        udpFrame('10.0.0.53', '10.0.3.40', 53, 42000 + i, dnsQuery(1000 + i, name, true)),
+      ),
+    ];
+  }).flat();
+}
+
+/** `count` lookups of generated .com names, each answered NXDOMAIN, 0.5 s apart. */
+function dga(second: number, count: number): Frame[] {
+  return Array.from({ length: count }, (_, i) => {
+    const name = `${randomText(7919 * (i + 1), 12, 'abcdefghijklmnopqrstuvwxyz')}.com`;
+    return [
+      at(second + i * 0.5, udpFrame('10.0.3.41', '10.0.0.53', 43000 + i, 53, dnsQuery(2000 + i, name))),
+      at(
+        second + i * 0.5 + 0.01,
+        udpFrame('10.0.0.53', '10.0.3.41', 53, 43000 + i, dnsQuery(2000 + i, name, true, 3)),
+      ),
+    ];
+  }).flat();
+}
+
+/** One keep-alive connection asking for `count` paths, each answered 404, 0.05 s apart. */
+function webScan(second: number, count: number): Frame[] {
+  const frames: Frame[] = [
+    at(second, tcpFrame('10.0.3.42', '10.0.0.80', { sport: 51000, dport: 80, flags: TCP.SYN, seq: 0 })),
+    at(
+      second + 0.001,
+      tcpFrame('10.0.0.80', '10.0.3.42', { sport: 80, dport: 51000, flags: TCP.SYN | TCP.ACK, ack: 1 }),
+    ),
+  ];
+  let cseq = 1;
+  let sseq = 1;
+  for (let i = 0; i < count; i++) {
+    const req = Buffer.from(
+      `GET /admin/backup-${i}.zip HTTP/1.1\r\nHost: intranet.corp\r\nUser-Agent: scan\r\n\r\n`,
+    );
+    const res = Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    const t = second + 0.01 + i * 0.05;
+    frames.push(
+      at(
+        t,
+        tcpFrame('10.0.3.42', '10.0.0.80', {
+          sport: 51000,
+          dport: 80,
+          flags: TCP.ACK | TCP.PSH,
+          seq: cseq,
+          ack: sseq,
+          payload: req,
+        }),
+      ),
+      at(
+        t + 0.002,
+        tcpFrame('10.0.0.80', '10.0.3.42', {
+          sport: 80,
+          dport: 51000,
+          flags: TCP.ACK | TCP.PSH,
+          seq: sseq,
+          ack: cseq + req.length,
+          payload: res,
+        }),
+      ),
+    );
+    cseq += req.length;
+    sseq += res.length;
+  }
+  return frames;
+}
+
+/** 20 clients sending the usual ClientHello to the mail server, then one odd hello to a one-off server. */
+function oddTlsClient(second: number): Frame[] {
+  const hello = (i: number, client: string, server: string, sni: string, odd: boolean) => {
+    const payload = tlsClientHello(sni);
+    // Another cipher suite (0xc02f) in place of 0x1301: another JA4 (and JA3) for the same shape.
+    if (odd) payload.writeUInt16BE(0xc02f, 46);
+    const sport = 52000 + i;
+    return [
+      at(second + i * 0.3, tcpFrame(client, server, { sport, dport: 443, flags: TCP.SYN, seq: 0 })),
+      at(
+        second + i * 0.3 + 0.001,
+        tcpFrame(server, client, { sport: 443, dport: sport, flags: TCP.SYN | TCP.ACK, ack: 1 }),
+      ),
+      at(
+        second + i * 0.3 + 0.002,
+        tcpFrame(client, server, { sport, dport: 443, flags: TCP.ACK | TCP.PSH, seq: 1, ack: 1, payload }),
+      ),
+    ];
+  };
+  return [
+    ...Array.from({ length: 20 }, (_, i) =>
+      hello(i, `10.0.3.${100 + i}`, '10.0.0.44', 'mail.corp.example', false),
+    ).flat(),
+    ...hello(25, '10.0.3.70', '203.0.113.99', 'upd.rare.example', true),
+  ];
 }
 
 /**
@@ -388,6 +520,83 @@ const ROWS: Row[] = [
     details: { windows: 2 },
   },
   {
+    name: 'a connection to an address in an intel list network is an alert naming the list, the entry and its description',
+    rule: intelMatches,
+    frames: transfer('10.0.1.30', '192.0.2.77', 443, 40, 3, 200, 0.1),
+    extras: { intel: parseIntelList('# watched\n192.0.2.0/24,C2 range\nevil.example\n', 'c2.txt') },
+    alert_type: 'intel_match',
+    severity: 'high',
+    details: {
+      list: 'c2.txt',
+      entry: '192.0.2.0/24',
+      kind: 'cidr',
+      description: 'C2 range',
+      address: '192.0.2.77',
+      first_peer: '10.0.1.30',
+      flows: 1,
+      first_ts: T0 + 40,
+    },
+  },
+  {
+    name: '60 lookups of distinct long hex names under one domain are DNS tunnelling, naming the domain and client',
+    rule: dnsTunnels,
+    frames: dnsTunnel(30, 60),
+    extras: (frames) => ({ logs: logTransactions(frames) }),
+    alert_type: 'dns_tunnel',
+    severity: 'medium',
+    details: {
+      domain: 'tunnel.example',
+      client: '10.0.3.40',
+      servers: ['10.0.0.53'],
+      distinct_subdomains: 60,
+      encoded_chars: 60 * 42,
+      mean_length: 42,
+      first_ts: T0 + 30,
+    },
+  },
+  {
+    name: '40 generated names answered NXDOMAIN in 20 s are an NXDOMAIN burst of the client',
+    rule: nxdomainBursts,
+    frames: dga(40, 40),
+    extras: (frames) => ({ logs: logTransactions(frames) }),
+    alert_type: 'nxdomain_burst',
+    severity: 'medium',
+    details: { client: '10.0.3.41', nx_names: 40, answered: 40, first_ts: T0 + 40 },
+  },
+  {
+    name: '60 requests for missing paths answered 404 from one server are an HTTP scan naming client and server',
+    rule: httpScans,
+    frames: webScan(50, 60),
+    extras: (frames) => ({ logs: logTransactions(frames) }),
+    alert_type: 'http_scan',
+    severity: 'medium',
+    details: {
+      client: '10.0.3.42',
+      server: '10.0.0.80',
+      host: 'intranet.corp',
+      not_found: 60,
+      answered: 60,
+      distinct_uris: 60,
+      first_ts: T0 + 50.01,
+    },
+  },
+  {
+    name: 'a one-off TLS fingerprint to a server no one else visits, amid 20 repeated hellos, is an odd TLS client',
+    rule: rareJa4Clients,
+    frames: oddTlsClient(60),
+    extras: (frames) => ({ logs: logTransactions(frames) }),
+    alert_type: 'rare_tls_client',
+    severity: 'low',
+    details: {
+      client: '10.0.3.70',
+      server: '203.0.113.99',
+      server_port: 443,
+      sni: 'upd.rare.example',
+      hellos: 21,
+      distinct_ja4: 2,
+    },
+  },
+  {
     name: 'the address in most of the bytes is named the dominant talker, with its bytes and packets',
     rule: dominantTalker,
     frames: talkerFrames,
@@ -442,7 +651,9 @@ describe('detection rules, one row each', () => {
 
   for (const row of ROWS)
     it(row.name, async () => {
-      const { result, summary, detection } = await detectFrames(all(row.frames), `${row.rule.name}.pcap`);
+      const frames = all(row.frames);
+      const extras = typeof row.extras === 'function' ? row.extras(frames) : row.extras;
+      const { result, summary, detection } = await detectFrames(frames, `${row.rule.name}.pcap`, extras);
       const raised = (insights: Insight[]) => insights.filter((i) => i.alert_type === row.alert_type);
       const found = raised(detection.insights);
       expect(found).toHaveLength(1);
@@ -455,6 +666,7 @@ describe('detection rules, one row each', () => {
         summary,
         undefined,
         RULE_LIST.filter((rule) => rule !== row.rule),
+        extras,
       );
       expect(raised(without.insights)).toEqual([]);
     });

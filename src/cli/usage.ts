@@ -8,7 +8,7 @@ export const USAGE = `Usage: flowlens <command> [options]
 Commands:
   analyze FILE... [--json] [--no-store] [--no-logs] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
-                  [--keep] [--keep-captures DAYS|SIZE]
+                  [--keep] [--keep-captures DAYS|SIZE] [--intel FILE]...
       Read pcap/pcapng captures (gzip allowed; FILE '-' is standard input, e.g.
       'tcpdump -w - | flowlens analyze -') and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction, time windows, and the
@@ -24,6 +24,8 @@ Commands:
       --keep stores a copy beside the database instead (deleting the session deletes the copy).
       --keep-captures frees the oldest kept copies older than DAYS (30, 30d) or beyond SIZE
       (20GB) in all; their sessions stay, marked "packets no longer kept".
+      --intel names an intel list (repeatable): IPs, CIDRs, domains (subdomains match), JA3 or
+      JA4 hashes, one per line or CSV "entry,description"; every match is a high alert.
   serve [--host 127.0.0.1] [--port 8080] [--token TOKEN] [--max-upload SIZE] [--concurrency N]
         [--keep-captures DAYS|SIZE] [--store DIR|s3://BUCKET/PREFIX] [--workers 0]
         [--host-name NAME] [--insecure-no-token] [--body-timeout S] [--max-uploads N]

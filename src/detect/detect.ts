@@ -1,6 +1,7 @@
 import type { AnalysisResult, Summary } from '../analysis/index.js';
 import { computeFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURES } from './features.js';
 import { groupFlows } from './flow-groups.js';
+import type { DetectExtras } from './logs.js';
 import { type Contribution, fitModel, MODEL, scoreWindow } from './model.js';
 import { detectInsights, type Insight, RULE_LIST, type Rule } from './rules/index.js';
 
@@ -60,6 +61,7 @@ export function detect(
   summary: Summary,
   baseline?: Baseline,
   rules: readonly Rule[] = RULE_LIST,
+  extras: DetectExtras = {},
 ): Detection {
   const windows = result.report.windows;
   const index = result.analyzer.flowIndex;
@@ -118,6 +120,7 @@ export function detect(
           : null,
       })),
       groups,
+      extras,
     },
     rules,
   );

@@ -1,6 +1,6 @@
-import { FILE_SERVER, isLocal, LAN, lanHost, type Network, WEB_SERVER } from './network.js';
+import { FILE_SERVER, GATEWAY, isLocal, LAN, lanHost, type Network, WEB_SERVER } from './network.js';
 import { ACK, FILL_TLS, PROTO_TCP, RST, SYN } from './packets.js';
-import { clientHello, dnsMessage, ip, ipText, serverHello, type Traffic } from './protocols.js';
+import { clientHello, dnsMessage, httpRequest, ip, ipText, serverHello, type Traffic } from './protocols.js';
 import type { Rng } from './random.js';
 
 export const ATTACK_TYPES = [
@@ -10,7 +10,21 @@ export const ATTACK_TYPES = [
   'connection_burst',
   'exfiltration',
   'rst_storm',
+  // Seen only in the protocol logs (DNS, HTTP, TLS): the rules that read them find these.
+  'dns_tunnel',
+  'dga',
+  'web_scan',
+  'odd_tls_client',
 ] as const;
+/** The attacks the flow-level rules find (the demo's): the others need the protocol logs. */
+export const FLOW_ATTACK_TYPES = [
+  'port_scan',
+  'host_sweep',
+  'syn_flood',
+  'connection_burst',
+  'exfiltration',
+  'rst_storm',
+] as const satisfies readonly (typeof ATTACK_TYPES)[number][];
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
 /** What to inject; everything left out is drawn from the seed. */
@@ -100,6 +114,11 @@ export function planAttack(tr: Traffic, net: Network, r: Rng, spec: AttackSpec):
   const lanDelay = () => 0.0002 + r.float() * 0.0003;
   const pickClient = () => r.pick(net.clients.slice(1));
   switch (spec.type) {
+    case 'dns_tunnel':
+    case 'dga':
+    case 'web_scan':
+    case 'odd_tls_client':
+      return planLogAttack(tr, net, r, spec);
     case 'port_scan': {
       const local = spec.attacker ? true : r.chance(0.6);
       const attacker = spec.attacker
@@ -559,6 +578,228 @@ function floodAnswer(kind: string, synCookies: boolean): string {
   if (kind === 'reset') return `${server}, and the attacker's kernel resets each SYN-ACK`;
   if (kind === 'ignore') return `${server}, and the attacker ignores each SYN-ACK`;
   return `${server}; its SYN-ACKs go to the spoofed addresses and are never acknowledged`;
+}
+
+/** A name of `n` characters from `alphabet`, drawn from the seed. */
+function drawn(r: Rng, n: number, alphabet: string): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[r.int(0, alphabet.length - 1)];
+  return s;
+}
+
+/** The attacks seen in the protocol logs: DNS tunnel, DGA, web scan, odd TLS client. */
+function planLogAttack(tr: Traffic, net: Network, r: Rng, spec: AttackSpec): PlannedAttack {
+  const k = spec.intensity ?? 1;
+  const L = tr.list;
+  const client = spec.attacker ? ip(spec.attacker) : r.pick(net.clients.slice(1));
+  const lanDelay = () => 0.0002 + r.float() * 0.0008;
+  switch (spec.type) {
+    case 'dns_tunnel': {
+      // Data hex-encoded into names under one domain, asked of the gateway's resolver.
+      const domain = `${drawn(r, 6, 'abcdefghijklmnopqrstuvwxyz')}-sync.example`;
+      const count = Math.round(r.between(150, 300) * k);
+      const rate = r.between(4, 10);
+      return {
+        spec,
+        durationS: count / rate,
+        emit(t0) {
+          let t = t0;
+          let last = t0;
+          for (let i = 0; i < count; i++) {
+            const name = `${drawn(r, 48, '0123456789abcdef')}.${i.toString(36)}.t.${domain}`;
+            const id = r.int(0, 0xffff);
+            last = tr.udp(
+              t,
+              client,
+              GATEWAY,
+              r.int(20000, 60000),
+              53,
+              L.keep(dnsMessage(id, name, 1, false)),
+              L.keep(dnsMessage(id, name, 1, true, [ip('198.51.100.53')])),
+              lanDelay() + 0.03,
+            );
+            t += r.exp(1 / rate);
+          }
+          return {
+            type: 'dns_tunnel',
+            start: t0,
+            end: last,
+            attacker: ipText(client),
+            victim: domain,
+            port: 53,
+            spoofed: false,
+            packets: 2 * count,
+            details: { queries: count, domain },
+            description: `${ipText(client)} sends ${count} hex-encoded names under ${domain} (a DNS tunnel).`,
+          };
+        },
+      };
+    }
+    case 'dga': {
+      const count = Math.round(r.between(60, 150) * k);
+      const rate = r.between(2, 6);
+      const tlds = ['com', 'net', 'org', 'info', 'biz'];
+      return {
+        spec,
+        durationS: count / rate,
+        emit(t0) {
+          let t = t0;
+          let last = t0;
+          for (let i = 0; i < count; i++) {
+            const name = `${drawn(r, r.int(10, 16), 'abcdefghijklmnopqrstuvwxyz')}.${r.pick(tlds)}`;
+            const id = r.int(0, 0xffff);
+            last = tr.udp(
+              t,
+              client,
+              GATEWAY,
+              r.int(20000, 60000),
+              53,
+              L.keep(dnsMessage(id, name, 1, false)),
+              L.keep(dnsMessage(id, name, 1, true, [], 3)),
+              lanDelay() + 0.02,
+            );
+            t += r.exp(1 / rate);
+          }
+          return {
+            type: 'dga',
+            start: t0,
+            end: last,
+            attacker: ipText(client),
+            victim: ipText(GATEWAY),
+            port: 53,
+            spoofed: false,
+            packets: 2 * count,
+            details: { names: count },
+            description: `${ipText(client)} looks up ${count} generated names, every one NXDOMAIN (a domain generation algorithm).`,
+          };
+        },
+      };
+    }
+    case 'web_scan': {
+      const victim = spec.victim ? ip(spec.victim) : WEB_SERVER;
+      const count = Math.round(r.between(150, 400) * k);
+      const words = [
+        'admin',
+        'backup',
+        'wp-login',
+        'config',
+        'phpmyadmin',
+        '.git/HEAD',
+        'old',
+        'test',
+        'api',
+        'db',
+      ];
+      const notFound = L.keep(
+        Buffer.from(
+          'HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n',
+          'ascii',
+        ),
+      );
+      return {
+        spec,
+        durationS: count * 0.03,
+        emit(t0) {
+          const exchanges = Array.from({ length: count }, (_, i) => {
+            const req = httpRequest(
+              'GET',
+              ipText(victim),
+              `/${r.pick(words)}-${i}.${r.pick(['php', 'zip', 'bak', 'txt'])}`,
+            );
+            return {
+              up: req.length,
+              down: 76,
+              upPayload: L.keep(req),
+              downPayload: notFound,
+              think: 0.002,
+              pause: 0.01,
+            };
+          });
+          const before = L.size;
+          const end = tr.tcp({
+            t: t0,
+            client,
+            server: victim,
+            cport: r.int(30000, 60000),
+            sport: 80,
+            rtt: 0,
+            exchanges,
+            upRate: 1e6,
+            downRate: 1e6,
+            close: 'client-fin',
+            loss: 0,
+          });
+          return {
+            type: 'web_scan',
+            start: t0,
+            end,
+            attacker: ipText(client),
+            victim: ipText(victim),
+            port: 80,
+            spoofed: false,
+            packets: L.size - before,
+            details: { requests: count },
+            description: `${ipText(client)} asks ${ipText(victim)} for ${count} paths that are not there (a web scan).`,
+          };
+        },
+      };
+    }
+    default: {
+      // odd_tls_client: a ClientHello unlike the browsers' (other cipher suites) to a one-off server.
+      const server = spec.victim
+        ? ip(spec.victim)
+        : ip(r.pick(['5.188.62.140', '194.26.29.113', '45.134.26.79']));
+      const sni = `${drawn(r, 8, 'abcdefghijklmnopqrstuvwxyz')}.example-cdn.net`;
+      const hello = clientHello(sni, Buffer.alloc(64, 0x42));
+      // The suites start after record (5), handshake (4), version (2), random (32), session id (33)
+      // headers, behind their 2-byte length: a reversed list is another JA3 and JA4.
+      const at = 5 + 4 + 2 + 32 + 33 + 2;
+      const n = hello.readUInt16BE(at - 2) / 2;
+      const suites = Array.from({ length: n }, (_, i) => hello.readUInt16BE(at + 2 * i))
+        .reverse()
+        .slice(1);
+      suites.push(0x009c);
+      suites.forEach((v, i) => {
+        hello.writeUInt16BE(v, at + 2 * i);
+      });
+      const ch = L.keep(hello);
+      const sh = L.keep(serverHello(Buffer.alloc(32, 0x24)));
+      return {
+        spec,
+        durationS: 5,
+        emit(t0) {
+          const before = L.size;
+          const end = tr.tcp({
+            t: t0,
+            client,
+            server,
+            cport: r.int(30000, 60000),
+            sport: 443,
+            rtt: r.between(0.03, 0.12),
+            clientHello: ch,
+            serverHello: sh,
+            exchanges: [{ up: 900, down: 4000, upPayload: FILL_TLS, think: 0.05 }],
+            upRate: 1e6,
+            downRate: 5e6,
+            close: 'client-fin',
+            loss: 0,
+          });
+          return {
+            type: 'odd_tls_client',
+            start: t0,
+            end,
+            attacker: ipText(client),
+            victim: ipText(server),
+            port: 443,
+            spoofed: false,
+            packets: L.size - before,
+            details: { sni },
+            description: `${ipText(client)} connects to ${sni} (${ipText(server)}) with a TLS client fingerprint no other host uses.`,
+          };
+        },
+      };
+    }
+  }
 }
 
 /** A random public-looking IPv4 source (no private, loopback, multicast or reserved ranges). */

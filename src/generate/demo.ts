@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { type IngestOptions, ingestCapture } from '../ingest/index.js';
 import { compiledScript } from '../runtime/workers.js';
 import type { Db } from '../storage/index.js';
-import { ATTACK_TYPES, type AttackType } from './attacks.js';
+import { type AttackType, FLOW_ATTACK_TYPES } from './attacks.js';
 import { DEMO_DURATION_S, defaultDemoDir } from './demo-defaults.js';
 import type { DemoJob } from './demo-worker.js';
 import { type GenerateOptions, type GroundTruth, generateCapture, truthPathFor } from './generate.js';
@@ -32,8 +32,11 @@ export interface DemoResult {
   truth: GroundTruth;
 }
 
-/** Every attack the generator knows, so the demo's timeline shows each kind of alert. */
-export const DEMO_ATTACKS: AttackType[] = [...ATTACK_TYPES];
+/**
+ * The flow-level attacks, so the demo's timeline shows each kind of alert; the log attacks join
+ * once the analysis hands the rules its logs.
+ */
+export const DEMO_ATTACKS: AttackType[] = [...FLOW_ATTACK_TYPES];
 const LABELS: Record<AttackType, string> = {
   port_scan: 'port scan',
   host_sweep: 'host sweep',
@@ -41,6 +44,10 @@ const LABELS: Record<AttackType, string> = {
   connection_burst: 'connection burst',
   exfiltration: 'exfiltration',
   rst_storm: 'RST storm',
+  dns_tunnel: 'DNS tunnel',
+  dga: 'DGA lookups',
+  web_scan: 'web scan',
+  odd_tls_client: 'odd TLS client',
 };
 
 /** The session name: "Demo capture (seed 1, 30 min: port scan, host sweep, …)". */

@@ -1,4 +1,10 @@
-export { ATTACK_TYPES, type AttackSpec, type AttackTruth, type AttackType } from './attacks.js';
+export {
+  ATTACK_TYPES,
+  type AttackSpec,
+  type AttackTruth,
+  type AttackType,
+  FLOW_ATTACK_TYPES,
+} from './attacks.js';
 export {
   DEMO_ATTACKS,
   type DemoOptions,

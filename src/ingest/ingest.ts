@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { type AnalysisSettings, DEFAULT_SETTINGS } from '../analysis/index.js';
-import { type Baseline, baselineFromFeatures } from '../detect/index.js';
+import { type Baseline, baselineFromFeatures, type IntelEntry } from '../detect/index.js';
 import { compiledScript } from '../runtime/workers.js';
 import {
   ANOMALY_COLUMNS,
@@ -14,6 +14,7 @@ import {
   DNS_LOG_COLUMNS,
   dropSessionFlows,
   failSession,
+  HOST_GEO_COLUMNS,
   HTTP_LOG_COLUMNS,
   holdSessionForLoad,
   INSIGHT_COLUMNS,
@@ -54,6 +55,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
   baselineSessionId?: string;
+  /** Intel list entries to match (`--intel`, the upload form, the stored lists): alerts on a match. */
+  intel?: IntelEntry[];
   /** Run the analysis in a worker thread (default: yes, when the compiled worker is there). */
   worker?: boolean;
   /** Test hook: runs inside the load transaction just before it commits. */
@@ -118,7 +121,12 @@ export async function ingestCapture(
       : undefined;
     const { onProgress, signal, beforeCommit, afterFlowBatch } = options;
     const settings = options.settings ?? DEFAULT_SETTINGS;
-    const prepareOptions: Omit<PrepareOptions, 'onProgress'> = { settings, name: options.name, baseline };
+    const prepareOptions: Omit<PrepareOptions, 'onProgress'> = {
+      settings,
+      name: options.name,
+      baseline,
+      intel: options.intel,
+    };
     let rowsStored = 0;
     let lastProgress: IngestProgress | null = null;
     let lastReport = 0;
@@ -159,6 +167,7 @@ export async function ingestCapture(
               ['tls_log', TLS_LOG_COLUMNS, prepared.files.logs.tls],
             ] as const)
           : []),
+        ['host_geo', HOST_GEO_COLUMNS, prepared.files.hostGeo],
       ] as const) {
         rowsStored += await copyFile(tx, table, columns, file, signal);
         report({ phase: 'storing', bytesRead: 0, bytesTotal: fileSize, packets: summary.file.packets });

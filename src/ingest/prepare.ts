@@ -13,7 +13,15 @@ import {
   type WindowRow,
 } from '../analysis/index.js';
 import { PacketIndexBuilder, serializePacketIndex } from '../capture/index.js';
-import { type Baseline, type Detection, detect, withDetection } from '../detect/index.js';
+import {
+  type Baseline,
+  type Detection,
+  detect,
+  type IntelEntry,
+  RULE_LIST,
+  withDetection,
+} from '../detect/index.js';
+import { lookupGeo } from '../enrich/index.js';
 import type { StoredSummary } from '../storage/index.js';
 import { csvField, Spool } from './csv-spool.js';
 import { type LogFiles, LogSpool, logFiles } from './log-spool.js';
@@ -32,6 +40,8 @@ export interface PrepareOptions {
   /** Name shown in the summary's file.path (default: the path). */
   name?: string;
   baseline?: Baseline;
+  /** Intel list entries the detection matches (plain data: it crosses into the ingest worker). */
+  intel?: IntelEntry[];
   /**
    * Where finished flows go while the capture is read (see `flow-copy.ts`). Without it they are
    * spooled to `files.flows` as CSV, with each flow's start time where its window id goes.
@@ -66,6 +76,8 @@ export interface Prepared {
     insights: string;
     /** The protocol logs (null with logs off). */
     logs: LogFiles | null;
+    /** Country and AS of every non-local address (`host_geo`). */
+    hostGeo: string;
   };
 }
 
@@ -83,6 +95,7 @@ export async function prepareCapture(
     ports: join(spoolDir, 'ports.csv'),
     anomalies: join(spoolDir, 'anomalies.csv'),
     insights: join(spoolDir, 'insights.csv'),
+    hostGeo: join(spoolDir, 'host_geo.csv'),
   };
   const flows = options.flowSink ? null : new Spool(files.flows);
   const logFilesOf = options.settings.logs ? logFiles(spoolDir) : null;
@@ -130,7 +143,7 @@ export async function prepareCapture(
   const stats = result.analyzer.stats;
   options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
   const base = buildSummary(result);
-  const detection = detect(result, base, options.baseline);
+  const detection = detect(result, base, options.baseline, RULE_LIST, { intel: options.intel });
   const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
 
   const windows = new Spool(files.windows);
@@ -158,6 +171,7 @@ export async function prepareCapture(
   }
   ports.close();
   writeDetection(sessionId, detection, files.anomalies, files.insights);
+  writeHostGeo(sessionId, result.analyzer, files.hostGeo);
   const { t0, lengthS, count } = result.report.windows;
   return {
     summary,
@@ -173,6 +187,26 @@ export async function prepareCapture(
 function writeAll(path: string, text: string): void {
   const s = new Spool(path);
   s.line(text);
+  s.close();
+}
+
+/**
+ * One row per address outside the session's local networks: looked up once per address (not per
+ * packet), from the shipped data; nulls where it has no answer (multicast, reserved, unrouted).
+ */
+function writeHostGeo(
+  sessionId: string,
+  analyzer: { addresses: { size: number; format(id: number): string }; isLocal(id: number): boolean },
+  path: string,
+): void {
+  const s = new Spool(path);
+  const { addresses } = analyzer;
+  for (let id = 0; id < addresses.size; id++) {
+    if (analyzer.isLocal(id)) continue;
+    const address = addresses.format(id);
+    const g = lookupGeo(address);
+    s.line(`${sessionId},${address},${csvField(g?.country)},${csvField(g?.asn)},${csvField(g?.asName)}\n`);
+  }
   s.close();
 }
 

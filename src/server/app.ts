@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, registerLimits } from './limits.js';
 import { FailedLogins, Logins } from './logins.js';
 import { IngestQueue, type SessionQueue } from './queue.js';
 import { dataRoutes } from './routes/data.js';
+import { intelRoutes } from './routes/intel.js';
 import { metaRoutes, VERSION } from './routes/meta.js';
 import { packetRoutes } from './routes/packets.js';
 import { searchRoutes } from './routes/search.js';
@@ -171,7 +172,8 @@ export async function buildApp(
     throwFileSizeLimit: false,
     limits: {
       fileSize: options.maxUploadBytes,
-      files: 1,
+      // The capture, and an intel list for this upload (`intel`, a file of its own).
+      files: 2,
       fields: 10,
       fieldSize: 4096,
       parts: 12,
@@ -185,6 +187,7 @@ export async function buildApp(
   dataRoutes(app, ctx);
   packetRoutes(app, ctx);
   searchRoutes(app, ctx);
+  intelRoutes(app, ctx);
 
   const web = options.webDir;
   const hasWeb = web !== null && existsSync(join(web, 'index.html'));

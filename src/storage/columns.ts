@@ -192,3 +192,6 @@ export const TLS_LOG_COLUMNS = [
   'san_dns',
   'cert_sha256',
 ] as const;
+
+/** host_geo: country and autonomous system of each non-local address (migration 11). */
+export const HOST_GEO_COLUMNS = ['session_id', 'address', 'country', 'asn', 'as_name'] as const;

@@ -21,6 +21,13 @@ export { type OpenOptions, openDb } from './db/open.js';
 export { defaultDbDir, isForeignUrl, isPostgresUrl } from './db/target.js';
 export { type ExportFormat, formatFlows } from './export.js';
 export { formatLogs, type LogExportFormat, ZEEK_LOG_PATH } from './export-logs.js';
+export {
+  deleteIntelList,
+  type IntelListRow,
+  listIntelLists,
+  saveIntelList,
+  storedIntelEntries,
+} from './intel.js';
 export { createLogin, deleteLogin, loginSecondsLeft } from './logins.js';
 export { MIGRATIONS, migrate } from './migrations/index.js';
 export { type AnomalyRecord, getAnomalies, getInsights, type InsightRecord } from './read/detection.js';
@@ -35,6 +42,13 @@ export {
   getFlows,
   sessionFlows,
 } from './read/flows.js';
+export {
+  getHostGeo,
+  getRemoteSummary,
+  type HostGeoRecord,
+  type RemoteGroup,
+  type RemoteSummary,
+} from './read/geo.js';
 export {
   getLogs,
   LOG_COUNT_CAP,

@@ -453,7 +453,8 @@ export async function childRowCounts(db: Db, sessionId: string): Promise<Record<
      UNION ALL SELECT 'insights', count(*)::int FROM insights WHERE session_id = $1
      UNION ALL SELECT 'dns_log', count(*)::int FROM dns_log WHERE session_id = $1
      UNION ALL SELECT 'http_log', count(*)::int FROM http_log WHERE session_id = $1
-     UNION ALL SELECT 'tls_log', count(*)::int FROM tls_log WHERE session_id = $1`,
+     UNION ALL SELECT 'tls_log', count(*)::int FROM tls_log WHERE session_id = $1
+     UNION ALL SELECT 'host_geo', count(*)::int FROM host_geo WHERE session_id = $1`,
     [sessionId],
   );
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));

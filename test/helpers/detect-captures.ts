@@ -1,5 +1,5 @@
 import { analyzeCapture, buildSummary } from '../../src/analysis/index.js';
-import { detect, mulberry32 } from '../../src/detect/index.js';
+import { type DetectExtras, detect, mulberry32, RULE_LIST } from '../../src/detect/index.js';
 import { dnsQuery, ethernet, type Frame, ip4, TCP, tcpFrame, udpFrame, writeCapture } from './packets.js';
 
 /** Captures for the detection tests: an office background with attacks laid over it at known times. */
@@ -167,10 +167,10 @@ export function arpFrame(op: 1 | 2, sender: string, target: string): Buffer {
 }
 
 /** Writes the frames (in time order) to a capture, analyses it and runs the detection. */
-export async function detectFrames(frames: Frame[], name = 'capture.pcap') {
+export async function detectFrames(frames: Frame[], name = 'capture.pcap', extras: DetectExtras = {}) {
   const sorted = [...frames].sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
   const path = writeCapture(sorted, name);
   const result = await analyzeCapture(path);
   const summary = buildSummary(result);
-  return { path, result, summary, detection: detect(result, summary) };
+  return { path, result, summary, detection: detect(result, summary, undefined, RULE_LIST, extras) };
 }

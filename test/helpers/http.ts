@@ -4,18 +4,19 @@ import { randomBytes } from 'node:crypto';
 export function multipart(
   fields: Record<string, string>,
   file?: { name: string; data: Buffer; field?: string },
+  ...more: { name: string; data: Buffer; field?: string }[]
 ): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----flowlens${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   }
-  if (file) {
+  for (const f of file ? [file, ...more] : more) {
     parts.push(
       Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field ?? 'file'}"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
       ),
-      file.data,
+      f.data,
       Buffer.from('\r\n'),
     );
   }

@@ -85,6 +85,8 @@ export const TREE_ROWS: [input: string, tree: string][] = [
   ['history !~ "*R*"', '(!~ history glob:"*R*")'],
   ['history in ("ShAdDaFf", "S")', '(in history "ShAdDaFf" "S")'],
   ['community_id == "1:LQU9qZlK+B5F3KDmev6m5PMibrg="', '(== community_id "1:LQU9qZlK+B5F3KDmev6m5PMibrg=")'],
+  ['country == FR', '(== country "FR")'],
+  ['asn == 15169', '(== asn 15169)'],
   ['session == office', '(== session "office")'],
   ['session == "Office capture"', '(== session "Office capture")'],
   ['session ~ "eth-*.pcap"', '(~ session glob:"eth-*.pcap")'],
@@ -276,6 +278,16 @@ export const SQL_ROWS: [input: string, sql: string, params: unknown[]][] = [
     'community_id == "1:LQU9qZlK+B5F3KDmev6m5PMibrg="',
     'f.community_id = $1::text',
     ['1:LQU9qZlK+B5F3KDmev6m5PMibrg='],
+  ],
+  [
+    'country == fr',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND lower(t.country) = lower($1::text))',
+    ['fr'],
+  ],
+  [
+    'asn == 15169',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND t.asn = $1::int8)',
+    [15169],
   ],
   [
     'session == office',

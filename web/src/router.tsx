@@ -5,6 +5,7 @@ import { OverviewPage } from './pages/overview/OverviewPage';
 import { ProtocolsPage } from './pages/protocols/ProtocolsPage';
 import { SearchPage } from './pages/search/SearchPage';
 import { SessionsPage } from './pages/sessions/SessionsPage';
+import { SettingsPage } from './pages/settings/SettingsPage';
 import { TimelinePage } from './pages/timeline/TimelinePage';
 import { TrafficPage } from './pages/traffic/TrafficPage';
 import type { PageKey } from './routes';
@@ -40,6 +41,7 @@ export const router = createBrowserRouter([
       { path: 'traffic', element: sessionRoute('traffic') },
       { path: 'timeline', element: sessionRoute('timeline') },
       { path: 'anomalies', element: sessionRoute('anomalies') },
+      { path: 'settings', element: <SettingsPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -1,9 +1,17 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeCapture, buildSummary, resolveSettings, WindowLimitError } from '../../analysis/index.js';
 import { CaptureFormatError, type ReadProgress } from '../../capture/index.js';
-import { detect, type FullSummary, withDetection } from '../../detect/index.js';
+import {
+  detect,
+  type FullSummary,
+  type IntelEntry,
+  IntelError,
+  parseIntelList,
+  RULE_LIST,
+  withDetection,
+} from '../../detect/index.js';
 import { formatBytes } from '../../format/index.js';
 import type { Db } from '../../storage/index.js';
 import { asUsage, DB_OPTION, dbTarget, UsageError } from '../args.js';
@@ -28,6 +36,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       baseline: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'keep-captures': { type: 'string' },
+      intel: { type: 'string', multiple: true },
       ...DB_OPTION,
     },
   });
@@ -52,6 +61,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       logs: !values['no-logs'],
     }),
   );
+  const intel = readIntel(values.intel ?? []);
   // The database and the ingest are loaded only when something is stored. PGlite runs in a
   // thread of its own: its COPYs run synchronously and would freeze the progress bar.
   const target = values['no-store'] ? null : dbTarget(values.db);
@@ -108,6 +118,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
               keptCopy: kept !== null,
               sessionName: values.name,
               baselineSessionId: values.baseline,
+              intel,
               onProgress: bar ? (p) => bar.update(p) : undefined,
             });
             summary = stored.summary;
@@ -128,7 +139,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
               packets: result.analyzer.stats.packets,
             });
             const base = buildSummary(result);
-            const detection = detect(result, base);
+            const detection = detect(result, base, undefined, RULE_LIST, { intel });
             summary = withDetection(base, detection);
             warnings = [...result.warnings, ...detection.warnings];
           }
@@ -191,6 +202,25 @@ async function keepCopy(
     await deleteSession(db, sessionId);
     throw new CaptureFormatError(`${file}: cannot keep a copy: ${(e as Error).message}`);
   }
+}
+
+/** The entries of every `--intel FILE`; a missing file or a bad line is a usage error (exit 2). */
+function readIntel(files: string[]): IntelEntry[] {
+  return files.flatMap((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`--intel ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    try {
+      return parseIntelList(text, basename(file));
+    } catch (e) {
+      if (e instanceof IntelError) throw new UsageError(`--intel ${e.message}`);
+      throw e;
+    }
+  });
 }
 
 /** Why `file` cannot be a capture (missing, a folder, unreadable), or null when it can be read. */

@@ -1,6 +1,8 @@
 import type { Analyzer, FlowIndex, Summary, WindowRow, WindowSet } from '../../analysis/index.js';
 import type { WindowActors } from '../features.js';
 import { type FlowGroups, groupFlows, mergeRuns, windowOf } from '../flow-groups.js';
+import { IntelMatcher } from '../intel.js';
+import type { DetectExtras, LogTransactions } from '../logs.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -35,6 +37,8 @@ export interface RuleInputs {
   anomalies: AnomalyView[];
   /** The flow index grouped by window, when the caller has built it already. */
   groups?: FlowGroups | null;
+  /** Log transactions and intel lists, when the caller has them. */
+  extras?: DetectExtras;
 }
 
 /** One rule: reads the context, returns its insights (in any order; the detector sorts them). */
@@ -65,6 +69,10 @@ export interface RuleContext {
   floods: { victim: number; port: number; from: number; to: number; details: Record<string, unknown> }[];
   /** The insights of the rules run so far (`detectInsights` adds each rule's): `anomalyBursts` leaves out windows a rule explained. */
   raised: Insight[];
+  /** The capture's DNS, HTTP and TLS transactions, when the analysis pass handed them over. */
+  logs: LogTransactions | null;
+  /** The intel lists to match, compiled; null without lists. */
+  intel: IntelMatcher | null;
 }
 
 export function createContext(inputs: RuleInputs): RuleContext {
@@ -82,6 +90,8 @@ export function createContext(inputs: RuleInputs): RuleContext {
     scanVictims: new Set(),
     floods: [],
     raised: [],
+    logs: inputs.extras?.logs ?? null,
+    intel: inputs.extras?.intel?.length ? new IntelMatcher(inputs.extras.intel) : null,
   };
 }
 

@@ -2,11 +2,16 @@ import { ANOMALY_BURST, anomalyBursts } from './anomaly-burst.js';
 import { ARP_SWEEP, arpSweeps } from './arp-sweep.js';
 import { CONNECTION_BURST, connectionBursts } from './connection-burst.js';
 import { createContext, type Insight, type Rule, type RuleInputs } from './context.js';
+import { DNS_TUNNEL, dnsTunnels } from './dns-tunnel.js';
 import { dominantService } from './dominant-service.js';
 import { dominantTalker } from './dominant-talker.js';
 import { HOST_SWEEP, hostSweeps } from './host-sweep.js';
+import { HTTP_SCAN, httpScans } from './http-scan.js';
+import { INTEL_MATCH, intelMatches } from './intel-match.js';
+import { NXDOMAIN_BURST, nxdomainBursts } from './nxdomain-burst.js';
 import { PACKET_FLOOD, packetFloods } from './packet-flood.js';
 import { PORT_SCAN, portScans } from './port-scan.js';
+import { RARE_JA4, rareJa4Clients } from './rare-ja4.js';
 import { RETRANSMISSION_SPIKE, retransmissionSpikes } from './retransmission-spike.js';
 import { RST_STORM, rstStorms } from './rst-storm.js';
 import { SYN_FLOOD, synFloods } from './syn-flood.js';
@@ -29,6 +34,11 @@ export const RULE_LIST: readonly Rule[] = [
   connectionBursts,
   retransmissionSpikes,
   anomalyBursts,
+  intelMatches,
+  dnsTunnels,
+  nxdomainBursts,
+  rareJa4Clients,
+  httpScans,
   dominantTalker,
   dominantService,
 ];
@@ -45,6 +55,11 @@ export const RULES = {
   connectionBurst: CONNECTION_BURST,
   retransmissionSpike: RETRANSMISSION_SPIKE,
   anomalyBurst: ANOMALY_BURST,
+  intelMatch: INTEL_MATCH,
+  dnsTunnel: DNS_TUNNEL,
+  nxdomainBurst: NXDOMAIN_BURST,
+  rareJa4: RARE_JA4,
+  httpScan: HTTP_SCAN,
 } as const;
 
 /** Runs the rules in list order on one context and returns their insights by capture time. */

@@ -10,9 +10,11 @@ import {
   formatFlows,
   getAnomalies,
   getFlows,
+  getHostGeo,
   getInsights,
   getLogs,
   getPorts,
+  getRemoteSummary,
   getSession,
   getSummaryPart,
   getTopTalkers,
@@ -42,6 +44,18 @@ function query(properties: Record<string, unknown>) {
 }
 
 const limit = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
+
+/** A flow side's country and AS (null for a local address or one the data does not cover). */
+function sideGeo(
+  side: 'src' | 'dst',
+  g: { country: string | null; asn: number | null; as_name: string | null } | undefined,
+) {
+  return {
+    [`${side}_country`]: g?.country ?? null,
+    [`${side}_asn`]: g?.asn ?? null,
+    [`${side}_as_name`]: g?.as_name ?? null,
+  };
+}
 
 /**
  * Per-session data for the pages. Each route validates its parameters (schemas), finds the
@@ -218,6 +232,11 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         after,
       });
       const last = page.flows[page.flows.length - 1];
+      const geo = await getHostGeo(
+        db,
+        row.session_id,
+        page.flows.flatMap((f) => [f.src_ip, f.dst_ip]),
+      );
       return {
         total: page.total,
         total_exact: page.totalExact,
@@ -228,6 +247,8 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
         // The service port's label ("443 (HTTPS)") for TCP and UDP, as port usage shows it.
         flows: page.flows.map((f) => ({
           ...f,
+          ...sideGeo('src', geo.get(f.src_ip)),
+          ...sideGeo('dst', geo.get(f.dst_ip)),
           service:
             f.protocol === 'TCP' || f.protocol === 'UDP'
               ? serviceLabel(f.protocol === 'TCP' ? 'tcp' : 'udp', f.dst_port)
@@ -319,7 +340,36 @@ export function dataRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const row = await completed(req, reply);
       if (row === null) return;
       const talkers = await getTopTalkers(db, row.session_id, req.query.direction, req.query.limit);
-      return { direction: req.query.direction, talkers };
+      const geo = await getHostGeo(
+        db,
+        row.session_id,
+        talkers.map((t) => t.ip),
+      );
+      return {
+        direction: req.query.direction,
+        talkers: talkers.map((t) => {
+          const g = geo.get(t.ip);
+          return { ...t, country: g?.country ?? null, asn: g?.asn ?? null, as_name: g?.as_name ?? null };
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id/remote',
+    {
+      schema: {
+        summary:
+          'Remote (non-local) addresses by country and by network (AS): addresses, flows and bytes, most bytes first',
+        params: sessionParams,
+        querystring: query({ limit: limit(200, 10) }),
+        response: errors,
+      },
+    },
+    async (req: Req<{ limit: number }>, reply) => {
+      const row = await completed(req, reply);
+      if (row === null) return;
+      return getRemoteSummary(db, row.session_id, req.query.limit);
     },
   );
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OptionError, resolveSettings, type SettingNames } from '../../analysis/index.js';
+import { type IntelEntry, IntelError, parseIntelList } from '../../detect/index.js';
 import { cleanName } from '../../format/text.js';
 import { ingestCapture } from '../../ingest/index.js';
 import { applyRetention, removeKeptCopy } from '../../packets/index.js';
@@ -15,6 +16,7 @@ import {
   getSessionSummary,
   listSessions,
   type SessionRow,
+  storedIntelEntries,
 } from '../../storage/index.js';
 import { keepAnswer } from '../answer-cache.js';
 import { type ServerContext, sessionView } from '../context.js';
@@ -22,6 +24,25 @@ import { errorSchema, sessionParams, sessionSchema, textFieldProblem, UUID_PATTE
 import { displayFileName, formatLimit, saveUpload, UploadError } from '../upload.js';
 
 const FIELD_NAMES = new Set(['name', 'local_nets', 'window', 'baseline', 'logs']);
+
+/** The most an upload's own intel list may hold; larger lists are kept on the server (settings). */
+const INTEL_UPLOAD_MAX = 256 * 1024;
+
+/** An intel list sent as a file part, as text, up to INTEL_UPLOAD_MAX bytes. */
+async function readIntelPart(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > INTEL_UPLOAD_MAX)
+      throw new UploadError(
+        400,
+        `the intel list is larger than ${INTEL_UPLOAD_MAX / 1024} kB: keep it on the server (Intel lists)`,
+      );
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 /** The upload form's names for the analysis settings (it has no field for the flow timeouts). */
 const SETTING_FIELDS: SettingNames = {
   window: 'window',
@@ -138,7 +159,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       let parsing = true;
       try {
         for await (const part of req.parts()) {
-          if (part.type === 'file') {
+          if (part.type === 'file' && part.fieldname === 'intel') {
+            fields.intel = await readIntelPart(part.file);
+          } else if (part.type === 'file') {
             if (part.fieldname !== 'file')
               throw new UploadError(400, `unexpected file field '${part.fieldname}'`);
             if (fileName !== null)
@@ -182,6 +205,17 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
           if (row.status !== 'completed')
             throw new UploadError(400, `baseline session ${baseline} is ${row.status}`);
         }
+        // An intel list for this upload alone, beside the stored lists every analysis matches.
+        let uploadIntel: IntelEntry[] = [];
+        if (fields.intel?.trim()) {
+          try {
+            uploadIntel = parseIntelList(fields.intel, 'upload');
+          } catch (e) {
+            if (e instanceof IntelError) throw new UploadError(400, `intel: ${e.message}`);
+            throw e;
+          }
+        }
+        const intel = [...(await storedIntelEntries(db)), ...uploadIntel];
         const sessionId = await createSession(db, {
           name,
           fileName: file,
@@ -212,6 +246,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                   keptCopy: local.lasting,
                   settings,
                   baselineSessionId: baseline,
+                  intel,
                   signal,
                   onProgress,
                 });

@@ -9,6 +9,7 @@ import { migration as m7 } from './007-zeek-conn-fields.js';
 import { migration as m8 } from './008-login-sessions.js';
 import { migration as m9 } from './009-capture-reference.js';
 import { migration as m10 } from './010-protocol-logs.js';
+import { migration as m11 } from './011-host-geo.js';
 import { migration as m12 } from './012-flow-address-ranges.js';
 import { migration as m13 } from './013-worker-lease.js';
 import type { Migration } from './migration.js';
@@ -17,7 +18,7 @@ import type { Migration } from './migration.js';
  * Versioned schema changes, one file each (`NNN-what.ts`), applied in order and recorded in
  * `schema_migrations`. Never edit a released migration: add the next file and its line here.
  */
-export const MIGRATIONS: Migration[] = [m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m12, m13];
+export const MIGRATIONS: Migration[] = [m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13];
 
 /** Any fixed number: the key of the advisory lock that serialises migrations on one server. */
 const MIGRATION_LOCK = 7_461_203;

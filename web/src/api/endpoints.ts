@@ -43,6 +43,8 @@ export function readTalkerDirection(search: URLSearchParams): TalkerDirection {
 }
 export const talkersPath = (id: string, direction: TalkerDirection = 'both') =>
   sessionPath(id, `/talkers?direction=${direction}&limit=10`);
+/** Remote addresses by country and network (AS). */
+export const remotePath = (id: string) => sessionPath(id, '/remote?limit=8');
 export const portsPath = (id: string) => sessionPath(id, '/ports?limit=200');
 export const tcpHealthPath = (id: string) => sessionPath(id, '/tcp-health');
 export const distributionsPath = (id: string) => sessionPath(id, '/distributions');

@@ -46,6 +46,27 @@ export interface Talker {
   bytes: number;
   packets: number;
   share: number;
+  /** From the talkers endpoint (not the summary's rankings): null for a local address. */
+  country?: string | null;
+  asn?: number | null;
+  as_name?: string | null;
+}
+
+/** One group of remote addresses on the "Remote countries / networks" card. */
+export interface RemoteGroup {
+  key: string | null;
+  name: string | null;
+  addresses: number;
+  flows: number;
+  bytes: number;
+}
+
+export interface RemoteSummary {
+  addresses: number;
+  with_country: number;
+  with_asn: number;
+  countries: RemoteGroup[];
+  networks: RemoteGroup[];
 }
 
 export interface PortUsage {
@@ -213,6 +234,12 @@ export interface Flow {
   resp_bytes?: number | null;
   /** The Community ID flow hash ("1:…"), to find the flow in Zeek, Suricata or Arkime. */
   community_id?: string | null;
+  src_country?: string | null;
+  src_asn?: number | null;
+  src_as_name?: string | null;
+  dst_country?: string | null;
+  dst_asn?: number | null;
+  dst_as_name?: string | null;
 }
 
 export interface FlowsResponse {

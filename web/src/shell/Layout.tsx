@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { formatTimeRange, formatTimestampText } from '../../../src/format/index.js';
 import type { Session } from '../api/types';
+import { GeoAttribution } from '../components/geo';
 import { PAGES, pageAt, pageUrl } from '../routes';
 import { Logo } from './Logo';
 import { SearchBox } from './SearchBox';
@@ -55,10 +56,17 @@ function SideNav() {
           </span>
         ),
       )}
+      <div className="nav-group">Settings</div>
+      <NavLink to="/settings" className="navlink">
+        Intel lists
+      </NavLink>
       <div className="nav-foot">
         <a href="/api/openapi.json" target="_blank" rel="noreferrer">
           API (OpenAPI)
         </a>
+        <p className="nav-attribution">
+          <GeoAttribution />
+        </p>
       </div>
     </nav>
   );

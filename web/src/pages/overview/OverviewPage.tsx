@@ -11,6 +11,7 @@ import { pageUrl } from '../../routes';
 import { cannotFlagText, modelCannotFlag } from '../anomalies/model-note';
 import { CaptureNotes } from './CaptureNotes';
 import { Headline } from './Headline';
+import { RemoteCard } from './RemoteCard';
 import { DirectionSwitch, TALKER_SHARE_NOTE, TalkerList } from './TopTalkers';
 
 export function OverviewPage({ session, summary }: { session: Session; summary: Summary }) {
@@ -138,6 +139,7 @@ export function OverviewPage({ session, summary }: { session: Session; summary: 
           </Async>
         </Card>
       </div>
+      <RemoteCard sessionId={id} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { formatBytes, formatCount, formatPercent } from '../../../../src/format/index.js';
 import { TALKER_DIRECTIONS, type TalkerDirection } from '../../api/endpoints';
 import type { Talker } from '../../api/types';
+import { GeoTag } from '../../components/geo';
 import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { ShareBar } from '../../components/ui';
 import { pageUrl } from '../../routes';
@@ -98,13 +99,19 @@ export function TalkerList({
             title={`${t.ip}: ${formatCount(t.bytes)} bytes in ${formatCount(t.packets)} packets ${verb}`}
           >
             <span className="barlist-rank">{t.rank ?? i + 1}</span>
-            <Link
-              className="barlist-label mono"
-              to={pageUrl('protocols', sessionId, { ip: t.ip })}
-              title={`${t.ip}: list its flows`}
-            >
-              <BreakableAddress ip={t.ip} />
-            </Link>
+            <span className="barlist-label-cell">
+              <Link
+                className="barlist-label mono"
+                to={pageUrl('protocols', sessionId, { ip: t.ip })}
+                title={`${t.ip}: list its flows`}
+              >
+                <BreakableAddress ip={t.ip} />
+              </Link>
+              <GeoTag
+                compact
+                geo={{ country: t.country ?? null, asn: t.asn ?? null, as_name: t.as_name ?? null }}
+              />
+            </span>
             <span className="barlist-bar">
               <ShareBar pct={(t.share / max) * 100} />
             </span>

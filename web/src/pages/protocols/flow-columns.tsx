@@ -8,6 +8,7 @@ import {
   formatTime,
 } from '../../../../src/format/index.js';
 import type { Flow } from '../../api/types';
+import { type GeoFields, GeoTag } from '../../components/geo';
 import { type PacketsAvailability, PacketsLink } from '../../components/PacketsLink';
 import { UserText } from '../../components/UserText';
 import { pageUrl } from '../../routes';
@@ -64,7 +65,7 @@ function isIcmp(protocol: string): boolean {
  * ellipsis and the end stays, where an IPv6 address's interface ID and the port are. Full text
  * in the tooltip.
  */
-function Endpoint({ ip, port }: { ip: string; port: number | null }) {
+function Endpoint({ ip, port, geo }: { ip: string; port: number | null; geo: GeoFields }) {
   const text = formatEndpoint(ip, port);
   // The tail that must stay: the port, and an IPv6 address's last two groups.
   let cut = text.length;
@@ -73,10 +74,16 @@ function Endpoint({ ip, port }: { ip: string; port: number | null }) {
     const keep = groups.slice(-2).join(':').length;
     cut = text.length - (port === null ? 0 : String(port).length + 2) - keep;
   } else if (port !== null) cut = text.length - String(port).length - 1;
-  return (
+  const address = (
     <span className="endpoint mono" title={text}>
       <span className="endpoint-head">{text.slice(0, cut)}</span>
       <span className="endpoint-tail">{text.slice(cut)}</span>
+    </span>
+  );
+  return (
+    <span className="endpoint-cell">
+      {address}
+      <GeoTag geo={geo} />
     </span>
   );
 }
@@ -104,14 +111,22 @@ export function flowColumns(
       id: 'src',
       header: 'Source',
       cell: ({ row: { original: f } }) => (
-        <Endpoint ip={f.src_ip} port={isIcmp(f.protocol) ? null : f.src_port} />
+        <Endpoint
+          ip={f.src_ip}
+          port={isIcmp(f.protocol) ? null : f.src_port}
+          geo={{ country: f.src_country ?? null, asn: f.src_asn ?? null, as_name: f.src_as_name ?? null }}
+        />
       ),
     },
     {
       id: 'dst',
       header: 'Destination',
       cell: ({ row: { original: f } }) => (
-        <Endpoint ip={f.dst_ip} port={isIcmp(f.protocol) ? null : f.dst_port} />
+        <Endpoint
+          ip={f.dst_ip}
+          port={isIcmp(f.protocol) ? null : f.dst_port}
+          geo={{ country: f.dst_country ?? null, asn: f.dst_asn ?? null, as_name: f.dst_as_name ?? null }}
+        />
       ),
     },
     {

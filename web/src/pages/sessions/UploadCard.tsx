@@ -21,6 +21,7 @@ export function UploadCard({ sessions }: { sessions: Session[] }) {
     localNets: '',
     window: 'auto',
     baseline: '',
+    intel: '',
   });
   const [state, setState] = useState<UploadState>({ kind: 'idle' });
   const [over, setOver] = useState(false);
@@ -152,6 +153,21 @@ export function UploadCard({ sessions }: { sessions: Session[] }) {
               ))}
             </select>
             <small>Score the windows with a model fitted on a known-normal session.</small>
+          </label>
+          <label className="field">
+            <span>Intel list</span>
+            <input
+              type="file"
+              accept=".txt,.csv,text/plain,text/csv"
+              data-testid="upload-intel"
+              onChange={async (e) => {
+                const f = e.target.files?.[0];
+                setFields({ ...fields, intel: f ? await f.text() : '' });
+              }}
+            />
+            <small>
+              IPs, networks, domains, JA3/JA4 to alert on for this capture (kept lists: Settings).
+            </small>
           </label>
         </div>
       )}

@@ -7,6 +7,8 @@ export interface UploadFields {
   localNets: string;
   window: string;
   baseline: string;
+  /** An intel list for this upload alone (the text of a file the user picked), or ''. */
+  intel: string;
 }
 
 /**
@@ -41,6 +43,9 @@ export function uploadCapture(
     if (fields.localNets.trim()) form.append('local_nets', fields.localNets.replace(/\s+/g, ''));
     if (fields.window.trim() && fields.window.trim() !== 'auto') form.append('window', fields.window.trim());
     if (fields.baseline) form.append('baseline', fields.baseline);
+    // As a file of its own (text fields are limited to 4 kB).
+    if (fields.intel.trim())
+      form.append('intel', new Blob([fields.intel], { type: 'text/plain' }), 'intel.txt');
     form.append('file', file, file.name);
     xhr.send(form);
   });

@@ -1,0 +1,1 @@
+export { GEO_SOURCES, type GeoInfo, lookupGeo } from './geo.js';
