@@ -51,7 +51,7 @@ export interface LogRows {
   cap: number;
 }
 
-/** Rows of each kind kept for the detection (about 200 bytes each: 120 MB at most for all three). */
+/** Rows of each kind kept for the detection (up to about 300 bytes each with long names: 200 MB at most for all three). */
 export const LOG_ROW_CAP = 200_000;
 
 /**
