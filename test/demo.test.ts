@@ -43,7 +43,17 @@ describe('flowlens demo', () => {
     expect(existsSync(out.capture)).toBe(true);
     const truth = JSON.parse(readFileSync(out.truth, 'utf8')) as GroundTruth;
     expect(truth.attacks.map((a) => a.type).sort()).toEqual(
-      ['connection_burst', 'exfiltration', 'host_sweep', 'port_scan', 'rst_storm', 'syn_flood'].sort(),
+      [
+        'connection_burst',
+        'exfiltration',
+        'host_sweep',
+        'port_scan',
+        'rst_storm',
+        'syn_flood',
+        'dns_tunnel',
+        'dga',
+        'web_scan',
+      ].sort(),
     );
 
     const listed = JSON.parse(flowlens('sessions', '--json').stdout);
@@ -63,6 +73,16 @@ describe('flowlens demo', () => {
         scan.attacker,
         scan.victim,
       ]);
+      // The attacks only the protocol logs show, found by the rules the ingest hands the logs to.
+      for (const [attack, alert] of [
+        ['dns_tunnel', 'dns_tunnel'],
+        ['dga', 'nxdomain_burst'],
+        ['web_scan', 'http_scan'],
+      ]) {
+        const a = truth.attacks.find((x) => x.type === attack)!;
+        const clients = summary.insights.filter((i) => i.alert_type === alert).map((i) => i.details.client);
+        expect({ attack, clients }).toEqual({ attack, clients: [a.attacker] });
+      }
     } finally {
       await db.close();
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture, buildSummary } from '../src/analysis/index.js';
-import { type Anomaly, detect, type Insight } from '../src/detect/index.js';
+import { type Anomaly, detect, type Insight, RULE_LIST } from '../src/detect/index.js';
 import {
   type AttackTruth,
   type AttackType,
@@ -26,7 +26,7 @@ async function labelled(name: string, options: GenerateOptions) {
   const truth = generateCapture(path, { durationS: 600, hosts: 30, ...options });
   const result = await analyzeCapture(path);
   const summary = buildSummary(result);
-  const detection = detect(result, summary);
+  const detection = detect(result, summary, undefined, RULE_LIST, { logs: result.report.logRows });
   return { truth, summary, detection, L: summary.windows.length_s };
 }
 

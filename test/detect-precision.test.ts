@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture, buildSummary } from '../src/analysis/index.js';
-import { detect, type Insight } from '../src/detect/index.js';
+import { detect, type Insight, RULE_LIST } from '../src/detect/index.js';
 import { type AttackTruth, DEMO_ATTACKS, generateCapture } from '../src/generate/index.js';
 
 /**
@@ -46,11 +46,11 @@ function reports(a: AttackTruth, i: Insight): boolean {
       return i.alert_type === 'rst_storm' && d.victim === a.victim && d.attacker === a.attacker;
     // The attacks seen in the protocol logs, each by its rule (test/detect-rules has their details).
     case 'dns_tunnel':
-      return i.alert_type === 'dns_tunnel';
+      return i.alert_type === 'dns_tunnel' && d.client === a.attacker;
     case 'dga':
-      return i.alert_type === 'nxdomain_burst';
+      return i.alert_type === 'nxdomain_burst' && d.client === a.attacker;
     case 'web_scan':
-      return i.alert_type === 'http_scan';
+      return i.alert_type === 'http_scan' && d.client === a.attacker && d.server === a.victim;
     case 'odd_tls_client':
       return i.alert_type === 'rare_tls_client';
   }
@@ -64,7 +64,9 @@ for (const durationS of [1800, 900])
         const truth = generateCapture(path, { seed, durationS, hosts: 40, attacks: DEMO_ATTACKS });
         const result = await analyzeCapture(path);
         const summary = buildSummary(result);
-        const { insights, anomalies } = detect(result, summary);
+        const { insights, anomalies } = detect(result, summary, undefined, RULE_LIST, {
+          logs: result.report.logRows,
+        });
         const L = summary.windows.length_s;
         const alerts = insights.filter((i) => i.insight_type === 'alert');
         // An alert matches an attack when its time (first event to its last window's end) meets the

@@ -69,6 +69,7 @@ export async function analyzeCapture(
           settings: options.settings ?? DEFAULT_SETTINGS,
           hints: true,
           flowIndex: options.flowIndex !== false,
+          logRows: options.logRows,
         },
         options.flowSink ?? null,
       )

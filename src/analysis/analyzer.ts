@@ -26,6 +26,7 @@ import {
 import type { FlowRecord, FlowTimeouts, HintParser } from './flow-table.js';
 import { hintBytes, parseFlowHints } from './hints.js';
 import type { LocalNets } from './local-nets.js';
+import type { LogRows } from './log-rows.js';
 import type { LogSink, LogTotals } from './logs.js';
 import {
   FLAGS_SHIFT,
@@ -64,6 +65,8 @@ export interface AnalyzerOptions {
   flowIndex?: boolean;
   /** Receives every protocol-log transaction (in this thread; with settings.logs). */
   onLog?: LogSink | null;
+  /** Rows of each log kind kept for the detection (`report.logRows`; default LOG_ROW_CAP, 0 none). */
+  logRows?: number;
 }
 
 export interface Talker {
@@ -133,6 +136,7 @@ export class Analyzer {
       flowIndex: options.flowIndex !== false,
       onFlow: onFlow ? (f) => onFlow(f, this) : null,
       onLog: options.onLog ?? null,
+      logRows: options.logRows,
     });
     this.attach = settings.logs ? new AttachPolicy() : null;
     this.localNets = this.stageOptions.localNets;
@@ -452,6 +456,7 @@ export class Analyzer {
       topFlows: stage.topFlows,
       localAddresses,
       logs,
+      logRows: stage.logRows,
     };
   }
 }
@@ -466,4 +471,6 @@ export interface AnalysisReport {
   localAddresses: number;
   /** The protocol logs' counters and tallies (null with logs off). */
   logs: LogTotals | null;
+  /** The transactions the detection's log rules read (bounded; null with logs off). */
+  logRows: LogRows | null;
 }

@@ -12,6 +12,7 @@ import {
 } from './flow-table.js';
 import { grown } from './grown.js';
 import { isGroupAddress, isUnspecifiedAddress, LocalNets } from './local-nets.js';
+import { LOG_ROW_CAP, LogRowCollector, type LogRows } from './log-rows.js';
 import { FlowLogs, type LogSink, type LogTotals } from './logs.js';
 import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
 import type { AnalysisSettings } from './settings.js';
@@ -72,6 +73,8 @@ export interface FlowStageOptions {
   /** Run the protocol-log parsers (settings.logs); their rows go to `onLog` when given. */
   logs: boolean;
   onLog?: LogSink | null;
+  /** With logs: rows of each kind kept for the detection (`LogRows`; default LOG_ROW_CAP, 0 none). */
+  logRows?: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export function flowStageOptions(
     flowIndex: boolean;
     onFlow: FlowSink | null;
     onLog?: LogSink | null;
+    logRows?: number;
   },
 ): FlowStageOptions {
   return {
@@ -116,6 +120,7 @@ export interface FlowStageState {
   flowIndex: FlowIndexState | null;
   windows: WindowAccumulatorState;
   logs: LogTotals | null;
+  logRows: LogRows | null;
 }
 
 const LOCAL = 1;
@@ -170,6 +175,8 @@ export class FlowStage implements AddressBook {
   private readonly logs: FlowLogs | null;
   /** Their counters and tallies, for the summary (null with logs off). */
   logTotals: LogTotals | null;
+  /** The transactions kept for the detection (null with logs off). */
+  logRows: LogRows | null = null;
 
   private nextSweep = Number.NEGATIVE_INFINITY;
   private maxTs = Number.NEGATIVE_INFINITY;
@@ -192,7 +199,43 @@ export class FlowStage implements AddressBook {
     this.addresses = addresses ? AddressTable.restore(addresses) : new AddressTable();
     if (flowIndex !== undefined) this.flowIndex = flowIndex ? FlowIndex.restore(flowIndex) : null;
     else this.flowIndex = options.flowIndex ? new FlowIndex() : null;
-    this.logs = options.logs && addresses === undefined ? new FlowLogs(options.onLog ?? null) : null;
+    this.logs = null;
+    if (options.logs && addresses === undefined) {
+      const cap = options.logRows ?? LOG_ROW_CAP;
+      const onLog = options.onLog ?? null;
+      let sink = onLog;
+      if (cap > 0) {
+        // Rows name their flow by id; the flow's ends are read from the table while it is there.
+        const collector = new LogRowCollector(
+          (flowId, out) => {
+            const f = this.logs?.slotOf(flowId) ?? -1;
+            if (f < 0) return false;
+            this.flows.endsOf(f, out);
+            return true;
+          },
+          (id) => this.addresses.format(id),
+          cap,
+        );
+        this.logRows = collector.rows;
+        sink = onLog
+          ? {
+              dns: (r) => {
+                collector.dns(r);
+                onLog.dns(r);
+              },
+              http: (r) => {
+                collector.http(r);
+                onLog.http(r);
+              },
+              tls: (r) => {
+                collector.tls(r);
+                onLog.tls(r);
+              },
+            }
+          : collector;
+      }
+      this.logs = new FlowLogs(sink);
+    }
     this.logTotals = this.logs?.totals ?? null;
     this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser, this.logs);
     const t = this.timeouts;
@@ -471,6 +514,7 @@ export class FlowStage implements AddressBook {
       flowIndex: index,
       windows,
       logs: this.logTotals,
+      logRows: this.logRows,
     };
     const buffers = new Set<ArrayBuffer>();
     const add = (a: ArrayBufferView) => {
@@ -508,6 +552,7 @@ export class FlowStage implements AddressBook {
     stage.portOrder = state.portOrder;
     stage.topFlows.push(...state.topFlows);
     stage.logTotals = state.logs;
+    stage.logRows = state.logRows;
     return stage;
   }
 }

@@ -405,7 +405,10 @@ export class FlowTable {
       const attached = (hdr & R_LOG) !== 0 ? W[q] : 0;
       if (tcp) {
         if (attached > 0 || logs.has(f)) {
-          this.I[o + FLOW] |= F_LOGGED;
+          if ((this.I[o + FLOW] & F_LOGGED) === 0) {
+            this.I[o + FLOW] |= F_LOGGED;
+            logs.started(f, this.I[o + FLOW_ID]);
+          }
           logs.clock[0] = ts;
           const fb = this.I[o + FLOW];
           logs.tcp(
@@ -425,7 +428,10 @@ export class FlowTable {
           );
         }
       } else if (attached > 0 && proto === L4_UDP) {
-        this.I[o + FLOW] |= F_LOGGED;
+        if ((this.I[o + FLOW] & F_LOGGED) === 0) {
+          this.I[o + FLOW] |= F_LOGGED;
+          logs.started(f, this.I[o + FLOW_ID]);
+        }
         logs.clock[0] = ts;
         logs.udp(this.I[o + FLOW_ID], side, bytes, (q + 1) * 4, attached);
       }
@@ -768,6 +774,20 @@ export class FlowTable {
     const V = this.V6;
     const v = f * 6;
     return keyHash6(key, I[o + K_A], I[o + K_B], V[v], V[v + 2], V[v + 4], V[v + 5], I[o + K_PORTS]);
+  }
+
+  /**
+   * The originator's and responder's address ids and the responder's port (-1: none) of flow
+   * index `f`, into out[0..2] (live, or ending: `end` keeps the slot's words until it returns).
+   */
+  endsOf(f: number, out: Int32Array): void {
+    const I = this.I;
+    const o = f << SHIFT;
+    const oside = (I[o + FLOW] & F_INIT_A) !== 0 ? 0 : 1;
+    out[0] = I[o + ID + oside];
+    out[1] = I[o + ID + 1 - oside];
+    const ports = I[o + K_PORTS];
+    out[2] = (I[o + K_KEY] & NO_PORTS) !== 0 ? -1 : oside === 0 ? ports & 0xffff : ports >>> 16;
   }
 
   /** Emits the flow and removes it from the slots. */

@@ -18,6 +18,7 @@ async function run(): Promise<void> {
       flowIndex: o.flowIndex,
       onFlow: sink?.flow ?? null,
       onLog: sink?.log ?? null,
+      logRows: o.logRows,
     }),
     new WindowAccumulator(o.settings.windowLength),
   );

@@ -24,6 +24,14 @@ export {
   parseIpv4,
   parseIpv6,
 } from './local-nets.js';
+export {
+  type DnsLogEntry,
+  type HttpLogEntry,
+  LOG_ROW_CAP,
+  LogRowCollector,
+  type LogRows,
+  type TlsLogEntry,
+} from './log-rows.js';
 export { type LogSink, type LogTotals, type Tally, topOf } from './logs.js';
 export { canonicalIp, OptionError } from './options.js';
 export { type FlowSinkEnv, type FlowSinkSpec, type LoadedFlowSink, pipelineAvailable } from './pipeline.js';

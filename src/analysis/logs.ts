@@ -91,6 +91,8 @@ export class FlowLogs {
   private readonly onTls: (row: TlsTransaction) => void;
   /** A TCP flow's parser by flow index (null: none yet, or none wanted). */
   private parsers: (TcpFlowParser | null)[] = [];
+  /** The flow index of each live flow with log traffic, by flow id (rows name their flow by id). */
+  private readonly slots = new Map<number, number>();
 
   constructor(sink: LogSink | null) {
     const http = {
@@ -135,6 +137,16 @@ export class FlowLogs {
     const dns = Object.assign(this.dnsLog.stats, dnsTotals);
     dnsTotals = dns;
     this.totals = { dns, http, tls, attach: null };
+  }
+
+  /** Flow index `f` (id `flowId`) has its first log traffic: once per flow, never per packet. */
+  started(f: number, flowId: number): void {
+    this.slots.set(flowId, f);
+  }
+
+  /** The flow index of a live flow with log traffic (until `ended` returns), or -1. */
+  slotOf(flowId: number): number {
+    return this.slots.get(flowId) ?? -1;
   }
 
   /** Whether flow index `f` has a parser (every TCP segment of it must then be fed). */
@@ -206,7 +218,8 @@ export class FlowLogs {
 
   /**
    * Flow index `f` (id `flowId`), which had log traffic, ended: its parser writes what is
-   * outstanding and lets go, and its DNS queries still waiting are written unanswered.
+   * outstanding and lets go, and its DNS queries still waiting are written unanswered (the flow's
+   * slot still holds its ends meanwhile).
    */
   ended(f: number, flowId: number): void {
     if (f < this.parsers.length) {
@@ -217,6 +230,7 @@ export class FlowLogs {
       }
     }
     this.dnsLog.flowEnded(flowId);
+    this.slots.delete(flowId);
   }
 
   /** Outstanding DNS queries past their timeout are written unanswered (with the flow sweep). */

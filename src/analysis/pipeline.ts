@@ -34,6 +34,8 @@ export interface FlowWorkerOptions {
   settings: AnalysisSettings;
   hints: boolean;
   flowIndex: boolean;
+  /** Rows of each log kind kept for the detection (see `FlowStageOptions.logRows`). */
+  logRows?: number;
 }
 
 /**

@@ -80,6 +80,20 @@ export function detect(
     warnings.push(
       `detection: per-source features and insights used the first ${index.size.toLocaleString('en-US')} flows; ${index.dropped.toLocaleString('en-US')} later flows were left out`,
     );
+  const dropped = extras.logs?.dropped;
+  if (dropped) {
+    const left = (
+      [
+        ['DNS', extras.logs?.dns.length ?? 0, dropped.dns],
+        ['HTTP', extras.logs?.http.length ?? 0, dropped.http],
+        ['TLS', extras.logs?.tls.length ?? 0, dropped.tls],
+      ] as const
+    ).filter(([, , n]) => n > 0);
+    if (left.length > 0)
+      warnings.push(
+        `detection: the log rules read ${left.map(([k, kept, n]) => `the first ${kept.toLocaleString('en-US')} ${k} rows (${n.toLocaleString('en-US')} left out)`).join(', ')}`,
+      );
+  }
   const training = baseline ?? { sessionId: null, values: features.values, rows: features.count };
   const model = fitModel(training.values, training.rows);
   // What the model can judge: a busy window only against enough busy windows (a capture with a few

@@ -1,46 +1,21 @@
+import type { DnsLogEntry, HttpLogEntry, TlsLogEntry } from '../analysis/index.js';
 import type { IntelEntry } from './intel.js';
 
 /**
- * The protocol transactions of a capture as the rules read them: plain records, no parser types,
- * so that whichever pass decodes DNS, HTTP and TLS (src/protocols) can hand them over as they are
- * stored. Optional: without them the rules that read logs find nothing. Times are capture time
- * (seconds since the epoch, fractional); addresses in text form as the flows store them.
+ * The protocol transactions of a capture as the rules read them: plain records, no parser types.
+ * The analysis pass keeps them bounded (`report.logRows`, src/analysis/log-rows.ts), with the
+ * flow's originator as client; any other source may hand the same shape over. Optional: without
+ * them the rules that read logs find nothing. Times are capture time (seconds since the epoch,
+ * fractional); addresses in text form as the flows store them.
  */
-
-export interface DnsLogEntry {
-  ts: number;
-  client: string;
-  server: string;
-  /** The question's name, as decoded (no trailing dot). */
-  query: string;
-  /** The response code, or null for a query never answered. */
-  rcode: number | null;
-}
-
-export interface HttpLogEntry {
-  ts: number;
-  client: string;
-  server: string;
-  host: string | null;
-  uri: string;
-  /** The response's status, or null for a request never answered. */
-  status: number | null;
-}
-
-export interface TlsLogEntry {
-  ts: number;
-  client: string;
-  server: string;
-  serverPort: number;
-  sni: string | null;
-  ja3: string | null;
-  ja4: string | null;
-}
+export type { DnsLogEntry, HttpLogEntry, TlsLogEntry };
 
 export interface LogTransactions {
   dns: readonly DnsLogEntry[];
   http: readonly HttpLogEntry[];
   tls: readonly TlsLogEntry[];
+  /** Rows left out of these lists (a cap), named in the detection's warnings. */
+  dropped?: { dns: number; http: number; tls: number };
 }
 
 /** Anything a caller may give the detection besides the analysis: log transactions, intel lists. */

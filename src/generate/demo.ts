@@ -33,10 +33,12 @@ export interface DemoResult {
 }
 
 /**
- * The flow-level attacks, so the demo's timeline shows each kind of alert; the log attacks join
- * once the analysis hands the rules its logs.
+ * One attack of each kind the demo's alerts can show: the flow-level ones and those the protocol
+ * logs show (DNS tunnel, DGA lookups, web scan). The odd TLS client stays out: its JA4 needs the
+ * whole 517-byte ClientHello, and the demo's 256-byte snaplen (which keeps the capture small)
+ * cuts it.
  */
-export const DEMO_ATTACKS: AttackType[] = [...FLOW_ATTACK_TYPES];
+export const DEMO_ATTACKS: AttackType[] = [...FLOW_ATTACK_TYPES, 'dns_tunnel', 'dga', 'web_scan'];
 const LABELS: Record<AttackType, string> = {
   port_scan: 'port scan',
   host_sweep: 'host sweep',

@@ -143,7 +143,10 @@ export async function prepareCapture(
   const stats = result.analyzer.stats;
   options.onProgress?.({ phase: 'detecting', bytesRead: 0, bytesTotal: null, packets: stats.packets });
   const base = buildSummary(result);
-  const detection = detect(result, base, options.baseline, RULE_LIST, { intel: options.intel });
+  const detection = detect(result, base, options.baseline, RULE_LIST, {
+    logs: result.report.logRows,
+    intel: options.intel,
+  });
   const summary: StoredSummary = { ...withDetection(base, detection), session_id: sessionId };
 
   const windows = new Spool(files.windows);

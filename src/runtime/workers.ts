@@ -20,10 +20,15 @@ export function compiledScript(path: string): string | null {
 
 /**
  * The Node flags a worker gets: the process' own, except those that only make sense for the main
- * script (`--input-type` is refused by a worker started from a file).
+ * script (`--input-type` is refused by a worker started from a file) and the process-wide V8 flag
+ * `--expose-gc` (a worker refuses it; the bench runs with it, and the worker shares it anyway).
  */
 export function workerExecArgv(): string[] {
   return process.execArgv.filter(
-    (a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type',
+    (a, i, all) =>
+      !a.startsWith('--input-type') &&
+      all[i - 1] !== '--input-type' &&
+      a !== '--expose-gc' &&
+      a !== '--expose_gc',
   );
 }

@@ -139,7 +139,10 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
               packets: result.analyzer.stats.packets,
             });
             const base = buildSummary(result);
-            const detection = detect(result, base, undefined, RULE_LIST, { intel });
+            const detection = detect(result, base, undefined, RULE_LIST, {
+              logs: result.report.logRows,
+              intel,
+            });
             summary = withDetection(base, detection);
             warnings = [...result.warnings, ...detection.warnings];
           }

@@ -67,9 +67,10 @@ export function rstStorms(ctx: RuleContext): Insight[] {
     const bySize = (m: Map<number, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
     const topSender = bySize(senders)[0];
     const topReceiver = bySize(receivers)[0];
-    // A port scan's victim answering closed ports is the scan, already reported.
-    if (topSender && ctx.scanVictims.has(topSender[0])) continue;
     const counted = [...senders.values()].reduce((a, b) => a + b, 0);
+    // A port scan's victim answering closed ports is the scan, already reported (when it sent most
+    // of the resets: among thousands of spoofed sources with one each, any of them tops the list).
+    if (topSender && topSender[1] >= counted / 2 && ctx.scanVictims.has(topSender[0])) continue;
     // Resets that are mostly a SYN flood's initiators refusing the victim's SYN-ACKs (a raw-socket
     // flood: the kernel resets what it never asked for) are part of the flood, told in its alert.
     const most = floodResets.reduce((b, n, x) => (n > floodResets[b] ? x : b), 0);
