@@ -174,12 +174,19 @@ export class S3Store implements CaptureStore {
   }
 }
 
+/** The longest stretch kept in memory once read (extraction reads a flow's blocks twice: to find it, then to write it). */
+const KEEP_BYTES = 4 << 20;
+
 /**
  * An object read by position. Reads inside a stretch announced by `expect` are served from one
  * ranged GET streaming that stretch; any other read is a ranged GET of exactly its bytes. Reads
- * come one at a time (extraction awaits each), so one response is open at most.
+ * come one at a time (extraction awaits each), so one response is open at most. The last whole
+ * stretch, when short, is kept: reading it again costs no request.
  */
 class S3Capture implements StoredCapture {
+  private kept: { start: number; end: number; bytes: Buffer } | null = null;
+  private gathered: Buffer[] | null = null;
+  private gatherStart = 0;
   private body: AsyncIterator<Buffer> | null = null;
   private left: Buffer | null = null;
   /** Object offset of the next byte of `body`, and where its range ends. */
@@ -205,6 +212,17 @@ class S3Capture implements StoredCapture {
     position: number,
   ): Promise<{ bytesRead: number }> {
     if (length <= 0 || position >= this.size) return { bytesRead: 0 };
+    const kept = this.kept;
+    if (
+      kept !== null &&
+      position >= kept.start &&
+      position < kept.end &&
+      (this.body === null || position !== this.at)
+    ) {
+      const n = Math.min(length, kept.end - position);
+      kept.bytes.copy(buffer, offset, position - kept.start, position - kept.start + n);
+      return { bytesRead: n };
+    }
     if (this.body === null || position !== this.at) {
       await this.drop();
       const w = this.window;
@@ -216,6 +234,8 @@ class S3Capture implements StoredCapture {
       this.body = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       this.at = position;
       this.end = end;
+      this.gathered = end - position <= KEEP_BYTES ? [] : null;
+      this.gatherStart = position;
     }
     let n = 0;
     while (n < length && this.at < this.end) {
@@ -226,9 +246,13 @@ class S3Capture implements StoredCapture {
       }
       const k = Math.min(length - n, this.left.length);
       this.left.copy(buffer, offset + n, 0, k);
+      this.gathered?.push(this.left.subarray(0, k));
       this.left = this.left.subarray(k);
       n += k;
       this.at += k;
+    }
+    if (this.at >= this.end && this.gathered !== null) {
+      this.kept = { start: this.gatherStart, end: this.end, bytes: Buffer.concat(this.gathered) };
     }
     if (n === 0 || this.at >= this.end) await this.drop();
     return { bytesRead: n };
@@ -241,6 +265,7 @@ class S3Capture implements StoredCapture {
   }
 
   async close(): Promise<void> {
+    this.kept = null;
     await this.drop();
   }
 
@@ -248,6 +273,7 @@ class S3Capture implements StoredCapture {
     const body = this.body;
     this.body = null;
     this.left = null;
+    this.gathered = null;
     // Ends the response early when a read stops before its range does (the socket is let go).
     if (body) await body.return?.();
   }
