@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,7 +126,7 @@ describe.skipIf(!hasSharedPcaps)('packets of sessions whose capture is in an S3 
       await db?.close();
     }
     await store?.close();
-    await new Promise((r) => proxy?.close(r));
+    if (proxy?.listening) await new Promise((r) => proxy.close(r));
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -248,5 +248,18 @@ describe.skipIf(!hasSharedPcaps)('packets of sessions whose capture is in an S3 
       (l) => lines.push(l),
     ).catch((e: Error) => e.message);
     expect(bad).toMatch(/expected s3:\/\/BUCKET\/PREFIX/);
-  });
+    // The store away (the endpoint refuses connections): one line, exit 1, no file.
+    await new Promise((r) => proxy.close(r));
+    lines.length = 0;
+    rmSync(out, { force: true });
+    const away = await packetsCommand(
+      [id, '--flow', String(flow.flow_id), '-o', out, '--store', target(), '--db', DB],
+      { stdout: sink, stderr: sink },
+      (l) => lines.push(l),
+    );
+    expect(away).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^the capture store cannot be read: cannot read the capture in s3:\/\//);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
 });

@@ -125,7 +125,7 @@ export async function planSessionPackets(
       changed = await storedCaptureChange(path, ref, s.store, source.file_size, source.capture_mtime_ms);
     } catch (err) {
       await s.done();
-      throw new PacketsError(409, `the capture store cannot be read: ${(err as Error).message}`);
+      throw new PacketsError(503, `the capture store cannot be read: ${(err as Error).message}`);
     }
     if (changed !== null) {
       await s.done();
