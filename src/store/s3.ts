@@ -132,7 +132,7 @@ export class S3Store implements CaptureStore {
   async open(key: string, signal?: AbortSignal): Promise<StoredCapture | null> {
     const head = await this.head(key);
     if (head === null) return null;
-    return new S3Capture(this, key, head.size, signal);
+    return new S3Capture(this, key, head, signal);
   }
 
   /** Size and modification time of an object, or null when there is none. */
@@ -197,9 +197,14 @@ class S3Capture implements StoredCapture {
   constructor(
     private readonly store: S3Store,
     private readonly key: string,
-    private readonly size: number,
+    /** What the HEAD that opened it said: the first `stat` answers it without another request. */
+    private opened: { size: number; mtimeMs: number } | null,
     private readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.size = opened!.size;
+  }
+
+  private readonly size: number;
 
   expect(start: number, end: number): void {
     this.window = { start, end: Math.min(end, this.size) };
@@ -240,7 +245,16 @@ class S3Capture implements StoredCapture {
     let n = 0;
     while (n < length && this.at < this.end) {
       if (this.left === null || this.left.length === 0) {
-        const next = await this.body!.next();
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await this.body!.next();
+        } catch (err) {
+          await this.drop();
+          if ((err as Error).name === 'AbortError' || this.signal?.aborted) throw err;
+          throw new StoreError(
+            `cannot read the capture in ${this.store.location}: ${(err as Error).message}`,
+          );
+        }
         if (next.done) break;
         this.left = next.value;
       }
@@ -259,6 +273,9 @@ class S3Capture implements StoredCapture {
   }
 
   async stat(): Promise<{ size: number; mtimeMs: number }> {
+    const first = this.opened;
+    this.opened = null;
+    if (first !== null) return first;
     const head = await this.store.head(this.key);
     // Gone meanwhile: a size no capture has, so the caller says it changed.
     return head ?? { size: -1, mtimeMs: 0 };
