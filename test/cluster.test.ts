@@ -55,6 +55,8 @@ interface SessionJson {
   phase: string;
   progress: number;
   packets: number | null;
+  packets_available?: boolean;
+  packets_note?: string | null;
   error: string | null;
   worker: { host: string; pid: number } | null;
 }
@@ -177,6 +179,17 @@ describe.skipIf(!PG_URL).each(stores)(
         const s = await waitForSession(i % 2 === 0 ? b.url : a.url, id, undefined, 120_000);
         expect(s.status, s.error ?? '').toBe('completed');
         expect(s.packets).toBe(SMALL[i]);
+      }
+      // The packets of what a worker analysed, read back from the store by an API node (on S3 by
+      // ranged GETs; not the worker's temporary download): every packet of the capture.
+      for (const i of [0, 1]) {
+        const base = i % 2 === 0 ? b.url : a.url;
+        const { session } = await sessionOn(base, ids[i]);
+        expect(session?.packets_available, session?.packets_note ?? '').toBe(true);
+        const res = await fetch(`${base}/api/sessions/${ids[i]}/packets?from=0&to=9999999999`);
+        expect(res.status, await res.clone().text()).toBe(200);
+        expect(Number(res.headers.get('x-flowlens-packets'))).toBe(SMALL[i]);
+        await res.arrayBuffer();
       }
       // More than one worker took part (three idle workers, twenty jobs).
       const doers = workers.filter((w) => /session \S+ completed/.test(w.output()));

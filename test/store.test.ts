@@ -77,6 +77,46 @@ describe.each(drivers)('the capture store in %s', (_name, open) => {
     await store.close();
   });
 
+  it('reads a capture by position as extraction does: announced stretches, stray reads, reads again', async () => {
+    const store = open();
+    const src = join(tmp, `up-${Math.random()}`);
+    writeFileSync(src, content);
+    await store.putFile('s2.capture', src);
+    expect(await store.open('nothing.capture')).toBeNull();
+    const cap = (await store.open('s2.capture'))!;
+    expect((await cap.stat()).size).toBe(content.length);
+    const read = async (pos: number, len: number) => {
+      const buf = Buffer.alloc(len);
+      const { bytesRead } = await cap.read(buf, 0, len, pos);
+      return buf.subarray(0, bytesRead);
+    };
+    // A stray read (a header), then a stretch read in pieces that do not fall on chunk bounds,
+    // the same stretch again, one beyond the end, and a read left half-way by another.
+    expect((await read(0, 24)).equals(content.subarray(0, 24))).toBe(true);
+    for (const [a, b] of [
+      [1_000_003, 2_500_001],
+      [1_000_003, 2_500_001],
+      [2_000_000, content.length + 100],
+    ]) {
+      cap.expect?.(a, b);
+      const parts: Buffer[] = [];
+      for (let at = a; at < b; ) {
+        const piece = await read(at, Math.min(65_537, b - at));
+        if (piece.length === 0) break;
+        parts.push(piece);
+        at += piece.length;
+      }
+      expect(Buffer.concat(parts).equals(content.subarray(a, b))).toBe(true);
+    }
+    cap.expect?.(100, 3_000_000);
+    expect((await read(100, 10)).equals(content.subarray(100, 110))).toBe(true);
+    expect((await read(5_000, 10)).equals(content.subarray(5_000, 5_010))).toBe(true);
+    expect((await read(content.length, 10)).length).toBe(0);
+    await cap.close();
+    await store.delete('s2.capture');
+    await store.close();
+  });
+
   it('refuses a key that would leave its folder or prefix', async () => {
     const store = open();
     await expect(store.size('../etc/passwd')).rejects.toThrow(StoreError);

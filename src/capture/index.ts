@@ -18,6 +18,7 @@ export { DEFAULT_MAX_RECORD, HARD_MAX_RECORD } from './parser.js';
 export {
   type CaptureRange,
   openCapture,
+  type PositionalReader,
   type ReadOptions,
   type ReadProgress,
   readCapture,

@@ -142,7 +142,7 @@ export async function openCapture(path: string): Promise<FileHandle> {
  * is copied, in front of the new chunk. Reading also stops at the end of the file.
  */
 async function pumpFile(
-  fh: FileHandle,
+  fh: PositionalReader,
   parser: CaptureParser,
   start: number,
   end: number,
@@ -213,6 +213,15 @@ async function pumpFile(
   }
 }
 
+/**
+ * What `readCaptureRanges` reads from: a FileHandle as it is, or a stored capture read by ranges
+ * (an S3 object), told each stretch before it is read.
+ */
+export interface PositionalReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  expect?(start: number, end: number): void;
+}
+
 /** A stretch of an uncompressed capture to read on its own (see `readCaptureRanges`). */
 export interface CaptureRange {
   /** What the parser must see first: the file header, or a section header and its interfaces. */
@@ -232,7 +241,7 @@ export interface CaptureRange {
  * numbered as in a whole read. The stretches share the open file; memory is as for `readCapture`.
  */
 export async function readCaptureRanges(
-  fh: FileHandle,
+  fh: PositionalReader,
   ranges: CaptureRange[],
   onRecord: (rec: CaptureRecord) => void,
   options: ReadOptions = {},
@@ -245,6 +254,7 @@ export async function readCaptureRanges(
         throw new CaptureFormatError('the packet index does not fit this capture (its headers do not parse)');
       }
       parser.resume(range.firstRecord, range.carrySec, range.carryNsec);
+      fh.expect?.(range.start, range.end);
       await pumpFile(fh, parser, range.start, range.end, range.end, options);
       if (parser.info.truncated) {
         throw new CaptureFormatError(

@@ -54,10 +54,13 @@ Commands:
                               are available, and the disk the kept captures use.
   packets ID (--flow N | --alert N | --window K | --from T --to T | --host IP | --hosts A,B
              | --ip IP --port N --protocol tcp|udp|icmp|icmpv6|other) [-o FILE]
+             [--store s3://BUCKET/PREFIX]
                               Write the packets of a flow, alert, window, time range (seconds
                               since 1970 or ISO time), host, host pair (--host/--hosts take
                               --from/--to too) or flow filter as pcap (pcapng when the capture
                               needs it), byte for byte, on stdout (| tshark -r -) or in FILE.
+                              An upload kept in an S3 store is read by ranged GETs (only the
+                              blocks needed), from the store the session recorded or --store.
   show ID [--json]            Print a stored session's summary.
   export ID --flows [--format csv|json|zeek]
                               Write a session's flows on stdout: CSV with a header, JSON Lines

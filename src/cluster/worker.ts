@@ -119,7 +119,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           sessionId: id,
           fileName: job.fileName,
           name: job.fileName,
-          keptCopy: local.lasting,
+          // The store's own file, or an object in S3 read back by ranges: a copy Flowlens keeps either way.
+          keptCopy: true,
+          captureRef: local.lasting ? undefined : { path: local.ref, mtimeMs: local.mtimeMs },
           settings: job.settings,
           baselineSessionId: job.baseline,
           signal: controller.signal,

@@ -1,4 +1,3 @@
-import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import type { FlowTimeouts } from '../analysis/flow-table.js';
@@ -16,6 +15,7 @@ import {
   readCaptureRanges,
 } from '../capture/index.js';
 import { DecodedPacket, decodePacket } from '../decode/index.js';
+import type { StoredCapture } from '../store/index.js';
 import { CaptureChangedError } from './errors.js';
 import { BY_RECORDS, type FlowSet, type FlowTarget } from './flows.js';
 import { type OutputFormat, type OutputPlan, PacketOutput, planFormat } from './output.js';
@@ -28,6 +28,20 @@ export interface CaptureIdentity {
   /** Modification time in milliseconds (fs.Stats.mtimeMs); compared to the millisecond. */
   mtimeMs: number;
 }
+
+/**
+ * A capture in a capture store (an S3 object): read by position through the store, only the
+ * stretches the packet index names. A local file is given by its path instead and read directly.
+ */
+export interface StoredCaptureSource {
+  /** For messages: `s3://bucket/prefix/key`. */
+  name: string;
+  /** The capture opened for reading, or null when it is gone. */
+  open(signal?: AbortSignal): Promise<StoredCapture | null>;
+}
+
+/** What size and time say of a capture (fs.Stats, or a store's HEAD). */
+type CaptureStat = { size: number; mtimeMs: number };
 
 export interface ExtractOptions {
   /** The capture's packet index from its analysis; without one a read of the whole file builds it first. */
@@ -67,17 +81,24 @@ export interface ExtractResult {
  * is inflated from its start each time, up to the last block the selection needs.
  */
 export async function extractPackets(
-  path: string,
+  source: string | StoredCaptureSource,
   selection: Selection,
   out: Writable,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
   const compiled = compileSelection(selection, options.timeouts);
-  const fh = await openOrChanged(path);
+  const path = typeof source === 'string' ? source : source.name;
+  const fh: StoredCapture =
+    typeof source === 'string' ? await openOrChanged(source) : await openStored(source, options.signal);
   try {
     const before = await fh.stat();
     if (options.expect) checkIdentity(path, before, options.expect);
-    const index = options.index ?? (await buildPacketIndex(path, options.signal));
+    let index = options.index ?? null;
+    if (index === null) {
+      if (typeof source !== 'string')
+        throw new CaptureFormatError(`${path}: a stored capture is read only through its packet index`);
+      index = await buildPacketIndex(source, options.signal);
+    }
     await checkIndexFits(fh, path, before, index);
     const scanner = new Scanner(fh, path, index, options.signal);
     const output = new PacketOutput(out, index, outputPlan(index));
@@ -134,7 +155,12 @@ export async function extractPackets(
  * same size and time would otherwise give that file's packets)? Its length must cover the index,
  * and its first header (pcap file header, or first section header) must be the one indexed.
  */
-async function checkIndexFits(fh: FileHandle, path: string, st: Stats, index: PacketIndex): Promise<void> {
+async function checkIndexFits(
+  fh: StoredCapture,
+  path: string,
+  st: CaptureStat,
+  index: PacketIndex,
+): Promise<void> {
   if (index.compression !== null) return;
   if (index.captureBytes > st.size) {
     throw new CaptureChangedError(
@@ -269,7 +295,7 @@ class Scanner {
   bytesScanned = 0;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: StoredCapture,
     private readonly path: string,
     readonly index: PacketIndex,
     private readonly signal: AbortSignal | undefined,
@@ -325,6 +351,7 @@ class Scanner {
     const firstRecord = index.blocks.firstRecord;
     // Through the handle opened and checked at the start, not the path (which may name another
     // file by now). Not fh.createReadStream: reading it to the end closes the handle.
+    this.fh.expect?.(0, Number.POSITIVE_INFINITY);
     const stream = Readable.from(fileChunks(this.fh));
     try {
       const info = await readCapture(
@@ -359,7 +386,7 @@ class Scanner {
 }
 
 /** The file's bytes from its start, a new buffer per read (the inflater may keep them). */
-async function* fileChunks(fh: FileHandle): AsyncGenerator<Buffer> {
+async function* fileChunks(fh: StoredCapture): AsyncGenerator<Buffer> {
   for (let at = 0; ; ) {
     const buf = Buffer.allocUnsafe(GZIP_READ_BYTES);
     const { bytesRead } = await fh.read(buf, 0, buf.length, at);
@@ -401,7 +428,7 @@ async function openOrChanged(path: string): Promise<FileHandle> {
   }
 }
 
-function checkIdentity(path: string, st: Stats, expect: CaptureIdentity): void {
+function checkIdentity(path: string, st: CaptureStat, expect: CaptureIdentity): void {
   const sizeDiffers = st.size !== expect.size;
   const timeDiffers = Math.trunc(st.mtimeMs) !== Math.trunc(expect.mtimeMs);
   if (!sizeDiffers && !timeDiffers) return;
@@ -413,6 +440,20 @@ function checkIdentity(path: string, st: Stats, expect: CaptureIdentity): void {
     );
   }
   throw new CaptureChangedError(`the capture changed since it was analysed: ${path} (${parts.join('; ')})`);
+}
+
+async function openStored(source: StoredCaptureSource, signal?: AbortSignal): Promise<StoredCapture> {
+  let opened: StoredCapture | null;
+  try {
+    opened = await source.open(signal);
+  } catch (err) {
+    throw new CaptureChangedError(
+      `the capture is no longer readable: ${source.name} (${(err as Error).message})`,
+    );
+  }
+  if (opened === null)
+    throw new CaptureChangedError(`the capture is no longer readable: ${source.name} is gone`);
+  return opened;
 }
 
 function endStream(out: Writable): Promise<void> {

@@ -8,6 +8,7 @@ export {
   extractPackets,
   outputFormat,
   outputPlan,
+  type StoredCaptureSource,
 } from './extract.js';
 export { type FlowRef, flowRefOf, parseProtocol } from './flows.js';
 export { type OutputFormat, type OutputPlan, PacketOutput } from './output.js';

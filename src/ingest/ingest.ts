@@ -51,6 +51,11 @@ export interface IngestOptions {
    * retention removes it) rather than the user's own file, which is only referenced. Default false.
    */
   keptCopy?: boolean;
+  /**
+   * Where the session finds the capture again when `path` is a temporary download of it: an
+   * object in an S3 store (`s3://bucket/prefix/key`) and its modification time. Default: `path`.
+   */
+  captureRef?: { path: string; mtimeMs: number | null };
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
   /** Score the windows with a model fitted on this session's windows instead of the capture's own. */
@@ -176,7 +181,12 @@ export async function ingestCapture(
         await recordCapture(
           tx,
           sessionId,
-          { path: resolve(path), kept: options.keptCopy === true, size: fileSize, mtimeMs },
+          {
+            path: options.captureRef?.path ?? resolve(path),
+            kept: options.keptCopy === true,
+            size: fileSize,
+            mtimeMs: options.captureRef?.mtimeMs ?? mtimeMs,
+          },
           prepared.packetIndex,
         );
       await completeSession(tx, sessionId, summary, {

@@ -12,6 +12,7 @@ import {
   outputFormat,
   type Selection,
   SelectionError,
+  type StoredCaptureSource,
 } from '../extract/index.js';
 import {
   type AlertSelectRow,
@@ -25,7 +26,8 @@ import {
   getSummaryPart,
   getWindowSpan,
 } from '../storage/index.js';
-import { captureChange } from './capture.js';
+import type { CaptureStore } from '../store/index.js';
+import { captureChange, storedCaptureChange, storedCaptureRef, storeOf } from './capture.js';
 import { PacketsError } from './errors.js';
 
 /**
@@ -54,7 +56,10 @@ export const MAX_FILTER_FLOWS = 10_000;
 
 /** A checked request, ready to stream: the capture, its index, the selection and what to call the file. */
 export interface PacketPlan {
-  path: string;
+  /** The capture: a file's path, or an object in a capture store (read by ranges). */
+  source: string | StoredCaptureSource;
+  /** Closes a store opened for this plan (`writePlannedPackets` does once written). */
+  release(): Promise<void>;
   index: PacketIndex;
   expect: CaptureIdentity;
   selection: Selection;
@@ -79,7 +84,12 @@ const PROTOCOL_NAMES: Record<string, string> = {
  * or window exists) and compiles it; throws PacketsError with a one-line reason. Nothing is
  * written before this has passed.
  */
-export async function planSessionPackets(db: Db, sessionId: string, req: PacketRequest): Promise<PacketPlan> {
+export async function planSessionPackets(
+  db: Db,
+  sessionId: string,
+  req: PacketRequest,
+  options: { store?: CaptureStore | null } = {},
+): Promise<PacketPlan> {
   const source = await getCaptureSource(db, sessionId);
   if (source === null) throw new PacketsError(404, `no session ${sessionId}`);
   if (source.status === 'queued' || source.status === 'processing')
@@ -100,18 +110,36 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
       410,
       `packets not available: session ${sessionId} has no packet index (analysed before Flowlens kept them, or a pcapng with too many sections or interfaces to index)`,
     );
-  const changed = captureChange(
-    source.capture_path,
-    source.file_size,
-    source.capture_mtime_ms,
-    source.capture_kept,
-  );
-  if (changed !== null) throw new PacketsError(source.capture_kept ? 410 : 409, changed);
+  const path = source.capture_path;
+  const ref = storedCaptureRef(path);
+  let capture: string | StoredCaptureSource = path;
+  let release: () => Promise<void> = async () => undefined;
+  if (ref === null) {
+    const changed = captureChange(path, source.file_size, source.capture_mtime_ms, source.capture_kept);
+    if (changed !== null) throw new PacketsError(source.capture_kept ? 410 : 409, changed);
+  } else {
+    // Kept in an S3 store: the plan reads it through that store (the caller's when it is the one).
+    const s = storeOf(ref, options.store);
+    let changed: string | null;
+    try {
+      changed = await storedCaptureChange(path, ref, s.store, source.file_size, source.capture_mtime_ms);
+    } catch (err) {
+      await s.done();
+      throw new PacketsError(503, `the capture store cannot be read: ${(err as Error).message}`);
+    }
+    if (changed !== null) {
+      await s.done();
+      throw new PacketsError(changed.startsWith('packets no longer kept') ? 410 : 409, changed);
+    }
+    capture = { name: path, open: (signal) => s.store.open(ref.key, signal) };
+    release = s.done;
+  }
   const bytes = await getPacketIndexBytes(db, sessionId);
   let index: PacketIndex;
   try {
     index = parsePacketIndex(bytes!);
   } catch (err) {
+    await release();
     if (!(err instanceof PacketIndexError)) throw err;
     throw new PacketsError(409, `the packet index of session ${sessionId} cannot be read: ${err.message}`);
   }
@@ -120,12 +148,14 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
   try {
     compileSelection(selection, timeouts);
   } catch (err) {
+    await release();
     if (err instanceof SelectionError) throw new PacketsError(400, err.message);
     throw err;
   }
   const format = outputFormat(index);
   return {
-    path: source.capture_path,
+    source: capture,
+    release,
     index,
     expect: { size: source.file_size ?? index.captureBytes, mtimeMs: source.capture_mtime_ms ?? 0 },
     selection,
@@ -137,18 +167,22 @@ export async function planSessionPackets(db: Db, sessionId: string, req: PacketR
 }
 
 /** Streams a plan's packets to `out`; a capture changed since the plan was made is a CaptureChangedError. */
-export function writePlannedPackets(
+export async function writePlannedPackets(
   plan: PacketPlan,
   out: Writable,
   options: { signal?: AbortSignal; end?: boolean } = {},
 ): Promise<ExtractResult> {
-  return extractPackets(plan.path, plan.selection, out, {
-    index: plan.index,
-    expect: plan.expect,
-    timeouts: plan.timeouts,
-    signal: options.signal,
-    end: options.end,
-  });
+  try {
+    return await extractPackets(plan.source, plan.selection, out, {
+      index: plan.index,
+      expect: plan.expect,
+      timeouts: plan.timeouts,
+      signal: options.signal,
+      end: options.end,
+    });
+  } finally {
+    await plan.release();
+  }
 }
 
 export { CaptureChangedError };

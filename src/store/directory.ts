@@ -1,8 +1,8 @@
 import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
-import { copyFile, rename } from 'node:fs/promises';
+import { copyFile, open, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { type CaptureStore, type LocalFile, StoreError } from './store.js';
+import { type CaptureStore, type LocalFile, type StoredCapture, StoreError } from './store.js';
 
 /** Keys become file names: no separators, nothing that climbs out of the folder. */
 export function checkKey(key: string): string {
@@ -59,7 +59,18 @@ export class DirectoryStore implements CaptureStore {
   }
 
   async localFile(key: string): Promise<LocalFile> {
-    return { path: this.path(key), lasting: true, release: () => undefined };
+    const path = this.path(key);
+    return { path, lasting: true, ref: path, mtimeMs: null, release: () => undefined };
+  }
+
+  async open(key: string): Promise<StoredCapture | null> {
+    try {
+      // The file handle itself: reading a local file goes through no extra layer.
+      return await open(this.path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   async delete(key: string): Promise<void> {

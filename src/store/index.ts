@@ -4,7 +4,7 @@ import type { CaptureStore } from './store.js';
 
 export { DirectoryStore } from './directory.js';
 export { parseS3Target, S3Store } from './s3.js';
-export { type CaptureStore, type LocalFile, StoreError } from './store.js';
+export { type CaptureStore, type LocalFile, type StoredCapture, StoreError } from './store.js';
 
 /** `s3://BUCKET/PREFIX` → the S3 driver; anything else is a folder. */
 export function openCaptureStore(target: string): CaptureStore {

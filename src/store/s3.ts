@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkKey } from './directory.js';
-import { type CaptureStore, type LocalFile, StoreError } from './store.js';
+import { type CaptureStore, type LocalFile, type StoredCapture, StoreError } from './store.js';
 
 /** `s3://bucket/prefix` → its parts; anything else is not an S3 target. */
 export function parseS3Target(target: string): { bucket: string; prefix: string } | null {
@@ -120,7 +120,31 @@ export class S3Store implements CaptureStore {
       rmSync(path, { force: true });
       throw err;
     }
-    return { path, lasting: false, release: () => rmSync(path, { force: true }) };
+    return {
+      path,
+      lasting: false,
+      ref: this.location + checkKey(key),
+      mtimeMs: out.LastModified ? out.LastModified.getTime() : null,
+      release: () => rmSync(path, { force: true }),
+    };
+  }
+
+  async open(key: string, signal?: AbortSignal): Promise<StoredCapture | null> {
+    const head = await this.head(key);
+    if (head === null) return null;
+    return new S3Capture(this, key, head, signal);
+  }
+
+  /** Size and modification time of an object, or null when there is none. */
+  async head(key: string): Promise<{ size: number; mtimeMs: number } | null> {
+    const { sdk, client } = await this.s3();
+    try {
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return { size: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0 };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw this.error('read the capture', err);
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -147,6 +171,128 @@ export class S3Store implements CaptureStore {
     const e = err as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
     const why = e.Code ?? e.name ?? 'error';
     return new StoreError(`cannot ${what} in ${this.location}: ${why}${e.message ? ` (${e.message})` : ''}`);
+  }
+}
+
+/** The longest stretch kept in memory once read (extraction reads a flow's blocks twice: to find it, then to write it). */
+const KEEP_BYTES = 4 << 20;
+
+/**
+ * An object read by position. Reads inside a stretch announced by `expect` are served from one
+ * ranged GET streaming that stretch; any other read is a ranged GET of exactly its bytes. Reads
+ * come one at a time (extraction awaits each), so one response is open at most. The last whole
+ * stretch, when short, is kept: reading it again costs no request.
+ */
+class S3Capture implements StoredCapture {
+  private kept: { start: number; end: number; bytes: Buffer } | null = null;
+  private gathered: Buffer[] | null = null;
+  private gatherStart = 0;
+  private body: AsyncIterator<Buffer> | null = null;
+  private left: Buffer | null = null;
+  /** Object offset of the next byte of `body`, and where its range ends. */
+  private at = 0;
+  private end = 0;
+  private window: { start: number; end: number } | null = null;
+
+  constructor(
+    private readonly store: S3Store,
+    private readonly key: string,
+    /** What the HEAD that opened it said: the first `stat` answers it without another request. */
+    private opened: { size: number; mtimeMs: number } | null,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.size = opened!.size;
+  }
+
+  private readonly size: number;
+
+  expect(start: number, end: number): void {
+    this.window = { start, end: Math.min(end, this.size) };
+  }
+
+  async read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }> {
+    if (length <= 0 || position >= this.size) return { bytesRead: 0 };
+    const kept = this.kept;
+    if (
+      kept !== null &&
+      position >= kept.start &&
+      position < kept.end &&
+      (this.body === null || position !== this.at)
+    ) {
+      const n = Math.min(length, kept.end - position);
+      kept.bytes.copy(buffer, offset, position - kept.start, position - kept.start + n);
+      return { bytesRead: n };
+    }
+    if (this.body === null || position !== this.at) {
+      await this.drop();
+      const w = this.window;
+      const end =
+        w !== null && position >= w.start && position < w.end
+          ? w.end
+          : Math.min(this.size, position + length);
+      const stream = await this.store.readRange(this.key, position, end, this.signal);
+      this.body = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      this.at = position;
+      this.end = end;
+      this.gathered = end - position <= KEEP_BYTES ? [] : null;
+      this.gatherStart = position;
+    }
+    let n = 0;
+    while (n < length && this.at < this.end) {
+      if (this.left === null || this.left.length === 0) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await this.body!.next();
+        } catch (err) {
+          await this.drop();
+          if ((err as Error).name === 'AbortError' || this.signal?.aborted) throw err;
+          throw new StoreError(
+            `cannot read the capture in ${this.store.location}: ${(err as Error).message}`,
+          );
+        }
+        if (next.done) break;
+        this.left = next.value;
+      }
+      const k = Math.min(length - n, this.left.length);
+      this.left.copy(buffer, offset + n, 0, k);
+      this.gathered?.push(this.left.subarray(0, k));
+      this.left = this.left.subarray(k);
+      n += k;
+      this.at += k;
+    }
+    if (this.at >= this.end && this.gathered !== null) {
+      this.kept = { start: this.gatherStart, end: this.end, bytes: Buffer.concat(this.gathered) };
+    }
+    if (n === 0 || this.at >= this.end) await this.drop();
+    return { bytesRead: n };
+  }
+
+  async stat(): Promise<{ size: number; mtimeMs: number }> {
+    const first = this.opened;
+    this.opened = null;
+    if (first !== null) return first;
+    const head = await this.store.head(this.key);
+    // Gone meanwhile: a size no capture has, so the caller says it changed.
+    return head ?? { size: -1, mtimeMs: 0 };
+  }
+
+  async close(): Promise<void> {
+    this.kept = null;
+    await this.drop();
+  }
+
+  private async drop(): Promise<void> {
+    const body = this.body;
+    this.body = null;
+    this.left = null;
+    this.gathered = null;
+    // Ends the response early when a read stops before its range does (the socket is let go).
+    if (body) await body.return?.();
   }
 }
 

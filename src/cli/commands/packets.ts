@@ -8,13 +8,15 @@ import {
   writePlannedPackets,
 } from '../../packets/index.js';
 import { openStore } from '../../storage/index.js';
+import { type CaptureStore, openCaptureStore, StoreError } from '../../store/index.js';
 import { DB_OPTION, dbTarget, sessionIdArg, UsageError } from '../args.js';
 import { type CliIo, type ErrorLine, EXIT_OK, EXIT_REJECTED } from '../io.js';
 
 /**
  * `flowlens packets ID (--flow N | --alert N | --window K | --from T --to T | --host IP | --hosts A,B
- * | --ip/--port/--protocol) [-o FILE]`: the selected packets as pcap (pcapng when the capture needs
- * it), on stdout so that `| tshark -r -` and `| wireshark -k -i -` work, or into FILE.
+ * | --ip/--port/--protocol) [-o FILE] [--store s3://BUCKET/PREFIX]`: the selected packets as pcap
+ * (pcapng when the capture needs it), on stdout so that `| tshark -r -` and `| wireshark -k -i -`
+ * work, or into FILE. A capture kept in an S3 store is read by ranged GETs, only the blocks needed.
  */
 export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +34,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       port: { type: 'string' },
       protocol: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      store: { type: 'string' },
       ...DB_OPTION,
     },
   });
@@ -41,21 +44,50 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     throw new UsageError(
       'refusing to write a binary capture to the terminal: add -o FILE, or pipe it (| tshark -r -)',
     );
+  // The S3 store the uploads went to (its endpoint and credentials from the environment); without
+  // it, the one a session recorded is opened from its location.
+  let store: CaptureStore | null = null;
+  try {
+    if (values.store !== undefined) store = openCaptureStore(values.store);
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    return await extract(id, values, file, io, err, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function extract(
+  id: string,
+  values: Record<string, string | undefined>,
+  file: string | undefined,
+  io: CliIo,
+  err: ErrorLine,
+  store: CaptureStore | null,
+): Promise<number> {
   const db = await openStore(dbTarget(values.db));
   let plan: Awaited<ReturnType<typeof planSessionPackets>>;
   try {
-    plan = await planSessionPackets(db, id, {
-      flow: num(values.flow),
-      alert: num(values.alert),
-      window: num(values.window),
-      from: values.from,
-      to: values.to,
-      host: values.host,
-      hosts: values.hosts,
-      ip: values.ip,
-      port: num(values.port),
-      protocol: values.protocol,
-    });
+    plan = await planSessionPackets(
+      db,
+      id,
+      {
+        flow: num(values.flow),
+        alert: num(values.alert),
+        window: num(values.window),
+        from: values.from,
+        to: values.to,
+        host: values.host,
+        hosts: values.hosts,
+        ip: values.ip,
+        port: num(values.port),
+        protocol: values.protocol,
+      },
+      { store },
+    );
   } catch (e) {
     if (e instanceof PacketsError) {
       err(e.message);
@@ -84,7 +116,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     return EXIT_OK;
   } catch (e) {
     if (part !== null) rmSync(part, { force: true });
-    if (e instanceof CaptureChangedError) {
+    if (e instanceof CaptureChangedError || e instanceof StoreError) {
       err(e.message);
       return EXIT_REJECTED;
     }

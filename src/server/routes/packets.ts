@@ -8,6 +8,7 @@ import {
   writePlannedPackets,
 } from '../../packets/index.js';
 import { FLOW_PROTOCOLS } from '../../storage/index.js';
+import { StoreError } from '../../store/index.js';
 import type { ServerContext } from '../context.js';
 import { errorSchema, sessionParams } from '../schemas.js';
 
@@ -59,7 +60,13 @@ export function packetRoutes(app: FastifyInstance, ctx: ServerContext): void {
             window_to: { type: 'integer', minimum: 0 },
           },
         },
-        response: { 400: errorSchema, 404: errorSchema, 409: errorSchema, 410: errorSchema },
+        response: {
+          400: errorSchema,
+          404: errorSchema,
+          409: errorSchema,
+          410: errorSchema,
+          503: errorSchema,
+        },
       },
     },
     async (
@@ -68,7 +75,7 @@ export function packetRoutes(app: FastifyInstance, ctx: ServerContext): void {
     ) => {
       let plan: Awaited<ReturnType<typeof planSessionPackets>>;
       try {
-        plan = await planSessionPackets(ctx.db, req.params.id, req.query);
+        plan = await planSessionPackets(ctx.db, req.params.id, req.query, { store: ctx.store });
       } catch (err) {
         if (err instanceof PacketsError) {
           // The capture went away or changed behind Flowlens: the session's kept answer is stale.
@@ -93,6 +100,8 @@ export function packetRoutes(app: FastifyInstance, ctx: ServerContext): void {
       } catch (err) {
         body.destroy();
         if (err instanceof CaptureChangedError) return reply.code(409).send({ error: err.message });
+        // An S3 store away or refusing: the capture is there, but cannot be read now.
+        if (err instanceof StoreError) return reply.code(503).send({ error: err.message });
         if (stop.signal.aborted) return reply;
         throw err;
       }

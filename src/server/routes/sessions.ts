@@ -76,7 +76,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   async function retain(): Promise<void> {
     const rule = ctx.options.retention;
     if (!rule) return;
-    for (const f of await applyRetention(db, rule)) {
+    for (const f of await applyRetention(db, rule, Date.now(), ctx.store)) {
       ctx.answers.forgetSession(f.session_id);
       app.log.info({ session: f.session_id, bytes: f.bytes }, 'kept capture freed by --keep-captures');
     }
@@ -243,7 +243,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
                   fileName: file,
                   // The summary names the capture as the user sent it, not by the server's folder.
                   name: file,
-                  keptCopy: local.lasting,
+                  // The store's own file, or an object in S3 read back by ranges: a copy Flowlens keeps either way.
+                  keptCopy: true,
+                  captureRef: local.lasting ? undefined : { path: local.ref, mtimeMs: local.mtimeMs },
                   settings,
                   baselineSessionId: baseline,
                   intel,
@@ -428,7 +430,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
       rmSync(capturePath(ctx, id), { force: true }); // a demo written here
       rmSync(`${capturePath(ctx, id)}.truth.json`, { force: true }); // a demo's ground truth
-      if (row) await removeKeptCopy(row); // an `analyze --keep` copy, wherever it is kept
+      if (row) await removeKeptCopy(row, ctx.store); // an `analyze --keep` copy, wherever it is kept
       return reply.code(204).send();
     },
   );
