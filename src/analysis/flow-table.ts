@@ -223,9 +223,6 @@ const F_ISN_A = 512;
 const F_ISN_B = 1024;
 /** The flow had traffic for the protocol logs: they are told when it ends. */
 const F_LOGGED = 2048;
-/** A SYN without ACK was seen and the handshake's round trip is not known yet: the next ACK may
- * give it (a flow bit, so that every other ACK leaves the record's third cache line alone). */
-const F_RTT_WAIT = 4096;
 
 const NOT_NOTED = -2147483648;
 
@@ -484,64 +481,7 @@ export class FlowTable {
     const od = f << DSHIFT;
     const k = o + BITS + side;
     const rev = 1 - side;
-    const before = I[k];
-    let bits = before | flags;
-    // The common segment first: at the next expected number, without SYN, FIN or RST, on a side
-    // whose sequence is known and whose history letter (D or A) is recorded. The general path
-    // below then reduces to this (same decisions, fewer tests): no keep-alive, no out-of-order or
-    // fast retransmission, only a duplicate ACK or a spurious retransmission to look for.
-    if (
-      (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0 &&
-      (before & SEQ_SET) !== 0 &&
-      seq === I[o + HIGH + side]
-    ) {
-      const ackSet = (flags & TCP_ACK) !== 0;
-      const letter = payloadLength > 0 ? H_D : ackSet ? H_A : 0;
-      if ((before & letter) === letter) {
-        const lastAck = I[o + LAST_ACK + side];
-        if (payloadLength === 0) {
-          if (
-            win !== 0 &&
-            win === I[o + WIN + side] &&
-            ack === lastAck &&
-            (I[o + BITS + rev] & LAST_KEEP_ALIVE) === 0 &&
-            (bits & DUP_MASK) !== DUP_MASK
-          )
-            bits += DUP_ONE;
-        } else {
-          // Spurious retransmission: data the peer already acknowledged.
-          const revAck = I[o + LAST_ACK + rev];
-          if (
-            (I[o + BITS + rev] & SEQ_SET) !== 0 &&
-            revAck !== 0 &&
-            ((seq + payloadLength - revAck) | 0) <= 0
-          ) {
-            I[o + RETRANS]++;
-            this.retransmission = true;
-            this.scaledHistory(f, side, 0);
-          }
-          // A zero-window probe's byte does not move the next expected number.
-          if (payloadLength !== 1 || I[o + WIN + rev] !== 0) {
-            const end = (seq + payloadLength) | 0;
-            if (end >>> 0 < seq >>> 0) {
-              const wraps = I[o + WRAPS];
-              if (((wraps >>> (side << 4)) & 0xffff) !== 0xffff)
-                I[o + WRAPS] = wraps + (side === 0 ? 1 : 0x10000);
-            }
-            I[o + HIGH + side] = end;
-            D[od + D_ADVANCED + side] = ts;
-          }
-        }
-        if (ack !== lastAck) bits &= ~DUP_MASK;
-        if (win === 0 && ackSet) this.scaledHistory(f, side, 16);
-        I[o + WIN + side] = win;
-        I[o + LAST_ACK + side] = ack;
-        D[od + D_ACK_TIME + side] = ts;
-        I[k] = bits & ~LAST_KEEP_ALIVE;
-        if (ackSet && (I[o + FLOW] & F_RTT_WAIT) !== 0) this.firstRtt(o, od);
-        return;
-      }
-    }
+    let bits = I[k] | flags;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
@@ -554,9 +494,9 @@ export class FlowTable {
       bits |= S_SYN;
       D[od + D_SYN_TIME] = ts;
       // The first SYN without ACK names the initiator, even when the flow began mid-stream.
-      let fb = I[o + FLOW];
-      if ((fb & F_SYN_DECIDED) === 0) fb = ((fb | F_SYN_DECIDED) & ~F_INIT_A) | (side === 0 ? F_INIT_A : 0);
-      I[o + FLOW] = D[od + D_FIRST_RTT] === 0 ? fb | F_RTT_WAIT : fb;
+      const fb = I[o + FLOW];
+      if ((fb & F_SYN_DECIDED) === 0)
+        I[o + FLOW] = ((fb | F_SYN_DECIDED) & ~F_INIT_A) | (side === 0 ? F_INIT_A : 0);
     } else if (syn) bits |= S_SYNACK;
     if (fin) bits |= S_FIN;
     if (rst) bits |= S_RST;
@@ -660,18 +600,9 @@ export class FlowTable {
     D[od + D_ACK_TIME + side] = ts;
     I[k] = keepAlive ? bits | LAST_KEEP_ALIVE : bits & ~LAST_KEEP_ALIVE;
     // The first ACK after a SYN gives the handshake's round trip (tshark's ts_first_rtt).
-    if (ackFlag && !syn && (I[o + FLOW] & F_RTT_WAIT) !== 0) this.firstRtt(o, od);
-  }
-
-  /** The first ACK after a SYN without ACK: the handshake's round trip (tshark's ts_first_rtt). */
-  private firstRtt(o: number, od: number): void {
-    const D = this.D;
-    const ts = this.now;
-    const synTime = D[od + D_SYN_TIME];
-    if (synTime !== 0) {
-      const rtt = ts - synTime;
-      D[od + D_FIRST_RTT] = rtt;
-      if (rtt !== 0) this.I[o + FLOW] &= ~F_RTT_WAIT;
+    if (ackFlag && !syn && D[od + D_FIRST_RTT] === 0) {
+      const synTime = D[od + D_SYN_TIME];
+      if (synTime !== 0) D[od + D_FIRST_RTT] = ts - synTime;
     }
   }
 
@@ -791,31 +722,28 @@ export class FlowTable {
     I[o + NOTED + 1] = NOT_NOTED;
     I[o + BITS] = 0;
     I[o + BITS + 1] = 0;
+    I[o + HIGH] = 0;
+    I[o + HIGH + 1] = 0;
     I[o + ID] = idA;
     I[o + ID + 1] = idB;
     I[o + RETRANS] = 0;
     D[od + D_FIRST] = ts;
-    // The sequence state and the history only TCP reads (a UDP flow leaves the fourth line alone).
-    if ((key & 0xff) === L4_TCP) {
-      I[o + HIGH] = 0;
-      I[o + HIGH + 1] = 0;
-      D[od + D_ADVANCED] = 0;
-      D[od + D_ADVANCED + 1] = 0;
-      I[o + LAST_ACK] = 0;
-      I[o + LAST_ACK + 1] = 0;
-      I[o + WIN] = -1;
-      I[o + WIN + 1] = -1;
-      I[o + START] = 0;
-      I[o + START + 1] = 0;
-      D[od + D_ACK_TIME] = 0;
-      D[od + D_ACK_TIME + 1] = 0;
-      D[od + D_SYN_TIME] = 0;
-      D[od + D_FIRST_RTT] = 0;
-      I[o + HIST_LEN] = 0;
-      I[o + HIST_COUNTS] = 0;
-      I[o + HIST_COUNTS + 1] = 0;
-      I[o + WRAPS] = 0;
-    }
+    D[od + D_ADVANCED] = 0;
+    D[od + D_ADVANCED + 1] = 0;
+    I[o + LAST_ACK] = 0;
+    I[o + LAST_ACK + 1] = 0;
+    I[o + WIN] = -1;
+    I[o + WIN + 1] = -1;
+    I[o + START] = 0;
+    I[o + START + 1] = 0;
+    D[od + D_ACK_TIME] = 0;
+    D[od + D_ACK_TIME + 1] = 0;
+    D[od + D_SYN_TIME] = 0;
+    D[od + D_FIRST_RTT] = 0;
+    I[o + HIST_LEN] = 0;
+    I[o + HIST_COUNTS] = 0;
+    I[o + HIST_COUNTS + 1] = 0;
+    I[o + WRAPS] = 0;
     if (v6) {
       const V = this.V6;
       const v = f * 6;
