@@ -14,7 +14,16 @@ import { ensureBenchCapture } from './make-capture.js';
 // `npm run bench`: builds the bench capture once, then measures each stage of the packet path in
 // fresh processes (peak RSS is per process) and prints medians.
 
-type Mode = 'read' | 'decode' | 'floor' | 'analyze' | 'analyze1' | 'analyze-nologs' | 'ingest' | 'copy';
+type Mode =
+  | 'read'
+  | 'decode'
+  | 'floor'
+  | 'analyze'
+  | 'analyze1'
+  | 'analyze-nologs'
+  | 'analyze1-nologs'
+  | 'ingest'
+  | 'copy';
 interface Measurement {
   rows: number;
   mode: Mode;
@@ -60,16 +69,24 @@ async function measure(mode: Mode, path: string): Promise<Measurement> {
     });
     flows.flush();
     sink = flows.flows;
-  } else if (mode === 'analyze' || mode === 'analyze1' || mode === 'analyze-nologs') {
+  } else if (
+    mode === 'analyze' ||
+    mode === 'analyze1' ||
+    mode === 'analyze-nologs' ||
+    mode === 'analyze1-nologs'
+  ) {
     // `analyze`: as Flowlens runs it (the worker pipeline for a big file); `analyze1`: one thread;
-    // `analyze-nologs`: as `analyze --no-logs` runs it.
+    // `analyze-nologs`: as `analyze --no-logs` runs it; `analyze1-nologs`: both (the flow path's
+    // own cost, without the protocol logs).
     const result = await analyzeCapture(
       path,
       mode === 'analyze1'
         ? { pipeline: false }
         : mode === 'analyze-nologs'
           ? { settings: resolveSettings({ logs: false }) }
-          : {},
+          : mode === 'analyze1-nologs'
+            ? { pipeline: false, settings: resolveSettings({ logs: false }) }
+            : {},
     );
     packets = result.analyzer.stats.packets;
     sink = result.analyzer.flowCounts.total;
@@ -215,6 +232,7 @@ async function main(): Promise<void> {
       analyze1: 'analysis, 1 thread',
       analyze: 'full analysis',
       'analyze-nologs': 'analysis, no logs',
+      'analyze1-nologs': '1 thread, no logs',
       ingest: 'ingest',
     }[mode];
     console.log(
