@@ -8,13 +8,15 @@ import {
 } from '../src/analysis/index.js';
 
 describe('resolveSettings', () => {
-  it('gives every default when nothing is set: auto windows, the private ranges, the flow timeouts, 100 ranked', () => {
+  it('gives every default when nothing is set: auto windows, the private ranges, the flow timeouts, 100 ranked, protocol logs on', () => {
     expect(resolveSettings()).toEqual({
       windowLength: null,
       localNets: DEFAULT_LOCAL_NETS,
       timeouts: DEFAULT_TIMEOUTS,
       topN: 100,
+      logs: true,
     });
+    expect(resolveSettings({ logs: false }).logs).toBe(false);
     expect(DEFAULT_SETTINGS).toEqual(resolveSettings());
   });
 
