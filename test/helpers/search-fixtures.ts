@@ -281,12 +281,12 @@ export const SQL_ROWS: [input: string, sql: string, params: unknown[]][] = [
   ],
   [
     'country == fr',
-    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND lower(t.country) = lower($1::text))',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND t.address::inet IN (f.src_ip::inet, f.dst_ip::inet) AND lower(t.country) = lower($1::text))',
     ['fr'],
   ],
   [
     'asn == 15169',
-    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND (t.address = f.src_ip OR t.address = f.dst_ip) AND t.asn = $1::int8)',
+    'EXISTS (SELECT 1 FROM host_geo t WHERE t.session_id = f.session_id AND t.address::inet IN (f.src_ip::inet, f.dst_ip::inet) AND t.asn = $1::int8)',
     [15169],
   ],
   [
