@@ -138,9 +138,11 @@ describe('a stored session', () => {
       }),
     },
     { sec: T + 3, nsec: 0, data: udpFrame('192.168.1.10', '192.168.1.1', 40002, 53, Buffer.alloc(40, 1)) },
-    { sec: T + 4, nsec: 0, data: udpFrame('192.168.1.10', '224.0.0.251', 5353, 5353, Buffer.alloc(40, 1)) },
+    { sec: T + 4, nsec: 0, data: udpFrame('192.168.1.10', '198.18.0.1', 5353, 5353, Buffer.alloc(40, 1)) },
     // Between two remote hosts of one country and network: counted once for it, not twice.
     { sec: T + 5, nsec: 0, data: udpFrame('8.8.4.4', '8.8.8.8', 40003, 53, Buffer.alloc(40, 1)) },
+    // A local host's mDNS: multicast stays on its sender's side, so it is not a remote address.
+    { sec: T + 6, nsec: 0, data: udpFrame('192.168.1.10', '224.0.0.251', 5353, 5353, Buffer.alloc(40, 1)) },
   ];
 
   describe.each(backends)('on %s', (_name, target) => {
@@ -182,7 +184,7 @@ describe('a stored session', () => {
           asn: 3333,
           as_name: 'Reseaux IP Europeens Network Coordination Centre (RIPE NCC)',
         },
-        { address: '224.0.0.251', country: null, asn: null, as_name: null },
+        { address: '198.18.0.1', country: null, asn: null, as_name: null },
         { address: '8.8.4.4', country: 'US', asn: 15169, as_name: 'Google LLC' },
         { address: '8.8.8.8', country: 'US', asn: 15169, as_name: 'Google LLC' },
       ]);
