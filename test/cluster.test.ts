@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { freshDatabase as freshDb } from './helpers/fresh-db.js';
 import { parseSse } from './helpers/http.js';
 import { type LocalS3, startLocalS3 } from './helpers/s3-server.js';
 import {
@@ -30,24 +30,9 @@ if (!PG_URL) {
 const dir = mkdtempSync(join(tmpdir(), 'flowlens-cluster-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A database of the test's own on the test server (the role may create databases). */
-async function freshDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL!);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+/** A database of the test's own on the test server. */
+function freshDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  return freshDb(PG_URL!, name);
 }
 
 interface SessionJson {

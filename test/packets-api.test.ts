@@ -8,6 +8,7 @@ import { applyRetention } from '../src/packets/index.js';
 import { type App, buildApp } from '../src/server/index.js';
 import { createSession, type Db, openStore } from '../src/storage/index.js';
 import { hasTshark, readBack, tsharkFrames } from './helpers/extract.js';
+import { freshDatabase } from './helpers/fresh-db.js';
 import { multipart } from './helpers/http.js';
 import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 
@@ -19,8 +20,17 @@ import { hasSharedPcaps, SHARED_PCAPS } from './helpers/shared.js';
 const PG_URL = process.env.TEST_DATABASE_URL;
 const dir = mkdtempSync(join(tmpdir(), 'flowlens-packets-api-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// On PostgreSQL a database of its own: the retention test frees every kept capture of the database,
+// which would take them from test files running beside it in a shared one.
+let pgOwn: { url: string; drop: () => Promise<void> } | null = null;
+beforeAll(async () => {
+  if (PG_URL) pgOwn = await freshDatabase(PG_URL, `flowlens_packets_api_${process.pid}`);
+}, 60_000);
+afterAll(async () => {
+  await pgOwn?.drop();
+});
 const backends: [string, () => string][] = [['PGlite', () => join(dir, 'pglite')]];
-if (PG_URL) backends.push(['PostgreSQL', () => PG_URL]);
+if (PG_URL) backends.push(['PostgreSQL', () => pgOwn!.url]);
 
 const OFFICE = 'eth-realistic-windows-host-1.6MB_tls-subjectaltname.pcap';
 const NMAP = 'eth-arp-scan-tcp-syn-rst_nmap-vsn.pcap';
