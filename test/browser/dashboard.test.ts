@@ -172,6 +172,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     // The busiest window.
     const w = windows.reduce((a, b) => (b.packet_count > a.packet_count ? b : a));
     const pointAt = async (chart: number) => {
+      // As a person would: scroll the chart into view first (below the first screen at 1440×900).
+      await page.locator('.plot').nth(chart).locator('.u-over').scrollIntoViewIfNeeded();
       const box = await page.locator('.plot').nth(chart).locator('.u-over').boundingBox();
       if (!box) throw new Error(`chart ${chart} has no plot`);
       // Three quarters into the window: the nearest point is the next window's, the step is this one.
@@ -303,12 +305,17 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('timeline: one marker and list entry per alert; clicking one focuses its windows', async () => {
+    // The office capture has no attack: since bursts are judged against their host's own usual it
+    // raises no alert, and the page says so. The nmap scan (the demo session here) has alerts.
     await page.getByRole('link', { name: 'Timeline' }).click();
     await page.waitForURL(`**/timeline?session=${officeId}`);
+    const none = await api<{ insights: unknown[] }>(`/api/sessions/${officeId}/insights?type=alert`);
+    expect(none.insights).toHaveLength(0);
+    await page.getByText('No alert rule fired on this capture').waitFor();
+    await open(`/timeline?session=${demoId}`);
     await page.getByTestId('events').waitFor();
-    await page.waitForLoadState('networkidle');
     const alerts = await api<{ insights: { id: number; summary: string }[] }>(
-      `/api/sessions/${officeId}/insights?type=alert`,
+      `/api/sessions/${demoId}/insights?type=alert`,
     );
     const items = page.getByTestId('events').locator('li');
     await expect(items.count()).resolves.toBe(alerts.insights.length);
@@ -323,10 +330,10 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Show the whole capture' }).click();
     await page.waitForURL((u) => !u.searchParams.has('event'));
     const { length_s: len, windows } = await api<{ length_s: number; windows: { start_ts: number }[] }>(
-      `/api/sessions/${officeId}/windows`,
+      `/api/sessions/${demoId}/windows`,
     );
     const full = await api<{ insights: { id: number; event_ts: number; alert_type: string }[] }>(
-      `/api/sessions/${officeId}/insights?type=alert`,
+      `/api/sessions/${demoId}/insights?type=alert`,
     );
     const lanes = [...new Set(full.insights.map((i) => i.alert_type))];
     const target = full.insights[0];
@@ -337,7 +344,13 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
       xOfTime(box, windows, len, target.event_ts),
       box.y + (box.height * (lanes.indexOf(target.alert_type) + 0.5)) / lanes.length,
     );
-    await page.waitForURL((u) => u.searchParams.get('event') === String(target.id));
+    // The scan's two host sweeps (ARP and TCP) start 50 µs apart: their markers stack on the lane,
+    // so a click on the lane's line at that time selects one of the two.
+    const atThatTime = full.insights
+      .filter((i) => i.alert_type === target.alert_type && Math.abs(i.event_ts - target.event_ts) < 0.01)
+      .map((i) => String(i.id));
+    await page.waitForURL((u) => atThatTime.includes(u.searchParams.get('event') ?? ''));
+    await open(`/timeline?session=${officeId}`);
   }, 60_000);
 
   it('anomalies: top-scoring windows and a selected window’s explanation from the API', async () => {
@@ -355,9 +368,9 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     );
     await rows.nth(1).getByRole('button').click();
     await page.waitForURL(new RegExp(`window=${ranked[1].window_id}`));
-    await expect(page.locator('.explain-title').innerText()).resolves.toContain(
-      `Window ${ranked[1].window_id}`,
-    );
+    // Under load the URL changes a moment before the explanation renders (seen failing in a full
+    // browser run), so wait for the title rather than read it once.
+    await textOf(page.locator('.explain-title'), new RegExp(`Window ${ranked[1].window_id}\\b`));
     await expect(page.getByTestId('contributions').locator('tbody tr').count()).resolves.toBe(
       ranked[1].contributing_features.length,
     );

@@ -5,6 +5,7 @@ import {
   apiGet,
   browserTestsReady,
   launchPage,
+  SCREENSHOT_DIR,
   startTestServer,
   type TestServer,
   uploadCompleted,
@@ -43,6 +44,9 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
     traffic: `/traffic?session=${id}`,
     timeline: `/timeline?session=${id}`,
     anomalies: `/anomalies?session=${id}`,
+    logs: `/logs?session=${id}`,
+    search: `/search?q=${encodeURIComponent('port == 53')}`,
+    settings: '/settings',
   });
   /** Elements that stick out past the viewport's right edge without a scrolling box to hold them. */
   const sticksOut = () =>
@@ -179,6 +183,7 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
       const main = await page.locator('main.content').boundingBox();
       expect(main?.x, name).toBe(0);
       expect(main?.width, name).toBe(390);
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/phone-${name}.png`, fullPage: true });
       await expect(
         page.locator('nav.sidenav').getByRole('link', { name: 'Anomalies', exact: true }).isVisible(),
       ).resolves.toBe(true);

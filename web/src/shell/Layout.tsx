@@ -111,13 +111,16 @@ function SessionSelector() {
 
 function HeaderBar() {
   const current = useCurrent();
+  const { pathname } = useLocation();
   const { sessions } = useSessions();
   const title =
     current.page === 'sessions'
       ? 'Sessions'
       : current.page === 'search'
         ? 'Search'
-        : (PAGES.find((p) => p.key === current.page)?.title ?? 'Flowlens');
+        : pathname.startsWith('/settings')
+          ? 'Intel lists'
+          : (PAGES.find((p) => p.key === current.page)?.title ?? 'Flowlens');
   const s = sessions?.find((x) => x.session_id === current.sessionId);
   return (
     <header className="topbar">

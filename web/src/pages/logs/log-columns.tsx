@@ -52,7 +52,16 @@ function FlowLinks({ sessionId, row }: { sessionId: string; row: LogRow }) {
 
 export function logColumns(tab: LogTab, sessionId: string): ColumnDef<LogRow>[] {
   const common: ColumnDef<LogRow>[] = [
-    { id: 'ts', header: 'Time', cell: (c) => formatTime(c.row.original.ts, 3) },
+    {
+      id: 'ts',
+      header: 'Time (UTC)',
+      // UTC once in the heading, not in every row: the DNS log then fits its card at 1440 px
+      cell: (c) => (
+        <span title={formatTime(c.row.original.ts, 6)}>
+          {formatTime(c.row.original.ts, 3).replace(/ UTC$/, '')}
+        </span>
+      ),
+    },
     {
       id: 'client',
       header: 'Client → server',

@@ -143,7 +143,7 @@ export function SearchPage() {
                   <thead>
                     <tr>
                       <th>Session</th>
-                      <th>Start</th>
+                      <th>Start (UTC)</th>
                       <th className="num">Flow</th>
                       <th>Proto</th>
                       <th>Source</th>
@@ -163,7 +163,9 @@ export function SearchPage() {
                             {names.get(h.session_id) ?? h.session_id.slice(0, 8)}
                           </Link>
                         </td>
-                        <td className="mono nowrap">{formatTime(h.start_timestamp)}</td>
+                        <td className="mono nowrap" title={formatTime(h.start_timestamp, 6)}>
+                          {formatTime(h.start_timestamp).replace(/ UTC$/, '')}
+                        </td>
                         <td className="num" data-testid="hit-flow">
                           {h.flow_id}
                         </td>

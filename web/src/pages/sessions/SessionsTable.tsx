@@ -103,11 +103,18 @@ export function SessionsTable({
               )}
               {s.status === 'completed' && (
                 <div className="small muted packets-state" data-testid="packets-state">
-                  {s.packets_available
-                    ? s.capture_kept
-                      ? `Packets kept (${formatBytes(s.kept_capture_bytes ?? 0)})`
-                      : 'Packets read from the original file'
-                    : (s.packets_note ?? 'Packets not available')}
+                  {s.packets_available ? (
+                    s.capture_kept ? (
+                      <>
+                        Packets kept ({/* a size never split from its unit */}
+                        <span className="nowrap">{formatBytes(s.kept_capture_bytes ?? 0)}</span>)
+                      </>
+                    ) : (
+                      'Packets read from the original file'
+                    )
+                  ) : (
+                    (s.packets_note ?? 'Packets not available')
+                  )}
                 </div>
               )}
             </div>
@@ -141,7 +148,7 @@ export function SessionsTable({
       }),
       col.accessor('created_at', {
         header: 'Added (UTC)',
-        cell: (c) => formatInstant(c.getValue()).replace(' UTC', ''),
+        cell: (c) => <span className="nowrap">{formatInstant(c.getValue()).replace(' UTC', '')}</span>,
       }),
       col.display({
         id: 'actions',
