@@ -17,6 +17,7 @@ export { grown } from './grown.js';
 export {
   CidrError,
   DEFAULT_LOCAL_NETS,
+  inCidr,
   isGroupAddress,
   isUnspecifiedAddress,
   LocalNets,

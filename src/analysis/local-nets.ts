@@ -93,6 +93,17 @@ export function isUnspecifiedAddress(family: number, words: ArrayLike<number>): 
   return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
 }
 
+/** Whether an address (its family and int32 words) lies in the network `c`. */
+export function inCidr(c: Cidr, family: number, words: ArrayLike<number>): boolean {
+  if (c.family !== family) return false;
+  let bits = c.prefix;
+  for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
+    const mask = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+    if (((words[i] ^ c.words[i]) & mask) >>> 0 !== 0) return false;
+  }
+  return true;
+}
+
 /** Decides whether an address lies in one of the session's local networks. */
 export class LocalNets {
   readonly cidrs: Cidr[];
@@ -102,19 +113,7 @@ export class LocalNets {
   }
 
   contains(family: number, words: ArrayLike<number>): boolean {
-    for (const c of this.cidrs) {
-      if (c.family !== family) continue;
-      let bits = c.prefix;
-      let match = true;
-      for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
-        const mask = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-        if (((words[i] ^ c.words[i]) & mask) >>> 0 !== 0) {
-          match = false;
-          break;
-        }
-      }
-      if (match) return true;
-    }
+    for (const c of this.cidrs) if (inCidr(c, family, words)) return true;
     return false;
   }
 }

@@ -1,4 +1,4 @@
-import { canonicalIp, parseCidr } from '../analysis/index.js';
+import { canonicalIp, inCidr, parseCidr } from '../analysis/index.js';
 
 /**
  * Intel lists: addresses, networks, domains and TLS client fingerprints that an analyst wants to
@@ -116,19 +116,7 @@ export class IntelMatcher {
   address(text: string, family: number, words: ArrayLike<number>): IntelEntry | null {
     const exact = this.ips.get(text);
     if (exact) return exact;
-    for (const c of this.cidrs) {
-      if (c.family !== family) continue;
-      let bits = c.prefix;
-      let match = true;
-      for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
-        const mask = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-        if (((words[i] ^ c.words[i]) & mask) >>> 0 !== 0) {
-          match = false;
-          break;
-        }
-      }
-      if (match) return c.entry;
-    }
+    for (const c of this.cidrs) if (inCidr(c, family, words)) return c.entry;
     return null;
   }
 
