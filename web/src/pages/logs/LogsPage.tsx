@@ -16,6 +16,7 @@ import {
   writeLogQuery,
 } from './log-query';
 import './logs.css';
+import { SortButton } from '../../components/SortButton';
 
 interface LogsResponse {
   total: number;
@@ -148,16 +149,12 @@ export function LogsPage({ session, summary }: { session: Session; summary: Summ
                           }
                         >
                           {sortable.includes(h.column.id) ? (
-                            <button
-                              type="button"
-                              className={`th-sort${active ? ' active' : ''}`}
-                              onClick={() => toggleSort(h.column.id)}
-                            >
-                              {flexRender(h.column.columnDef.header, h.getContext())}
-                              <span className="sort-mark">
-                                {active ? (query.order === 'asc' ? '▲' : '▼') : '↕'}
-                              </span>
-                            </button>
+                            <SortButton
+                              label={flexRender(h.column.columnDef.header, h.getContext())}
+                              active={active}
+                              order={query.order}
+                              onToggle={() => toggleSort(h.column.id)}
+                            />
                           ) : (
                             flexRender(h.column.columnDef.header, h.getContext())
                           )}

@@ -3,6 +3,7 @@ import { useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { useApi } from '../../api/hooks';
 import type { FlowsResponse } from '../../api/types';
 import type { PacketsAvailability } from '../../components/PacketsLink';
+import { SortButton } from '../../components/SortButton';
 import { ErrorNote, Loading } from '../../components/ui';
 import { FlowsPager } from './FlowsPager';
 import { columnWidths, flowColumns, MIN_TABLE_PX } from './flow-columns';
@@ -100,16 +101,12 @@ export function FlowsTable({
                       aria-sort={active ? (query.order === 'asc' ? 'ascending' : 'descending') : undefined}
                     >
                       {sortable ? (
-                        <button
-                          type="button"
-                          className={`th-sort${active ? ' active' : ''}`}
-                          onClick={() => toggleSort(h.column.id)}
-                        >
-                          {flexRender(h.column.columnDef.header, h.getContext())}
-                          <span className="sort-mark">
-                            {active ? (query.order === 'asc' ? '▲' : '▼') : '↕'}
-                          </span>
-                        </button>
+                        <SortButton
+                          label={flexRender(h.column.columnDef.header, h.getContext())}
+                          active={active}
+                          order={query.order}
+                          onToggle={() => toggleSort(h.column.id)}
+                        />
                       ) : (
                         flexRender(h.column.columnDef.header, h.getContext())
                       )}
