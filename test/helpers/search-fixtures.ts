@@ -719,18 +719,3 @@ export const HOSTILE = [
 export function quote(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
-
-/**
- * The log and geography tables with the columns the search reads, as the logs and enrich
- * branches' migrations name them: for tests on a database whose migrations have not made them.
- */
-export const SEARCH_TABLES: Record<string, string> = {
-  dns_log:
-    'CREATE TABLE IF NOT EXISTS dns_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, query text, qtype int, qtype_name text, rcode int, rcode_name text)',
-  http_log:
-    'CREATE TABLE IF NOT EXISTS http_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, method text, host text, uri text, status_code int, user_agent text)',
-  tls_log:
-    'CREATE TABLE IF NOT EXISTS tls_log (session_id text NOT NULL, flow_id bigint NOT NULL, ts float8, version text, cipher text, server_name text, ja3 text, ja3s text, ja4 text)',
-  host_geo:
-    'CREATE TABLE IF NOT EXISTS host_geo (session_id text NOT NULL, address text NOT NULL, country text, asn bigint, as_name text)',
-};
