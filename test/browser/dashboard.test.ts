@@ -323,7 +323,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     await expect(items.first().innerText()).resolves.toContain(alerts.insights[0].summary);
     await items.first().getByRole('button').click();
     await page.waitForURL(new RegExp(`event=${alerts.insights[0].id}`));
-    await expect(items.first().getByRole('button').getAttribute('aria-pressed')).resolves.toBe('true');
+    // The address changes before React draws the pressed state: wait for it, not for the URL alone.
+    await expect.poll(() => items.first().getByRole('button').getAttribute('aria-pressed')).toBe('true');
     await page.getByRole('button', { name: 'Show the whole capture' }).waitFor();
     await shot('timeline');
     // Back to the whole capture; then the event's marker on the chart selects it too.

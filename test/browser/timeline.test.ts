@@ -118,7 +118,7 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
     expect(await page.locator('.events-summary li').count()).toBeGreaterThan(0);
     await page.locator('.legend-toggle', { hasText: 'low' }).click();
     await page.waitForURL((u) => u.searchParams.get('severity') === 'medium,high,critical');
-    await expect(items.count()).resolves.toBe(1);
+    await expect.poll(() => items.count()).toBe(1);
     await expect(items.first().innerText()).resolves.toMatch(/^high/i);
     await page.reload({ waitUntil: 'networkidle' });
     await expect(page.getByTestId('events').locator('li').count()).resolves.toBe(1);
