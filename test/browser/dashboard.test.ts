@@ -110,6 +110,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 90_000);
 
   it('uploads a real capture through the page and shows its analysis complete', async () => {
+    // Each test opens its own page: one that fails does not leave the next on the wrong page.
+    await open('/sessions');
     await page.getByTestId('file-input').setInputFiles(`${SHARED_PCAPS}/real/${OFFICE}`);
     await page.getByText(`${OFFICE}`, { exact: false }).first().waitFor();
     await page.getByRole('button', { name: 'Upload and analyse' }).click();
@@ -124,6 +126,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 90_000);
 
   it('overview: headline figures equal tshark and the API; top talker equals an independent count', async () => {
+    await open('/sessions');
     await page
       .locator('tr[data-session-id]')
       .filter({ hasText: OFFICE })
@@ -171,6 +174,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
     );
     // The busiest window.
     const w = windows.reduce((a, b) => (b.packet_count > a.packet_count ? b : a));
+    await open(`/sessions/${officeId}`);
     const pointAt = async (chart: number) => {
       // As a person would: scroll the chart into view first (below the first screen at 1440×900).
       await page.locator('.plot').nth(chart).locator('.u-over').scrollIntoViewIfNeeded();
@@ -212,6 +216,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('protocols: TCP health, the top port and the flows table follow the API, sorted and filtered by the server', async () => {
+    await open(`/sessions/${officeId}`);
     await page.getByRole('link', { name: 'Protocols' }).click();
     await page.waitForURL(`**/protocols?session=${officeId}`);
     await page.getByTestId('flows-table').locator('tbody tr').first().waitFor();
@@ -284,6 +289,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('traffic: histograms, heatmap and direction from the API', async () => {
+    await open(`/sessions/${officeId}`);
     await page.getByRole('link', { name: 'Traffic' }).click();
     await page.waitForURL(`**/traffic?session=${officeId}`);
     await page.getByTestId('direction').waitFor();
@@ -307,6 +313,7 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   it('timeline: one marker and list entry per alert; clicking one focuses its windows', async () => {
     // The office capture has no attack: since bursts are judged against their host's own usual it
     // raises no alert, and the page says so. The nmap scan (the demo session here) has alerts.
+    await open(`/sessions/${officeId}`);
     await page.getByRole('link', { name: 'Timeline' }).click();
     await page.waitForURL(`**/timeline?session=${officeId}`);
     const none = await api<{ insights: unknown[] }>(`/api/sessions/${officeId}/insights?type=alert`);
@@ -351,10 +358,11 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
       .filter((i) => i.alert_type === target.alert_type && Math.abs(i.event_ts - target.event_ts) < 0.01)
       .map((i) => String(i.id));
     await page.waitForURL((u) => atThatTime.includes(u.searchParams.get('event') ?? ''));
-    await open(`/timeline?session=${officeId}`);
   }, 60_000);
 
   it('anomalies: top-scoring windows and a selected window’s explanation from the API', async () => {
+    // From the timeline: the overview has a second "Anomalies" link, on its anomaly card.
+    await open(`/timeline?session=${officeId}`);
     await page.getByRole('link', { name: 'Anomalies' }).click();
     await page.waitForURL(`**/anomalies?session=${officeId}`);
     await page.getByTestId('explanation').waitFor();
@@ -381,6 +389,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('the header’s selector switches the session and keeps the page', async () => {
+    await open(`/anomalies?session=${officeId}`);
+    await page.getByTestId('explanation').waitFor();
     await page.getByLabel('Session').selectOption(demoId);
     await page.waitForURL(`**/anomalies?session=${demoId}`);
     await page.getByTestId('explanation').waitFor();
