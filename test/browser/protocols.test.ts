@@ -113,7 +113,8 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
     expect(new URL(page.url()).searchParams.get('ip')).toBe(first);
     await address.fill('192.168.10.0/24');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect(page.getByRole('alert').innerText()).resolves.toMatch(/^Address: one address is expected/);
+    // The last message is still on screen until React draws this one: wait for it.
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^Address: one address is expected/);
     await expect(range()).resolves.toBe(good);
 
     // A link with an address the server refuses, followed inside the page (no reload).
@@ -182,11 +183,11 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
     expect(ports.length).toBe(200);
     await page.getByText('The 12 busiest of 200 or more ports').waitFor();
     await page.getByRole('button', { name: 'Show the 200 busiest' }).click();
-    await expect(list.count()).resolves.toBe(200);
+    await expect.poll(() => list.count()).toBe(200);
     await page.getByText('The 200 busiest ports; the list stops there').waitFor();
     await page.screenshot({ path: join(OUT, 'protocols-all-ports.png') });
     await page.getByRole('button', { name: 'Show the top 12' }).click();
-    await expect(list.count()).resolves.toBe(12);
+    await expect.poll(() => list.count()).toBe(12);
 
     const link = page.getByRole('link', { name: 'Export all flows (CSV)' });
     await expect(link.getAttribute('title')).resolves.toMatch(/filters .* do not apply/);
