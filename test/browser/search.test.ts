@@ -79,6 +79,8 @@ describe.skipIf(!ready)('search in Chromium', () => {
   });
 
   it('group-by draws a bar per value, and a reload restores the search from the URL', async () => {
+    // Its own page, not the last test's: a failure there does not carry over.
+    await open(`/search?${new URLSearchParams({ q: EXPRESSION })}`);
     await page.getByLabel('Group by').selectOption('src');
     await page.waitForURL((u) => u.searchParams.get('group_by') === 'src');
     const want = await api<Answer>(`/api/search?${new URLSearchParams({ q: EXPRESSION, group_by: 'src' })}`);
@@ -103,6 +105,9 @@ describe.skipIf(!ready)('search in Chromium', () => {
   });
 
   it('a malformed expression says where and what was expected, and lists no hits', async () => {
+    // From a search that lists hits, so that "no hits" means they went.
+    await open(`/search?${new URLSearchParams({ q: EXPRESSION })}`);
+    await expect.poll(() => hitRows().count()).toBeGreaterThan(0);
     await box().fill('port == ');
     await box().press('Enter');
     const alert = page.getByTestId('search-error');
