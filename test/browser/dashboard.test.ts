@@ -99,7 +99,8 @@ describe.skipIf(!ready)('dashboard in Chromium', () => {
 
   it('offers the demo capture on an empty server and follows its analysis', async () => {
     await open('/');
-    expect(new URL(page.url()).pathname).toBe('/sessions');
+    // The page sends / to /sessions once its script runs, which can be after the network is idle.
+    await page.waitForURL((u) => u.pathname === '/sessions');
     await page.getByText('No captures analysed yet.').waitFor();
     await shot('sessions-empty');
     await page.getByRole('button', { name: 'Load the demo capture' }).click();

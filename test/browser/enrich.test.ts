@@ -62,14 +62,15 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
     await page.goto(`${ts.base}/sessions/${id}`, { waitUntil: 'networkidle' });
     const card = page.locator('section.card').filter({ hasText: 'Remote countries / networks' });
     const countries = card.getByTestId('remote-countries').locator('li');
-    await expect(countries.count()).resolves.toBe(remote.countries.length);
+    // Polled: an idle network does not mean React has drawn the answers (count() does not wait).
+    await expect.poll(() => countries.count()).toBe(remote.countries.length);
     for (const [i, c] of remote.countries.entries()) {
       const text = await countries.nth(i).innerText();
       if (c.key !== null) expect(text).toContain(`(${c.key})`);
       expect(text).toContain(formatBytes(c.bytes));
     }
     const networks = card.getByTestId('remote-networks').locator('li');
-    await expect(networks.count()).resolves.toBe(remote.networks.length);
+    await expect.poll(() => networks.count()).toBe(remote.networks.length);
     const named = remote.networks.find((n) => n.key !== null);
     if (named)
       await expect(networks.nth(remote.networks.indexOf(named)).innerText()).resolves.toContain(
@@ -111,7 +112,7 @@ describe.skipIf(!ready)('countries and networks in Chromium', () => {
 
   it('the settings page stores an intel list, shows a bad line as its error, and deletes a list', async () => {
     await page.goto(`${ts.base}/settings`, { waitUntil: 'networkidle' });
-    await expect(page.getByTestId('intel-empty').isVisible()).resolves.toBe(true);
+    await expect.poll(() => page.getByTestId('intel-empty').isVisible()).toBe(true);
     await page.getByLabel('Name').fill('feed');
     await page.getByLabel('Entries').fill('192.0.2.1\nnot a thing!\n');
     await page.getByRole('button', { name: 'Save list' }).click();

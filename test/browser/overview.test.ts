@@ -87,7 +87,8 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
     expect(talkers.some((t) => t.ip.length > 20)).toBe(true);
     await open(pages().overview);
     const rows = page.getByTestId('top-talkers').locator('li');
-    await expect(rows.count()).resolves.toBe(talkers.length);
+    // Polled: an idle network does not mean React has drawn the answer (count() does not wait).
+    await expect.poll(() => rows.count()).toBe(talkers.length);
     for (const [i, t] of talkers.entries()) {
       const row = rows.nth(i);
       const label = row.locator('.barlist-label');
@@ -186,9 +187,11 @@ describe.skipIf(!ready)('overview and layout in Chromium', () => {
       expect(main?.x, name).toBe(0);
       expect(main?.width, name).toBe(390);
       await page.screenshot({ path: `${SCREENSHOT_DIR}/phone-${name}.png`, fullPage: true });
-      await expect(
-        page.locator('nav.sidenav').getByRole('link', { name: 'Anomalies', exact: true }).isVisible(),
-      ).resolves.toBe(true);
+      await expect
+        .poll(() =>
+          page.locator('nav.sidenav').getByRole('link', { name: 'Anomalies', exact: true }).isVisible(),
+        )
+        .toBe(true);
     }
   }, 90_000);
 

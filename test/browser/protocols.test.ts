@@ -140,6 +140,8 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
     for (const { id, width, name } of cases) {
       await page.setViewportSize({ width, height: 900 });
       await open(`/protocols?session=${id}`);
+      // Measured once the rows are drawn (an idle network does not mean React has drawn them).
+      await rows().first().waitFor();
       // In the page: how far the table runs past its card, where Retr. ends, and which cells are cut.
       const fit = await page.evaluate<{
         overflow: number;
@@ -178,7 +180,7 @@ describe.skipIf(!ready)('protocols page in Chromium', () => {
     expect(ports.length).toBeGreaterThan(12);
     await open(`/protocols?session=${scanId}&ip=10.0.0.1`);
     const list = page.getByTestId('port-usage').locator('tbody tr');
-    await expect(list.count()).resolves.toBe(12);
+    await expect.poll(() => list.count()).toBe(12);
     // The page asks for the 200 busiest: the scan's list is cut there, and the page says so.
     expect(ports.length).toBe(200);
     await page.getByText('The 12 busiest of 200 or more ports').waitFor();

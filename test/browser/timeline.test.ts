@@ -73,8 +73,12 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
     for (const path of [`/sessions/${nmapId}%20`, `/traffic?session=${nmapId.toUpperCase()}`]) {
       await open(path);
       await page.locator('.topbar-meta').waitFor();
-      expect(page.url(), path).toContain(nmapId);
-      await expect(page.locator('.session-select select').inputValue(), path).resolves.toBe(nmapId);
+      // The address is put right by a redirect the page makes; the selector's options are the
+      // session list. Both can come a moment after the header's time range: poll them.
+      await expect.poll(() => page.url(), { message: path }).toContain(nmapId);
+      await expect
+        .poll(() => page.locator('.session-select select').inputValue(), { message: path })
+        .toBe(nmapId);
     }
   }, 30_000);
 
@@ -113,7 +117,8 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
   it('the severity legend filters the alerts, kept in the address; summaries carry no severity badge', async () => {
     await open(`/timeline?session=${nmapId}`);
     const items = page.getByTestId('events').locator('li');
-    await expect(items.count()).resolves.toBe(2);
+    // Polled: an idle network does not mean React has drawn the list (count() does not wait).
+    await expect.poll(() => items.count()).toBe(2);
     await expect(page.locator('.events-summary .badge-severity').count()).resolves.toBe(0);
     expect(await page.locator('.events-summary li').count()).toBeGreaterThan(0);
     await page.locator('.legend-toggle', { hasText: 'low' }).click();
@@ -121,7 +126,7 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
     await expect.poll(() => items.count()).toBe(1);
     await expect(items.first().innerText()).resolves.toMatch(/^high/i);
     await page.reload({ waitUntil: 'networkidle' });
-    await expect(page.getByTestId('events').locator('li').count()).resolves.toBe(1);
+    await expect.poll(() => page.getByTestId('events').locator('li').count()).toBe(1);
     await expect(
       page.locator('.legend-toggle', { hasText: 'low' }).getAttribute('aria-pressed'),
     ).resolves.toBe('false');
@@ -147,8 +152,10 @@ describe.skipIf(!ready)('timeline, traffic and session ids in Chromium', () => {
     await open(`/timeline?session=${floodId}&event=${a.id}`);
     const link = page.getByRole('link', { name: 'Anomaly scores' });
     await link.waitFor();
-    const href = new URL((await link.getAttribute('href')) as string, base);
-    expect(href.searchParams.get('window')).toBe(String(peakOf(a)));
+    // The link is drawn with the alerts and points at the peak once the scores (another answer) are in.
+    await expect
+      .poll(async () => new URL((await link.getAttribute('href')) as string, base).searchParams.get('window'))
+      .toBe(String(peakOf(a)));
   }, 30_000);
 
   it('traffic: a capture nearly all remote → remote says so beside the in/out headline', async () => {
