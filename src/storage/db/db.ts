@@ -15,6 +15,11 @@ export interface Db {
    */
   readonly owner: number | null;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * The same answer as `query`, for pages of many rows (exports): PGlite decodes result rows
+   * slowly and answers this by COPY TO CSV instead (copy-out.ts); PostgreSQL runs `query`.
+   */
+  queryRows<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Bulk-loads CSV rows into `table (columns)` with COPY. Table and columns are constants. */

@@ -26,6 +26,8 @@ async function handle(m: ThreadRequest): Promise<unknown> {
   switch (m.op) {
     case 'query':
       return target(db, m.tx).query(m.sql, m.params);
+    case 'queryRows':
+      return target(db, m.tx).queryRows(m.sql, m.params);
     case 'exec':
       return target(db, m.tx).exec(m.sql);
     case 'copy':

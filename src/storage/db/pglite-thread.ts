@@ -4,7 +4,7 @@ import { type BinaryCopy, type Db, DbError } from './db.js';
 
 /** Messages to the PGlite thread; `tx` routes a statement into an open transaction. */
 export type ThreadRequest =
-  | { id: number; op: 'query'; sql: string; params: unknown[]; tx: number | null }
+  | { id: number; op: 'query' | 'queryRows'; sql: string; params: unknown[]; tx: number | null }
   | { id: number; op: 'exec'; sql: string; tx: number | null }
   | { id: number; op: 'copy'; table: string; columns: readonly string[]; csv: string; tx: number | null }
   | {
@@ -71,6 +71,10 @@ class ThreadedPgliteDb implements Db {
 
   query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.channel.call<T[]>({ op: 'query', sql, params, tx: this.tx });
+  }
+
+  queryRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.channel.call<T[]>({ op: 'queryRows', sql, params, tx: this.tx });
   }
 
   async exec(sql: string): Promise<void> {

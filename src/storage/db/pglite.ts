@@ -1,5 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { COPY_HEADER, COPY_TRAILER } from './copy-binary.js';
+import { convertible, type OutField, PARAM_TYPES, parseCopyCsv, withSettingParams } from './copy-out.js';
 import { type BinaryCopy, copySql, type Db, DbError } from './db.js';
 import { takeLock } from './lock.js';
 
@@ -72,6 +73,13 @@ interface PgliteFs {
 
 type PgliteLike = PGlite | Transaction;
 
+interface CopyPlan {
+  sql: string;
+  fields: OutField[];
+}
+/** Per constant SQL text: how it runs as COPY, or null when it does not convert. */
+const COPY_PLANS = new Map<string, CopyPlan | null>();
+
 export class PgliteDb implements Db {
   readonly kind = 'pglite';
   readonly owner = null;
@@ -97,6 +105,36 @@ export class PgliteDb implements Db {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.conn.query<T>(sql, params)).rows;
+  }
+
+  async queryRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const plan = await this.copyPlan(sql);
+    if (plan === null || params.some((v) => v === null || v === undefined)) return this.query<T>(sql, params);
+    if (params.length > 0)
+      await this.conn.query(
+        `SELECT ${params.map((_, i) => `set_config('flowlens.bulk_${i + 1}', $${i + 1}, false)`).join(', ')}`,
+        params.map(String),
+      );
+    const res = await this.conn.query(`COPY (${plan.sql}) TO '/dev/blob' WITH (FORMAT csv, FORCE_QUOTE *)`);
+    if (!res.blob) return [];
+    return parseCopyCsv<T>(Buffer.from(await res.blob.arrayBuffer()).toString('utf8'), plan.fields);
+  }
+
+  /** How `sql` runs as COPY (its columns, its parameters as settings), or null if it cannot. */
+  private async copyPlan(sql: string): Promise<CopyPlan | null> {
+    let plan = COPY_PLANS.get(sql);
+    if (plan === undefined) {
+      plan = null;
+      if (this.conn instanceof PGlite) {
+        const d = await this.conn.describeQuery(sql);
+        const types = d.queryParams.map((p) => PARAM_TYPES.get(p.dataTypeID));
+        if (convertible(d.resultFields) && types.every((t) => t !== undefined))
+          plan = { sql: withSettingParams(sql, types as string[]), fields: d.resultFields };
+      }
+      // Inside a transaction there is no describeQuery: try again outside one.
+      if (plan !== null || this.conn instanceof PGlite) COPY_PLANS.set(sql, plan);
+    }
+    return plan;
   }
 
   async exec(sql: string): Promise<void> {

@@ -61,6 +61,10 @@ export class PostgresDb implements Db {
     return (await (this.client ?? this.pool).query(sql, params)).rows as T[];
   }
 
+  queryRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.query<T>(sql, params);
+  }
+
   async exec(sql: string): Promise<void> {
     await (this.client ?? this.pool).query(sql);
   }

@@ -183,7 +183,7 @@ export async function* sessionFlows(db: Db, sessionId: string, pageSize = 10_000
   if (state.length === 1 && !state[0].indexed) await indexSessionFlows(db, sessionId);
   let after = -1;
   for (;;) {
-    const rows = await db.query<FlowRow>(
+    const rows = await db.queryRows<FlowRow>(
       `SELECT flow_id::float8 AS flow_id, window_id, src_ip, dst_ip, src_port, dst_port, protocol,
               packet_count::float8 AS packet_count, total_bytes::float8 AS total_bytes, duration_seconds,
               start_timestamp, end_timestamp, src_packets::float8 AS src_packets, dst_packets::float8 AS dst_packets,
