@@ -78,13 +78,13 @@ describe.each([
     await db.close();
   });
 
-  const SQL = (t: string) =>
+  const pageSql = (t: string) =>
     `SELECT id, label, addr, f, big, small, flag, amount, big::float8 AS big_f FROM ${t}
       WHERE id > $1 AND (label IS DISTINCT FROM $2) ORDER BY id LIMIT $3`;
 
   it('gives every value as the row-by-row query gives it (texts CSV must quote, NULL, NaN, ±Infinity, -0, big integers)', async () => {
-    const want = await db.query(SQL(table), [-1, 'none', 100_000]);
-    const got = await db.queryRows(SQL(table), [-1, 'none', 100_000]);
+    const want = await db.query(pageSql(table), [-1, 'none', 100_000]);
+    const got = await db.queryRows(pageSql(table), [-1, 'none', 100_000]);
     expect(want.length).toBeGreaterThan(100);
     expect(got).toEqual(want);
     // toEqual treats -0 and 0 alike: compare the floats by Object.is too.
@@ -94,10 +94,10 @@ describe.each([
 
   it('takes its parameters as values, never as SQL text', async () => {
     const hostile = "x'); DROP TABLE " + table + '; --';
-    const rows = await db.queryRows(SQL(table), [5, hostile, 3]);
+    const rows = await db.queryRows(pageSql(table), [5, hostile, 3]);
     expect(rows.map((r) => r.id)).toEqual([6, 7, 8]);
     expect((await db.query(`SELECT count(*)::int AS n FROM ${table}`))[0]).toBeDefined();
-    const none = await db.queryRows(SQL(table), [1e9, 'x', 10]);
+    const none = await db.queryRows(pageSql(table), [1e9, 'x', 10]);
     expect(none).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe.each([
     const sql = `SELECT id, at FROM ${table} WHERE id < $1 ORDER BY id`;
     expect(await db.queryRows(sql, [5])).toEqual(await db.query(sql, [5]));
     await db.transaction(async (tx) => {
-      expect(await tx.queryRows(SQL(table), [0, 'y', 50])).toEqual(await tx.query(SQL(table), [0, 'y', 50]));
+      expect(await tx.queryRows(pageSql(table), [0, 'y', 50])).toEqual(await tx.query(pageSql(table), [0, 'y', 50]));
     });
   });
 });
