@@ -105,7 +105,9 @@ describe.each([
     const sql = `SELECT id, at FROM ${table} WHERE id < $1 ORDER BY id`;
     expect(await db.queryRows(sql, [5])).toEqual(await db.query(sql, [5]));
     await db.transaction(async (tx) => {
-      expect(await tx.queryRows(pageSql(table), [0, 'y', 50])).toEqual(await tx.query(pageSql(table), [0, 'y', 50]));
+      expect(await tx.queryRows(pageSql(table), [0, 'y', 50])).toEqual(
+        await tx.query(pageSql(table), [0, 'y', 50]),
+      );
     });
   });
 });
