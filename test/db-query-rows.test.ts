@@ -92,6 +92,14 @@ describe.each([
     expect(got.some((r) => typeof r.big === 'bigint')).toBe(true);
   });
 
+  it('gives each of many pages read at once its own rows (a server exports for several users)', async () => {
+    const starts = Array.from({ length: 12 }, (_, i) => i * 7);
+    const got = await Promise.all(starts.map((from) => db.queryRows(pageSql(table), [from, 'none', 5])));
+    const want = await Promise.all(starts.map((from) => db.query(pageSql(table), [from, 'none', 5])));
+    expect(got).toEqual(want);
+    expect(got.map((rows) => rows[0]?.id)).toEqual(starts.map((from) => from + 1));
+  });
+
   it('takes its parameters as values, never as SQL text', async () => {
     const hostile = "x'); DROP TABLE " + table + '; --';
     const rows = await db.queryRows(pageSql(table), [5, hostile, 3]);

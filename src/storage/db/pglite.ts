@@ -110,14 +110,19 @@ export class PgliteDb implements Db {
   async queryRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     const plan = await this.copyPlan(sql);
     if (plan === null || params.some((v) => v === null || v === undefined)) return this.query<T>(sql, params);
-    if (params.length > 0)
-      await this.conn.query(
-        `SELECT ${params.map((_, i) => `set_config('flowlens.bulk_${i + 1}', $${i + 1}, false)`).join(', ')}`,
-        params.map(String),
-      );
-    const res = await this.conn.query(`COPY (${plan.sql}) TO '/dev/blob' WITH (FORMAT csv, FORCE_QUOTE *)`);
-    if (!res.blob) return [];
-    return parseCopyCsv<T>(Buffer.from(await res.blob.arrayBuffer()).toString('utf8'), plan.fields);
+    // The settings and the COPY in one transaction: PGlite runs one transaction at a time, so no
+    // other page's settings can come between them.
+    const run = async (c: PgliteLike) => {
+      if (params.length > 0)
+        await c.query(
+          `SELECT ${params.map((_, i) => `set_config('flowlens.bulk_${i + 1}', $${i + 1}, true)`).join(', ')}`,
+          params.map(String),
+        );
+      return (await c.query(`COPY (${plan.sql}) TO '/dev/blob' WITH (FORMAT csv, FORCE_QUOTE *)`)).blob;
+    };
+    const blob = this.conn instanceof PGlite ? await this.conn.transaction(run) : await run(this.conn);
+    if (!blob) return [];
+    return parseCopyCsv<T>(Buffer.from(await blob.arrayBuffer()).toString('utf8'), plan.fields);
   }
 
   /** How `sql` runs as COPY (its columns, its parameters as settings), or null if it cannot. */
