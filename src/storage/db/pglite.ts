@@ -127,18 +127,16 @@ export class PgliteDb implements Db {
 
   /** How `sql` runs as COPY (its columns, its parameters as settings), or null if it cannot. */
   private async copyPlan(sql: string): Promise<CopyPlan | null> {
-    let plan = COPY_PLANS.get(sql);
-    if (plan === undefined) {
-      plan = null;
-      if (this.conn instanceof PGlite) {
-        const d = await this.conn.describeQuery(sql);
-        const types = d.queryParams.map((p) => PARAM_TYPES.get(p.dataTypeID));
-        if (convertible(d.resultFields) && types.every((t) => t !== undefined))
-          plan = { sql: withSettingParams(sql, types as string[]), fields: d.resultFields };
-      }
-      // Inside a transaction there is no describeQuery: try again outside one.
-      if (plan !== null || this.conn instanceof PGlite) COPY_PLANS.set(sql, plan);
-    }
+    const known = COPY_PLANS.get(sql);
+    // Inside a transaction there is no describeQuery: the plan is made outside one.
+    if (known !== undefined || !(this.conn instanceof PGlite)) return known ?? null;
+    const d = await this.conn.describeQuery(sql);
+    const types = d.queryParams.map((p) => PARAM_TYPES.get(p.dataTypeID));
+    const plan =
+      convertible(d.resultFields) && types.every((t) => t !== undefined)
+        ? { sql: withSettingParams(sql, types as string[]), fields: d.resultFields }
+        : null;
+    COPY_PLANS.set(sql, plan);
     return plan;
   }
 
