@@ -11,6 +11,7 @@ import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/ind
 import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
 import { parseFlowHints } from './hints.js';
 import {
+  defaultShards,
   FlowPipeline,
   type FlowSinkSpec,
   loadFlowSink,
@@ -29,8 +30,18 @@ export interface AnalyzeOptions extends Omit<AnalyzerOptions, 'hintParser'> {
    * or more on a machine with several cores, unless `onFlow` is given (it runs in this thread).
    */
   pipeline?: boolean;
-  /** Finished flows go to this module's sink, in whichever thread runs the flow half. */
+  /**
+   * Finished flows go to this module's sink, in whichever thread runs the flow half; with flow
+   * shards, one spec per shard (`flowSinks`).
+   */
   flowSink?: FlowSinkSpec;
+  flowSinks?: FlowSinkSpec[];
+  /**
+   * Threads for the analysis: 1 runs it all in this thread; N > 1 reads here and spreads the flows
+   * over N - 1 flow shards (workers). Default: one per core (a pipeline only for files of 16 MiB or
+   * more, where a worker's start pays off).
+   */
+  threads?: number;
   /** Builds the capture's packet index in this same pass (for extracting its packets later). */
   packetIndex?: PacketIndexBuilder;
 }
@@ -59,10 +70,24 @@ export async function analyzeCapture(
   options: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
   const name = options.name ?? (typeof source === 'string' ? source : 'stream');
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+    throw new RangeError('threads must be a whole number of at least 1');
   const pipelined =
-    options.pipeline ?? (!options.onFlow && !options.onLog && pipelineAvailable() && bigFile(source));
+    options.pipeline ??
+    (threads === 1
+      ? false
+      : !options.onFlow &&
+        !options.onLog &&
+        pipelineAvailable() &&
+        (threads !== undefined || bigFile(source)));
   if (pipelined && (options.onFlow || options.onLog))
     throw new Error('onFlow and onLog run in this thread: use flowSink with a pipeline');
+  const shards =
+    options.flowSinks?.length ?? (threads === undefined ? defaultShards() : Math.max(1, threads - 1));
+  const sinks = options.flowSinks ?? (options.flowSink ? [options.flowSink] : null);
+  if (sinks !== null && sinks.length !== (pipelined ? shards : 1))
+    throw new Error(`${sinks.length} flow sinks for ${pipelined ? shards : 1} flow shards`);
   const pipe = pipelined
     ? new FlowPipeline(
         {
@@ -71,19 +96,23 @@ export async function analyzeCapture(
           flowIndex: options.flowIndex !== false,
           logRows: options.logRows,
         },
-        options.flowSink ?? null,
+        sinks,
+        shards,
       )
     : null;
   let onFlow = options.onFlow;
   let onLog = options.onLog;
   let sinkFinish: (() => Promise<void> | void) | undefined;
-  if (!pipe && options.flowSink) {
-    const sink = await loadFlowSink(options.flowSink, { beat: () => undefined });
+  if (!pipe && sinks) {
+    const sink = await loadFlowSink(sinks[0], { beat: () => undefined });
     onFlow = (f, a) => sink.flow(f, a.addresses);
     onLog = sink.log ?? onLog;
     sinkFinish = sink.finish;
   }
-  const analyzer = new Analyzer({ ...options, onFlow, onLog, hintParser: parseFlowHints }, pipe);
+  const analyzer = new Analyzer(
+    { ...options, onFlow, onLog, hintParser: parseFlowHints },
+    pipe?.shards ?? null,
+  );
   const pkt = new DecodedPacket();
   let info: CaptureInfo;
   let report: AnalysisReport;
@@ -96,7 +125,7 @@ export async function analyzeCapture(
       },
       { onProgress: options.onProgress, signal: options.signal, name, index: options.packetIndex },
     );
-    if (pipe) report = analyzer.finishWith(await pipe.finish(analyzer.pendingWords));
+    if (pipe) report = analyzer.finishWith(await pipe.finish((s) => analyzer.pendingWordsOf(s)));
     else {
       report = analyzer.finish();
       await sinkFinish?.();

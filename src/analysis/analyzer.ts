@@ -22,6 +22,7 @@ import {
   type FlowSummary,
   flowStageOptions,
   type PortUsage,
+  sweepInterval,
 } from './flow-stage.js';
 import type { FlowRecord, FlowTimeouts, HintParser } from './flow-table.js';
 import { hintBytes, parseFlowHints } from './hints.js';
@@ -46,11 +47,13 @@ import {
   R_NOTE_PORT,
   R_PAYLOAD,
   R_SIDE_B,
+  R_SWEEP,
   R_TCP,
   R_TIME,
   R_V6,
 } from './packet-records.js';
 import { type AnalysisSettings, DEFAULT_SETTINGS } from './settings.js';
+import { mergeShards } from './shard-merge.js';
 import { COL, sizeBucket, WindowAccumulator, type WindowSet } from './windows.js';
 
 export { type FlowSummary, type PortUsage, protocolName } from './flow-stage.js';
@@ -114,16 +117,34 @@ export class Analyzer {
   /** Which payload bytes the protocol-log parsers need (null with logs off). */
   private readonly attach: AttachPolicy | null;
 
-  // The record batch being written.
+  // The record batch being written (with shards: the current shard's; the others' wait in *Of).
   private out: Int32Array;
   private outBytes: Buffer;
   private outF64: Float64Array;
   private pos = 0;
   private limit: number;
-  private outlet: RecordOutlet | null;
   private lastSec = Number.NaN;
+  private readonly outlets: RecordOutlet[] | null;
+  /** Flow shards the records are spread over (1 in this thread). */
+  private readonly shards: number;
+  private cur = 0;
+  private readonly outOf: Int32Array[] = [];
+  private readonly bytesOf: Buffer[] = [];
+  private readonly f64Of: Float64Array[] = [];
+  private readonly posOf: Int32Array;
+  private readonly lastSecOf: Float64Array;
+  /** Frame number of the record being read (1-based, every record counted, as tshark numbers them). */
+  private frame = 0;
+  // Idle sweeps: when the next is due, by the latest IP packet time (see `clock`).
+  private maxTs = Number.NEGATIVE_INFINITY;
+  private nextSweep = Number.NEGATIVE_INFINITY;
+  private readonly sweepEvery: number;
 
-  constructor(options: AnalyzerOptions = {}, outlet: RecordOutlet | null = null) {
+  /**
+   * `outlets`: one per flow shard, each feeding a flow half in a worker (`pipeline.ts`); without,
+   * the flow half runs in this thread.
+   */
+  constructor(options: AnalyzerOptions = {}, outlets: RecordOutlet[] | null = null) {
     const settings = options.settings ?? DEFAULT_SETTINGS;
     this.settings = settings;
     this.windows = new WindowAccumulator(settings.windowLength);
@@ -140,13 +161,21 @@ export class Analyzer {
     });
     this.attach = settings.logs ? new AttachPolicy() : null;
     this.localNets = this.stageOptions.localNets;
-    if (outlet === null)
+    const t = this.timeouts;
+    this.sweepEvery = sweepInterval(t);
+    if (outlets !== null && outlets.length === 0) throw new RangeError('no flow shards');
+    if (outlets === null)
       this.stage = new FlowStage(this.stageOptions, new WindowAccumulator(settings.windowLength));
-    this.outlet = outlet;
-    this.out = outlet ? outlet.words : new Int32Array(LOCAL_BATCH_WORDS);
+    this.outlets = outlets;
+    this.shards = outlets ? outlets.length : 1;
+    this.posOf = new Int32Array(this.shards);
+    this.lastSecOf = new Float64Array(this.shards).fill(Number.NaN);
+    for (let i = 0; i < this.shards; i++)
+      this.takeBatch(i, outlets ? outlets[i].words : new Int32Array(LOCAL_BATCH_WORDS));
+    this.out = this.outOf[0];
+    this.outBytes = this.bytesOf[0];
+    this.outF64 = this.f64Of[0];
     if (this.out.length < MIN_BATCH_WORDS) throw new RangeError('record batch too small');
-    this.outBytes = Buffer.from(this.out.buffer, this.out.byteOffset, this.out.byteLength);
-    this.outF64 = new Float64Array(this.out.buffer, this.out.byteOffset, this.out.length >> 1);
     this.limit = this.out.length - MAX_FIXED_WORDS;
   }
 
@@ -186,6 +215,7 @@ export class Analyzer {
   }
 
   add(rec: CaptureRecord, pkt: DecodedPacket): void {
+    this.frame++;
     this.stats.add(rec, pkt);
     const sec = rec.tsSec;
     const nsec = rec.tsNsec;
@@ -220,7 +250,7 @@ export class Analyzer {
     this.record(rec, pkt, l4);
   }
 
-  /** Writes the IP packet's record for the flow half. */
+  /** Writes the IP packet's record for the flow half (for a flow, to the shard its key's hash names). */
   private record(rec: CaptureRecord, pkt: DecodedPacket, l4: number): void {
     // (Times are read here, not passed: seconds beyond 2^30 would be boxed on every call.)
     const sec = rec.tsSec;
@@ -244,6 +274,64 @@ export class Analyzer {
     const attach = this.attach;
     const room =
       attach !== null && inFlow && captured > 0 ? Math.max(hint, Math.min(captured, ATTACH_MAX)) : hint;
+    const src = pkt.src;
+    const dst = pkt.dst;
+    const v6 = pkt.ip === 6;
+    let hdr = R_IP;
+    let kpa = 0;
+    let kpb = 0;
+    let swap = false;
+    let ports = 0;
+    let hash = 0;
+    let noPorts = false;
+    if (inFlow) {
+      // The flow key in canonical order: the lower address (then port) is end A.
+      let c = 0;
+      if (src[0] !== dst[0]) c = src[0] < dst[0] ? -1 : 1;
+      else if (v6) {
+        for (let i = 1; i < 4; i++) {
+          if (src[i] !== dst[i]) {
+            c = src[i] < dst[i] ? -1 : 1;
+            break;
+          }
+        }
+      }
+      hdr |= R_FLOW | (proto << PROTO_SHIFT);
+      if (proto === L4_ICMP || proto === L4_ICMPV6) {
+        kpa = sport;
+        kpb = dport;
+        // Echo request and reply are one flow, told apart from other pings by the identifier.
+        const id = pkt.icmpId;
+        if (id >= 0) {
+          hdr |= R_ECHO;
+          kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
+          kpb = id;
+        }
+        swap = c > 0;
+      } else {
+        let sp = 0;
+        let dp = 0;
+        if (proto === L4_TCP || proto === L4_UDP) {
+          sp = sport;
+          dp = dport;
+        }
+        swap = c > 0 || (c === 0 && sp > dp);
+        kpa = swap ? dp : sp;
+        kpb = swap ? sp : dp;
+      }
+      if (swap) hdr |= R_SIDE_B;
+      noPorts = kpa < 0;
+      if (noPorts) hdr |= R_NO_PORTS;
+      ports = noPorts ? 0 : (kpa << 16) | (kpb & 0xffff);
+      const key = proto | ((v6 ? 6 : 4) << 8) | (noPorts ? 1 << 16 : 0);
+      const a = swap ? dst : src;
+      const b = swap ? src : dst;
+      hash = v6
+        ? keyHash6(key, a[0] | 0, b[0] | 0, a[1] | 0, a[3] | 0, b[2] | 0, b[3] | 0, ports)
+        : keyHash4(key, a[0] | 0, b[0] | 0, ports);
+      // The shard from the hash's high bits: the flow table indexes by its low bits.
+      if (this.shards > 1) this.select(Math.floor(((hash >>> 0) * this.shards) / 4294967296));
+    } else if (this.shards > 1) this.select(0);
     let W = this.out;
     let p = this.pos;
     if (p > this.limit || (room >= 0 && p + MAX_FIXED_WORDS + 2 + (room >> 2) > W.length)) {
@@ -259,12 +347,8 @@ export class Analyzer {
       p += 4;
     }
     const h = p;
-    let hdr = R_IP;
     W[p + 1] = len;
     this.outF64[(p + 2) >> 1] = sec + nsec / 1e9;
-    const src = pkt.src;
-    const dst = pkt.dst;
-    const v6 = pkt.ip === 6;
     if (!inFlow) {
       if (v6) {
         hdr |= R_V6;
@@ -278,72 +362,31 @@ export class Analyzer {
         W[p + 5] = dst[0];
         p += 6;
       }
+      W[p] = this.frame;
+      p++;
       W[h] = hdr;
-      this.pos = p;
+      this.pos = p + (p & 1);
+      this.clock(sec, nsec);
       return;
     }
-    // The flow key in canonical order: the lower address (then port) is end A.
-    let c = 0;
-    if (src[0] !== dst[0]) c = src[0] < dst[0] ? -1 : 1;
-    else if (v6) {
-      for (let i = 1; i < 4; i++) {
-        if (src[i] !== dst[i]) {
-          c = src[i] < dst[i] ? -1 : 1;
-          break;
-        }
-      }
-    }
-    let kpa = 0;
-    let kpb = 0;
-    let swap: boolean;
-    hdr |= R_FLOW | (proto << PROTO_SHIFT);
-    if (proto === L4_ICMP || proto === L4_ICMPV6) {
-      kpa = sport;
-      kpb = dport;
-      // Echo request and reply are one flow, told apart from other pings by the identifier.
-      const id = pkt.icmpId;
-      if (id >= 0) {
-        hdr |= R_ECHO;
-        kpa = proto === L4_ICMP ? (sport === 0 ? 8 : sport) : sport === 129 ? 128 : sport;
-        kpb = id;
-      }
-      swap = c > 0;
-    } else {
-      let sp = 0;
-      let dp = 0;
-      if (proto === L4_TCP || proto === L4_UDP) {
-        sp = sport;
-        dp = dport;
-      }
-      swap = c > 0 || (c === 0 && sp > dp);
-      kpa = swap ? dp : sp;
-      kpb = swap ? sp : dp;
-    }
-    if (swap) hdr |= R_SIDE_B;
-    const noPorts = kpa < 0;
-    if (noPorts) hdr |= R_NO_PORTS;
-    const ports = noPorts ? 0 : (kpa << 16) | (kpb & 0xffff);
-    const key = proto | ((v6 ? 6 : 4) << 8) | (noPorts ? 1 << 16 : 0);
     const a = swap ? dst : src;
     const b = swap ? src : dst;
-    let hash: number;
     if (v6) {
       hdr |= R_V6;
       for (let i = 0; i < 4; i++) {
         W[p + 4 + i] = a[i];
         W[p + 8 + i] = b[i];
       }
-      hash = keyHash6(key, a[0] | 0, b[0] | 0, a[1] | 0, a[3] | 0, b[2] | 0, b[3] | 0, ports);
       p += 12;
     } else {
       W[p + 4] = a[0];
       W[p + 5] = b[0];
-      hash = keyHash4(key, a[0] | 0, b[0] | 0, ports);
       p += 6;
     }
     W[p] = ports;
     W[p + 1] = hash;
-    p += 2;
+    W[p + 2] = this.frame;
+    p += 3;
     if ((l4 === L4_TCP || l4 === L4_UDP) && dport >= 0) hdr |= R_NOTE_PORT;
     const flags = proto === L4_TCP ? pkt.tcpFlags : -1;
     if (flags >= 0) {
@@ -382,46 +425,113 @@ export class Analyzer {
     }
     W[h] = hdr;
     this.pos = p + (p & 1);
+    this.clock(sec, nsec);
   }
 
-  /** Hands the batch over (up to `used` words) and starts the next one. */
+  /**
+   * Keeps the latest IP packet time and, every `sweepEvery` seconds of capture time, tells every
+   * shard to end its idle flows (a sweep record after this packet's).
+   */
+  private clock(sec: number, nsec: number): void {
+    const ts = sec + nsec / 1e9;
+    if (ts <= this.maxTs) return;
+    this.maxTs = ts;
+    if (ts < this.nextSweep) return;
+    this.nextSweep = ts + this.sweepEvery;
+    const back = this.cur;
+    for (let s = 0; s < this.shards; s++) {
+      if (this.shards > 1) this.select(s);
+      let W = this.out;
+      let p = this.pos;
+      if (p > this.limit) {
+        W = this.handOver(p);
+        p = 0;
+      }
+      W[p] = R_SWEEP;
+      W[p + 1] = 0;
+      this.outF64[(p + 2) >> 1] = ts;
+      this.pos = p + 4;
+    }
+    if (this.shards > 1) this.select(back);
+  }
+
+  /** Makes shard `s`'s batch the one being written (saving the current one's position). */
+  private select(s: number): void {
+    const c = this.cur;
+    if (s === c) return;
+    this.posOf[c] = this.pos;
+    this.lastSecOf[c] = this.lastSec;
+    this.cur = s;
+    this.out = this.outOf[s];
+    this.outBytes = this.bytesOf[s];
+    this.outF64 = this.f64Of[s];
+    this.limit = this.out.length - MAX_FIXED_WORDS;
+    this.pos = this.posOf[s];
+    this.lastSec = this.lastSecOf[s];
+  }
+
+  /** Hands the current batch over (up to `used` words) and starts the next one. */
   private handOver(used: number): Int32Array {
     if (used < this.out.length) this.out[used] = R_END;
     let next: Int32Array;
-    if (this.outlet) next = this.outlet.next(used);
+    if (this.outlets) next = this.outlets[this.cur].next(used);
     else {
       this.stage.consume(this.out, 0, used);
       next = this.out;
     }
-    if (next !== this.out) {
-      this.out = next;
-      this.outBytes = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
-      this.outF64 = new Float64Array(next.buffer, next.byteOffset, next.length >> 1);
-      this.limit = next.length - MAX_FIXED_WORDS;
-    }
+    if (next !== this.out) this.takeBatch(this.cur, next);
     this.pos = 0;
     // A new batch starts with the time again.
     this.lastSec = Number.NaN;
     return next;
   }
 
-  /** Words of records written but not handed over yet (with an outlet: for its last hand-over). */
-  get pendingWords(): number {
-    return this.pos;
+  /** Makes `words` shard s's batch, with its byte and double views made once per batch. */
+  private takeBatch(s: number, words: Int32Array): void {
+    this.outOf[s] = words;
+    this.bytesOf[s] = Buffer.from(words.buffer, words.byteOffset, words.byteLength);
+    this.f64Of[s] = new Float64Array(words.buffer, words.byteOffset, words.length >> 1);
+    if (s === this.cur) {
+      this.out = words;
+      this.outBytes = this.bytesOf[s];
+      this.outF64 = this.f64Of[s];
+      this.limit = words.length - MAX_FIXED_WORDS;
+    }
+  }
+
+  /** Flow shards this analysis spreads flows over (1: the flow half in one thread). */
+  get shardCount(): number {
+    return this.shards;
+  }
+
+  /** Words of shard s's records written but not handed over yet (for its last hand-over). */
+  pendingWordsOf(s: number): number {
+    return s === this.cur ? this.pos : this.posOf[s];
   }
 
   /** Ends the pass: flushes live flows and rolls the windows up. Call once (in-thread analysis). */
   finish(): AnalysisReport {
-    if (this.outlet !== null) throw new Error('a pipelined analysis ends with finishWith');
+    if (this.outlets !== null) throw new Error('a pipelined analysis ends with finishWith');
     this.stage.consume(this.out, 0, this.pos);
     this.pos = 0;
     this.stage.finish();
     return this.report();
   }
 
-  /** Ends a pipelined pass with the flow half's results (sent back by its worker). */
-  finishWith(state: FlowStageState): AnalysisReport {
-    this.stage = FlowStage.restore(state, this.stageOptions);
+  /**
+   * Ends a pipelined pass with the flow halves' results (sent back by their workers, one per shard):
+   * merged as one thread would have made them (`shard-merge.ts`).
+   */
+  finishWith(states: FlowStageState[]): AnalysisReport {
+    if (states.length === 1) {
+      this.stage = FlowStage.restore(states[0], this.stageOptions);
+      return this.report();
+    }
+    const merged = mergeShards(states, this.settings.topN);
+    merged.windows.forEach((w, s) => {
+      this.windows.absorb(WindowAccumulator.restore(w), merged.ids[s]);
+    });
+    this.stage = FlowStage.restore(merged.state, this.stageOptions);
     return this.report();
   }
 
@@ -444,7 +554,13 @@ export class Analyzer {
         packetsReceived: talk[t + 3],
       });
     }
-    const ports = stage.ports.sort((a, b) => b.packets - a.packets || b.bytes - a.bytes || a.port - b.port);
+    const ports = stage.ports.sort(
+      (a, b) =>
+        b.packets - a.packets ||
+        b.bytes - a.bytes ||
+        a.port - b.port ||
+        (a.protocol === b.protocol ? 0 : a.protocol === 'tcp' ? -1 : 1),
+    );
     let localAddresses = 0;
     for (let id = 0; id < n; id++) if (stage.isLocal(id)) localAddresses++;
     const logs = stage.logTotals;

@@ -11,11 +11,13 @@ export function unansweredState(code: number): boolean {
 }
 
 const CHUNK = 1 << 16;
-// Per flow: 4 doubles (start, end, source bytes, destination bytes) and 5 words (source packets,
-// destination packets, source and destination address ids, and dst port << 16 | protocol << 8 |
-// conn_state code), each chunk's rows in one Float64Array and one Uint32Array.
+const EMPTY_D = new Float64Array(0);
+const EMPTY_U = new Uint32Array(0);
+// Per flow: 4 doubles (start, end, source bytes, destination bytes) and 6 words (source packets,
+// destination packets, source and destination address ids, dst port << 16 | protocol << 8 |
+// conn_state code, and the flow id), each chunk's rows in one Float64Array and one Uint32Array.
 const DW = 4;
-const UW = 5;
+const UW = 6;
 
 /** Flows per chunk, and the doubles and words of a flow's row in a chunk (in the order above). */
 export const FLOW_CHUNK = CHUNK;
@@ -31,10 +33,11 @@ export interface FlowIndexState {
 }
 
 /**
- * A compact store of every finished flow (52 bytes each, in 64k-flow chunks, so growing never
+ * A compact store of every finished flow (56 bytes each, in 64k-flow chunks, so growing never
  * copies): what the detection stage needs to find who scanned, swept, flooded or sent what in
  * each window, long after the flow table has reused the record. Holds at most `limit` flows;
- * beyond that it counts what it dropped, and the detection says so.
+ * beyond that it counts what it dropped, and the detection says so. Once the pass ends, rows are
+ * in flow id order (`sortById`, and `merge` for shards), not in the order flows happened to end.
  */
 export class FlowIndex {
   private doubles: Float64Array[] = [];
@@ -69,7 +72,143 @@ export class FlowIndex {
     w[u + 2] = f.srcId;
     w[u + 3] = f.dstId;
     w[u + 4] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
+    w[u + 5] = f.flowId;
     this.size = n + 1;
+  }
+
+  /** The flow id of row n. */
+  id(n: number): number {
+    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 5];
+  }
+
+  /** Puts the rows in flow id order, in place (a radix sort of the ids, then the rows moved by cycles). */
+  sortById(): void {
+    const n = this.size;
+    // The ids, read once in row order.
+    let keys = new Uint32Array(n);
+    let sorted = true;
+    for (let c = 0, r = 0; r < n; c++) {
+      const w = this.words[c];
+      const m = Math.min(CHUNK, n - r);
+      for (let i = 0; i < m; i++) keys[r + i] = w[i * UW + 5];
+      r += m;
+    }
+    for (let i = 1; i < n; i++) {
+      if (keys[i] < keys[i - 1]) {
+        sorted = false;
+        break;
+      }
+    }
+    if (sorted) return;
+    // order[k] = the row that goes to place k: two 16-bit passes of a stable counting sort, the
+    // keys moving with their rows so that each pass reads them in order.
+    let order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    let keys2 = new Uint32Array(n);
+    let order2 = new Uint32Array(n);
+    const counts = new Uint32Array(65537);
+    for (let shift = 0; shift < 32; shift += 16) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[((keys[i] >>> shift) & 0xffff) + 1]++;
+      for (let d = 0; d < 65536; d++) counts[d + 1] += counts[d];
+      for (let i = 0; i < n; i++) {
+        const k = keys[i];
+        const at = counts[(k >>> shift) & 0xffff]++;
+        keys2[at] = k;
+        order2[at] = order[i];
+      }
+      [keys, keys2] = [keys2, keys];
+      [order, order2] = [order2, order];
+    }
+    // Follow each cycle of the permutation, moving one row at a time through a spare row.
+    const done = new Uint8Array(n);
+    const d0 = new Float64Array(DW);
+    const u0 = new Uint32Array(UW);
+    const D = this.doubles;
+    const U = this.words;
+    const M = CHUNK - 1;
+    for (let start = 0; start < n; start++) {
+      if (done[start] !== 0 || order[start] === start) continue;
+      const sd = D[start >>> 16];
+      const su = U[start >>> 16];
+      const si = start & M;
+      for (let j = 0; j < DW; j++) d0[j] = sd[si * DW + j];
+      for (let j = 0; j < UW; j++) u0[j] = su[si * UW + j];
+      let k = start;
+      for (;;) {
+        done[k] = 1;
+        const from = order[k];
+        const td = D[k >>> 16];
+        const tu = U[k >>> 16];
+        const ti = k & M;
+        if (from === start) {
+          for (let j = 0; j < DW; j++) td[ti * DW + j] = d0[j];
+          for (let j = 0; j < UW; j++) tu[ti * UW + j] = u0[j];
+          break;
+        }
+        const fd = D[from >>> 16];
+        const fu = U[from >>> 16];
+        const fi = from & M;
+        for (let j = 0; j < DW; j++) td[ti * DW + j] = fd[fi * DW + j];
+        for (let j = 0; j < UW; j++) tu[ti * UW + j] = fu[fi * UW + j];
+        k = from;
+      }
+    }
+  }
+
+  /**
+   * One index from the shards' (each in id order), in id order, with each shard's address ids
+   * turned into the merged table's (`ids[s][local]`). Each shard's chunks are let go as soon as the
+   * merge has passed them, so the memory stays near one index.
+   */
+  static merge(parts: FlowIndex[], ids: Int32Array[]): FlowIndex {
+    const out = new FlowIndex(parts.length > 0 ? parts[0].limit : undefined);
+    const at = new Array<number>(parts.length).fill(0);
+    for (const p of parts) out.dropped += p.dropped;
+    for (;;) {
+      let best = -1;
+      let bestId = 0;
+      for (let s = 0; s < parts.length; s++) {
+        if (at[s] >= parts[s].size) continue;
+        const id = parts[s].id(at[s]);
+        if (best < 0 || id < bestId) {
+          best = s;
+          bestId = id;
+        }
+      }
+      if (best < 0) break;
+      const p = parts[best];
+      const n = at[best]++;
+      if (out.size >= out.limit) {
+        out.dropped++;
+      } else {
+        const m = out.size;
+        const c = m >>> 16;
+        const i = m & (CHUNK - 1);
+        if (i === 0 && c === out.doubles.length) {
+          out.doubles.push(new Float64Array(CHUNK * DW));
+          out.words.push(new Uint32Array(CHUNK * UW));
+        }
+        const fd = p.doubles[n >>> 16];
+        const fw = p.words[n >>> 16];
+        const fi = n & (CHUNK - 1);
+        const td = out.doubles[c];
+        const tw = out.words[c];
+        for (let j = 0; j < DW; j++) td[i * DW + j] = fd[fi * DW + j];
+        for (let j = 0; j < UW; j++) tw[i * UW + j] = fw[fi * UW + j];
+        const map = ids[best];
+        tw[i * UW + 2] = map[tw[i * UW + 2]];
+        tw[i * UW + 3] = map[tw[i * UW + 3]];
+        out.size = m + 1;
+      }
+      // This shard's chunk is behind the merge now.
+      if ((at[best] & (CHUNK - 1)) === 0) {
+        const done = (at[best] >>> 16) - 1;
+        p.doubles[done] = EMPTY_D;
+        p.words[done] = EMPTY_U;
+      }
+    }
+    return out;
   }
 
   /** The index's rows, to send to another thread (the chunks can be transferred). */

@@ -12,9 +12,19 @@ import {
 } from './flow-table.js';
 import { grown } from './grown.js';
 import { isGroupAddress, isUnspecifiedAddress, LocalNets } from './local-nets.js';
-import { LOG_ROW_CAP, LogRowCollector, type LogRows } from './log-rows.js';
+import { LOG_ROW_CAP, LogRowCollector, type LogRows, settleLogRows } from './log-rows.js';
 import { FlowLogs, type LogSink, type LogTotals } from './logs.js';
-import { KIND_MASK, R_END, R_FLOW, R_IP, R_NOTE_PORT, R_SIDE_B, R_TIME, R_V6 } from './packet-records.js';
+import {
+  KIND_MASK,
+  R_END,
+  R_FLOW,
+  R_IP,
+  R_NOTE_PORT,
+  R_SIDE_B,
+  R_SWEEP,
+  R_TIME,
+  R_V6,
+} from './packet-records.js';
 import type { AnalysisSettings } from './settings.js';
 import { COL, durationBucket, WindowAccumulator, type WindowAccumulatorState } from './windows.js';
 
@@ -50,6 +60,16 @@ export interface PortUsage {
   flows: number;
   packets: number;
   bytes: number;
+}
+
+/** The top flows' order: more bytes first, then the lower id (the earlier first frame). */
+export function topFlowOrder(a: FlowSummary, b: FlowSummary): number {
+  return b.bytes - a.bytes || a.flow_id - b.flow_id;
+}
+
+/** Ends between idle sweeps, in capture seconds (every flow shard sweeps at the same times). */
+export function sweepInterval(t: FlowTimeouts): number {
+  return Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
 }
 
 export function protocolName(proto: number): string {
@@ -103,6 +123,8 @@ export function flowStageOptions(
 /** A finished flow stage as sent between threads. */
 export interface FlowStageState {
   addresses: AddressTableState;
+  /** Per address id: the frame that first showed it × 2 + its place in that frame (0 or 1). */
+  firstSeen: Float64Array;
   talk: Float64Array;
   locality: Uint8Array;
   directionBytes: Float64Array;
@@ -111,7 +133,7 @@ export interface FlowStageState {
   flowCounts: FlowStage['flowCounts'];
   flowDurations: Float64Array;
   stateCounts: Float64Array;
-  stateOrder: number[];
+  stateFirst: Float64Array;
   portFlows: Float64Array;
   portPackets: Float64Array;
   portBytes: Float64Array;
@@ -147,6 +169,14 @@ export class FlowStage implements AddressBook {
   // one address is one cache line), and whether it is local.
   talk: Float64Array = new Float64Array(4 * 1024);
   locality: Uint8Array = new Uint8Array(1024);
+  /**
+   * Per address id: the frame that first showed it × 2 + its place there (0 the first address
+   * interned, 1 the second). Merging shards orders the addresses by it, as one thread would have.
+   */
+  firstSeen: Float64Array = new Float64Array(1024);
+  /** Frame of the record being read, and how many addresses it has interned. */
+  private frame = 0;
+  private internedHere = 0;
 
   // Direction totals: inbound, outbound, internal, external.
   readonly directionBytes = new Float64Array(4);
@@ -158,10 +188,11 @@ export class FlowStage implements AddressBook {
   readonly flowDurations = new Float64Array(9);
   /**
    * Flows per conn_state code, TCP flows at [code] and the others at [CONN_STATES.length + code]
-   * (TCP health shows TCP's alone), and the codes in the order they were first seen.
+   * (TCP health shows TCP's alone), and per code the first flow (lowest id) that ended in it: states
+   * are listed in the order their first flows started, whichever thread saw them.
    */
   stateCounts: Float64Array = new Float64Array(2 * CONN_STATES.length);
-  stateOrder: number[] = [];
+  stateFirst: Float64Array = new Float64Array(CONN_STATES.length).fill(Number.POSITIVE_INFINITY);
   /** Port usage by transport (TCP 0, UDP 1) × 65536 + service port: flows, packets, bytes. */
   portFlows: Float64Array = new Float64Array(2 * 65536);
   portPackets: Float64Array = new Float64Array(2 * 65536);
@@ -178,9 +209,6 @@ export class FlowStage implements AddressBook {
   /** The transactions kept for the detection (null with logs off). */
   logRows: LogRows | null = null;
 
-  private nextSweep = Number.NEGATIVE_INFINITY;
-  private maxTs = Number.NEGATIVE_INFINITY;
-  private readonly sweepEvery: number;
   /** Whole seconds of the records being read (from the last time record), and their row (or -1). */
   private sec = 0;
   private secRow = -1;
@@ -238,8 +266,6 @@ export class FlowStage implements AddressBook {
     }
     this.logTotals = this.logs?.totals ?? null;
     this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser, this.logs);
-    const t = this.timeouts;
-    this.sweepEvery = Math.max(1, Math.min(t.tcp, t.udp, t.icmp, t.other));
   }
 
   /** Reads the records in W[start, end). */
@@ -253,6 +279,11 @@ export class FlowStage implements AddressBook {
       if (kind === R_TIME) {
         this.sec = W[p + 1] * 4294967296 + (W[p + 2] >>> 0);
         this.secRow = -1;
+        p += 4;
+        continue;
+      }
+      if (kind === R_SWEEP) {
+        this.sweep(F64[(p + 2) >> 1]);
         p += 4;
         continue;
       }
@@ -280,7 +311,10 @@ export class FlowStage implements AddressBook {
     let d: number;
     let note = true;
     let q: number;
+    const v6 = (hdr & R_V6) !== 0;
+    this.internedHere = 0;
     if ((hdr & R_FLOW) !== 0) {
+      this.frame = W[(v6 ? p + 12 : p + 6) + 2];
       const flows = this.flows;
       q = flows.packet(W, F64, bytes, p, hdr, win.noteKey());
       d = flows.direction;
@@ -294,11 +328,12 @@ export class FlowStage implements AddressBook {
       }
     } else {
       // Not part of a flow: talkers are counted here rather than when a flow ends.
-      const v6 = (hdr & R_V6) !== 0;
       const ip = v6 ? 6 : 4;
+      q = v6 ? p + 12 : p + 6;
+      this.frame = W[q];
       src = this.intern(ip, W, p + 4);
       dst = this.intern(ip, W, v6 ? p + 8 : p + 5);
-      q = v6 ? p + 12 : p + 6;
+      q++;
       const srcLocal = this.isLocal(src) ? 1 : 0;
       d = DIRECTION[(srcLocal << 1) | (this.isGroup(dst) ? srcLocal : this.isLocal(dst) ? 1 : 0)];
       const talk = this.talk;
@@ -322,26 +357,30 @@ export class FlowStage implements AddressBook {
         win.note(2, (hdr & R_SIDE_B) !== 0 ? ports >>> 16 : ports & 0xffff);
       }
     }
-    if (ts > this.maxTs) {
-      this.maxTs = ts;
-      // Idle flows are split exactly when their next packet comes; the sweep only bounds memory.
-      if (ts >= this.nextSweep) {
-        this.flows.expire(ts);
-        if (this.logs !== null) {
-          this.logs.clock[0] = ts;
-          this.logs.expire();
-        }
-        this.secRow = -1;
-        this.nextSweep = ts + this.sweepEvery;
-      }
-    }
     return q + (q & 1);
+  }
+
+  /**
+   * Ends flows idle at capture time `ts` and DNS queries unanswered for too long (a sweep record:
+   * the packet half sends the same ones to every shard). Idle flows are split exactly when their
+   * next packet comes; the sweep bounds memory and times the unanswered queries.
+   */
+  private sweep(ts: number): void {
+    this.flows.expire(ts);
+    if (this.logs !== null) {
+      this.logs.clock[0] = ts;
+      this.logs.expire();
+    }
+    this.secRow = -1;
   }
 
   /** Interns an address, growing the per-address arrays with the table. */
   intern(ip: number, words: Int32Array, at: number): number {
+    const before = this.addresses.size;
     const id = this.addresses.intern(ip, words, at);
     if (id >= this.locality.length) this.growAddresses();
+    if (id === before) this.firstSeen[id] = this.frame * 2 + this.internedHere;
+    this.internedHere++;
     return id;
   }
 
@@ -374,6 +413,7 @@ export class FlowStage implements AddressBook {
     const n = Math.max(this.locality.length * 2, this.addresses.size + 1);
     this.talk = grown(this.talk, 4 * n);
     this.locality = grown(this.locality, n);
+    this.firstSeen = grown(this.firstSeen, n);
   }
 
   private flowEnded(f: FlowRecord): void {
@@ -399,9 +439,8 @@ export class FlowStage implements AddressBook {
     this.flowDurations[bucket]++;
     this.windows.flowEnded(f, bucket);
     const code = f.connStateCode;
-    const states = this.stateCounts;
-    if (states[code] === 0 && states[CONN_STATES.length + code] === 0) this.stateOrder.push(code);
-    states[f.proto === L4_TCP ? code : CONN_STATES.length + code]++;
+    if (f.flowId < this.stateFirst[code]) this.stateFirst[code] = f.flowId;
+    this.stateCounts[f.proto === L4_TCP ? code : CONN_STATES.length + code]++;
     if (f.proto === L4_TCP || f.proto === L4_UDP) {
       const key = (f.proto === L4_TCP ? 0 : 65536) + f.dstPort;
       if (this.portFlows[key]++ === 0) this.portOrder.push(key);
@@ -413,14 +452,18 @@ export class FlowStage implements AddressBook {
     this.onFlow?.(f, this.addresses);
   }
 
-  /** Keeps the topN flows by bytes; only flows that make the list are copied. */
+  /** Keeps the topN flows by bytes, ties by id (`topFlowOrder`); only flows that make the list are copied. */
   private keepTopFlow(f: FlowRecord): void {
     const top = this.topFlows;
     const bytes = f.bytes;
-    if (top.length >= this.topN && bytes <= top[top.length - 1].bytes) return;
+    const id = f.flowId;
+    if (top.length >= this.topN) {
+      const last = top[top.length - 1];
+      if (bytes < last.bytes || (bytes === last.bytes && id > last.flow_id)) return;
+    }
     const entry = this.summarizeFlow(f);
     let i = top.length;
-    while (i > 0 && top[i - 1].bytes < bytes) i--;
+    while (i > 0 && topFlowOrder(top[i - 1], entry) > 0) i--;
     top.splice(i, 0, entry);
     if (top.length > this.topN) top.pop();
   }
@@ -453,7 +496,15 @@ export class FlowStage implements AddressBook {
     };
   }
 
-  /** Flows per conn_state, in the order the states were first seen. */
+  /** The conn_state codes seen, in the order their first flows started. */
+  private get stateOrder(): number[] {
+    const codes: number[] = [];
+    for (let c = 0; c < CONN_STATES.length; c++)
+      if (this.stateFirst[c] !== Number.POSITIVE_INFINITY) codes.push(c);
+    return codes.sort((a, b) => this.stateFirst[a] - this.stateFirst[b]);
+  }
+
+  /** Flows per conn_state, in the order their first flows started. */
   get connStates(): Map<string, number> {
     const n = CONN_STATES.length;
     return new Map(
@@ -461,7 +512,7 @@ export class FlowStage implements AddressBook {
     );
   }
 
-  /** TCP flows per conn_state, in the order the states were first seen (states TCP had). */
+  /** TCP flows per conn_state, in the same order (states TCP had). */
   get tcpConnStates(): Map<string, number> {
     const tcp = this.stateOrder.filter((code) => this.stateCounts[code] > 0);
     return new Map(tcp.map((code) => [CONN_STATES[code], this.stateCounts[code]]));
@@ -482,6 +533,9 @@ export class FlowStage implements AddressBook {
   finish(): void {
     this.flows.flush();
     this.logs?.finish();
+    // Orders that must not depend on when each flow ended (nor on which shard held it).
+    this.flowIndex?.sortById();
+    if (this.logRows !== null) settleLogRows(this.logRows);
     const totals = this.windows.columnTotals();
     for (let d = 0; d < 4; d++) {
       this.directionBytes[d] = totals[COL.inBytes + d];
@@ -497,6 +551,7 @@ export class FlowStage implements AddressBook {
     const windows = this.windows.exportState();
     const state: FlowStageState = {
       addresses,
+      firstSeen: this.firstSeen,
       talk: this.talk,
       locality: this.locality,
       directionBytes: this.directionBytes,
@@ -505,7 +560,7 @@ export class FlowStage implements AddressBook {
       flowCounts: this.flowCounts,
       flowDurations: this.flowDurations,
       stateCounts: this.stateCounts,
-      stateOrder: this.stateOrder,
+      stateFirst: this.stateFirst,
       portFlows: this.portFlows,
       portPackets: this.portPackets,
       portBytes: this.portBytes,
@@ -520,7 +575,7 @@ export class FlowStage implements AddressBook {
     const add = (a: ArrayBufferView) => {
       if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
     };
-    for (const a of [addresses.words, addresses.family, this.talk, this.locality]) add(a);
+    for (const a of [addresses.words, addresses.family, this.talk, this.locality, this.firstSeen]) add(a);
     for (const a of [this.portFlows, this.portPackets, this.portBytes]) add(a);
     for (const a of index?.doubles ?? []) add(a);
     for (const a of index?.words ?? []) add(a);
@@ -539,13 +594,14 @@ export class FlowStage implements AddressBook {
     );
     stage.talk = state.talk;
     stage.locality = state.locality;
+    stage.firstSeen = state.firstSeen;
     stage.directionBytes.set(state.directionBytes);
     stage.directionPackets.set(state.directionPackets);
     stage.retransmissions = state.retransmissions;
     Object.assign(stage.flowCounts, state.flowCounts);
     stage.flowDurations.set(state.flowDurations);
     stage.stateCounts = state.stateCounts;
-    stage.stateOrder = state.stateOrder;
+    stage.stateFirst = state.stateFirst;
     stage.portFlows = state.portFlows;
     stage.portPackets = state.portPackets;
     stage.portBytes = state.portBytes;

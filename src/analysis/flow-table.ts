@@ -269,7 +269,8 @@ export class FlowTable {
   private used = 0;
   private freeList = new Int32Array(0);
   private freeCount = 0;
-  private nextId = 1;
+  /** Frame number of the packet being accounted (the id of a flow it starts). */
+  private frame = 0;
   // Flows by time queued; entries of ended flows are skipped.
   private readonly idle = new IdleQueue();
   private readonly timeoutTcp: number;
@@ -325,7 +326,9 @@ export class FlowTable {
     let q = v6 ? p + 12 : p + 6;
     const ports = W[q];
     const h = W[q + 1];
-    q += 2;
+    // A flow made by this packet takes its frame number as id: the same however flows are sharded.
+    this.frame = W[q + 2];
+    q += 3;
     const side = (hdr & R_SIDE_B) !== 0 ? 1 : 0;
     const key = proto | ((v6 ? 6 : 4) << 8) | ((hdr & R_NO_PORTS) !== 0 ? NO_PORTS : 0);
     const a0 = W[a];
@@ -717,7 +720,7 @@ export class FlowTable {
       (isEcho ? F_ECHO : 0) |
       (localA ? F_LOCAL_A : 0) |
       (localB ? F_LOCAL_B : 0);
-    const id = this.nextId++;
+    const id = this.frame;
     I[o + FLOW_ID] = id;
     this.liveId[f] = id;
     this.lastTs[f] = ts;

@@ -6,7 +6,9 @@ import type { LogSink } from './logs.js';
  * bursts, rare JA4, HTTP scans, intel matches), kept by the flow half as plain records so that they
  * cross threads with its state. Each row's client and server are its flow's originator and
  * responder (as the flows store them), resolved while the flow is still in the table. Bounded: at
- * most `cap` rows of each kind, the rest counted in `dropped`.
+ * most `cap` rows of each kind, the rest counted in `dropped`. Which rows are kept, and their order,
+ * do not depend on when each transaction was written: the earliest `cap` in `LOG_ROW_ORDER`, sorted
+ * (`settleLogRows`), so shards merge into what one thread keeps.
  */
 
 export interface DnsLogEntry {
@@ -88,10 +90,11 @@ export class LogRowCollector implements LogSink {
     // A response without a question names nothing a rule could read.
     if (row.query === null) return;
     const r = this.rows;
-    if (r.dns.length >= this.cap || !this.resolve(row.flowId, this.ends)) {
+    if (!this.resolve(row.flowId, this.ends)) {
       r.dropped.dns++;
       return;
     }
+    if (r.dns.length >= 2 * this.cap) settle(r.dns, r, 'dns', DNS_ORDER);
     const e = this.ends;
     r.dns.push({
       ts: row.ts,
@@ -104,10 +107,11 @@ export class LogRowCollector implements LogSink {
 
   http(row: HttpTransaction): void {
     const r = this.rows;
-    if (r.http.length >= this.cap || !this.resolve(row.flowId, this.ends)) {
+    if (!this.resolve(row.flowId, this.ends)) {
       r.dropped.http++;
       return;
     }
+    if (r.http.length >= 2 * this.cap) settle(r.http, r, 'http', HTTP_ORDER);
     const e = this.ends;
     r.http.push({
       ts: row.ts,
@@ -121,10 +125,11 @@ export class LogRowCollector implements LogSink {
 
   tls(row: TlsTransaction): void {
     const r = this.rows;
-    if (r.tls.length >= this.cap || !this.resolve(row.flowId, this.ends)) {
+    if (!this.resolve(row.flowId, this.ends)) {
       r.dropped.tls++;
       return;
     }
+    if (r.tls.length >= 2 * this.cap) settle(r.tls, r, 'tls', TLS_ORDER);
     const e = this.ends;
     r.tls.push({
       ts: row.ts,
@@ -136,4 +141,46 @@ export class LogRowCollector implements LogSink {
       ja4: row.ja4,
     });
   }
+}
+
+type Field = string | number | null;
+
+/** Orders rows by their fields in turn (nulls first): a total order on what a row holds. */
+function byFields<T>(fields: (keyof T)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const k of fields) {
+      const x = a[k] as Field;
+      const y = b[k] as Field;
+      if (x === y) continue;
+      if (x === null) return -1;
+      if (y === null) return 1;
+      return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+const DNS_ORDER = byFields<DnsLogEntry>(['ts', 'client', 'server', 'query', 'rcode']);
+const HTTP_ORDER = byFields<HttpLogEntry>(['ts', 'client', 'server', 'host', 'uri', 'status']);
+const TLS_ORDER = byFields<TlsLogEntry>(['ts', 'client', 'server', 'serverPort', 'sni', 'ja3', 'ja4']);
+
+/** Sorts a kind's rows and keeps the first `cap`, counting the rest as dropped. */
+function settle<T>(
+  list: T[],
+  rows: LogRows,
+  kind: 'dns' | 'http' | 'tls',
+  order: (a: T, b: T) => number,
+): void {
+  list.sort(order);
+  if (list.length > rows.cap) {
+    rows.dropped[kind] += list.length - rows.cap;
+    list.length = rows.cap;
+  }
+}
+
+/** Puts the kept rows in their final order and bound (at the end of a flow half, and after merging shards). */
+export function settleLogRows(rows: LogRows): void {
+  settle(rows.dns, rows, 'dns', DNS_ORDER);
+  settle(rows.http, rows, 'http', HTTP_ORDER);
+  settle(rows.tls, rows, 'tls', TLS_ORDER);
 }

@@ -12,9 +12,14 @@
  * - IP record: [header, wire length, time in seconds (a double, 2 words), then the addresses (1 or
  *   4 words each): for a flow, end A then end B of the canonical key (the lower address first), else
  *   source then destination; for a flow: the key's ports (A << 16 | B; for ICMP the type and code or
- *   echo identifier) and the key's hash; if R_TCP: sequence number, payload length, acknowledgement
- *   number and raw window; if R_HINT or R_LOG:
+ *   echo identifier) and the key's hash; then the packet's frame number (1-based, as tshark counts:
+ *   a new flow takes it as its id, and addresses are ordered by the frame that first showed them, so
+ *   the results do not depend on how flows are spread over threads); if R_TCP: sequence number,
+ *   payload length, acknowledgement number and raw window; if R_HINT or R_LOG:
  *   the payload's byte count and bytes], padded to an even length;
+ * - sweep record: [R_SWEEP, 0, time (a double)]: end flows idle at this capture time. The packet
+ *   half writes it to every flow shard at the same points of the capture, so idle flows and unanswered
+ *   DNS queries end at the same moments however many shards there are;
  * - an end record [R_END] closes a batch early (the rest of the slot is unused).
  *
  * Header bits: kind (low 2 bits), the flags below, the flow protocol (transport, or IP protocol for
@@ -24,6 +29,7 @@
 export const R_END = 0;
 export const R_TIME = 1;
 export const R_IP = 2;
+export const R_SWEEP = 3;
 export const KIND_MASK = 3;
 
 /** IPv6: four words per address. */
@@ -53,7 +59,7 @@ export const R_NO_PORTS = 1 << 27;
 export const R_LOG = 1 << 28;
 
 /** Most words an IP record takes without its hint payload, with a time record before it. */
-export const MAX_FIXED_WORDS = 4 + 4 + 8 + 4 + 4;
+export const MAX_FIXED_WORDS = 4 + 4 + 8 + 4 + 4 + 2;
 
 /**
  * Most payload bytes attached for the hint parsers: more than any of them reads (a TLS ClientHello

@@ -9,10 +9,12 @@ import type { AnalysisSettings } from './settings.js';
 
 /**
  * The worker pipeline: the calling thread reads, decodes and counts packets and writes their
- * records (`packet-records.ts`) into slots of shared memory; a worker (`flow-worker.ts`) owns the
- * flow half and reads the slots in turn. Slot i is free when ctrl[i] is 0, holds n words when it
- * is n + 1, and ends the stream when it is -1. Either side waits on the slot with Atomics.wait;
- * ctrl[STOP] tells the worker to give up, ctrl[FAILED] tells the reader that the worker failed.
+ * records (`packet-records.ts`) into slots of shared memory; N workers (`flow-worker.ts`), the flow
+ * shards, each own the flows whose key hashes to them and read their own ring of slots in turn.
+ * Slot i is free when ctrl[i] is 0, holds n words when it is n + 1, and ends the stream when it is
+ * -1. Either side waits on the slot with Atomics.wait; ctrl[STOP] tells a worker to give up,
+ * ctrl[FAILED] tells the reader that it failed. The shards' results are merged as one thread would
+ * have made them (`shard-merge.ts`), so the figures do not depend on N.
  */
 
 /** Slots of the ring, and words per slot (1 MiB each). */
@@ -28,6 +30,11 @@ const DEAD_AFTER_MS = 15_000;
 
 /** Captures smaller than this are analysed in one thread: a worker's start costs more than it saves. */
 export const PIPELINE_MIN_BYTES = 16 * 1024 * 1024;
+
+/** Flow shards by default: one per core but the reader's, at least one. */
+export function defaultShards(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 /** What the flow worker needs to build its half (plain data: it crosses threads). */
 export interface FlowWorkerOptions {
@@ -89,8 +96,41 @@ export function pipelineAvailable(): boolean {
   return availableParallelism() > 1 && flowWorkerFile() !== null;
 }
 
-/** The reading side of a running pipeline. */
-export class FlowPipeline implements RecordOutlet {
+/** The reading side of a running pipeline: one `FlowShard` per flow shard. */
+export class FlowPipeline {
+  readonly shards: FlowShard[];
+
+  /** `sinks`: one per shard (each shard's flows go to its own sink), or null. */
+  constructor(options: FlowWorkerOptions, sinks: FlowSinkSpec[] | null, shards = 1) {
+    if (sinks !== null && sinks.length !== shards) throw new Error('one flow sink per shard');
+    this.shards = [];
+    try {
+      for (let i = 0; i < shards; i++) this.shards.push(new FlowShard(options, sinks ? sinks[i] : null));
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+  }
+
+  /** Hands each shard its last records (`pending(s)` words), ends the streams and waits for the results. */
+  async finish(pending: (shard: number) => number): Promise<FlowStageState[]> {
+    const results = this.shards.map((s, i) => s.finish(pending(i)));
+    try {
+      return await Promise.all(results);
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+  }
+
+  /** Stops every worker (reading failed or was cancelled). */
+  stop(): void {
+    for (const s of this.shards) s.stop();
+  }
+}
+
+/** One flow shard's worker and its ring of slots. */
+export class FlowShard implements RecordOutlet {
   words: Int32Array;
   private readonly ctrl: Int32Array;
   private readonly slots: Int32Array[] = [];

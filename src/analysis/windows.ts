@@ -347,9 +347,9 @@ export class WindowAccumulator {
    * Adds what the flow half's accumulator collected (the flow columns: new flows, retransmissions,
    * direction, flow durations, and the distinct values) into this one's rows. This accumulator saw
    * every packet, the other only IP packets, so its base is the same or coarser and a multiple of
-   * the other's: the mapping is exact.
+   * the other's: the mapping is exact. `addressIds` re-keys the other's address ids (a flow shard's).
    */
-  absorb(other: WindowAccumulator): void {
+  absorb(other: WindowAccumulator, addressIds: Int32Array | null = null): void {
     if (other === this || Number.isNaN(other.anchorSec)) return;
     const from = other.base;
     const to = this.base;
@@ -379,9 +379,11 @@ export class WindowAccumulator {
         grown.set(mine.subarray(0, c));
         this.entries[k] = mine = grown;
       }
+      // Addresses (kinds 0 and 1) by another table's ids are re-keyed to this analysis' table.
+      const ids = k < 2 ? addressIds : null;
       for (let i = 0; i < n; i += 2) {
         mine[c + i] = mapRel(e[i]);
-        mine[c + i + 1] = e[i + 1];
+        mine[c + i + 1] = ids === null ? e[i + 1] : ids[e[i + 1]];
       }
       this.entryCount[k] = c + n;
     }

@@ -29,6 +29,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
       json: { type: 'boolean', default: false },
       'no-store': { type: 'boolean', default: false },
       'no-logs': { type: 'boolean', default: false },
+      threads: { type: 'string' },
       window: { type: 'string', default: 'auto' },
       'local-net': { type: 'string', multiple: true },
       'flow-timeout': { type: 'string' },
@@ -62,6 +63,9 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
     }),
   );
   const intel = readIntel(values.intel ?? []);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!/^[1-9][0-9]{0,2}$/.test(values.threads!) || threads > 256))
+    throw new UsageError(`--threads takes a whole number from 1 to 256, not '${values.threads}'`);
   // The database and the ingest are loaded only when something is stored. PGlite runs in a
   // thread of its own: its COPYs run synchronously and would freeze the progress bar.
   const target = values['no-store'] ? null : dbTarget(values.db);
@@ -127,6 +131,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
             const result = await analyzeCapture(path, {
               settings,
               name: file,
+              threads,
               onProgress: bar
                 ? (p: ReadProgress) =>
                     bar.update({ bytesRead: p.bytesRead, bytesTotal: p.totalBytes, packets: p.records })
