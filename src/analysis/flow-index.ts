@@ -36,8 +36,9 @@ export interface FlowIndexState {
  * A compact store of every finished flow (56 bytes each, in 64k-flow chunks, so growing never
  * copies): what the detection stage needs to find who scanned, swept, flooded or sent what in
  * each window, long after the flow table has reused the record. Holds at most `limit` flows;
- * beyond that it counts what it dropped, and the detection says so. Once the pass ends, rows are
- * in flow id order (`sortById`, and `merge` for shards), not in the order flows happened to end.
+ * beyond that it counts what it dropped, and the detection says so. Rows are in flow id order
+ * (each reserved as its flow starts; `merge` keeps that for shards), not in the order flows happened
+ * to end, so what reads them does not depend on that order.
  */
 export class FlowIndex {
   private doubles: Float64Array[] = [];
@@ -47,18 +48,29 @@ export class FlowIndex {
 
   constructor(readonly limit = 8_000_000) {}
 
-  add(f: FlowRecord): void {
+  /**
+   * Reserves the next row for a flow that starts now, or -1 past the limit (counted as dropped).
+   * Flows start in id order, so rows are in id order whenever they are filled.
+   */
+  reserve(): number {
     const n = this.size;
     if (n >= this.limit) {
       this.dropped++;
-      return;
+      return -1;
     }
     const c = n >>> 16;
-    const i = n & (CHUNK - 1);
-    if (i === 0 && c === this.doubles.length) {
+    if ((n & (CHUNK - 1)) === 0 && c === this.doubles.length) {
       this.doubles.push(new Float64Array(CHUNK * DW));
       this.words.push(new Uint32Array(CHUNK * UW));
     }
+    this.size = n + 1;
+    return n;
+  }
+
+  /** Writes a finished flow into its reserved row. */
+  fill(n: number, f: FlowRecord): void {
+    const c = n >>> 16;
+    const i = n & (CHUNK - 1);
     const d = this.doubles[c];
     const w = this.words[c];
     const o = i * DW;
@@ -73,87 +85,17 @@ export class FlowIndex {
     w[u + 3] = f.dstId;
     w[u + 4] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
     w[u + 5] = f.flowId;
-    this.size = n + 1;
+  }
+
+  /** Adds a finished flow (reserve and fill at once: for flows added in id order). */
+  add(f: FlowRecord): void {
+    const n = this.reserve();
+    if (n >= 0) this.fill(n, f);
   }
 
   /** The flow id of row n. */
   id(n: number): number {
     return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 5];
-  }
-
-  /** Puts the rows in flow id order, in place (a radix sort of the ids, then the rows moved by cycles). */
-  sortById(): void {
-    const n = this.size;
-    // The ids, read once in row order.
-    let keys = new Uint32Array(n);
-    let sorted = true;
-    for (let c = 0, r = 0; r < n; c++) {
-      const w = this.words[c];
-      const m = Math.min(CHUNK, n - r);
-      for (let i = 0; i < m; i++) keys[r + i] = w[i * UW + 5];
-      r += m;
-    }
-    for (let i = 1; i < n; i++) {
-      if (keys[i] < keys[i - 1]) {
-        sorted = false;
-        break;
-      }
-    }
-    if (sorted) return;
-    // order[k] = the row that goes to place k: two 16-bit passes of a stable counting sort, the
-    // keys moving with their rows so that each pass reads them in order.
-    let order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    let keys2 = new Uint32Array(n);
-    let order2 = new Uint32Array(n);
-    const counts = new Uint32Array(65537);
-    for (let shift = 0; shift < 32; shift += 16) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[((keys[i] >>> shift) & 0xffff) + 1]++;
-      for (let d = 0; d < 65536; d++) counts[d + 1] += counts[d];
-      for (let i = 0; i < n; i++) {
-        const k = keys[i];
-        const at = counts[(k >>> shift) & 0xffff]++;
-        keys2[at] = k;
-        order2[at] = order[i];
-      }
-      [keys, keys2] = [keys2, keys];
-      [order, order2] = [order2, order];
-    }
-    // Follow each cycle of the permutation, moving one row at a time through a spare row.
-    const done = new Uint8Array(n);
-    const d0 = new Float64Array(DW);
-    const u0 = new Uint32Array(UW);
-    const D = this.doubles;
-    const U = this.words;
-    const M = CHUNK - 1;
-    for (let start = 0; start < n; start++) {
-      if (done[start] !== 0 || order[start] === start) continue;
-      const sd = D[start >>> 16];
-      const su = U[start >>> 16];
-      const si = start & M;
-      for (let j = 0; j < DW; j++) d0[j] = sd[si * DW + j];
-      for (let j = 0; j < UW; j++) u0[j] = su[si * UW + j];
-      let k = start;
-      for (;;) {
-        done[k] = 1;
-        const from = order[k];
-        const td = D[k >>> 16];
-        const tu = U[k >>> 16];
-        const ti = k & M;
-        if (from === start) {
-          for (let j = 0; j < DW; j++) td[ti * DW + j] = d0[j];
-          for (let j = 0; j < UW; j++) tu[ti * UW + j] = u0[j];
-          break;
-        }
-        const fd = D[from >>> 16];
-        const fu = U[from >>> 16];
-        const fi = from & M;
-        for (let j = 0; j < DW; j++) td[ti * DW + j] = fd[fi * DW + j];
-        for (let j = 0; j < UW; j++) tu[ti * UW + j] = fu[fi * UW + j];
-        k = from;
-      }
-    }
   }
 
   /**

@@ -265,7 +265,15 @@ export class FlowStage implements AddressBook {
       this.logs = new FlowLogs(sink);
     }
     this.logTotals = this.logs?.totals ?? null;
-    this.flows = new FlowTable(this.timeouts, this, (f) => this.flowEnded(f), options.hintParser, this.logs);
+    const index = this.flowIndex;
+    this.flows = new FlowTable(
+      this.timeouts,
+      this,
+      (f) => this.flowEnded(f),
+      options.hintParser,
+      this.logs,
+      index ? () => index.reserve() : null,
+    );
   }
 
   /** Reads the records in W[start, end). */
@@ -448,7 +456,7 @@ export class FlowStage implements AddressBook {
       this.portBytes[key] += f.bytes;
     }
     this.keepTopFlow(f);
-    this.flowIndex?.add(f);
+    if (f.indexRow >= 0) this.flowIndex?.fill(f.indexRow, f);
     this.onFlow?.(f, this.addresses);
   }
 
@@ -533,8 +541,7 @@ export class FlowStage implements AddressBook {
   finish(): void {
     this.flows.flush();
     this.logs?.finish();
-    // Orders that must not depend on when each flow ended (nor on which shard held it).
-    this.flowIndex?.sortById();
+    // An order that must not depend on when each transaction was written (nor on the shard).
     if (this.logRows !== null) settleLogRows(this.logRows);
     const totals = this.windows.columnTotals();
     for (let d = 0; d < 4; d++) {

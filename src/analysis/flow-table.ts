@@ -61,6 +61,8 @@ export class FlowRecord {
   /** The index of `connState` in CONN_STATES. */
   connStateCode = 0;
   retransmissions = 0;
+  /** The row reserved for the flow in the flow index, or -1 (see FlowTable's `reserveRow`). */
+  indexRow = -1;
   hints: FlowHints | null = null;
   // Where the fields below are read from, while the flow is being handed over (they are made only
   // when a sink asks: the analysis alone pays nothing for them).
@@ -163,6 +165,8 @@ const D_ACK_TIME = 14; // + side, words 28-31: time of this side's last segment
 // Third line: what the flow's start, end and rarer events need.
 const ID = 32; // + side: address ids of ends A and B
 const RETRANS = 34;
+/** The flow's row in the flow index, reserved when it starts (so the index is in id order), or -1. */
+const INDEX_ROW = 35;
 const START = 36; // + side: where this side's sequence space starts (Zeek's start_seq)
 const D_FIRST = 19; // words 38-39
 const D_SYN_TIME = 20; // words 40-41: time of the latest SYN without ACK
@@ -290,6 +294,8 @@ export class FlowTable {
     private readonly onEnd: (flow: FlowRecord) => void,
     private readonly parseHints: HintParser | null = null,
     private readonly logs: FlowLogs | null = null,
+    /** Reserves a flow's row in the flow index when it starts (-1: none). */
+    private readonly reserveRow: (() => number) | null = null,
   ) {
     this.timeoutTcp = timeouts.tcp;
     this.timeoutUdp = timeouts.udp;
@@ -736,6 +742,7 @@ export class FlowTable {
     I[o + ID] = idA;
     I[o + ID + 1] = idB;
     I[o + RETRANS] = 0;
+    I[o + INDEX_ROW] = this.reserveRow === null ? -1 : this.reserveRow();
     D[od + D_FIRST] = ts;
     D[od + D_ADVANCED] = 0;
     D[od + D_ADVANCED + 1] = 0;
@@ -846,6 +853,7 @@ export class FlowTable {
     r.srcFlags = ob & FLAG_MASK;
     r.dstFlags = rb & FLAG_MASK;
     r.retransmissions = I[o + RETRANS];
+    r.indexRow = I[o + INDEX_ROW];
     r.source = this;
     r.slot = f;
     r.oside = oside;
