@@ -83,8 +83,10 @@ export async function analyzeCapture(
         (threads !== undefined || bigFile(source)));
   if (pipelined && (options.onFlow || options.onLog))
     throw new Error('onFlow and onLog run in this thread: use flowSink with a pipeline');
+  // One sink module instance per shard: a single `flowSink` means one shard.
   const shards =
-    options.flowSinks?.length ?? (threads === undefined ? defaultShards() : Math.max(1, threads - 1));
+    options.flowSinks?.length ??
+    (options.flowSink ? 1 : threads === undefined ? defaultShards() : Math.max(1, threads - 1));
   const sinks = options.flowSinks ?? (options.flowSink ? [options.flowSink] : null);
   if (sinks !== null && sinks.length !== (pipelined ? shards : 1))
     throw new Error(`${sinks.length} flow sinks for ${pipelined ? shards : 1} flow shards`);

@@ -31,9 +31,12 @@ const DEAD_AFTER_MS = 15_000;
 /** Captures smaller than this are analysed in one thread: a worker's start costs more than it saves. */
 export const PIPELINE_MIN_BYTES = 16 * 1024 * 1024;
 
+/** Most flow shards by default (each costs a worker's memory: about 20 MB and its 8 MiB ring). */
+export const MAX_DEFAULT_SHARDS = 15;
+
 /** Flow shards by default: one per core but the reader's, at least one. */
 export function defaultShards(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.min(MAX_DEFAULT_SHARDS, Math.max(1, availableParallelism() - 1));
 }
 
 /** What the flow worker needs to build its half (plain data: it crosses threads). */
