@@ -86,6 +86,27 @@ export class LogRowCollector implements LogSink {
     return s;
   }
 
+  /**
+   * The largest row kept of each kind once the list has been cut to the cap: a later row past it
+   * cannot be among the first `cap` (rows come mostly in time order, so most go at once).
+   */
+  private readonly last: { dns: unknown; http: unknown; tls: unknown } = { dns: null, http: null, tls: null };
+
+  private keep<T>(list: T[], kind: 'dns' | 'http' | 'tls', order: (a: T, b: T) => number, row: T): void {
+    const r = this.rows;
+    const last = this.last[kind] as T | null;
+    if (last !== null && order(row, last) > 0) {
+      r.dropped[kind]++;
+      return;
+    }
+    list.push(row);
+    // A quarter over the cap before cutting: sorts stay rare and memory near the cap.
+    if (list.length >= this.cap + Math.max(1, this.cap >> 2)) {
+      settle(list, r, kind, order);
+      this.last[kind] = list[list.length - 1];
+    }
+  }
+
   dns(row: DnsTransaction): void {
     // A response without a question names nothing a rule could read.
     if (row.query === null) return;
@@ -94,9 +115,8 @@ export class LogRowCollector implements LogSink {
       r.dropped.dns++;
       return;
     }
-    if (r.dns.length >= 2 * this.cap) settle(r.dns, r, 'dns', DNS_ORDER);
     const e = this.ends;
-    r.dns.push({
+    this.keep(r.dns, 'dns', DNS_ORDER, {
       ts: row.ts,
       client: this.name(e[0]),
       server: this.name(e[1]),
@@ -111,9 +131,8 @@ export class LogRowCollector implements LogSink {
       r.dropped.http++;
       return;
     }
-    if (r.http.length >= 2 * this.cap) settle(r.http, r, 'http', HTTP_ORDER);
     const e = this.ends;
-    r.http.push({
+    this.keep(r.http, 'http', HTTP_ORDER, {
       ts: row.ts,
       client: this.name(e[0]),
       server: this.name(e[1]),
@@ -129,9 +148,8 @@ export class LogRowCollector implements LogSink {
       r.dropped.tls++;
       return;
     }
-    if (r.tls.length >= 2 * this.cap) settle(r.tls, r, 'tls', TLS_ORDER);
     const e = this.ends;
-    r.tls.push({
+    this.keep(r.tls, 'tls', TLS_ORDER, {
       ts: row.ts,
       client: this.name(e[0]),
       server: this.name(e[1]),
