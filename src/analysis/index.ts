@@ -35,7 +35,13 @@ export {
 } from './log-rows.js';
 export { type LogSink, type LogTotals, type Tally, topOf } from './logs.js';
 export { canonicalIp, OptionError } from './options.js';
-export { type FlowSinkEnv, type FlowSinkSpec, type LoadedFlowSink, pipelineAvailable } from './pipeline.js';
+export {
+  analysisShards,
+  type FlowSinkEnv,
+  type FlowSinkSpec,
+  type LoadedFlowSink,
+  pipelineAvailable,
+} from './pipeline.js';
 export { type CaptureWindowing, scanWindowing } from './prescan.js';
 export { serviceLabel, serviceName } from './services.js';
 export {

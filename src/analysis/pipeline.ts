@@ -39,6 +39,15 @@ export function defaultShards(): number {
   return Math.min(MAX_DEFAULT_SHARDS, Math.max(1, availableParallelism() - 1));
 }
 
+/**
+ * Flow shards an analysis of a `bytes`-long file runs with `threads` (see `AnalyzeOptions.threads`):
+ * 1 in one thread; without `threads`, one per core but the reader's for files of 16 MiB or more.
+ */
+export function analysisShards(bytes: number | null, threads: number | undefined): number {
+  if (threads !== undefined) return Math.max(1, threads - 1);
+  return bytes !== null && bytes >= PIPELINE_MIN_BYTES && pipelineAvailable() ? defaultShards() : 1;
+}
+
 /** What the flow worker needs to build its half (plain data: it crosses threads). */
 export interface FlowWorkerOptions {
   settings: AnalysisSettings;

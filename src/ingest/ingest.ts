@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { type AnalysisSettings, DEFAULT_SETTINGS } from '../analysis/index.js';
+import { type AnalysisSettings, analysisShards, DEFAULT_SETTINGS } from '../analysis/index.js';
 import { type Baseline, baselineFromFeatures, type IntelEntry } from '../detect/index.js';
 import { compiledScript } from '../runtime/workers.js';
 import {
@@ -38,6 +38,8 @@ import { copyFile, loadSpooledFlows } from './spool-load.js';
 export interface IngestOptions {
   /** Window length, local networks, timeouts, top-N (see `resolveSettings`); the defaults if absent. */
   settings?: AnalysisSettings;
+  /** Threads of the analysis (`analyze --threads`): 1 in one thread, N > 1 with N - 1 flow shards. */
+  threads?: number;
   /** Name shown in messages and in the summary's file.path (default: the path). */
   name?: string;
   /** Session name (defaults to the file name). */
@@ -131,6 +133,7 @@ export async function ingestCapture(
       name: options.name,
       baseline,
       intel: options.intel,
+      threads: options.threads,
     };
     let rowsStored = 0;
     let lastProgress: IngestProgress | null = null;
@@ -165,13 +168,14 @@ export async function ingestCapture(
         ['port_stats', PORT_COLUMNS, prepared.files.ports],
         ['anomaly_results', ANOMALY_COLUMNS, prepared.files.anomalies],
         ['insights', INSIGHT_COLUMNS, prepared.files.insights],
-        ...(prepared.files.logs
-          ? ([
-              ['dns_log', DNS_LOG_COLUMNS, prepared.files.logs.dns],
-              ['http_log', HTTP_LOG_COLUMNS, prepared.files.logs.http],
-              ['tls_log', TLS_LOG_COLUMNS, prepared.files.logs.tls],
-            ] as const)
-          : []),
+        ...(prepared.files.logs ?? []).flatMap(
+          (logs) =>
+            [
+              ['dns_log', DNS_LOG_COLUMNS, logs.dns],
+              ['http_log', HTTP_LOG_COLUMNS, logs.http],
+              ['tls_log', TLS_LOG_COLUMNS, logs.tls],
+            ] as const,
+        ),
         ['host_geo', HOST_GEO_COLUMNS, prepared.files.hostGeo],
       ] as const) {
         rowsStored += await copyFile(tx, table, columns, file, signal);
@@ -211,7 +215,7 @@ export async function ingestCapture(
       if (db.kind === 'pglite')
         ensureSpaceForLoad(db.location, [
           ...Object.values(prepared.files).filter((f): f is string => typeof f === 'string'),
-          ...Object.values(prepared.files.logs ?? {}),
+          ...(prepared.files.logs ?? []).flatMap((logs) => Object.values(logs)),
         ]);
       const loadStarted = performance.now();
       await db.transaction(async (tx) => {
@@ -236,6 +240,7 @@ export async function ingestCapture(
           dataDir,
           stored,
           afterFlowBatch,
+          analysisShards(fileSize, options.threads),
         );
         try {
           const [done, facts] = await Promise.all([

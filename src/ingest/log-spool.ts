@@ -22,8 +22,14 @@ export interface LogFiles {
   tls: string;
 }
 
-export function logFiles(dir: string): LogFiles {
-  return { dns: join(dir, 'dns_log.csv'), http: join(dir, 'http_log.csv'), tls: join(dir, 'tls_log.csv') };
+/** The log spool files in `dir`; with flow shards, each shard's own (`shard` 0, 1, …). */
+export function logFiles(dir: string, shard: number | null = null): LogFiles {
+  const tail = shard === null ? '.csv' : `.${shard}.csv`;
+  return {
+    dns: join(dir, `dns_log${tail}`),
+    http: join(dir, `http_log${tail}`),
+    tls: join(dir, `tls_log${tail}`),
+  };
 }
 
 /** An answer as Zeek's dns.log writes it: the address or name, the text of a TXT record. */

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type CaptureWindowing, WindowLimitError } from '../analysis/index.js';
+import { type CaptureWindowing, type FlowSinkSpec, WindowLimitError } from '../analysis/index.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { workerExecArgv } from '../runtime/workers.js';
 import { type BinaryCopy, type Db, rewindowFlows, STORED_FLOW_COLUMNS } from '../storage/index.js';
@@ -32,7 +32,11 @@ const FLOW_BATCH_ROWS = 25_000;
  */
 export class OverlappedLoad {
   private readonly workers: Worker[] = [];
-  private readonly channel = new MessageChannel();
+  /** One channel per flow shard: each shard's sink posts its batches on its own. */
+  private readonly channels: MessageChannel[];
+  /** Shards whose sink has said it ended, and the rows they said they sent. */
+  private endsSeen = 0;
+  private rowsSent = 0;
   private readonly windowingBuf = new SharedArrayBuffer(WINDOWING_BYTES);
   private readonly creditsBuf = new SharedArrayBuffer(8);
   private readonly credits = new Int32Array(this.creditsBuf);
@@ -63,7 +67,10 @@ export class OverlappedLoad {
     private readonly dataDir: string | null,
     private readonly onRows: (rows: number) => void,
     private readonly afterBatch?: (rows: number) => Promise<void> | void,
+    /** Flow shards of the analysis (worker threads of its flow half), each with its own sink. */
+    private readonly shards = 1,
   ) {
+    this.channels = Array.from({ length: shards }, () => new MessageChannel());
     Atomics.store(this.credits, 0, FLOW_CREDITS);
     this.windowingKnown = new Promise((resolve) => {
       this.setWindowing = (w) => {
@@ -78,12 +85,16 @@ export class OverlappedLoad {
       this.onFail = reject;
     });
     this.ended.catch(() => undefined);
-    this.channel.port1.on('message', (m: FlowRowsBatch | FlowRowsEnd) => {
-      if (m.type === 'rows') {
-        this.queue.push(m);
-        this.pump();
-      } else {
-        const expected = m.rows;
+    for (const channel of this.channels) {
+      channel.port1.on('message', (m: FlowRowsBatch | FlowRowsEnd) => {
+        if (m.type === 'rows') {
+          this.queue.push(m);
+          this.pump();
+          return;
+        }
+        this.rowsSent += m.rows;
+        if (++this.endsSeen < this.channels.length) return;
+        const expected = this.rowsSent;
         this.pump();
         void (async () => {
           try {
@@ -94,8 +105,8 @@ export class OverlappedLoad {
             this.onFail(e as Error);
           }
         })();
-      }
-    });
+      });
+    }
   }
 
   /** Runs the facts job: the file's hash, and its windowing for the flows' window ids. */
@@ -123,24 +134,32 @@ export class OverlappedLoad {
   ): Promise<Prepared> {
     this.copy = await this.tx.copyBinary(this.flowTable, STORED_FLOW_COLUMNS);
     const sinkModule = pathToFileURL(join(dirname(this.workerFile), 'flow-copy.js')).href;
-    const port = this.channel.port2;
-    const options: FlowCopyOptions = {
-      sessionId: this.sessionId,
-      idBlock: this.idBlock,
-      batchRows: FLOW_BATCH_ROWS,
-      windowing: this.windowingBuf,
-      credits: this.creditsBuf,
-      logFiles: prepareOptions.settings.logs ? logFiles(this.spoolDir) : null,
-    };
+    const logs = prepareOptions.settings.logs;
+    const sinkLogFiles = logs
+      ? this.channels.map((_, i) => logFiles(this.spoolDir, this.shards > 1 ? i : null))
+      : null;
+    const ports = this.channels.map((c) => c.port2);
+    const flowSinks: FlowSinkSpec[] = ports.map((port, i) => ({
+      module: sinkModule,
+      options: {
+        sessionId: this.sessionId,
+        idBlock: this.idBlock,
+        batchRows: FLOW_BATCH_ROWS,
+        windowing: this.windowingBuf,
+        credits: this.creditsBuf,
+        logFiles: sinkLogFiles ? sinkLogFiles[i] : null,
+      } satisfies FlowCopyOptions,
+      port,
+    }));
     const job: WorkerJob = {
       path,
       sessionId: this.sessionId,
       spoolDir: this.spoolDir,
-      options: { ...prepareOptions, sha256: false, flowSink: { module: sinkModule, options, port } },
+      options: { ...prepareOptions, sha256: false, flowSinks, sinkLogFiles },
     };
     let prepared: Prepared;
     try {
-      prepared = await runPrepareWorker(this.workerFile, job, [port], onProgress, signal, (w) =>
+      prepared = await runPrepareWorker(this.workerFile, job, ports, onProgress, signal, (w) =>
         this.workers.push(w),
       );
     } catch (e) {
@@ -258,7 +277,7 @@ export class OverlappedLoad {
 
   close(): void {
     this.stopSink();
-    this.channel.port1.close();
+    for (const c of this.channels) c.port1.close();
     for (const w of this.workers) void w.terminate();
     if (this.spooled && this.spooled.fd >= 0) {
       closeSync(this.spooled.fd);

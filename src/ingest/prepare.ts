@@ -43,10 +43,15 @@ export interface PrepareOptions {
   /** Intel list entries the detection matches (plain data: it crosses into the ingest worker). */
   intel?: IntelEntry[];
   /**
-   * Where finished flows go while the capture is read (see `flow-copy.ts`). Without it they are
-   * spooled to `files.flows` as CSV, with each flow's start time where its window id goes.
+   * Where finished flows go while the capture is read (see `flow-copy.ts`), one sink per flow
+   * shard (each writes its own log files). Without them they are spooled to `files.flows` as CSV,
+   * with each flow's start time where its window id goes.
    */
-  flowSink?: FlowSinkSpec;
+  flowSinks?: FlowSinkSpec[];
+  /** Threads of the analysis (see `AnalyzeOptions.threads`). */
+  threads?: number;
+  /** The log files each sink writes (with `flowSinks`, in the same order). */
+  sinkLogFiles?: LogFiles[] | null;
   /** Hash the file (default true; an ingest that hashes it elsewhere says false). */
   sha256?: boolean;
   onProgress?: (p: {
@@ -74,8 +79,8 @@ export interface Prepared {
     ports: string;
     anomalies: string;
     insights: string;
-    /** The protocol logs (null with logs off). */
-    logs: LogFiles | null;
+    /** The protocol logs, one set per flow shard (null with logs off). */
+    logs: LogFiles[] | null;
     /** Country and AS of every non-local address (`host_geo`). */
     hostGeo: string;
   };
@@ -97,20 +102,27 @@ export async function prepareCapture(
     insights: join(spoolDir, 'insights.csv'),
     hostGeo: join(spoolDir, 'host_geo.csv'),
   };
-  const flows = options.flowSink ? null : new Spool(files.flows);
-  const logFilesOf = options.settings.logs ? logFiles(spoolDir) : null;
-  // With a flow sink the logs are spooled by it, in the thread that runs the flow half.
-  const logs = !options.flowSink && logFilesOf ? new LogSpool(sessionId, logFilesOf) : null;
+  const sinks = options.flowSinks ?? null;
+  const flows = sinks ? null : new Spool(files.flows);
+  // With flow sinks the logs are spooled by them, in the threads that run the flow half.
+  const logFilesOf = options.settings.logs
+    ? sinks
+      ? (options.sinkLogFiles ?? null)
+      : [logFiles(spoolDir)]
+    : null;
+  const logs = !sinks && logFilesOf ? new LogSpool(sessionId, logFilesOf[0]) : null;
   let result: Awaited<ReturnType<typeof analyzeCapture>>;
   let sha256: string | null;
-  const { settings, name, flowSink, sha256: hash } = options;
+  const { settings, name, sha256: hash } = options;
   const indexBuilder = new PacketIndexBuilder();
   try {
     [result, sha256] = await Promise.all([
       analyzeCapture(path, {
         settings,
         name,
-        flowSink,
+        flowSinks: sinks ?? undefined,
+        threads: options.threads,
+        pipeline: sinks && sinks.length > 1 ? true : undefined,
         packetIndex: indexBuilder,
         onProgress: options.onProgress
           ? (p) =>

@@ -116,6 +116,7 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
                 : null;
             const stored = await ingestCapture(db, kept?.path ?? path, {
               settings,
+              threads,
               sessionId: kept?.sessionId,
               fileName: basename(file),
               name: file,
