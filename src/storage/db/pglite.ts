@@ -94,7 +94,7 @@ export class PgliteDb implements Db {
   static async open(dir: string, lock = true): Promise<PgliteDb> {
     const release = lock ? takeLock(`${dir}.lock`, dir) : () => undefined;
     try {
-      const db = new PGlite(dir);
+      const db = new PGlite(dir, { startParams: pgliteStartParams() });
       await db.waitReady;
       return new PgliteDb(db, dir, release, new PgliteCopyFile(db.Module.FS as PgliteFs));
     } catch (err) {
@@ -181,3 +181,17 @@ export class PgliteDb implements Db {
     this.release?.();
   }
 }
+
+/**
+ * PGlite's start parameters with smaller shared buffers than its 128 MB: its WebAssembly memory
+ * never shrinks, so buffers a large COPY has touched stay in the process for its life (the README's
+ * memory figures). `FLOWLENS_PGLITE_SHARED_BUFFERS` (for example 128MB) overrides it.
+ */
+function pgliteStartParams(): string[] {
+  const size = process.env.FLOWLENS_PGLITE_SHARED_BUFFERS ?? PGLITE_SHARED_BUFFERS;
+  if (!/^[1-9][0-9]{0,5}(kB|MB|GB)$/.test(size))
+    throw new DbError(`FLOWLENS_PGLITE_SHARED_BUFFERS: '${size}' is not a size such as 32MB`);
+  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${size}`];
+}
+
+const PGLITE_SHARED_BUFFERS = '32MB';
