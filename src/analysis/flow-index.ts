@@ -13,11 +13,12 @@ export function unansweredState(code: number): boolean {
 const CHUNK = 1 << 16;
 const EMPTY_D = new Float64Array(0);
 const EMPTY_U = new Uint32Array(0);
-// Per flow: 4 doubles (start, end, source bytes, destination bytes) and 6 words (source packets,
-// destination packets, source and destination address ids, dst port << 16 | protocol << 8 |
-// conn_state code, and the flow id), each chunk's rows in one Float64Array and one Uint32Array.
+// Per flow: 4 doubles (start, end, source bytes, destination bytes) and 5 words (source packets,
+// destination packets, source and destination address ids, and dst port << 16 | protocol << 8 |
+// conn_state code), each chunk's rows in one Float64Array and one Uint32Array; and, when the index
+// is a flow shard's, the flow ids in a Uint32Array per chunk (what merging the shards orders by).
 const DW = 4;
-const UW = 6;
+const UW = 5;
 
 /** Flows per chunk, and the doubles and words of a flow's row in a chunk (in the order above). */
 export const FLOW_CHUNK = CHUNK;
@@ -30,6 +31,7 @@ export interface FlowIndexState {
   dropped: number;
   doubles: Float64Array[];
   words: Uint32Array[];
+  ids: Uint32Array[] | null;
 }
 
 /**
@@ -43,10 +45,17 @@ export interface FlowIndexState {
 export class FlowIndex {
   private doubles: Float64Array[] = [];
   private words: Uint32Array[] = [];
+  /** Flow ids per chunk (null unless asked for: only merging shards needs them). */
+  private ids: Uint32Array[] | null;
   size = 0;
   dropped = 0;
 
-  constructor(readonly limit = 8_000_000) {}
+  constructor(
+    readonly limit = 8_000_000,
+    keepIds = false,
+  ) {
+    this.ids = keepIds ? [] : null;
+  }
 
   /**
    * Reserves the next row for a flow that starts now, or -1 past the limit (counted as dropped).
@@ -62,6 +71,7 @@ export class FlowIndex {
     if ((n & (CHUNK - 1)) === 0 && c === this.doubles.length) {
       this.doubles.push(new Float64Array(CHUNK * DW));
       this.words.push(new Uint32Array(CHUNK * UW));
+      this.ids?.push(new Uint32Array(CHUNK));
     }
     this.size = n + 1;
     return n;
@@ -84,7 +94,7 @@ export class FlowIndex {
     w[u + 2] = f.srcId;
     w[u + 3] = f.dstId;
     w[u + 4] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
-    w[u + 5] = f.flowId;
+    if (this.ids !== null) this.ids[c][i] = f.flowId;
   }
 
   /** Adds a finished flow (reserve and fill at once: for flows added in id order). */
@@ -93,9 +103,10 @@ export class FlowIndex {
     if (n >= 0) this.fill(n, f);
   }
 
-  /** The flow id of row n. */
+  /** The flow id of row n (an index made with `keepIds`). */
   id(n: number): number {
-    return this.words[n >>> 16][(n & (CHUNK - 1)) * UW + 5];
+    if (this.ids === null) throw new Error('this flow index keeps no flow ids');
+    return this.ids[n >>> 16][n & (CHUNK - 1)];
   }
 
   /**
@@ -148,6 +159,7 @@ export class FlowIndex {
         const done = (at[best] >>> 16) - 1;
         p.doubles[done] = EMPTY_D;
         p.words[done] = EMPTY_U;
+        if (p.ids !== null) p.ids[done] = EMPTY_U;
       }
     }
     return out;
@@ -161,6 +173,7 @@ export class FlowIndex {
       dropped: this.dropped,
       doubles: this.doubles,
       words: this.words,
+      ids: this.ids,
     };
   }
 
@@ -176,6 +189,7 @@ export class FlowIndex {
     const x = new FlowIndex(state.limit);
     x.doubles = state.doubles;
     x.words = state.words;
+    x.ids = state.ids;
     x.size = state.size;
     x.dropped = state.dropped;
     return x;

@@ -89,6 +89,8 @@ export interface FlowStageOptions {
   topN: number;
   hintParser: HintParser | null;
   flowIndex: boolean;
+  /** The flow index keeps flow ids (a flow shard's: merging the shards orders by them). */
+  flowIndexIds?: boolean;
   onFlow?: FlowSink | null;
   /** Run the protocol-log parsers (settings.logs); their rows go to `onLog` when given. */
   logs: boolean;
@@ -106,6 +108,7 @@ export function flowStageOptions(
   hooks: {
     hintParser: HintParser | null;
     flowIndex: boolean;
+    flowIndexIds?: boolean;
     onFlow: FlowSink | null;
     onLog?: LogSink | null;
     logRows?: number;
@@ -226,7 +229,7 @@ export class FlowStage implements AddressBook {
     this.onFlow = options.onFlow ?? null;
     this.addresses = addresses ? AddressTable.restore(addresses) : new AddressTable();
     if (flowIndex !== undefined) this.flowIndex = flowIndex ? FlowIndex.restore(flowIndex) : null;
-    else this.flowIndex = options.flowIndex ? new FlowIndex() : null;
+    else this.flowIndex = options.flowIndex ? new FlowIndex(undefined, options.flowIndexIds === true) : null;
     this.logs = null;
     if (options.logs && addresses === undefined) {
       const cap = options.logRows ?? LOG_ROW_CAP;
@@ -586,6 +589,7 @@ export class FlowStage implements AddressBook {
     for (const a of [this.portFlows, this.portPackets, this.portBytes]) add(a);
     for (const a of index?.doubles ?? []) add(a);
     for (const a of index?.words ?? []) add(a);
+    for (const a of index?.ids ?? []) add(a);
     for (const page of windows.pages.values()) add(page);
     for (const e of windows.entries) add(e);
     return { state, transfer: [...buffers] };

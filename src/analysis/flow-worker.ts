@@ -16,6 +16,7 @@ async function run(): Promise<void> {
     flowStageOptions(o.settings, {
       hintParser: o.hints ? parseFlowHints : null,
       flowIndex: o.flowIndex,
+      flowIndexIds: (o.shards ?? 1) > 1,
       onFlow: sink?.flow ?? null,
       onLog: sink?.log ?? null,
       logRows: o.logRows,

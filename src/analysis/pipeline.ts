@@ -55,6 +55,8 @@ export interface FlowWorkerOptions {
   flowIndex: boolean;
   /** Rows of each log kind kept for the detection (see `FlowStageOptions.logRows`). */
   logRows?: number;
+  /** Flow shards in this pipeline (set by `FlowPipeline`). */
+  shards?: number;
 }
 
 /**
@@ -117,7 +119,8 @@ export class FlowPipeline {
     if (sinks !== null && sinks.length !== shards) throw new Error('one flow sink per shard');
     this.shards = [];
     try {
-      for (let i = 0; i < shards; i++) this.shards.push(new FlowShard(options, sinks ? sinks[i] : null));
+      for (let i = 0; i < shards; i++)
+        this.shards.push(new FlowShard({ ...options, shards }, sinks ? sinks[i] : null));
     } catch (e) {
       this.stop();
       throw e;

@@ -35,15 +35,10 @@ export function groupFlows(
   // would leave its first compiled form at the end of the first chunk).
   const { doubles, words } = index.chunks();
   const ROW = FLOW_CHUNK - 1;
-  // Start window per flow.
-  const win = new Int32Array(n);
+  // Flows per start window. (The window is worked out again in the second pass rather than kept:
+  // 4 bytes a flow at the moment memory peaks, for a few milliseconds.)
   const offsets = new Uint32Array(count + 1);
-  for (let f = 0; f < n; f++) {
-    const start = doubles[f >>> 16][(f & ROW) * FLOW_DOUBLES];
-    const k = windowOf(start, windows);
-    win[f] = k;
-    offsets[k + 1]++;
-  }
+  for (let f = 0; f < n; f++) offsets[windowOf(doubles[f >>> 16][(f & ROW) * FLOW_DOUBLES], windows) + 1]++;
   let busiest = 0;
   for (let k = 0; k < count; k++) {
     if (offsets[k + 1] > busiest) busiest = offsets[k + 1];
@@ -56,7 +51,7 @@ export function groupFlows(
   const meta = new Int32Array(n);
   let addresses = 0;
   for (let f = 0; f < n; f++) {
-    const j = next[win[f]]++;
+    const j = next[windowOf(doubles[f >>> 16][(f & ROW) * FLOW_DOUBLES], windows)]++;
     flows[j] = f;
     const w = words[f >>> 16];
     const u = (f & ROW) * FLOW_WORDS;
