@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Db } from './db/db.js';
+import { compiledScript, workerExecArgv } from '../runtime/workers.js';
+import { type Db, DbError } from './db/db.js';
 import { processRuns } from './db/lock.js';
 import { type OpenOptions, openDb } from './db/open.js';
 import { isPostgresUrl } from './db/target.js';
@@ -9,6 +11,8 @@ import { migrate } from './migrations/index.js';
 import { failAbandonedSessions } from './sessions.js';
 
 export interface StoreOpenOptions extends OpenOptions {
+  /** Make a new PGlite folder in this process (the init process itself). */
+  noInitProcess?: boolean;
   /**
    * A node of a deployment with workers (`serve --workers 0`, `flowlens worker`): a session a
    * dead process left goes back to the job queue (the workers' lease check), not failed here.
@@ -19,16 +23,21 @@ export interface StoreOpenOptions extends OpenOptions {
 /** Opens the database, brings the schema up to date and fails sessions a dead process left behind. */
 export async function openStore(target: string, options: StoreOpenOptions = {}): Promise<Db> {
   // A PGlite folder made by this start: its first start (initdb) leaves about 500 MB in the
-  // WebAssembly memory of the thread that ran it, which never shrinks. In a thread of its own, the
-  // new database is closed once made and opened again, so that memory goes with the thread.
-  const fresh =
-    options.pgliteThread === true &&
-    !isPostgresUrl(target) &&
-    !existsSync(join(resolve(target), 'PG_VERSION'));
+  // WebAssembly memory of the thread that ran it, which never shrinks. So a new database is made
+  // in a short-lived process of its own (`pglite-init.ts`) when the build is there, and else, with
+  // PGlite in a thread of its own, closed once made and opened again in a new thread.
+  let fresh = !isPostgresUrl(target) && !existsSync(join(resolve(target), 'PG_VERSION'));
+  if (fresh && !options.noInitProcess) {
+    const script = compiledScript('storage/pglite-init.js');
+    if (script !== null) {
+      await initInProcess(script, resolve(target));
+      fresh = false;
+    }
+  }
   const db = await openDb(target, options);
   try {
     await migrate(db);
-    if (fresh) {
+    if (fresh && options.pgliteThread === true) {
       await db.close();
       return await openStore(target, options);
     }
@@ -38,4 +47,23 @@ export async function openStore(target: string, options: StoreOpenOptions = {}):
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Runs `pglite-init.js` on `dir` and waits for it; its one-line message if it fails. */
+function initInProcess(script: string, dir: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...workerExecArgv(), script, dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let message = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      if (message.length < 4096) message += d;
+    });
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      if (code === 0) done();
+      else fail(new DbError(message.trim() || `cannot create the database in ${dir} (exit code ${code})`));
+    });
+  });
 }
