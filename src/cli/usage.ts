@@ -8,7 +8,7 @@ export const USAGE = `Usage: flowlens <command> [options]
 Commands:
   analyze FILE... [--json] [--no-store] [--no-logs] [--db DIR|URL] [--name NAME] [--window auto|SECONDS]
                   [--local-net CIDR,...] [--flow-timeout tcp=300,udp=60,icmp=60,other=60]
-                  [--keep] [--keep-captures DAYS|SIZE] [--intel FILE]...
+                  [--keep] [--keep-captures DAYS|SIZE] [--intel FILE]... [--threads N]
       Read pcap/pcapng captures (gzip allowed; FILE '-' is standard input, e.g.
       'tcpdump -w - | flowlens analyze -') and summarise them: totals, protocols,
       TCP health, flows, top talkers, ports, distributions, direction, time windows, and the
@@ -20,6 +20,9 @@ Commands:
       --local-net sets the local networks for inbound/outbound (default: private, shared,
       link-local and loopback ranges).
       --flow-timeout sets flow idle timeouts in seconds.
+      --threads sets the analysis' threads: 1 runs it in one thread, N reads in one and spreads the
+      flows over N - 1 (default: one per core, for files of 16 MiB or more). The results are the
+      same for any N.
       The session refers to the capture file by its path, size and time, for 'flowlens packets';
       --keep stores a copy beside the database instead (deleting the session deletes the copy).
       --keep-captures frees the oldest kept copies older than DAYS (30, 30d) or beyond SIZE
