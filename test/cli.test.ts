@@ -150,6 +150,8 @@ describe('flowlens analyze', () => {
     [['analyze', '--no-store', '--window', 'soon', 'x'], /--window/],
     [['analyze', '--no-store', '--local-net', '10.0.0.0/33', 'x'], /prefix length/],
     [['analyze', '--no-store', '--flow-timeout', 'tcp=-1', 'x'], /--flow-timeout/],
+    [['analyze', '--no-store', '--threads', '0', 'x'], /--threads takes a whole number from 1 to 64/],
+    [['analyze', '--no-store', '--threads', 'many', 'x'], /--threads takes a whole number/],
     [['show', 'not-an-id'], /not a session ID/],
     [['export', '00000000-0000-0000-0000-000000000000', '--format', 'xml'], /--flows/],
     [['sessions', '--db', 'mysql://app@db.example/x'], /neither a folder nor a postgres:\/\/ URL/],

@@ -64,8 +64,8 @@ export async function run(args: string[], io: CliIo, err: ErrorLine): Promise<nu
   );
   const intel = readIntel(values.intel ?? []);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && (!/^[1-9][0-9]{0,2}$/.test(values.threads!) || threads > 256))
-    throw new UsageError(`--threads takes a whole number from 1 to 256, not '${values.threads}'`);
+  if (threads !== undefined && (!/^[1-9][0-9]{0,2}$/.test(values.threads!) || threads > 64))
+    throw new UsageError(`--threads takes a whole number from 1 to 64, not '${values.threads}'`);
   // The database and the ingest are loaded only when something is stored. PGlite runs in a
   // thread of its own: its COPYs run synchronously and would freeze the progress bar.
   const target = values['no-store'] ? null : dbTarget(values.db);
