@@ -11,12 +11,12 @@ import { DecodedPacket, decodePacket, SUPPORTED_LINK_TYPES } from '../decode/ind
 import { type AnalysisReport, Analyzer, type AnalyzerOptions } from './analyzer.js';
 import { parseFlowHints } from './hints.js';
 import {
-  defaultShards,
   FlowPipeline,
   type FlowSinkSpec,
   loadFlowSink,
   PIPELINE_MIN_BYTES,
   pipelineAvailable,
+  shardsFor,
 } from './pipeline.js';
 import { DEFAULT_SETTINGS } from './settings.js';
 
@@ -84,9 +84,7 @@ export async function analyzeCapture(
   if (pipelined && (options.onFlow || options.onLog))
     throw new Error('onFlow and onLog run in this thread: use flowSink with a pipeline');
   // One sink module instance per shard: a single `flowSink` means one shard.
-  const shards =
-    options.flowSinks?.length ??
-    (options.flowSink ? 1 : threads === undefined ? defaultShards() : Math.max(1, threads - 1));
+  const shards = options.flowSinks?.length ?? (options.flowSink ? 1 : shardsFor(threads));
   const sinks = options.flowSinks ?? (options.flowSink ? [options.flowSink] : null);
   if (sinks !== null && sinks.length !== (pipelined ? shards : 1))
     throw new Error(`${sinks.length} flow sinks for ${pipelined ? shards : 1} flow shards`);

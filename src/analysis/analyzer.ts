@@ -137,6 +137,8 @@ export class Analyzer {
   private frame = 0;
   // Idle sweeps: when the next is due, by the latest IP packet time (see `clock`).
   private maxTs = Number.NEGATIVE_INFINITY;
+  /** Time of the IP packet being recorded, in seconds (for `clock`: a double argument is boxed). */
+  private now = 0;
   private nextSweep = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
 
@@ -348,7 +350,8 @@ export class Analyzer {
     }
     const h = p;
     W[p + 1] = len;
-    this.outF64[(p + 2) >> 1] = sec + nsec / 1e9;
+    this.now = sec + nsec / 1e9;
+    this.outF64[(p + 2) >> 1] = this.now;
     if (!inFlow) {
       if (v6) {
         hdr |= R_V6;
@@ -366,7 +369,7 @@ export class Analyzer {
       p++;
       W[h] = hdr;
       this.pos = p + (p & 1);
-      this.clock(sec, nsec);
+      this.clock();
       return;
     }
     const a = swap ? dst : src;
@@ -425,15 +428,15 @@ export class Analyzer {
     }
     W[h] = hdr;
     this.pos = p + (p & 1);
-    this.clock(sec, nsec);
+    this.clock();
   }
 
   /**
    * Keeps the latest IP packet time and, every `sweepEvery` seconds of capture time, tells every
    * shard to end its idle flows (a sweep record after this packet's).
    */
-  private clock(sec: number, nsec: number): void {
-    const ts = sec + nsec / 1e9;
+  private clock(): void {
+    const ts = this.now;
     if (ts <= this.maxTs) return;
     this.maxTs = ts;
     if (ts < this.nextSweep) return;

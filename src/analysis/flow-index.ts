@@ -35,7 +35,7 @@ export interface FlowIndexState {
 }
 
 /**
- * A compact store of every finished flow (56 bytes each, in 64k-flow chunks, so growing never
+ * A compact store of every finished flow (52 bytes each, 56 in a flow shard, in 64k-flow chunks, so growing never
  * copies): what the detection stage needs to find who scanned, swept, flooded or sent what in
  * each window, long after the flow table has reused the record. Holds at most `limit` flows;
  * beyond that it counts what it dropped, and the detection says so. Rows are in flow id order
@@ -95,12 +95,6 @@ export class FlowIndex {
     w[u + 3] = f.dstId;
     w[u + 4] = ((f.dstPort & 0xffff) << 16) | ((f.proto & 0xff) << 8) | f.connStateCode;
     if (this.ids !== null) this.ids[c][i] = f.flowId;
-  }
-
-  /** Adds a finished flow (reserve and fill at once: for flows added in id order). */
-  add(f: FlowRecord): void {
-    const n = this.reserve();
-    if (n >= 0) this.fill(n, f);
   }
 
   /** The flow id of row n (an index made with `keepIds`). */

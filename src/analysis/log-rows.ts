@@ -7,8 +7,9 @@ import type { LogSink } from './logs.js';
  * cross threads with its state. Each row's client and server are its flow's originator and
  * responder (as the flows store them), resolved while the flow is still in the table. Bounded: at
  * most `cap` rows of each kind, the rest counted in `dropped`. Which rows are kept, and their order,
- * do not depend on when each transaction was written: the earliest `cap` in `LOG_ROW_ORDER`, sorted
- * (`settleLogRows`), so shards merge into what one thread keeps.
+ * do not depend on when each transaction was written: the earliest `cap` by time, then by what the
+ * row holds (`DNS_ORDER` and its twins), sorted (`settleLogRows`), so shards merge into what one
+ * thread keeps.
  */
 
 export interface DnsLogEntry {

@@ -39,13 +39,19 @@ export function defaultShards(): number {
   return Math.min(MAX_DEFAULT_SHARDS, Math.max(1, availableParallelism() - 1));
 }
 
+/** Flow shards for `threads` (see `AnalyzeOptions.threads`): N - 1, by default one per core but the reader's. */
+export function shardsFor(threads: number | undefined): number {
+  return threads === undefined ? defaultShards() : Math.max(1, threads - 1);
+}
+
 /**
- * Flow shards an analysis of a `bytes`-long file runs with `threads` (see `AnalyzeOptions.threads`):
- * 1 in one thread; without `threads`, one per core but the reader's for files of 16 MiB or more.
+ * Flow shards an analysis of a `bytes`-long file runs with `threads`: `shardsFor`, but without
+ * `threads` one for files under 16 MiB (they are analysed in one thread).
  */
 export function analysisShards(bytes: number | null, threads: number | undefined): number {
-  if (threads !== undefined) return Math.max(1, threads - 1);
-  return bytes !== null && bytes >= PIPELINE_MIN_BYTES && pipelineAvailable() ? defaultShards() : 1;
+  if (threads === undefined && !(bytes !== null && bytes >= PIPELINE_MIN_BYTES && pipelineAvailable()))
+    return 1;
+  return shardsFor(threads);
 }
 
 /** What the flow worker needs to build its half (plain data: it crosses threads). */

@@ -159,7 +159,6 @@ function mergeLogTotals(all: (LogTotals | null)[]): LogTotals | null {
   const [head, ...rest] = all as LogTotals[];
   let out = { ...head, attach: null } as LogTotals;
   for (const t of rest) out = mergeValue(out, { ...t, attach: null }) as LogTotals;
-  out.attach = null;
   return out;
 }
 

@@ -24,23 +24,13 @@ export interface StoreOpenOptions extends OpenOptions {
 export async function openStore(target: string, options: StoreOpenOptions = {}): Promise<Db> {
   // A PGlite folder made by this start: its first start (initdb) leaves about 500 MB in the
   // WebAssembly memory of the thread that ran it, which never shrinks. So a new database is made
-  // in a short-lived process of its own (`pglite-init.ts`) when the build is there, and else, with
-  // PGlite in a thread of its own, closed once made and opened again in a new thread.
-  let fresh = !isPostgresUrl(target) && !existsSync(join(resolve(target), 'PG_VERSION'));
-  if (fresh && !options.noInitProcess) {
-    const script = compiledScript('storage/pglite-init.js');
-    if (script !== null) {
-      await initInProcess(script, resolve(target));
-      fresh = false;
-    }
-  }
+  // in a short-lived process of its own (`pglite-init.ts`) when the build is there.
+  const fresh = !isPostgresUrl(target) && !existsSync(join(resolve(target), 'PG_VERSION'));
+  const script = fresh && !options.noInitProcess ? compiledScript('storage/pglite-init.js') : null;
+  if (script !== null) await initInProcess(script, resolve(target));
   const db = await openDb(target, options);
   try {
     await migrate(db);
-    if (fresh && options.pgliteThread === true) {
-      await db.close();
-      return await openStore(target, options);
-    }
     if (!options.cluster) await failAbandonedSessions(db, hostname(), processRuns);
     return db;
   } catch (err) {
